@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, loadDotEnv, type KeygateConfig } from '../config/config.js';
+import { KeyMaterialError } from '../crypto/master-keys.js';
+import { AppValidationError } from '../domain/apps/apps-service.js';
+import { createKeygate } from '../keygate.js';
+import { StoreOpenError } from '../storage/stores.js';
+import { callOperatorSocket, startOperatorSocket, type CreateAppRequest } from './operator-socket.js';
+
+const USAGE = `Usage: keygate <command> [options]
+
+Commands:
+  serve                         Start the gateway (what \`npm start\` runs).
+  app create                    Register an app and print its App ID and Secret Key.
+      --name NAME               The app's name, shown to people on the consent screen.
+      --origin ORIGIN           An origin the app calls from (repeatable), e.g. https://app.example.org
+      --return-url URL          A return URL people are sent back to (repeatable, at least one).
+      --legal-basis TEXT        Why the app needs the fields it makes mandatory.
+      --json                    Print {"appId", "secretKey"} as JSON.
+  help                          Show this text.
+
+Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
+
+class UsageError extends Error {}
+
+async function serve(config: KeygateConfig): Promise<void> {
+  const keygate = await createKeygate({ config });
+  const embedded = Object.values(keygate.config.databaseUrls).filter(Boolean).length < 3;
+  let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
+  try {
+    if (embedded) operatorSocket = await startOperatorSocket(keygate);
+    await keygate.http.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await operatorSocket?.close();
+    await keygate.close();
+    throw error;
+  }
+  keygate.logger.info({ url: config.publicUrl }, `Keygate is serving ${config.publicUrl}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    keygate.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    await operatorSocket?.close();
+    await keygate.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      origin: { type: 'string', multiple: true, default: [] },
+      'return-url': { type: 'string', multiple: true, default: [] },
+      'legal-basis': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.name) throw new UsageError('app create needs --name');
+  if (values['return-url'].length === 0) throw new UsageError('app create needs at least one --return-url');
+  const request: CreateAppRequest = {
+    name: values.name,
+    origins: values.origin,
+    returnUrls: values['return-url'],
+    legalBasis: values['legal-basis'],
+  };
+
+  let created: { appId: string; secretKey: string };
+  const viaServer = await callOperatorSocket<{ appId: string; secretKey: string; error?: string }>(config.dataDir, '/apps', request);
+  if (viaServer) {
+    if (viaServer.status !== 200) throw new AppValidationError(viaServer.body.error ?? 'the server refused the app');
+    created = viaServer.body;
+  } else {
+    const keygate = await createKeygate({ config, logger: undefined });
+    try {
+      created = await keygate.services.apps.createApp(request);
+    } finally {
+      await keygate.close();
+    }
+  }
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ appId: created.appId, secretKey: created.secretKey })}\n`);
+  } else {
+    process.stdout.write(`App registered.\n\nApp ID:     ${created.appId}\nSecret Key: ${created.secretKey}\n\nKeep the Secret Key on your server only: it lets a server sign requests for this app.\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 1 : 0;
+    }
+    loadDotEnv();
+    const config = loadConfig();
+    if (command === 'serve') {
+      await serve(config);
+      return -1;
+    }
+    if (command === 'app' && sub === 'create') {
+      await createApp(config, rest);
+      return 0;
+    }
+    throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`keygate: ${(error as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof KeyMaterialError || error instanceof StoreOpenError || error instanceof AppValidationError) {
+      process.stderr.write(`keygate: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`keygate: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,74 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { existsSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { AppValidationError } from '../domain/apps/apps-service.js';
+import type { Keygate } from '../keygate.js';
+
+/**
+ * An embedded store belongs to one process, so while a server runs on a data directory
+ * the CLI asks that server to act for it, through a Unix socket in the data directory.
+ * The socket file is mode 0600: only the operator's own user can reach it.
+ */
+export const operatorSocketPath = (dataDir: string) => path.join(dataDir, 'keygate.sock');
+
+export interface CreateAppRequest {
+  name: string;
+  origins: string[];
+  returnUrls: string[];
+  legalBasis?: string;
+}
+
+/** Sends one operator request to a server on this data directory; null when none is listening. */
+export function callOperatorSocket<T>(dataDir: string, route: string, body: unknown): Promise<{ status: number; body: T } | null> {
+  const socketPath = operatorSocketPath(dataDir);
+  if (!existsSync(socketPath)) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ socketPath, path: route, method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        try {
+          resolve({ status: response.statusCode ?? 500, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      // A socket file left by a server that died: nobody is listening.
+      if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') resolve(null);
+      else reject(error);
+    });
+    request.end(JSON.stringify(body));
+  });
+}
+
+/** Starts the operator socket of a running server. Refuses when another server owns the directory. */
+export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInstance> {
+  const socketPath = operatorSocketPath(keygate.config.dataDir);
+  if (await callOperatorSocket(keygate.config.dataDir, '/ping', {})) {
+    throw new Error(`another Keygate server is already running on ${keygate.config.dataDir}`);
+  }
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+
+  const socket = Fastify({ logger: false });
+  socket.post('/ping', async () => ({ ok: true }));
+  socket.post<{ Body: CreateAppRequest }>('/apps', async (request, reply) => {
+    const body = request.body;
+    try {
+      const created = await keygate.services.apps.createApp({
+        name: String(body?.name ?? ''),
+        origins: Array.isArray(body?.origins) ? body.origins.map(String) : [],
+        returnUrls: Array.isArray(body?.returnUrls) ? body.returnUrls.map(String) : [],
+        legalBasis: typeof body?.legalBasis === 'string' ? body.legalBasis : undefined,
+      });
+      return created;
+    } catch (error) {
+      if (error instanceof AppValidationError) return reply.code(400).send({ error: error.message });
+      throw error;
+    }
+  });
+  await socket.listen({ path: socketPath, readableAll: false, writableAll: false });
+  return socket;
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ZONE_NAMES, type ZoneName } from '../domain/zones/zones.js';
+
+/** Where one key comes from: its base64 value, or a file holding it. */
+export interface KeySource {
+  readonly variable: string;
+  readonly value?: string;
+  readonly file?: string;
+}
+
+export interface StoreKeys {
+  /** Wraps the per-person data keys (zones) or the app private keys (control plane). */
+  readonly master: KeySource;
+}
+
+export interface ZoneKeys extends StoreKeys {
+  /** Keys the HMAC blind indexes used to find people by email. */
+  readonly index: KeySource;
+}
+
+export interface KeygateConfig {
+  readonly production: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** Absolute base URL people and apps reach the gateway at, without a trailing slash. */
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly logLevel: string;
+  readonly databaseUrls: Readonly<{ control?: string } & Partial<Record<ZoneName, string>>>;
+  readonly keys: Readonly<{ control: StoreKeys } & Record<ZoneName, ZoneKeys>>;
+  readonly rsaBits: number;
+  readonly authCodeTtlSeconds: number;
+  readonly accessTokenTtlMinutes: number;
+  readonly connectTtlMinutes: number;
+  readonly sessionIdleMinutes: number;
+  readonly sessionAbsoluteHours: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const intFrom = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: intFrom(0, 65535, 8080),
+  KEYGATE_HOST: z.string().min(1).default('0.0.0.0'),
+  KEYGATE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  KEYGATE_DATA_DIR: z.string().min(1).default('./data'),
+  KEYGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KEYGATE_RSA_BITS: z.coerce.number().int().refine((n) => [2048, 3072, 4096].includes(n), 'must be 2048, 3072 or 4096').default(2048),
+  // The spec caps the one-time code at 60 s: a longer life only widens the window of a leaked code.
+  KEYGATE_AUTH_CODE_TTL_SECONDS: intFrom(5, 60, 60),
+  KEYGATE_ACCESS_TOKEN_TTL_MINUTES: intFrom(1, 60, 15),
+  KEYGATE_CONNECT_TTL_MINUTES: intFrom(1, 24 * 60, 30),
+  KEYGATE_SESSION_IDLE_MINUTES: intFrom(1, 24 * 60, 30),
+  KEYGATE_SESSION_ABSOLUTE_HOURS: intFrom(1, 24 * 30, 12),
+});
+
+function keySource(env: NodeJS.ProcessEnv, variable: string): KeySource {
+  const value = env[variable]?.trim() || undefined;
+  const file = env[`${variable}_FILE`]?.trim() || undefined;
+  return Object.freeze({ variable, value, file });
+}
+
+function databaseUrl(env: NodeJS.ProcessEnv, variable: string): string | undefined {
+  const url = env[variable]?.trim();
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${variable} is not a valid URL`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(`${variable} must be a postgres:// URL`);
+  }
+  return url;
+}
+
+/**
+ * Reads the configuration once from the environment, validates it and freezes it.
+ * This is the only module that reads `process.env`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const publicUrl = (e.KEYGATE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  const zoneKeys = Object.fromEntries(
+    ZONE_NAMES.map((zone) => {
+      const upper = zone.toUpperCase();
+      return [zone, Object.freeze({
+        master: keySource(env, `KEYGATE_MASTER_KEY_${upper}`),
+        index: keySource(env, `KEYGATE_INDEX_KEY_${upper}`),
+      })];
+    }),
+  ) as Record<ZoneName, ZoneKeys>;
+
+  const zoneUrls = Object.fromEntries(
+    ZONE_NAMES.map((zone) => [zone, databaseUrl(env, `KEYGATE_DATABASE_URL_${zone.toUpperCase()}`)]),
+  ) as Partial<Record<ZoneName, string>>;
+
+  return Object.freeze({
+    production,
+    host: e.KEYGATE_HOST,
+    port: e.PORT,
+    publicUrl,
+    dataDir: path.resolve(e.KEYGATE_DATA_DIR),
+    logLevel: e.KEYGATE_LOG_LEVEL,
+    databaseUrls: Object.freeze({ control: databaseUrl(env, 'KEYGATE_DATABASE_URL_CONTROL'), ...zoneUrls }),
+    keys: Object.freeze({ control: Object.freeze({ master: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL') }), ...zoneKeys }),
+    rsaBits: e.KEYGATE_RSA_BITS,
+    authCodeTtlSeconds: e.KEYGATE_AUTH_CODE_TTL_SECONDS,
+    accessTokenTtlMinutes: e.KEYGATE_ACCESS_TOKEN_TTL_MINUTES,
+    connectTtlMinutes: e.KEYGATE_CONNECT_TTL_MINUTES,
+    sessionIdleMinutes: e.KEYGATE_SESSION_IDLE_MINUTES,
+    sessionAbsoluteHours: e.KEYGATE_SESSION_ABSOLUTE_HOURS,
+  });
+}
+
+/** Loads `.env` from the working directory into the environment, when there is one. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ConnectStatus, ControlDatabase } from '../../storage/schema.js';
+import type { App } from '../apps/apps-service.js';
+import { addSeconds, type Clock } from '../clock.js';
+import { formatScope, parseScope, type Scope } from '../consent/fields.js';
+import { KeygateError } from '../errors.js';
+import { isReturnUrlAllowed } from '../protection/return-url.js';
+import type { ZoneName } from '../zones/zones.js';
+
+/** A pending sign-in: what an app asked for, waiting for a person to decide. */
+export interface ConnectRequest {
+  readonly id: string;
+  readonly appId: string;
+  readonly requestId: string;
+  readonly scope: Scope;
+  readonly returnUrl: string;
+  readonly status: ConnectStatus;
+  readonly zone: ZoneName | null;
+  readonly expiresAt: Date;
+}
+
+export interface ConnectInput {
+  readonly requestId: string;
+  readonly scope: readonly string[];
+  readonly returnUrl: string;
+}
+
+export class ConnectService {
+  constructor(
+    private readonly db: Kysely<ControlDatabase>,
+    private readonly clock: Clock,
+    private readonly ttlMinutes: number,
+    private readonly gatewayBaseUrl: string,
+  ) {}
+
+  /** Opens a connect request for `app` (spec, `POST /auth/v2/connect`). */
+  async openConnect(app: App, input: ConnectInput): Promise<{ connectId: string; gateway: string }> {
+    const scope = parseScope(input.scope, app.permissions);
+    if (!isReturnUrlAllowed(input.returnUrl, app.returnUrls)) throw new KeygateError('return_url_not_allowed');
+    const id = randomUUID();
+    await this.db.insertInto('connect_requests').values({
+      id,
+      app_id: app.id,
+      request_id: input.requestId,
+      scope: formatScope(scope),
+      return_url: input.returnUrl,
+      zone: null,
+      expires_at: addSeconds(this.clock.now(), this.ttlMinutes * 60),
+    }).execute();
+    return { connectId: id, gateway: `${this.gatewayBaseUrl}/gateway/${id}` };
+  }
+
+  /** The connect request with this id, whatever its state; null when unknown. */
+  async findConnect(connectId: string): Promise<ConnectRequest | null> {
+    const row = await this.db.selectFrom('connect_requests').selectAll().where('id', '=', connectId).executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: row.id,
+      appId: row.app_id,
+      requestId: row.request_id,
+      scope: parseScope(row.scope, row.scope),
+      returnUrl: row.return_url,
+      status: row.status,
+      zone: row.zone as ZoneName | null,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /** A request a person can still decide on: pending and not expired. */
+  async findOpenConnect(connectId: string): Promise<ConnectRequest | null> {
+    const connect = await this.findConnect(connectId);
+    if (!connect || connect.status !== 'pending' || connect.expiresAt <= this.clock.now()) return null;
+    return connect;
+  }
+
+  /**
+   * Records the decision once: the first decision wins, a concurrent second one gets
+   * `false`. An authorized request also records which zone now holds the code.
+   */
+  async settleConnect(connectId: string, status: Exclude<ConnectStatus, 'pending'>, zone: ZoneName | null): Promise<boolean> {
+    const result = await this.db.updateTable('connect_requests')
+      .set({ status, zone })
+      .where('id', '=', connectId)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', this.clock.now())
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import type { App } from '../apps/apps-service.js';
+import { addSeconds, type Clock } from '../clock.js';
+import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
+import { KeygateError } from '../errors.js';
+import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import type { FieldCode } from './fields.js';
+import { buildReturnRedirect } from './return-redirect.js';
+
+export type ConsentOutcome =
+  | { readonly ok: true; readonly redirectUrl: string }
+  | { readonly ok: false; readonly missingMandatory: readonly FieldCode[] };
+
+/** One-time codes are looked up by their hash, so a stolen database holds no usable code. */
+export const hashCode = (code: string): Buffer => createHash('sha256').update(code, 'utf8').digest();
+
+export class ConsentService {
+  constructor(
+    private readonly zones: ZoneRegistry,
+    private readonly connects: ConnectService,
+    private readonly clock: Clock,
+    private readonly codeTtlSeconds: number,
+  ) {}
+
+  /**
+   * The person allows the app to read `granted` (a subset of what it asked for; every
+   * mandatory field included). Writes the grant, the consent record and a one-time code
+   * to the person's zone in one transaction, then settles the connect request.
+   */
+  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: Omit<Actor, 'kind' | 'id'>): Promise<ConsentOutcome> {
+    const fields = connect.scope.fields.filter((f) => granted.includes(f));
+    const missingMandatory = connect.scope.mandatory.filter((f) => !fields.includes(f));
+    if (missingMandatory.length > 0) return { ok: false, missingMandatory };
+
+    const zone = this.zones.get(person.zone);
+    const code = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    const who: Actor = { ...actor, kind: 'person', id: person.id, appId: app.id };
+    try {
+      await zone.db.transaction().execute(async (trx) => {
+        await trx.insertInto('app_users')
+          .values({ person_id: person.id, app_id: app.id, user_id: randomUUID() })
+          .onConflict((oc) => oc.columns(['person_id', 'app_id']).doNothing())
+          .execute();
+        await trx.insertInto('grants')
+          .values({ person_id: person.id, app_id: app.id, fields, granted_at: now })
+          .onConflict((oc) => oc.columns(['person_id', 'app_id']).doUpdateSet({ fields, granted_at: now }))
+          .execute();
+        await trx.insertInto('consent_records').values({
+          id: randomUUID(),
+          person_id: person.id,
+          app_id: app.id,
+          connect_id: connect.id,
+          requested: [...connect.scope.fields],
+          mandatory: [...connect.scope.mandatory],
+          granted: fields,
+          legal_basis: connect.scope.mandatory.length > 0 ? app.legalBasis : null,
+          decision: 'allowed',
+        }).execute();
+        await trx.insertInto('auth_codes').values({
+          code_hash: hashCode(code),
+          connect_id: connect.id,
+          app_id: app.id,
+          person_id: person.id,
+          scope: fields,
+          expires_at: addSeconds(now, this.codeTtlSeconds),
+          used_at: null,
+        }).execute();
+        await recordAudit(trx, who, [
+          { action: 'consent.given', personId: person.id },
+          { action: 'code.issued', personId: person.id },
+        ]);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new KeygateError('connect_already_decided');
+      throw error;
+    }
+    if (!(await this.connects.settleConnect(connect.id, 'authorized', person.zone))) {
+      // Someone else decided this request first: withdraw the code we just wrote.
+      await zone.db.deleteFrom('auth_codes').where('connect_id', '=', connect.id).where('person_id', '=', person.id).execute();
+      throw new KeygateError('connect_already_decided');
+    }
+    return { ok: true, redirectUrl: buildReturnRedirect(app, connect, 'authorized', code) };
+  }
+
+  /** The person refuses: the app learns `canceled` and receives no code. */
+  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<string> {
+    if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
+    if (person) {
+      const zone = this.zones.get(person.zone);
+      await zone.db.transaction().execute(async (trx) => {
+        await trx.insertInto('consent_records').values({
+          id: randomUUID(),
+          person_id: person.id,
+          app_id: app.id,
+          connect_id: connect.id,
+          requested: [...connect.scope.fields],
+          mandatory: [...connect.scope.mandatory],
+          granted: [],
+          legal_basis: null,
+          decision: 'canceled',
+        }).execute();
+        await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
+      });
+    }
+    return buildReturnRedirect(app, connect, 'canceled');
+  }
+}

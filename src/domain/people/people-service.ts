@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import argon2 from 'argon2';
+import { blindIndex } from '../../crypto/blind-index.js';
+import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
+import { createDataKey, unwrapDataKey } from '../../crypto/key-ring.js';
+import { hashPassword, PASSWORD_HASH_OPTIONS, verifyAgainstDummy, verifyPassword } from '../../crypto/passwords.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import type { FieldCode } from '../consent/fields.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import { normaliseEmail } from './email.js';
+import {
+  findCredentialsByEmailIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, updatePasswordHash,
+} from './people-repo.js';
+import type { Transaction } from 'kysely';
+import type { ZoneDatabase } from '../../storage/schema.js';
+
+/** What a person gives at sign-up, already validated at the edge. */
+export interface SignUpInput {
+  readonly email: string;
+  readonly password: string;
+  readonly firstname: string;
+  readonly surname: string;
+  readonly country: string;
+  readonly language: string;
+}
+
+export type SignUpResult = { readonly ok: true; readonly person: PersonRef } | { readonly ok: false; readonly reason: 'email_taken' | 'invalid_email' };
+
+/** Decrypted profile values, by field. Image is absent until the account centre can store one. */
+export type Profile = Partial<Record<FieldCode, string | null>>;
+
+const EMAIL_INDEX_PURPOSE = 'people.email';
+
+const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
+
+export class PeopleService {
+  constructor(private readonly zones: ZoneRegistry) {}
+
+  #emailIndex(zone: Zone, normalisedEmail: string): Buffer {
+    return blindIndex(zone.indexKey, EMAIL_INDEX_PURPOSE, normalisedEmail);
+  }
+
+  /** Finds the zone and credentials of the person with this email, asking every zone by blind index. */
+  async #findByEmail(normalisedEmail: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+    const found = await Promise.all(this.zones.all().map(async (zone) => {
+      const row = await findCredentialsByEmailIndex(zone.db, this.#emailIndex(zone, normalisedEmail));
+      return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
+    }));
+    return found.find((f) => f !== null) ?? null;
+  }
+
+  /**
+   * Creates a person in the zone their country belongs to: every personal field sealed
+   * under a fresh data key, the data key wrapped by the zone's master key, the email
+   * findable only through its blind index.
+   */
+  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>): Promise<SignUpResult> {
+    const email = normaliseEmail(input.email);
+    if (!email) return { ok: false, reason: 'invalid_email' };
+    if (await this.#findByEmail(email)) return { ok: false, reason: 'email_taken' };
+
+    const zone = this.zones.forCountry(input.country);
+    const id = randomUUID();
+    const passwordHash = await hashPassword(input.password);
+    const { dataKey, wrapped } = createDataKey(zone.ring, id);
+    const seal = (column: string, value: string) => encryptField(dataKey, personField(id, column), value);
+    try {
+      await zone.db.transaction().execute(async (trx) => {
+        await insertPerson(trx, {
+          id,
+          email_index: this.#emailIndex(zone, email),
+          email_ct: seal('email_ct', email),
+          firstname_ct: seal('firstname_ct', input.firstname),
+          surname_ct: seal('surname_ct', input.surname),
+          country_ct: seal('country_ct', input.country),
+          language_ct: seal('language_ct', input.language),
+          password_hash: passwordHash,
+        }, wrapped);
+        await recordAudit(trx, { ...actor, kind: 'person', id }, [{ action: 'person.signed_up', personId: id }]);
+      });
+    } catch (error) {
+      // Two sign-ups with one email racing: the unique blind index lets only one through.
+      if ((error as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' };
+      throw error;
+    }
+    return { ok: true, person: { id, zone: zone.name } };
+  }
+
+  /**
+   * Checks an email and password. Costs one argon2 verification whether or not the
+   * account exists, so neither the answer nor its timing tells which.
+   */
+  async authenticate(emailInput: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
+    const email = normaliseEmail(emailInput);
+    const found = email ? await this.#findByEmail(email) : null;
+    if (!found) return verifyAgainstDummy(password).then(() => null);
+    const ok = await verifyPassword(found.passwordHash, password);
+    const zone = this.zones.get(found.person.zone);
+    await zone.db.transaction().execute(async (trx) => {
+      if (ok && argon2.needsRehash(found.passwordHash, PASSWORD_HASH_OPTIONS)) {
+        await updatePasswordHash(trx, found.person.id, await hashPassword(password));
+      }
+      await recordAudit(trx, { ...actor, kind: 'person', id: found.person.id }, [
+        { action: ok ? 'person.signed_in' : 'person.sign_in_failed', personId: found.person.id },
+      ]);
+    });
+    return ok ? found.person : null;
+  }
+
+  /**
+   * Decrypts the given fields of a person and records one audit event per field read,
+   * in the caller's transaction. Returns null when the person no longer exists.
+   */
+  async readFields(trx: Transaction<ZoneDatabase>, zone: Zone, personId: string, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
+    const row = await findSealedPerson(trx, personId);
+    if (!row) return null;
+    const dataKey = unwrapDataKey(zone.ring, personId, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
+    const profile: Profile = {};
+    for (const field of fields) {
+      const column = PERSON_FIELD_COLUMNS[field];
+      const sealed = row[column];
+      profile[field] = sealed ? decryptFieldText(dataKey, personField(personId, column), sealed) : null;
+    }
+    await recordAudit(trx, reader, fields.map((field) => ({ action: 'field.read', personId, field, purpose })));
+    return profile;
+  }
+}

@@ -1,0 +1,16 @@
+import type { AppsService } from './apps/apps-service.js';
+import type { ConnectService } from './connect/connect-service.js';
+import type { ConsentService } from './consent/consent-service.js';
+import type { PeopleService } from './people/people-service.js';
+import type { SessionService } from './sessions/session-service.js';
+import type { TokenService } from './tokens/token-service.js';
+
+/** The domain as the protocol front-ends see it; built once by the composition root. */
+export interface Services {
+  readonly apps: AppsService;
+  readonly connects: ConnectService;
+  readonly consents: ConsentService;
+  readonly people: PeopleService;
+  readonly sessions: SessionService;
+  readonly tokens: TokenService;
+}

@@ -1,0 +1,65 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { addSeconds, type Clock } from '../clock.js';
+import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import { isZoneName } from '../zones/zones.js';
+
+/**
+ * Gateway sessions. The cookie holds `zone.secret` where the secret is 256 random bits;
+ * the person's zone stores only its SHA-256, so a database leak yields no usable session.
+ * The zone prefix is routing, not a credential.
+ */
+export class SessionService {
+  constructor(
+    private readonly zones: ZoneRegistry,
+    private readonly clock: Clock,
+    private readonly idleMinutes: number,
+    private readonly absoluteHours: number,
+  ) {}
+
+  #hash(token: string): Buffer {
+    return createHash('sha256').update(token, 'utf8').digest();
+  }
+
+  #zoneOf(token: string) {
+    const [zone, secret] = token.split('.');
+    if (!isZoneName(zone) || !secret || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+    return this.zones.get(zone);
+  }
+
+  /** Starts a session for a person who just proved who they are; returns the cookie value. */
+  async startSession(person: PersonRef): Promise<string> {
+    const token = `${person.zone}.${randomBytes(32).toString('base64url')}`;
+    const now = this.clock.now();
+    await this.zones.get(person.zone).db.insertInto('sessions').values({
+      id_hash: this.#hash(token),
+      person_id: person.id,
+      last_seen_at: now,
+      expires_at: addSeconds(now, this.absoluteHours * 3600),
+    }).execute();
+    return token;
+  }
+
+  /** The person behind a session cookie, or null when it is unknown, idle too long or too old. */
+  async resolveSession(token: string | undefined): Promise<PersonRef | null> {
+    if (!token) return null;
+    const zone = this.#zoneOf(token);
+    if (!zone) return null;
+    const now = this.clock.now();
+    const idHash = this.#hash(token);
+    const idleSince = addSeconds(now, -this.idleMinutes * 60);
+    const row = await zone.db.updateTable('sessions')
+      .set({ last_seen_at: now })
+      .where('id_hash', '=', idHash)
+      .where('expires_at', '>', now)
+      .where('last_seen_at', '>', idleSince)
+      .returning('person_id')
+      .executeTakeFirst();
+    return row ? { id: row.person_id, zone: zone.name } : null;
+  }
+
+  async endSession(token: string | undefined): Promise<void> {
+    const zone = token ? this.#zoneOf(token) : null;
+    if (!zone || !token) return;
+    await zone.db.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).execute();
+  }
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Transaction } from 'kysely';
+import type { ZoneDatabase } from '../../storage/schema.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { isUuid, type App } from '../apps/apps-service.js';
+import { addSeconds, type Clock } from '../clock.js';
+import type { ConnectService } from '../connect/connect-service.js';
+import { hashCode } from '../consent/consent-service.js';
+import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
+import { KeygateError } from '../errors.js';
+import type { PeopleService, Profile } from '../people/people-service.js';
+import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import { isZoneName } from '../zones/zones.js';
+
+export interface CodeExchange {
+  readonly requestId: string;
+  readonly connectId: string;
+  readonly authCode: string;
+}
+
+export interface IssuedToken {
+  readonly accessToken: string;
+  /** RFC 3339, UTC. */
+  readonly expiration: string;
+  readonly scope: readonly FieldCode[];
+}
+
+/** What a valid access token lets its app see right now. */
+export interface TokenAccess {
+  readonly zone: Zone;
+  readonly jti: string;
+  readonly personId: string;
+  readonly userId: string;
+  /** Fields granted by the token and still granted by the person. */
+  readonly fields: readonly FieldCode[];
+  readonly requested: readonly FieldCode[];
+}
+
+const JWT_ALGORITHM = 'RS512';
+const rfc3339 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class TokenService {
+  constructor(
+    private readonly zones: ZoneRegistry,
+    private readonly connects: ConnectService,
+    private readonly people: PeopleService,
+    private readonly clock: Clock,
+    private readonly issuer: string,
+    private readonly accessTokenTtlMinutes: number,
+  ) {}
+
+  /**
+   * Trades a one-time code for an access token (spec, `POST /auth/v2/token`). The code
+   * is claimed atomically; a second use fails and revokes every token the first issued,
+   * because a replayed code means it leaked.
+   */
+  async exchangeCode(app: App, input: CodeExchange, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedToken> {
+    const connect = isUuid(input.connectId) ? await this.connects.findConnect(input.connectId) : null;
+    if (!connect || connect.appId !== app.id || connect.requestId !== input.requestId || connect.status !== 'authorized' || !connect.zone) {
+      throw new KeygateError('invalid_code');
+    }
+    const zone = this.zones.get(connect.zone);
+    const codeHash = hashCode(input.authCode);
+    const now = this.clock.now();
+    const expiresAt = addSeconds(now, this.accessTokenTtlMinutes * 60);
+    const jti = randomUUID();
+    const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+
+    const outcome = await zone.db.transaction().execute(async (trx) => {
+      const claimed = await trx.updateTable('auth_codes')
+        .set({ used_at: now })
+        .where('code_hash', '=', codeHash)
+        .where('connect_id', '=', connect.id)
+        .where('app_id', '=', app.id)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returning(['person_id', 'scope'])
+        .executeTakeFirst();
+      if (!claimed) {
+        const replayed = await trx.selectFrom('auth_codes').select('person_id')
+          .where('code_hash', '=', codeHash).where('connect_id', '=', connect.id).where('used_at', 'is not', null)
+          .executeTakeFirst();
+        if (!replayed) return { kind: 'invalid' } as const;
+        await trx.updateTable('access_tokens').set({ revoked_at: now })
+          .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
+        await recordAudit(trx, who, [{ action: 'code.replayed', personId: replayed.person_id }]);
+        return { kind: 'replayed' } as const;
+      }
+      const user = await trx.selectFrom('app_users').select('user_id')
+        .where('person_id', '=', claimed.person_id).where('app_id', '=', app.id).executeTakeFirstOrThrow();
+      await trx.insertInto('access_tokens').values({
+        jti,
+        code_hash: codeHash,
+        connect_id: connect.id,
+        person_id: claimed.person_id,
+        app_id: app.id,
+        scope: claimed.scope,
+        issued_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+      }).execute();
+      await recordAudit(trx, who, [{ action: 'token.issued', personId: claimed.person_id }]);
+      return { kind: 'issued', userId: user.user_id, scope: claimed.scope.filter(isFieldCode) } as const;
+    });
+    if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
+    if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
+
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    const accessToken = await new SignJWT({ user: { id: outcome.userId }, scope: outcome.scope, zone: zone.name })
+      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(app.id)
+      .setSubject(outcome.userId)
+      .setJti(jti)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(app.privateKey);
+    return { accessToken, expiration: rfc3339(expiresAt), scope: outcome.scope };
+  }
+
+  /**
+   * Checks a bearer token inside a zone transaction: the JWT must verify with the app's
+   * key, and its record must be unrevoked and unexpired. The grant is read too, so a
+   * field the person has withdrawn is gone at once, whatever the JWT says.
+   */
+  async #authorise(trx: Transaction<ZoneDatabase>, zone: Zone, app: App, jti: string): Promise<TokenAccess | null> {
+    const now = this.clock.now();
+    const row = await trx.selectFrom('access_tokens')
+      .innerJoin('grants', (join) => join.onRef('grants.person_id', '=', 'access_tokens.person_id').onRef('grants.app_id', '=', 'access_tokens.app_id'))
+      .innerJoin('app_users', (join) => join.onRef('app_users.person_id', '=', 'access_tokens.person_id').onRef('app_users.app_id', '=', 'access_tokens.app_id'))
+      .leftJoin('consent_records', 'consent_records.connect_id', 'access_tokens.connect_id')
+      .select(['access_tokens.person_id', 'access_tokens.scope', 'grants.fields', 'app_users.user_id', 'consent_records.requested'])
+      .where('access_tokens.jti', '=', jti)
+      .where('access_tokens.app_id', '=', app.id)
+      .where('access_tokens.revoked_at', 'is', null)
+      .where('access_tokens.expires_at', '>', now)
+      .executeTakeFirst();
+    if (!row) return null;
+    const granted = new Set(row.fields);
+    return {
+      zone,
+      jti,
+      personId: row.person_id,
+      userId: row.user_id,
+      fields: FIELD_CODES.filter((f) => row.scope.includes(f) && granted.has(f)),
+      requested: (row.requested ?? row.scope).filter(isFieldCode),
+    };
+  }
+
+  async #verifyJwt(app: App, token: string): Promise<{ zone: Zone; jti: string }> {
+    try {
+      const { payload } = await jwtVerify(token, app.publicKey, {
+        algorithms: [JWT_ALGORITHM],
+        audience: app.id,
+        issuer: this.issuer,
+        currentDate: this.clock.now(),
+      });
+      if (!isZoneName(payload.zone) || typeof payload.jti !== 'string' || !isUuid(payload.jti)) throw new KeygateError('invalid_token');
+      return { zone: this.zones.get(payload.zone), jti: payload.jti };
+    } catch (error) {
+      if (error instanceof KeygateError || error instanceof joseErrors.JOSEError) throw new KeygateError('invalid_token');
+      throw error;
+    }
+  }
+
+  /** What this token may see now, without reading any personal field. */
+  async inspectToken(app: App, token: string): Promise<TokenAccess> {
+    const { zone, jti } = await this.#verifyJwt(app, token);
+    const access = await zone.db.transaction().execute((trx) => this.#authorise(trx, zone, app, jti));
+    if (!access) throw new KeygateError('invalid_token');
+    return access;
+  }
+
+  /**
+   * Reads the granted fields of the token's person for its app (spec, `GET /auth/v2/me`),
+   * one audit record per field, in the same transaction as the read.
+   */
+  async readProfile(app: App, token: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
+    const { zone, jti } = await this.#verifyJwt(app, token);
+    const result = await zone.db.transaction().execute(async (trx) => {
+      const access = await this.#authorise(trx, zone, app, jti);
+      if (!access) return null;
+      const profile = await this.people.readFields(trx, zone, access.personId, access.fields, { ...actor, kind: 'app', id: app.id, appId: app.id }, 'ukey1.me');
+      return profile ? { access, profile } : null;
+    });
+    if (!result) throw new KeygateError('invalid_token');
+    return result;
+  }
+}

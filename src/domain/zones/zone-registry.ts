@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../../crypto/key-ring.js';
+import type { ZoneDatabase } from '../../storage/schema.js';
+import { ZONE_NAMES, zoneOfCountry, type ZoneName } from './zones.js';
+
+/** One legal zone: its database, its master keys and its blind-index key. */
+export interface Zone {
+  readonly name: ZoneName;
+  readonly db: Kysely<ZoneDatabase>;
+  readonly ring: KeyRing;
+  readonly indexKey: Buffer;
+}
+
+/** A person is found by id and zone: the zone says which database may hold them. */
+export interface PersonRef {
+  readonly id: string;
+  readonly zone: ZoneName;
+}
+
+export class ZoneRegistry {
+  readonly #zones: ReadonlyMap<ZoneName, Zone>;
+
+  constructor(zones: readonly Zone[]) {
+    this.#zones = new Map(zones.map((z) => [z.name, z]));
+    for (const name of ZONE_NAMES) if (!this.#zones.has(name)) throw new Error(`zone ${name} is not configured`);
+  }
+
+  get(name: ZoneName): Zone {
+    return this.#zones.get(name)!;
+  }
+
+  all(): Zone[] {
+    return [...this.#zones.values()];
+  }
+
+  forCountry(country: string): Zone {
+    return this.get(zoneOfCountry(country));
+  }
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { FIELD_CODES } from '../../domain/consent/fields.js';
+import type { Services } from '../../domain/services.js';
+import { KeygateError } from '../../domain/errors.js';
+import { sendError, sendResult } from './envelope.js';
+import {
+  allowCorsOrigin, answerPreflight, enforceDomain, identifyApp, parseJsonBody, readBearerToken, verifySignature,
+} from './steps.js';
+
+export const API_BODY_LIMIT = 64 * 1024;
+
+const requestIdSchema = z.union([
+  z.string().min(1).max(128),
+  z.number().refine(Number.isSafeInteger, 'must be an integer').transform(String),
+]).transform(String).pipe(z.string().min(1).max(128));
+
+const connectBody = z.object({
+  request_id: requestIdSchema,
+  scope: z.array(z.string().max(32)).max(24).optional().default([]),
+  return_url: z.string().min(1).max(2048),
+});
+
+const tokenBody = z.object({
+  request_id: requestIdSchema,
+  connect_id: z.string().min(1).max(64),
+  auth_code: z.string().min(1).max(256),
+});
+
+const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
+
+/** The Ukey1 v2 API (spec, "Endpoints"). */
+export async function ukey1V2Api(server: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  // Bodies are kept as raw bytes: the request signature covers them exactly as sent,
+  // and JSON is parsed from them whatever the Content-Type claims.
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: API_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  server.options('/auth/v2/*', async (request, reply) => {
+    if (!(await answerPreflight(request, reply, services.apps))) return sendError(reply, 'origin_not_allowed');
+    return reply.code(204).send();
+  });
+
+  server.post('/auth/v2/connect', async (request, reply) => {
+    const app = await identifyApp(request, services.apps);
+    allowCorsOrigin(request, reply, app);
+    const signed = verifySignature(request, app, '/auth/v2/connect');
+    enforceDomain(request, app, signed);
+    const body = parseJsonBody(request, connectBody);
+    const { connectId, gateway } = await services.connects.openConnect(app, {
+      requestId: body.request_id,
+      scope: body.scope,
+      returnUrl: body.return_url,
+    });
+    return sendResult(reply, 201, { connect_id: connectId, gateway });
+  });
+
+  server.post('/auth/v2/token', async (request, reply) => {
+    const app = await identifyApp(request, services.apps);
+    allowCorsOrigin(request, reply, app);
+    const signed = verifySignature(request, app, '/auth/v2/token');
+    enforceDomain(request, app, signed);
+    const body = parseJsonBody(request, tokenBody);
+    const issued = await services.tokens.exchangeCode(app, {
+      requestId: body.request_id,
+      connectId: body.connect_id,
+      authCode: body.auth_code,
+    }, actorOf(request));
+    return sendResult(reply, 200, { access_token: issued.accessToken, expiration: issued.expiration, scope: issued.scope });
+  });
+
+  server.get('/auth/v2/me', async (request, reply) => {
+    const app = await identifyApp(request, services.apps);
+    allowCorsOrigin(request, reply, app);
+    const accessToken = readBearerToken(request);
+    const signed = verifySignature(request, app, '/auth/v2/me', accessToken);
+    enforceDomain(request, app, signed);
+    if (!accessToken) throw new KeygateError('missing_token');
+    const { access, profile } = await services.tokens.readProfile(app, accessToken, actorOf(request));
+    const user: Record<string, string | null> = { id: access.userId };
+    for (const field of FIELD_CODES) user[field] = profile[field] ?? null;
+    return sendResult(reply, 200, { scope: access.fields, user });
+  });
+
+  server.get('/auth/v2/system/scopes', async (request, reply) => {
+    const app = await identifyApp(request, services.apps);
+    allowCorsOrigin(request, reply, app);
+    const accessToken = readBearerToken(request);
+    const signed = verifySignature(request, app, '/auth/v2/system/scopes', accessToken);
+    enforceDomain(request, app, signed);
+    if (!accessToken) {
+      return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
+    }
+    const access = await services.tokens.inspectToken(app, accessToken);
+    return sendResult(reply, 200, {
+      permissions: access.fields,
+      'rejected-permissions': access.requested.filter((f) => !access.fields.includes(f)),
+    });
+  });
+}

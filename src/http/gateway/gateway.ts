@@ -1,0 +1,191 @@
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../domain/apps/apps-service.js';
+import { isUuid } from '../../domain/apps/apps-service.js';
+import type { ConnectRequest } from '../../domain/connect/connect-service.js';
+import { isFieldCode } from '../../domain/consent/fields.js';
+import { KeygateError } from '../../domain/errors.js';
+import { normaliseEmail } from '../../domain/people/email.js';
+import type { Services } from '../../domain/services.js';
+import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
+import { sendPage } from './pages.js';
+import { GATEWAY_CSS } from './styles.js';
+import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors } from './views.js';
+
+export interface GatewayOptions {
+  readonly services: Services;
+  readonly publicUrl: string;
+}
+
+type Form = Record<string, unknown>;
+
+/** A form value that must be one string: arrays and objects (`a[]=1&a[]=2`) are refused. */
+function formString(form: Form, name: string, maxLength = 1024): string | undefined {
+  const value = form[name];
+  return typeof value === 'string' && value.length <= maxLength ? value : undefined;
+}
+
+function formStrings(form: Form, name: string): string[] {
+  const value = form[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+// Names: printable text without control characters or markup-significant angle brackets.
+const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
+
+export async function gatewayPages(server: FastifyInstance, { services, publicUrl }: GatewayOptions): Promise<void> {
+  await server.register(formbody, { bodyLimit: 64 * 1024 });
+  const publicOrigin = new URL(publicUrl).origin;
+  const sessionCookie = publicUrl.startsWith('https:')
+    ? { name: '__Host-keygate-session', secure: true }
+    : { name: 'keygate-session', secure: false };
+
+  const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
+  const currentPerson = (request: FastifyRequest) => services.sessions.resolveSession(request.cookies[sessionCookie.name]);
+
+  async function startSession(request: FastifyRequest, reply: FastifyReply, person: Parameters<typeof services.sessions.startSession>[0]) {
+    // A fresh identifier at every sign-in: a cookie planted before it is worth nothing after it.
+    await services.sessions.endSession(request.cookies[sessionCookie.name]);
+    const token = await services.sessions.startSession(person);
+    reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
+  }
+
+  /** The open connect request named in the URL with its app, or a page saying why not. */
+  async function loadConnect(request: FastifyRequest<{ Params: { connectId: string } }>, reply: FastifyReply): Promise<{ connect: ConnectRequest; app: App } | null> {
+    const { connectId } = request.params;
+    const connect = isUuid(connectId) ? await services.connects.findOpenConnect(connectId.toLowerCase()) : null;
+    const app = connect ? await services.apps.findApp(connect.appId) : null;
+    if (!connect || !app) {
+      sendPage(reply, 404, messagePage('Sign-in request not found', 'This sign-in request does not exist, has expired or has already been completed. Go back to the app and start again.'));
+      return null;
+    }
+    return { connect, app };
+  }
+
+  // Refuse state-changing requests that another site made the browser send. A missing
+  // Origin is allowed (old browsers, non-browser clients); a foreign one never is.
+  server.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const origin = request.headers.origin;
+    const site = request.headers['sec-fetch-site'];
+    if ((origin !== undefined && origin !== publicOrigin) || site === 'cross-site' || site === 'same-site') {
+      return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back to the app and start again.'));
+    }
+  });
+
+  server.setErrorHandler((error, request, reply) => {
+    if (error instanceof KeygateError) {
+      return sendPage(reply, error.status, messagePage('Something is not right', error.message));
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendPage(reply, status, messagePage('Request refused', 'The form could not be read. Go back and try again.'));
+    }
+    request.log.error({ err: error }, 'unexpected error on a gateway page');
+    return sendPage(reply, 500, messagePage('Something went wrong', `Please try again. If it keeps happening, quote this reference: ${request.id}`));
+  });
+
+  server.get('/', async (_request, reply) => sendPage(reply, 200, homePage()));
+
+  server.get('/static/keygate.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(GATEWAY_CSS));
+
+  server.get<{ Params: { connectId: string }; Querystring: { signup?: string } }>('/gateway/:connectId', async (request, reply) => {
+    const loaded = await loadConnect(request, reply);
+    if (!loaded) return reply;
+    const { connect, app } = loaded;
+    if (await currentPerson(request)) return sendPage(reply, 200, consentPage({ app, connect }), connect.returnUrl);
+    const page = request.query.signup === '1' ? signUpPage({ app, connect }) : signInPage({ app, connect });
+    return sendPage(reply, 200, page, connect.returnUrl);
+  });
+
+  server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-in', async (request, reply) => {
+    const loaded = await loadConnect(request, reply);
+    if (!loaded) return reply;
+    const { connect, app } = loaded;
+    const form = request.body ?? {};
+    const email = formString(form, 'email', 320) ?? '';
+    const password = formString(form, 'password', 256) ?? '';
+    const person = email && password ? await services.people.authenticate(email, password, actorOf(request)) : null;
+    if (!person) {
+      return sendPage(reply, 401, signInPage({ app, connect, email, error: 'The email or password is incorrect.' }), connect.returnUrl);
+    }
+    await startSession(request, reply, person);
+    return reply.redirect(`/gateway/${connect.id}`, 303);
+  });
+
+  server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-up', async (request, reply) => {
+    const loaded = await loadConnect(request, reply);
+    if (!loaded) return reply;
+    const { connect, app } = loaded;
+    const form = request.body ?? {};
+    const values = {
+      email: (formString(form, 'email', 320) ?? '').trim(),
+      firstname: (formString(form, 'firstname', 200) ?? '').trim(),
+      surname: (formString(form, 'surname', 200) ?? '').trim(),
+      country: (formString(form, 'country', 8) ?? '').trim().toUpperCase(),
+      language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
+    };
+    const password = formString(form, 'password', 1024) ?? '';
+    const errors: FieldErrors = {};
+    if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
+    if (password.length < 10 || password.length > 256) errors.password = 'Use 10 to 256 characters.';
+    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+    if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
+    if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
+    if (Object.keys(errors).length > 0) {
+      return sendPage(reply, 400, signUpPage({ app, connect, values, errors }), connect.returnUrl);
+    }
+    const result = await services.people.signUp({ ...values, password }, actorOf(request));
+    if (!result.ok) {
+      const message = result.reason === 'email_taken'
+        ? 'An account cannot be created with this email. If it is yours, sign in instead.'
+        : 'Enter a valid email address.';
+      return sendPage(reply, 400, signUpPage({ app, connect, values, errors: { email: message } }), connect.returnUrl);
+    }
+    await startSession(request, reply, result.person);
+    return reply.redirect(`/gateway/${connect.id}`, 303);
+  });
+
+  server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/consent', async (request, reply) => {
+    const loaded = await loadConnect(request, reply);
+    if (!loaded) return reply;
+    const { connect, app } = loaded;
+    const person = await currentPerson(request);
+    const form = request.body ?? {};
+    const decision = formString(form, 'decision', 16);
+    if (decision === 'cancel') {
+      return reply.redirect(await services.consents.cancel(person, app, connect, actorOf(request)), 303);
+    }
+    if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
+    if (decision !== 'allow') {
+      return sendPage(reply, 400, consentPage({ app, connect, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
+    }
+    const granted = formStrings(form, 'fields').filter(isFieldCode);
+    const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request));
+    if (!outcome.ok) {
+      return sendPage(reply, 400, consentPage({
+        app,
+        connect,
+        checked: granted,
+        error: `${app.name} cannot work without the fields marked required. Tick them to continue, or cancel.`,
+      }), connect.returnUrl);
+    }
+    return reply.redirect(outcome.redirectUrl, 303);
+  });
+
+  server.post<{ Params: { connectId: string } }>('/gateway/:connectId/cancel', async (request, reply) => {
+    const loaded = await loadConnect(request, reply);
+    if (!loaded) return reply;
+    const person = await currentPerson(request);
+    return reply.redirect(await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request)), 303);
+  });
+
+  server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {
+    await services.sessions.endSession(request.cookies[sessionCookie.name]);
+    reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
+    return reply.redirect(isUuid(request.params.connectId) ? `/gateway/${request.params.connectId}` : '/', 303);
+  });
+}

@@ -1,0 +1,22 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * Sends a server-rendered page with a CSP that allows no script and no inline style.
+ * Forms on gateway pages end in a redirect to the app, and browsers apply `form-action`
+ * to that redirect, so the app's return origin is allowed as a form target too.
+ */
+export function sendPage(reply: FastifyReply, status: number, page: string, returnUrl?: string): FastifyReply {
+  const formTargets = ["'self'"];
+  if (returnUrl) formTargets.push(new URL(returnUrl).origin);
+  reply.header('Content-Security-Policy', [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `form-action ${formTargets.join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; '));
+  reply.header('Cache-Control', 'no-store');
+  reply.header('X-Frame-Options', 'DENY');
+  return reply.code(status).type('text/html; charset=utf-8').send(page);
+}

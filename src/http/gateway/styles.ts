@@ -1,0 +1,31 @@
+/** The gateway's only stylesheet, served from our origin so the CSP needs no inline style. */
+export const GATEWAY_CSS = `
+:root { color-scheme: light dark; --accent: #2454c5; --error: #b3261e; --muted: #5f6368; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: Canvas; color: CanvasText; }
+main { max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+.brand { font-weight: 700; letter-spacing: .02em; color: var(--accent); margin-bottom: 1.5rem; }
+.lead { color: var(--muted); margin-top: 0; }
+form { display: grid; gap: 1rem; margin-top: 1.5rem; }
+.field { display: grid; gap: .25rem; }
+label { font-weight: 600; }
+input[type=email], input[type=password], input[type=text], select {
+  font: inherit; padding: .6rem .7rem; border: 1px solid #9aa0a6; border-radius: .4rem; background: Field; color: FieldText; width: 100%; }
+input[aria-invalid=true], select[aria-invalid=true] { border-color: var(--error); }
+.error { color: var(--error); margin: 0; font-size: .9rem; }
+.alert { border: 1px solid var(--error); color: var(--error); border-radius: .4rem; padding: .6rem .8rem; }
+fieldset { border: 1px solid #c4c7c5; border-radius: .4rem; padding: .75rem 1rem; display: grid; gap: .6rem; }
+legend { font-weight: 600; padding: 0 .25rem; }
+.choice { display: grid; grid-template-columns: auto 1fr; gap: .1rem .6rem; align-items: start; }
+.choice input { margin-top: .35rem; }
+.choice .why { grid-column: 2; color: var(--muted); font-size: .9rem; }
+.required { color: var(--error); font-weight: 600; font-size: .85rem; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+button { font: inherit; font-weight: 600; padding: .6rem 1.2rem; border-radius: .4rem; border: 1px solid var(--accent); cursor: pointer; }
+button.primary { background: var(--accent); color: #fff; }
+button.secondary { background: transparent; color: var(--accent); }
+.switch { margin-top: 1.5rem; color: var(--muted); }
+a { color: var(--accent); }
+.fine { color: var(--muted); font-size: .85rem; }
+`;

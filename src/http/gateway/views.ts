@@ -1,0 +1,151 @@
+import type { App } from '../../domain/apps/apps-service.js';
+import type { ConnectRequest } from '../../domain/connect/connect-service.js';
+import { FIELD_LABELS, type FieldCode } from '../../domain/consent/fields.js';
+import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
+import { html, type SafeHtml } from '../html.js';
+
+export type FieldErrors = Partial<Record<string, string>>;
+
+export function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · Keygate</title>
+<link rel="stylesheet" href="/static/keygate.css">
+</head>
+<body>
+<main>
+<div class="brand">Keygate</div>
+${body}
+</main>
+</body>
+</html>`.value;
+}
+
+function errorText(id: string, message: string | undefined): SafeHtml {
+  return message ? html`<p class="error" id="${id}-error">${message}</p>` : html``;
+}
+
+function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; extra?: SafeHtml }): SafeHtml {
+  const invalid = props.error ? 'true' : 'false';
+  return html`<div class="field">
+<label for="${props.id}">${props.label}</label>
+<input id="${props.id}" name="${props.name}" type="${props.type}" value="${props.value ?? ''}" autocomplete="${props.autocomplete}" required aria-invalid="${invalid}"${props.error ? html` aria-describedby="${props.id}-error"` : html``}>
+${props.extra ?? html``}${errorText(props.id, props.error)}
+</div>`;
+}
+
+function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string }): SafeHtml {
+  const invalid = props.error ? 'true' : 'false';
+  return html`<div class="field">
+<label for="${props.id}">${props.label}</label>
+<select id="${props.id}" name="${props.name}" required aria-invalid="${invalid}"${props.error ? html` aria-describedby="${props.id}-error"` : html``}>
+<option value="">Choose…</option>
+${props.options.map((o) => html`<option value="${o.code}"${o.code === props.value ? html` selected` : html``}>${o.name}</option>`)}
+</select>
+${errorText(props.id, props.error)}
+</div>`;
+}
+
+function cancelForm(connect: ConnectRequest): SafeHtml {
+  return html`<form method="post" action="/gateway/${connect.id}/cancel" class="actions">
+<button type="submit" class="secondary">Cancel</button>
+</form>`;
+}
+
+export interface SignInView {
+  readonly app: App;
+  readonly connect: ConnectRequest;
+  readonly email?: string;
+  readonly error?: string;
+}
+
+export function signInPage(view: SignInView): string {
+  return layout('Sign in', html`<h1>Sign in</h1>
+<p class="lead">to continue to <strong>${view.app.name}</strong></p>
+${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
+<form method="post" action="/gateway/${view.connect.id}/sign-in" novalidate>
+${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: view.email, autocomplete: 'username' })}
+${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+<div class="actions"><button type="submit" class="primary">Sign in</button></div>
+</form>
+${cancelForm(view.connect)}
+<p class="switch">New here? <a href="/gateway/${view.connect.id}?signup=1">Create an account</a></p>`);
+}
+
+export interface SignUpView {
+  readonly app: App;
+  readonly connect: ConnectRequest;
+  readonly values?: Partial<Record<'email' | 'firstname' | 'surname' | 'country' | 'language', string>>;
+  readonly errors?: FieldErrors;
+}
+
+export function signUpPage(view: SignUpView): string {
+  const v = view.values ?? {};
+  const e = view.errors ?? {};
+  return layout('Create your account', html`<h1>Create your account</h1>
+<p class="lead">to continue to <strong>${view.app.name}</strong></p>
+${e.form ? html`<p class="alert" role="alert">${e.form}</p>` : html``}
+<form method="post" action="/gateway/${view.connect.id}/sign-up" novalidate>
+${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
+${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
+    extra: html`<p class="fine" id="password-hint">At least 10 characters.</p>` })}
+${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
+${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
+${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
+${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: v.language, error: e.language })}
+<p class="fine">Your country decides where your data is stored: in the EU for the EU, the EEA, the United Kingdom and Switzerland.</p>
+<div class="actions"><button type="submit" class="primary">Create account</button></div>
+</form>
+${cancelForm(view.connect)}
+<p class="switch">Already have an account? <a href="/gateway/${view.connect.id}">Sign in</a></p>`);
+}
+
+export interface ConsentView {
+  readonly app: App;
+  readonly connect: ConnectRequest;
+  readonly checked?: readonly FieldCode[];
+  readonly error?: string;
+}
+
+export function consentPage(view: ConsentView): string {
+  const { app, connect } = view;
+  const checked = new Set(view.checked ?? []);
+  const choices = connect.scope.fields.map((field) => {
+    const mandatory = connect.scope.mandatory.includes(field);
+    const id = `field-${field}`;
+    return html`<div class="choice">
+<input type="checkbox" id="${id}" name="fields" value="${field}"${checked.has(field) ? html` checked` : html``}${mandatory ? html` required aria-describedby="${id}-why"` : html``}>
+<label for="${id}">${FIELD_LABELS[field]}${mandatory ? html` <span class="required">(required)</span>` : html``}</label>
+${mandatory ? html`<span class="why" id="${id}-why">Required by ${app.name}: ${app.legalBasis}</span>` : html``}
+</div>`;
+  });
+  return layout(`Allow ${app.name}`, html`<h1>Allow ${app.name} to sign you in?</h1>
+<p class="lead">Choose what <strong>${app.name}</strong> may read. Nothing is shared unless you tick it${connect.scope.mandatory.length > 0 ? ', and the app cannot work without the fields marked required' : ''}.</p>
+${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
+<form method="post" action="/gateway/${connect.id}/consent">
+${connect.scope.fields.length > 0
+    ? html`<fieldset><legend>Share with ${app.name}</legend>${choices}</fieldset>`
+    : html`<p>${app.name} asks only to know that you are signed in; it receives an identifier of your account and no personal data.</p>`}
+<div class="actions">
+<button type="submit" name="decision" value="allow" class="primary">Allow</button>
+<button type="submit" name="decision" value="cancel" class="secondary" formnovalidate>Cancel</button>
+</div>
+</form>
+<form method="post" action="/gateway/${connect.id}/sign-out" class="switch">
+<button type="submit" class="secondary">Not you? Sign out</button>
+</form>`);
+}
+
+export function messagePage(title: string, message: string): string {
+  return layout(title, html`<h1>${title}</h1><p>${message}</p>`);
+}
+
+export function homePage(): string {
+  return layout('Keygate', html`<h1>Keygate</h1>
+<p>A self-hostable sign-in and data-protection gateway. Apps send you here to sign in; you decide, field by field, what each app may read.</p>
+<p class="fine">Apps speak the Ukey1 v2 API under <code>/auth/v2</code>.</p>`);
+}

@@ -1,0 +1,68 @@
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { KeygateError } from '../domain/errors.js';
+import type { Services } from '../domain/services.js';
+import { sendError } from './api/envelope.js';
+import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
+import { gatewayPages } from './gateway/gateway.js';
+import { sendPage } from './gateway/pages.js';
+import { messagePage } from './gateway/views.js';
+
+export interface HttpServerOptions {
+  readonly services: Services;
+  readonly publicUrl: string;
+  readonly logger: Logger;
+}
+
+const isApiPath = (url: string) => url.startsWith('/auth/');
+
+/** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
+function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof KeygateError) return sendError(reply, error.code, error.message);
+  const status = (error as FastifyError).statusCode;
+  if (status === 413) return sendError(reply, 'body_too_large');
+  if (status === 415) return sendError(reply, 'unsupported_media_type');
+  if (status !== undefined && status >= 400 && status < 500) return sendError(reply, 'invalid_request');
+  request.log.error({ err: error }, 'unexpected error on the API');
+  return sendError(reply, 'internal_error', `Something went wrong on our side (request ${request.id}).`);
+}
+
+/** Builds the HTTP front-ends over the domain services: the Ukey1 v2 API and the gateway pages. */
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const server = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: API_BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: false,
+    disableRequestLogging: false,
+  });
+
+  server.addHook('onSend', async (_request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+  });
+
+  await server.register(cookie);
+  await server.register(async (api) => {
+    api.setErrorHandler(apiErrorHandler);
+    await ukey1V2Api(api, { services: options.services });
+  });
+  await server.register(gatewayPages, { services: options.services, publicUrl: options.publicUrl });
+
+  server.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'unexpected error');
+    return sendPage(reply, status, messagePage('Request refused', 'The request could not be handled.'));
+  });
+
+  server.setNotFoundHandler((request, reply) => {
+    if (isApiPath(request.url)) return sendError(reply, 'not_found', 'No such endpoint.');
+    return sendPage(reply, 404, messagePage('Page not found', 'There is nothing at this address.'));
+  });
+
+  return server;
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { KeygateConfig } from './config/config.js';
+import { KeyRing } from './crypto/key-ring.js';
+import { resolveKey } from './crypto/master-keys.js';
+import { AppsService } from './domain/apps/apps-service.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { ConnectService } from './domain/connect/connect-service.js';
+import { ConsentService } from './domain/consent/consent-service.js';
+import { PeopleService } from './domain/people/people-service.js';
+import type { Services } from './domain/services.js';
+import { SessionService } from './domain/sessions/session-service.js';
+import { TokenService } from './domain/tokens/token-service.js';
+import { ZoneRegistry } from './domain/zones/zone-registry.js';
+import { ZONE_NAMES } from './domain/zones/zones.js';
+import { buildHttpServer } from './http/server.js';
+import { createLogger } from './logger.js';
+import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
+
+export interface KeygateOptions {
+  readonly config: KeygateConfig;
+  /** Overrides where each store lives (tests use in-memory clones of a migrated template). */
+  readonly storeLocations?: Record<StoreName, StoreLocation>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** A wired Keygate: the same object behind the server, the CLI and the tests. */
+export interface Keygate {
+  readonly config: KeygateConfig;
+  readonly logger: Logger;
+  readonly stores: Stores;
+  readonly services: Services;
+  readonly http: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: config → keys → stores → services → HTTP. Keys are resolved
+ * before any store opens, so a missing production key stops the start early and cleanly.
+ */
+export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+
+  const keyOptions = (file: string) => ({
+    production: config.production,
+    developmentFile: path.join(config.dataDir, 'keys', file),
+    onGenerated: (where: string, variable: string) =>
+      logger.warn({ file: where }, `generated a development key for ${variable}; set ${variable} (or ${variable}_FILE) in production`),
+  });
+  const controlRing = new KeyRing(resolveKey(config.keys.control.master, keyOptions('master-control.key')));
+  const zoneKeys = ZONE_NAMES.map((name) => ({
+    name,
+    ring: new KeyRing(resolveKey(config.keys[name].master, keyOptions(`master-${name}.key`))),
+    indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
+  }));
+
+  const stores = await openStores(options.storeLocations ?? storeLocationsFromConfig(config));
+  const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
+
+  const apps = new AppsService(stores.control.db, controlRing, config.rsaBits);
+  const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
+  const people = new PeopleService(zones);
+  const services: Services = {
+    apps,
+    connects,
+    people,
+    consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
+    sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
+    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes),
+  };
+
+  let http: FastifyInstance;
+  try {
+    http = await buildHttpServer({ services, publicUrl: config.publicUrl, logger });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+
+  return {
+    config,
+    logger,
+    stores,
+    services,
+    http,
+    async close() {
+      await http.close();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { sql, type Migration } from 'kysely';
+
+/** Zone migrations, applied in key order to every zone. Never edit one that has shipped: add another. */
+export const zoneMigrations: Record<string, Migration> = {
+  '0001_people_consents_tokens': {
+    async up(db) {
+      await sql`
+        create table people (
+          id uuid primary key,
+          email_index bytea not null unique,
+          email_ct bytea not null,
+          firstname_ct bytea not null,
+          surname_ct bytea not null,
+          country_ct bytea not null,
+          language_ct bytea not null,
+          image_ct bytea,
+          password_hash text not null,
+          created_at timestamptz not null default now()
+        )`.execute(db);
+      // Kept apart from people so that erasure can destroy the key alone (crypto-shredding).
+      await sql`
+        create table person_keys (
+          person_id uuid primary key references people (id) on delete cascade,
+          master_key_id text not null,
+          wrapped_key bytea not null
+        )`.execute(db);
+      await sql`
+        create table app_users (
+          person_id uuid not null references people (id) on delete cascade,
+          app_id uuid not null,
+          user_id uuid not null unique,
+          created_at timestamptz not null default now(),
+          primary key (person_id, app_id)
+        )`.execute(db);
+      await sql`
+        create table grants (
+          person_id uuid not null references people (id) on delete cascade,
+          app_id uuid not null,
+          fields text[] not null,
+          granted_at timestamptz not null,
+          primary key (person_id, app_id)
+        )`.execute(db);
+      await sql`
+        create table consent_records (
+          id uuid primary key,
+          person_id uuid not null references people (id) on delete cascade,
+          app_id uuid not null,
+          connect_id uuid not null,
+          requested text[] not null,
+          mandatory text[] not null,
+          granted text[] not null,
+          legal_basis text,
+          decision text not null check (decision in ('allowed', 'canceled')),
+          decided_at timestamptz not null default now()
+        )`.execute(db);
+      await sql`
+        create table auth_codes (
+          code_hash bytea primary key,
+          connect_id uuid not null unique,
+          app_id uuid not null,
+          person_id uuid not null references people (id) on delete cascade,
+          scope text[] not null,
+          expires_at timestamptz not null,
+          used_at timestamptz
+        )`.execute(db);
+      await sql`
+        create table access_tokens (
+          jti uuid primary key,
+          code_hash bytea not null,
+          connect_id uuid not null,
+          person_id uuid not null references people (id) on delete cascade,
+          app_id uuid not null,
+          scope text[] not null,
+          issued_at timestamptz not null,
+          expires_at timestamptz not null,
+          revoked_at timestamptz
+        )`.execute(db);
+      await sql`create index access_tokens_code_idx on access_tokens (code_hash)`.execute(db);
+      await sql`
+        create table sessions (
+          id_hash bytea primary key,
+          person_id uuid not null references people (id) on delete cascade,
+          created_at timestamptz not null default now(),
+          last_seen_at timestamptz not null,
+          expires_at timestamptz not null
+        )`.execute(db);
+      await sql`create index sessions_person_idx on sessions (person_id)`.execute(db);
+      // No foreign key to people: the record of what happened outlives the person's erasure.
+      await sql`
+        create table audit_events (
+          id bigint generated always as identity primary key,
+          occurred_at timestamptz not null default now(),
+          person_id uuid,
+          action text not null,
+          field text,
+          actor_kind text not null check (actor_kind in ('person', 'app', 'operator', 'system')),
+          actor_id text,
+          app_id uuid,
+          purpose text,
+          request_id text
+        )`.execute(db);
+      await sql`create index audit_events_person_idx on audit_events (person_id, occurred_at)`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,152 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Bytes come back as Buffer from `pg` and as Uint8Array from PGlite. */
+export type Bytes = Uint8Array;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+// ---------------------------------------------------------------- control plane
+// Holds what belongs to no person: apps and pending connect requests, with opaque ids only.
+
+export interface AppsTable {
+  id: string;
+  name: string;
+  /** Public half as base64 SPKI DER: the developer's "Secret Key". */
+  secret_key: string;
+  /** Private half, PKCS#8 DER sealed under the control plane's master key. */
+  private_key_ct: Bytes;
+  private_key_master_key_id: string;
+  origins: string[];
+  return_urls: string[];
+  /** Field codes the app may request; a trailing `!` means it may make that field mandatory. */
+  permissions: string[];
+  /** Why the app needs its mandatory fields, shown on the consent screen. */
+  legal_basis: string;
+  created_at: CreatedAt;
+}
+
+export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
+
+export interface ConnectRequestsTable {
+  id: string;
+  app_id: string;
+  request_id: string;
+  scope: string[];
+  return_url: string;
+  status: ColumnType<ConnectStatus, ConnectStatus | undefined, ConnectStatus>;
+  /** Routing only: which zone holds the person and the code once the request is decided. */
+  zone: string | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+export interface ControlDatabase {
+  apps: AppsTable;
+  connect_requests: ConnectRequestsTable;
+}
+
+// ---------------------------------------------------------------- zone
+// Everything that holds or refers to a person; one database per legal zone.
+
+export interface PeopleTable {
+  id: string;
+  email_index: Bytes;
+  email_ct: Bytes;
+  firstname_ct: Bytes;
+  surname_ct: Bytes;
+  country_ct: Bytes;
+  language_ct: Bytes;
+  image_ct: Bytes | null;
+  password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface PersonKeysTable {
+  person_id: string;
+  master_key_id: string;
+  wrapped_key: Bytes;
+}
+
+export interface AppUsersTable {
+  person_id: string;
+  app_id: string;
+  /** The person's id as one app sees it: pairwise, so apps cannot correlate people. */
+  user_id: string;
+  created_at: CreatedAt;
+}
+
+export interface GrantsTable {
+  person_id: string;
+  app_id: string;
+  fields: string[];
+  granted_at: Date;
+}
+
+export interface ConsentRecordsTable {
+  id: string;
+  person_id: string;
+  app_id: string;
+  connect_id: string;
+  requested: string[];
+  mandatory: string[];
+  granted: string[];
+  legal_basis: string | null;
+  decision: 'allowed' | 'canceled';
+  decided_at: CreatedAt;
+}
+
+export interface AuthCodesTable {
+  code_hash: Bytes;
+  connect_id: string;
+  app_id: string;
+  person_id: string;
+  scope: string[];
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface AccessTokensTable {
+  jti: string;
+  code_hash: Bytes;
+  connect_id: string;
+  person_id: string;
+  app_id: string;
+  scope: string[];
+  issued_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface SessionsTable {
+  id_hash: Bytes;
+  person_id: string;
+  created_at: CreatedAt;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+export type AuditActorKind = 'person' | 'app' | 'operator' | 'system';
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  occurred_at: CreatedAt;
+  person_id: string | null;
+  action: string;
+  field: string | null;
+  actor_kind: AuditActorKind;
+  actor_id: string | null;
+  app_id: string | null;
+  purpose: string | null;
+  request_id: string | null;
+}
+
+export interface ZoneDatabase {
+  people: PeopleTable;
+  person_keys: PersonKeysTable;
+  app_users: AppUsersTable;
+  grants: GrantsTable;
+  consent_records: ConsentRecordsTable;
+  auth_codes: AuthCodesTable;
+  access_tokens: AccessTokensTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+}
