@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { createKeygate, type Keygate } from '../../src/keygate.js';
+import type { StoreLocation, StoreName } from '../../src/storage/stores.js';
+import { memoryStoreLocations } from './store-templates.js';
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  #now = Date.now();
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(seconds: number): void {
+    this.#now += seconds * 1000;
+  }
+}
+
+export interface TestKeygate extends Keygate {
+  readonly clock: TestClock;
+  readonly dataDir: string;
+}
+
+export interface TestKeygateOptions {
+  /** Store locations; defaults to in-memory clones of the migrated templates. */
+  readonly storeLocations?: Record<StoreName, StoreLocation>;
+  readonly env?: Record<string, string>;
+  readonly dataDir?: string;
+}
+
+const randomKey = () => randomBytes(32).toString('base64');
+
+/** The real composition root with test keys, a movable clock and fresh stores. */
+export async function startTestKeygate(options: TestKeygateOptions = {}): Promise<TestKeygate> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'keygate-test-'));
+  const config = loadConfig({
+    KEYGATE_DATA_DIR: dataDir,
+    KEYGATE_PUBLIC_URL: 'http://localhost:8080',
+    KEYGATE_LOG_LEVEL: 'silent',
+    KEYGATE_MASTER_KEY_CONTROL: randomKey(),
+    KEYGATE_MASTER_KEY_EU: randomKey(),
+    KEYGATE_MASTER_KEY_US: randomKey(),
+    KEYGATE_INDEX_KEY_EU: randomKey(),
+    KEYGATE_INDEX_KEY_US: randomKey(),
+    ...options.env,
+  });
+  const clock = new TestClock();
+  const keygate = await createKeygate({
+    config,
+    clock,
+    storeLocations: options.storeLocations ?? await memoryStoreLocations(),
+  });
+  return {
+    ...keygate,
+    clock,
+    dataDir,
+    async close() {
+      await keygate.close();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
