@@ -12,9 +12,12 @@ export function secretKeyPem(secretKey: string): string {
   return `-----BEGIN PUBLIC KEY-----\n${lines}\n-----END PUBLIC KEY-----\n`;
 }
 
-export function signRequest(secretKey: string, parts: { appId: string; method: string; path: string; rawBody?: string; accessToken?: string }): string {
-  const signed = parts.appId + parts.method + parts.path + (parts.rawBody ?? '') + (parts.accessToken ?? '');
-  const digest = createHash('sha512').update(signed, 'utf8').digest('hex');
+export function signRequest(secretKey: string, parts: { appId: string; method: string; path: string; rawBody?: string | Buffer; accessToken?: string }): string {
+  const digest = createHash('sha512')
+    .update(parts.appId + parts.method + parts.path)
+    .update(parts.rawBody ?? '')
+    .update(parts.accessToken ?? '')
+    .digest('hex');
   const encrypted = publicEncrypt({ key: secretKeyPem(secretKey), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(digest));
   return encodeURIComponent(encrypted.toString('base64'));
 }
