@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { signRequest } from '../support/ukey1-client.js';
+
+const ENTRY = path.resolve('src/cli/entry.ts');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function keygateCli(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    env: { ...process.env, ...env, KEYGATE_LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the keygate CLI', () => {
+  let dataDir: string;
+  let port: number;
+  let server: ChildProcess;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-cli-'));
+    port = await freePort();
+    env = { KEYGATE_DATA_DIR: dataDir, PORT: String(port), KEYGATE_HOST: '127.0.0.1' };
+    server = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 120_000);
+      server.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Keygate is serving')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+    });
+  });
+
+  after(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('registers an app against the data directory of a running server and prints its credentials as JSON', async () => {
+    const created = keygateCli(['app', 'create', '--name', 'CLI App', '--origin', 'https://cli.example.org', '--return-url', 'https://cli.example.org/back/', '--json'], env);
+    assert.equal(created.status, 0, created.stderr);
+    const { appId, secretKey } = JSON.parse(created.stdout);
+    assert.match(appId, /^[0-9a-f-]{36}$/);
+    assert.equal(createPublicKey({ key: Buffer.from(secretKey, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength, 2048);
+
+    // The running server knows the app at once.
+    const body = JSON.stringify({ request_id: 'cli', scope: ['email'], return_url: 'https://cli.example.org/back/done' });
+    const response = await fetch(`http://127.0.0.1:${port}/auth/v2/connect`, {
+      method: 'POST',
+      headers: {
+        'X-Ukey1-App': appId,
+        'X-Ukey1-Signature': signRequest(secretKey, { appId, method: 'POST', path: '/auth/v2/connect', rawBody: body }),
+        'X-Origin': 'https://cli.example.org',
+        'Content-Type': 'application/json',
+      },
+      body,
+    });
+    assert.equal(response.status, 201);
+    assert.equal((await response.json()).result, 201);
+  });
+
+  it('refuses bad arguments with a clear message and a non-zero exit', () => {
+    const noName = keygateCli(['app', 'create', '--return-url', 'https://x.example/back', '--json'], env);
+    assert.equal(noName.status, 2);
+    assert.match(noName.stderr, /--name/);
+    const badUrl = keygateCli(['app', 'create', '--name', 'X', '--return-url', 'javascript:alert(1)', '--json'], env);
+    assert.equal(badUrl.status, 1);
+    assert.match(badUrl.stderr, /return URL/);
+    assert.equal(badUrl.stdout, '');
+    const unknown = keygateCli(['frobnicate'], env);
+    assert.equal(unknown.status, 2);
+  });
+
+  it('stops cleanly on SIGTERM, and then works on the data directory by itself', async () => {
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    server.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const created = keygateCli(['app', 'create', '--name', 'Offline App', '--return-url', 'https://offline.example.org/back', '--json'], env);
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(JSON.parse(created.stdout).appId, /^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses to start in production without keys, naming the variable', () => {
+    const started = keygateCli(['serve'], { ...env, NODE_ENV: 'production', PORT: '0' });
+    assert.equal(started.status, 1);
+    assert.match(started.stderr, /KEYGATE_MASTER_KEY_CONTROL/);
+  });
+});
