@@ -37,7 +37,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
-    disableRequestLogging: false,
   });
 
   server.addHook('onSend', async (_request, reply) => {

@@ -229,9 +229,14 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
 
   it('refuses a form posted from another site', async () => {
     const visitor = new GatewayVisitor(keygate.http);
-    const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, SIGN_UP_JANA, { origin: 'https://evil.example.com' });
-    assert.equal(response.status, 403);
+    for (const headers of [{ origin: 'https://evil.example.com' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }]) {
+      const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, SIGN_UP_JANA, headers);
+      assert.equal(response.status, 403, JSON.stringify(headers));
+    }
     assert.equal(await people(), 0);
+    // Our own pages send `Origin: null` (no-referrer policy) with `Sec-Fetch-Site: same-origin`.
+    const own = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, SIGN_UP_JANA, { origin: 'null', 'sec-fetch-site': 'same-origin' });
+    assert.equal(own.status, 303);
   });
 
   it('shows a page, not a redirect, for an unknown or malformed sign-in request', async () => {

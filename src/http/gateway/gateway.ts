@@ -63,13 +63,16 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     return { connect, app };
   }
 
-  // Refuse state-changing requests that another site made the browser send. A missing
-  // Origin is allowed (old browsers, non-browser clients); a foreign one never is.
+  // Refuse state-changing requests that another site made the browser send. Pages are
+  // served with `Referrer-Policy: no-referrer`, under which browsers send `Origin: null`
+  // even for our own forms, so Fetch Metadata is the primary signal and a real foreign
+  // Origin the second; a request with neither (old browsers, non-browser clients) passes.
   server.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST') return;
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
-    if ((origin !== undefined && origin !== publicOrigin) || site === 'cross-site' || site === 'same-site') {
+    const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;
+    if (foreignOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
       return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back to the app and start again.'));
     }
   });

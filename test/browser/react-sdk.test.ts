@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
+import { startDemoApp } from '../support/react-sdk-app.js';
+import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', () => {
+  let keygate: TestKeygate;
+  let demo: Awaited<ReturnType<typeof startDemoApp>>;
+  let browser: Browser;
+
+  before(async () => {
+    const [gatewayPort, appPort] = [await freePort(), await freePort()];
+    const host = `http://localhost:${gatewayPort}`;
+    keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: host, PORT: String(gatewayPort) } });
+    await keygate.http.listen({ host: '127.0.0.1', port: gatewayPort });
+    const appOrigin = `http://localhost:${appPort}`;
+    const { appId } = await keygate.services.apps.createApp({ name: 'Demo App', origins: [appOrigin], returnUrls: [`${appOrigin}/callback/`] });
+    demo = await startDemoApp({ appId, host, scope: ['firstname', 'surname', 'email', 'country!'] }, appPort);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    await keygate?.close();
+  });
+
+  it('completes connect → sign-up → consent → return → token → /me', async () => {
+    const page = await browser.newPage();
+    const failures: string[] = [];
+    page.on('pageerror', (error) => failures.push(error.message));
+    await page.goto(demo.origin);
+    await page.getByRole('button', { name: 'Sign in with Keygate' }).click();
+
+    await page.waitForURL(/\/gateway\/[0-9a-f-]{36}\?signup=1$/);
+    await page.getByLabel('Email').fill('eliska.dvorakova@example.cz');
+    await page.getByLabel('Password').fill('plum-orchard-violin-2026');
+    await page.getByLabel('First name').fill('Eliška');
+    await page.getByLabel('Surname').fill('Dvořáková');
+    await page.getByLabel('Country').selectOption('CZ');
+    await page.getByLabel('Language').selectOption('cs');
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    await page.getByRole('heading', { name: 'Allow Demo App to sign you in?' }).waitFor();
+    for (const field of ['First name', 'Surname', 'Email', 'Country']) {
+      assert.equal(await page.getByLabel(field).isChecked(), false, `${field} is not pre-ticked`);
+    }
+    await page.getByLabel('First name').check();
+    await page.getByLabel('Email').check();
+    await page.getByLabel('Country').check();
+    await page.getByRole('button', { name: 'Allow' }).click();
+
+    await page.waitForURL(/\/callback\/\?from=keygate&_ukey1/);
+    await page.locator('#status').filter({ hasText: /signed-in|failed/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#status').textContent(), 'signed-in', failures.join('\n'));
+    const user = JSON.parse((await page.locator('#user').textContent())!);
+    assert.equal(user.firstname, 'Eliška');
+    assert.equal(user.email, 'eliska.dvorakova@example.cz');
+    assert.equal(user.country, 'CZ');
+    assert.equal(user.surname, null, 'a field the person did not tick is not shared');
+    assert.match(user.id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(failures, []);
+  });
+});
