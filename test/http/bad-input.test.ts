@@ -229,7 +229,7 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
 
   it('refuses a form posted from another site', async () => {
     const visitor = new GatewayVisitor(keygate.http);
-    for (const headers of [{ origin: 'https://evil.example.com' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }]) {
+    for (const headers of [{ origin: 'https://evil.example.com' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }] as Array<Record<string, string>>) {
       const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, SIGN_UP_JANA, headers);
       assert.equal(response.status, 403, JSON.stringify(headers));
     }

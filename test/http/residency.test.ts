@@ -40,7 +40,7 @@ async function dumpStore(db: Kysely<any>): Promise<string> {
 async function traces(db: Kysely<any>): Promise<string[]> {
   const people = await db.selectFrom('people').selectAll().execute();
   assert.equal(people.length, 1);
-  const person = people[0];
+  const person = people[0]!;
   const bytes = ['email_index', 'email_ct', 'firstname_ct', 'surname_ct', 'country_ct', 'language_ct'].map((c) => Buffer.from(person[c]).toString('hex'));
   const key = await db.selectFrom('person_keys').select('wrapped_key').executeTakeFirstOrThrow();
   const user = await db.selectFrom('app_users').select('user_id').executeTakeFirstOrThrow();
