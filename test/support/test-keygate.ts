@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createKeygate, type Keygate } from '../../src/keygate.js';
 import type { StoreLocation, StoreName } from '../../src/storage/stores.js';
+import { createPostgresStores } from './postgres-stores.js';
 import { memoryStoreLocations } from './store-templates.js';
 
 /** A clock the test moves by hand. */
@@ -48,10 +49,13 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
     ...options.env,
   });
   const clock = new TestClock();
+  // With KEYGATE_TEST_DATABASE_URL set, the same tests run on fresh PostgreSQL databases.
+  const serverUrl = process.env.KEYGATE_TEST_DATABASE_URL;
+  const postgres = !options.storeLocations && serverUrl ? await createPostgresStores(serverUrl) : undefined;
   const keygate = await createKeygate({
     config,
     clock,
-    storeLocations: options.storeLocations ?? await memoryStoreLocations(),
+    storeLocations: options.storeLocations ?? postgres?.locations ?? await memoryStoreLocations(),
   });
   return {
     ...keygate,
@@ -59,6 +63,7 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
     dataDir,
     async close() {
       await keygate.close();
+      await postgres?.drop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
