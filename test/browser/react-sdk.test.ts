@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../support/ports.js';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { startDemoApp } from '../support/react-sdk-app.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', () => {
   let keygate: TestKeygate;

@@ -15,6 +15,24 @@ export type ConsentOutcome =
 /** One-time codes are looked up by their hash, so a stolen database holds no usable code. */
 export const hashCode = (code: string): Buffer => createHash('sha256').update(code, 'utf8').digest();
 
+/**
+ * The proof of a decision: what was asked, what was mandatory and on which legal basis,
+ * and what the person granted.
+ */
+function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, decision: 'allowed' | 'canceled', granted: FieldCode[]) {
+  return {
+    id: randomUUID(),
+    person_id: person.id,
+    app_id: app.id,
+    connect_id: connect.id,
+    requested: [...connect.scope.fields],
+    mandatory: [...connect.scope.mandatory],
+    granted,
+    legal_basis: connect.scope.mandatory.length > 0 ? app.legalBasis : null,
+    decision,
+  };
+}
+
 export class ConsentService {
   constructor(
     private readonly zones: ZoneRegistry,
@@ -47,17 +65,7 @@ export class ConsentService {
           .values({ person_id: person.id, app_id: app.id, fields, granted_at: now })
           .onConflict((oc) => oc.columns(['person_id', 'app_id']).doUpdateSet({ fields, granted_at: now }))
           .execute();
-        await trx.insertInto('consent_records').values({
-          id: randomUUID(),
-          person_id: person.id,
-          app_id: app.id,
-          connect_id: connect.id,
-          requested: [...connect.scope.fields],
-          mandatory: [...connect.scope.mandatory],
-          granted: fields,
-          legal_basis: connect.scope.mandatory.length > 0 ? app.legalBasis : null,
-          decision: 'allowed',
-        }).execute();
+        await trx.insertInto('consent_records').values(consentRecord(person, app, connect, 'allowed', fields)).execute();
         await trx.insertInto('auth_codes').values({
           code_hash: hashCode(code),
           connect_id: connect.id,
@@ -90,17 +98,7 @@ export class ConsentService {
     if (person) {
       const zone = this.zones.get(person.zone);
       await zone.db.transaction().execute(async (trx) => {
-        await trx.insertInto('consent_records').values({
-          id: randomUUID(),
-          person_id: person.id,
-          app_id: app.id,
-          connect_id: connect.id,
-          requested: [...connect.scope.fields],
-          mandatory: [...connect.scope.mandatory],
-          granted: [],
-          legal_basis: null,
-          decision: 'canceled',
-        }).execute();
+        await trx.insertInto('consent_records').values(consentRecord(person, app, connect, 'canceled', [])).execute();
         await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
       });
     }

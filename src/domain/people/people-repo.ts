@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Bytes, PeopleTable, ZoneDatabase } from '../../storage/schema.js';
 
 type ZoneDb = Kysely<ZoneDatabase> | Transaction<ZoneDatabase>;
@@ -13,16 +13,7 @@ export const PERSON_FIELD_COLUMNS = {
   language: 'language_ct',
 } as const satisfies Record<string, keyof PeopleTable>;
 
-export interface NewPersonRow {
-  id: string;
-  email_index: Bytes;
-  email_ct: Bytes;
-  firstname_ct: Bytes;
-  surname_ct: Bytes;
-  country_ct: Bytes;
-  language_ct: Bytes;
-  password_hash: string;
-}
+export type NewPersonRow = Omit<Insertable<PeopleTable>, 'image_ct' | 'created_at'>;
 
 export async function insertPerson(trx: ZoneDb, row: NewPersonRow, key: { masterKeyId: string; wrappedKey: Bytes }): Promise<void> {
   await trx.insertInto('people').values(row).execute();
