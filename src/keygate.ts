@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { KeygateConfig } from './config/config.js';
+import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
-import { resolveKey } from './crypto/master-keys.js';
+import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
 import { AppsService } from './domain/apps/apps-service.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { ConnectService } from './domain/connect/connect-service.js';
@@ -17,6 +17,12 @@ import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
+import { SignInThrottle } from './domain/protection/sign-in-throttle.js';
+import { connectRedis } from './shared-state/redis.js';
+import { checkReadiness } from './readiness.js';
+import { hkdfKey } from './crypto/master-keys.js';
+import type { Redis } from 'ioredis';
+import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
 
 export interface KeygateOptions {
   readonly config: KeygateConfig;
@@ -33,6 +39,10 @@ export interface Keygate {
   readonly stores: Stores;
   readonly services: Services;
   readonly http: FastifyInstance;
+  /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
+  readonly redis?: Redis;
+  /** Moves what a store sealed under retiring master keys to its current one (operator action). */
+  rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
   close(): Promise<void>;
 }
 
@@ -51,14 +61,30 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     onGenerated: (where: string, variable: string) =>
       logger.warn({ file: where }, `generated a development key for ${variable}; set ${variable} (or ${variable}_FILE) in production`),
   });
-  const controlRing = new KeyRing(resolveKey(config.keys.control.master, keyOptions('master-control.key')));
+  const ringOf = (keys: StoreKeys, file: string) =>
+    new KeyRing(resolveKey(keys.master, keyOptions(file)), resolvePreviousKeys(keys.previous, keyOptions(file)));
+  const controlRing = ringOf(config.keys.control, 'master-control.key');
   const zoneKeys = ZONE_NAMES.map((name) => ({
     name,
-    ring: new KeyRing(resolveKey(config.keys[name].master, keyOptions(`master-${name}.key`))),
+    ring: ringOf(config.keys[name], `master-${name}.key`),
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
 
-  const stores = await openStores(options.storeLocations ?? storeLocationsFromConfig(config));
+  const redis = config.redis.url
+    ? await connectRedis(config.redis.url, (error) => logger.warn({ err: error.message }, 'Redis is unavailable; rate limits fall back to this node'))
+    : undefined;
+  let stores: Stores;
+  try {
+    stores = await openStores(options.storeLocations ?? storeLocationsFromConfig(config), {
+      pool: {
+        ...config.database,
+        onIdleError: (store, error) => logger.warn({ store, err: error.message }, 'a database connection was lost; the pool will reconnect'),
+      },
+    });
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits);
@@ -71,6 +97,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes),
+    signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), { redis, prefix: config.redis.prefix }),
+    readiness: () => checkReadiness(stores, redis),
   };
 
   let http: FastifyInstance;
@@ -78,6 +106,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     http = await buildHttpServer({ services, publicUrl: config.publicUrl, logger });
   } catch (error) {
     await stores.close();
+    redis?.disconnect();
     throw error;
   }
 
@@ -87,9 +116,14 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     stores,
     services,
     http,
+    redis,
+    rotateMasterKey: (store, rotation) => (store === 'control'
+      ? rotateControlKeys(stores.control.db, controlRing, rotation)
+      : rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation)),
     async close() {
       await http.close();
       await stores.close();
+      redis?.disconnect();
     },
   };
 }

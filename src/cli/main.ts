@@ -5,6 +5,10 @@ import { AppValidationError } from '../domain/apps/apps-service.js';
 import { createKeygate } from '../keygate.js';
 import { StoreOpenError } from '../storage/stores.js';
 import { callOperatorSocket, startOperatorSocket, type CreateAppRequest } from './operator-socket.js';
+import { progressBar } from './progress.js';
+import { isZoneName } from '../domain/zones/zones.js';
+import type { RotationResult } from '../domain/keys/key-rotation.js';
+import { RedisStartError } from '../shared-state/redis.js';
 
 const USAGE = `Usage: keygate <command> [options]
 
@@ -16,6 +20,10 @@ Commands:
       --return-url URL          A return URL people are sent back to (repeatable, at least one).
       --legal-basis TEXT        Why the app needs the fields it makes mandatory.
       --json                    Print {"appId", "secretKey"} as JSON.
+  migrate                       Apply pending migrations to every store, then exit.
+  keys rotate --zone STORE      Re-wrap everything a store (eu, us or control) sealed under
+                                retiring master keys (…_PREVIOUS) with its current one.
+      --batch-size N            Rows per committed batch (default 200).
   help                          Show this text.
 
 Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
@@ -41,6 +49,12 @@ async function serve(config: KeygateConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     keygate.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // In-flight requests are bounded by the statement timeout; if something still hangs,
+    // leave before an orchestrator's kill does, and say so.
+    setTimeout(() => {
+      keygate.logger.error('shutdown did not finish within 9 s; exiting');
+      process.exit(1);
+    }, 9000).unref();
     await operatorSocket?.close();
     await keygate.close();
     process.exit(0);
@@ -91,6 +105,47 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   }
 }
 
+async function migrateStores(config: KeygateConfig): Promise<void> {
+  const keygate = await createKeygate({ config });
+  await keygate.close();
+  process.stdout.write('Every store is migrated to the latest version.\n');
+}
+
+async function rotateKeys(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { zone: { type: 'string' }, 'batch-size': { type: 'string' } }, strict: true });
+  const store = values.zone;
+  if (store !== 'control' && !isZoneName(store)) throw new UsageError('keys rotate needs --zone eu, us or control');
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) throw new UsageError('--batch-size must be 1 to 10000');
+
+  let result: RotationResult;
+  const viaServer = await callOperatorSocket<RotationResult>(config.dataDir, '/keys/rotate', { store });
+  if (viaServer) {
+    result = viaServer.body;
+  } else {
+    const keygate = await createKeygate({ config });
+    const bar = progressBar(`Re-wrapping ${store} keys`);
+    try {
+      result = await keygate.rotateMasterKey(store, { batchSize, onProgress: ({ done, total }) => bar.update(done, total) });
+    } finally {
+      bar.finish();
+      await keygate.close();
+    }
+  }
+
+  process.stdout.write(`Re-wrapped ${result.rewrapped} key(s) of ${store} under master key ${result.currentKeyId}.\n`);
+  if (result.remaining > 0) {
+    process.stdout.write(`${result.remaining} key(s) are still under an older master key: run the command again to finish.\n`);
+    throw new IncompleteError();
+  }
+  const retired = result.retiredKeyIds.filter((id) => id !== result.currentKeyId);
+  process.stdout.write(retired.length > 0
+    ? `Rotation complete: master key(s) ${retired.join(', ')} are no longer needed by ${store}. Remove them from every node's configuration, then destroy them.\n`
+    : `Rotation complete: nothing in ${store} needs an older master key.\n`);
+}
+
+class IncompleteError extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
@@ -108,13 +163,23 @@ export async function main(argv: string[]): Promise<number> {
       await createApp(config, rest);
       return 0;
     }
+    if (command === 'migrate') {
+      await migrateStores(config);
+      return 0;
+    }
+    if (command === 'keys' && sub === 'rotate') {
+      await rotateKeys(config, rest);
+      return 0;
+    }
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (error) {
+    if (error instanceof IncompleteError) return 3;
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`keygate: ${(error as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof KeyMaterialError || error instanceof StoreOpenError || error instanceof AppValidationError) {
+    if (error instanceof ConfigError || error instanceof KeyMaterialError || error instanceof StoreOpenError
+      || error instanceof AppValidationError || error instanceof RedisStartError) {
       process.stderr.write(`keygate: ${error.message}\n`);
       return 1;
     }

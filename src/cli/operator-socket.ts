@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { AppValidationError } from '../domain/apps/apps-service.js';
 import type { Keygate } from '../keygate.js';
+import { isZoneName } from '../domain/zones/zones.js';
 
 /**
  * An embedded store belongs to one process, so while a server runs on a data directory
@@ -68,6 +69,11 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
       if (error instanceof AppValidationError) return reply.code(400).send({ error: error.message });
       throw error;
     }
+  });
+  socket.post<{ Body: { store?: string } }>('/keys/rotate', async (request, reply) => {
+    const store = request.body?.store;
+    if (store !== 'control' && !isZoneName(store)) return reply.code(400).send({ error: 'unknown store' });
+    return keygate.rotateMasterKey(store);
   });
   await socket.listen({ path: socketPath, readableAll: false, writableAll: false });
   return socket;

@@ -13,6 +13,8 @@ export interface KeySource {
 export interface StoreKeys {
   /** Wraps the per-person data keys (zones) or the app private keys (control plane). */
   readonly master: KeySource;
+  /** Master keys being retired: they still open what they sealed until a rotation completes. */
+  readonly previous: KeySource;
 }
 
 export interface ZoneKeys extends StoreKeys {
@@ -29,6 +31,9 @@ export interface KeygateConfig {
   readonly dataDir: string;
   readonly logLevel: string;
   readonly databaseUrls: Readonly<{ control?: string } & Partial<Record<ZoneName, string>>>;
+  readonly database: Readonly<{ poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number }>;
+  /** Shared ephemeral state (rate limits) across nodes; without it each node keeps its own. */
+  readonly redis: Readonly<{ url?: string; prefix: string }>;
   readonly keys: Readonly<{ control: StoreKeys } & Record<ZoneName, ZoneKeys>>;
   readonly rsaBits: number;
   readonly authCodeTtlSeconds: number;
@@ -59,6 +64,13 @@ const envSchema = z.object({
   KEYGATE_CONNECT_TTL_MINUTES: intFrom(1, 24 * 60, 30),
   KEYGATE_SESSION_IDLE_MINUTES: intFrom(1, 24 * 60, 30),
   KEYGATE_SESSION_ABSOLUTE_HOURS: intFrom(1, 24 * 30, 12),
+  KEYGATE_DB_POOL_SIZE: intFrom(1, 500, 10),
+  // A stuck query must not hold a request for ever; connecting to a server that is down
+  // must fail well within the 2 s a client waits for a clear 503.
+  KEYGATE_DB_STATEMENT_TIMEOUT_MS: intFrom(100, 600_000, 5000),
+  KEYGATE_DB_CONNECT_TIMEOUT_MS: intFrom(100, 60_000, 1500),
+  KEYGATE_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  KEYGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keygate'),
 });
 
 function keySource(env: NodeJS.ProcessEnv, variable: string): KeySource {
@@ -101,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
       const upper = zone.toUpperCase();
       return [zone, Object.freeze({
         master: keySource(env, `KEYGATE_MASTER_KEY_${upper}`),
+        previous: keySource(env, `KEYGATE_MASTER_KEY_${upper}_PREVIOUS`),
         index: keySource(env, `KEYGATE_INDEX_KEY_${upper}`),
       })];
     }),
@@ -118,7 +131,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     dataDir: path.resolve(e.KEYGATE_DATA_DIR),
     logLevel: e.KEYGATE_LOG_LEVEL,
     databaseUrls: Object.freeze({ control: databaseUrl(env, 'KEYGATE_DATABASE_URL_CONTROL'), ...zoneUrls }),
-    keys: Object.freeze({ control: Object.freeze({ master: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL') }), ...zoneKeys }),
+    database: Object.freeze({
+      poolSize: e.KEYGATE_DB_POOL_SIZE,
+      statementTimeoutMs: e.KEYGATE_DB_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: e.KEYGATE_DB_CONNECT_TIMEOUT_MS,
+    }),
+    redis: Object.freeze({ url: e.KEYGATE_REDIS_URL, prefix: e.KEYGATE_REDIS_PREFIX }),
+    keys: Object.freeze({
+      control: Object.freeze({
+        master: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL'),
+        previous: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL_PREVIOUS'),
+      }),
+      ...zoneKeys,
+    }),
     rsaBits: e.KEYGATE_RSA_BITS,
     authCodeTtlSeconds: e.KEYGATE_AUTH_CODE_TTL_SECONDS,
     accessTokenTtlMinutes: e.KEYGATE_ACCESS_TOKEN_TTL_MINUTES,

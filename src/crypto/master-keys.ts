@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KeySource } from '../config/config.js';
@@ -74,3 +74,28 @@ function loadOrCreateDevelopmentKey(file: string, variable: string, onGenerated?
   onGenerated?.(file, variable);
   return key;
 }
+
+/**
+ * Master keys being retired, from `…_PREVIOUS` (base64 keys separated by commas) or
+ * `…_PREVIOUS_FILE` (one per line). Outside production, a `.previous.key` file next to
+ * the development key is read too. None is an ordinary state: there is nothing to retire.
+ */
+export function resolvePreviousKeys(source: KeySource, options: ResolveKeyOptions): IdentifiedKey[] {
+  let text = source.value ?? '';
+  const file = source.file ?? (options.production ? undefined : options.developmentFile.replace(/\.key$/, '.previous.key'));
+  if (file && (source.file || existsSync(file))) {
+    try {
+      text += `\n${readFileSync(file, 'utf8')}`;
+    } catch (error) {
+      throw new KeyMaterialError(`${source.variable}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return text.split(/[\s,]+/).filter(Boolean).map((value) => {
+    const key = parseKey(value, source.variable);
+    return Object.freeze({ id: keyIdOf(key), key });
+  });
+}
+
+/** A key for one purpose derived from a master key, so one secret never serves two jobs. */
+export const hkdfKey = (master: Buffer, purpose: string): Buffer =>
+  Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), purpose, 32));

@@ -23,6 +23,8 @@ export const ERRORS = {
   invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked.' },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  too_many_attempts: { status: 429, message: 'Too many attempts. Wait a moment and try again.' },
+  store_unavailable: { status: 503, message: 'A data store is temporarily unavailable. Try again in a moment.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. The request id identifies it in our logs.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -4,6 +4,8 @@ import type { ConsentService } from './consent/consent-service.js';
 import type { PeopleService } from './people/people-service.js';
 import type { SessionService } from './sessions/session-service.js';
 import type { TokenService } from './tokens/token-service.js';
+import type { SignInThrottle } from './protection/sign-in-throttle.js';
+import type { Readiness } from '../readiness.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
@@ -13,4 +15,6 @@ export interface Services {
   readonly people: PeopleService;
   readonly sessions: SessionService;
   readonly tokens: TokenService;
+  readonly signInThrottle: SignInThrottle;
+  readonly readiness: () => Promise<Readiness>;
 }

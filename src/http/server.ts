@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KeygateError } from '../domain/errors.js';
+import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
 import { sendError } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
@@ -21,6 +22,10 @@ const isApiPath = (url: string) => url.startsWith('/auth/');
 /** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
 function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof KeygateError) return sendError(reply, error.code, error.message);
+  if (isStoreUnavailable(error)) {
+    request.log.warn({ err: error.message }, 'a store is unavailable');
+    return sendError(reply.header('Retry-After', '1'), 'store_unavailable');
+  }
   const status = (error as FastifyError).statusCode;
   if (status === 413) return sendError(reply, 'body_too_large');
   if (status === 415) return sendError(reply, 'unsupported_media_type');
@@ -37,6 +42,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
+    // On shutdown: refuse new requests, let in-flight ones finish, drop idle keep-alives.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // Liveness says the process answers; readiness says every store and Redis answer too.
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  server.get('/readyz', async (_request, reply) => {
+    const readiness = await options.services.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks });
   });
 
   server.addHook('onSend', async (_request, reply) => {
@@ -53,6 +68,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);
+    if (isStoreUnavailable(error)) return sendPage(reply.header('Retry-After', '1'), 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unexpected error');
     return sendPage(reply, status, messagePage('Request refused', 'The request could not be handled.'));

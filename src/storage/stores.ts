@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -29,8 +29,24 @@ export interface Store<DB> {
 export interface Stores {
   readonly control: Store<ControlDatabase>;
   readonly zones: Readonly<Record<ZoneName, Store<ZoneDatabase>>>;
+  /** Every store, control plane first. */
+  all(): Array<Store<unknown>>;
   close(): Promise<void>;
 }
+
+/** How PostgreSQL stores connect: pool size and the timeouts that keep a request from hanging. */
+export interface PoolSettings {
+  readonly poolSize: number;
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** Errors of idle connections (a server that went away); without a listener they would crash the process. */
+  readonly onIdleError?: (store: StoreName, error: Error) => void;
+}
+
+const DEFAULT_POOL: PoolSettings = { poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 1500 };
+
+// Several nodes may start at once on empty databases: one migrates, the others wait.
+const MIGRATION_LOCK_ID = 0x6b676d67;
 
 export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
@@ -49,7 +65,7 @@ export function storeLocationsFromConfig(config: KeygateConfig): Record<StoreNam
   return { control: locate('control'), eu: locate('eu'), us: locate('us') };
 }
 
-async function openDatabase<DB>(location: StoreLocation): Promise<Kysely<DB>> {
+async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings): Promise<Kysely<DB>> {
   switch (location.kind) {
     case 'embedded': {
       mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
@@ -60,35 +76,68 @@ async function openDatabase<DB>(location: StoreLocation): Promise<Kysely<DB>> {
       const pglite = await PGlite.create(location.template ? { loadDataDir: location.template } : {});
       return new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     }
-    case 'postgres':
-      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) }) });
+    case 'postgres': {
+      const postgres = new pg.Pool({
+        connectionString: location.url,
+        max: pool.poolSize,
+        connectionTimeoutMillis: pool.connectTimeoutMs,
+        statement_timeout: pool.statementTimeoutMs,
+        idle_in_transaction_session_timeout: pool.statementTimeoutMs * 2,
+        // The client-side cut-off, for a server that stops answering without closing the socket.
+        query_timeout: pool.statementTimeoutMs + 1000,
+        keepAlive: true,
+      });
+      postgres.on('error', (error) => pool.onIdleError?.(name, error));
+      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: postgres }) });
+    }
   }
 }
 
-/** Applies every pending migration; Kysely's migration lock serialises concurrent starters. */
+/** Applies every pending migration, in order, once. */
 export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
-async function openStore<DB>(name: StoreName, location: StoreLocation): Promise<Store<DB>> {
-  let db: Kysely<DB>;
+/** Migrates a PostgreSQL database under an advisory lock held on one connection. */
+async function migrateExclusively(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(connection);
+    try {
+      await migrate(connection, migrations);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(connection);
+    }
+  });
+}
+
+function describeLocation(name: StoreName, location: StoreLocation): string {
+  if (location.kind === 'postgres') return `KEYGATE_DATABASE_URL_${name.toUpperCase()}`;
+  return location.kind === 'embedded' ? location.dataDir : 'in memory';
+}
+
+async function openStore<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, migrateOnOpen: boolean): Promise<Store<DB>> {
+  let db: Kysely<DB> | undefined;
   try {
-    db = await openDatabase<DB>(location);
-    await migrate(db, name === 'control' ? MIGRATIONS.control : MIGRATIONS.zone);
+    db = await openDatabase<DB>(name, location, pool);
+    const migrations = name === 'control' ? MIGRATIONS.control : MIGRATIONS.zone;
+    if (!migrateOnOpen) await sql`select 1`.execute(db);
+    else if (location.kind === 'postgres') await migrateExclusively(db, migrations);
+    else await migrate(db, migrations);
   } catch (error) {
-    const where = location.kind === 'postgres' ? 'KEYGATE_DATABASE_URL_' + name.toUpperCase()
-      : location.kind === 'embedded' ? location.dataDir : 'memory';
-    throw new StoreOpenError(`cannot open the ${name} store (${where}): ${(error as Error).message}`);
+    await db?.destroy().catch(() => {});
+    const cause = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).join('; ') : (error as Error).message;
+    throw new StoreOpenError(`cannot open the ${name} store (${describeLocation(name, location)}): ${cause}`);
   }
   return { name, db };
 }
 
-/** Opens (and migrates) the control plane and every zone. */
-export async function openStores(locations: Record<StoreName, StoreLocation>): Promise<Stores> {
+/** Opens (and, unless told otherwise, migrates) the control plane and every zone. */
+export async function openStores(locations: Record<StoreName, StoreLocation>, options: { pool?: PoolSettings; migrate?: boolean } = {}): Promise<Stores> {
   const names: StoreName[] = ['control', ...ZONE_NAMES];
-  const settled = await Promise.allSettled(names.map((name) => openStore<any>(name, locations[name])));
+  const pool = options.pool ?? DEFAULT_POOL;
+  const settled = await Promise.allSettled(names.map((name) => openStore<any>(name, locations[name], pool, options.migrate ?? true)));
   const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value as Store<unknown>] : []));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) {
@@ -99,6 +148,7 @@ export async function openStores(locations: Record<StoreName, StoreLocation>): P
   return {
     control: byName.control as Store<ControlDatabase>,
     zones: Object.fromEntries(ZONE_NAMES.map((zone) => [zone, byName[zone]])) as Record<ZoneName, Store<ZoneDatabase>>,
+    all: () => names.map((name) => byName[name]!),
     async close() {
       await Promise.all(opened.map((store) => store.db.destroy()));
     },

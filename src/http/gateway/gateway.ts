@@ -9,6 +9,7 @@ import { normaliseEmail } from '../../domain/people/email.js';
 import type { Services } from '../../domain/services.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { sendPage } from './pages.js';
+import { isStoreUnavailable } from '../../storage/availability.js';
 import { GATEWAY_CSS } from './styles.js';
 import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors } from './views.js';
 
@@ -81,6 +82,10 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     if (error instanceof KeygateError) {
       return sendPage(reply, error.status, messagePage('Something is not right', error.message));
     }
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: (error as Error).message }, 'a store is unavailable');
+      return sendPage(reply.header('Retry-After', '1'), 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       return sendPage(reply, status, messagePage('Request refused', 'The form could not be read. Go back and try again.'));
@@ -110,7 +115,14 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     const form = request.body ?? {};
     const email = formString(form, 'email', 320) ?? '';
     const password = formString(form, 'password', 256) ?? '';
+    const account = normaliseEmail(email) ?? email.trim().toLowerCase();
+    const verdict = await services.signInThrottle.admit(request.ip, account);
+    if (!verdict.allowed) {
+      reply.header('Retry-After', String(verdict.retryAfterSeconds));
+      return sendPage(reply, 429, signInPage({ app, connect, email, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` }), connect.returnUrl);
+    }
     const person = email && password ? await services.people.authenticate(email, password, actorOf(request)) : null;
+    await (person ? services.signInThrottle.recordSuccess(account) : services.signInThrottle.recordFailure(account));
     if (!person) {
       return sendPage(reply, 401, signInPage({ app, connect, email, error: 'The email or password is incorrect.' }), connect.returnUrl);
     }

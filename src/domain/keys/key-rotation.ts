@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../../crypto/key-ring.js';
+import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
+
+export interface RotationProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface RotationResult {
+  /** Sealed keys moved under the current master key by this run. */
+  readonly rewrapped: number;
+  /** Sealed keys still under another master key (0 when the rotation is complete). */
+  readonly remaining: number;
+  readonly currentKeyId: string;
+  /** Master keys that sealed something when the run started; once `remaining` is 0 none is needed. */
+  readonly retiredKeyIds: readonly string[];
+}
+
+export interface RotationOptions {
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: RotationProgress) => void;
+}
+
+/**
+ * A column a store seals under its master key: per-person data keys in a zone, app
+ * private keys in the control plane. Each value is bound to its table, column and row.
+ */
+interface SealedColumn {
+  readonly table: string;
+  readonly id: string;
+  readonly keyId: string;
+  readonly sealed: string;
+}
+
+const PERSON_DATA_KEYS: SealedColumn = { table: 'person_keys', id: 'person_id', keyId: 'master_key_id', sealed: 'wrapped_key' };
+const APP_PRIVATE_KEYS: SealedColumn = { table: 'apps', id: 'id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
+
+async function countNotUnder(db: Kysely<any>, column: SealedColumn, currentKeyId: string): Promise<{ total: number; keyIds: string[] }> {
+  const rows: Array<{ key_id: string; n: string | number | bigint }> = await db.selectFrom(column.table)
+    .select([`${column.keyId} as key_id`, (eb) => eb.fn.countAll().as('n')])
+    .where(column.keyId, '<>', currentKeyId).groupBy(column.keyId).execute();
+  return { total: rows.reduce((sum, r) => sum + Number(r.n), 0), keyIds: rows.map((r) => r.key_id) };
+}
+
+/** Re-wraps up to `limit` values not yet under the current key, in one transaction; returns how many. */
+function rewrapBatch(db: Kysely<any>, column: SealedColumn, ring: KeyRing, limit: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows: Array<Record<string, any>> = await trx.selectFrom(column.table).select([column.id, column.keyId, column.sealed])
+      .where(column.keyId, '<>', ring.current.id).orderBy(column.id).limit(limit).forUpdate().skipLocked().execute();
+    for (const row of rows) {
+      const at = { table: column.table, column: column.sealed, rowId: row[column.id] as string };
+      const { keyId, sealed } = ring.seal(at, ring.open(row[column.keyId], at, row[column.sealed]));
+      await trx.updateTable(column.table).set({ [column.keyId]: keyId, [column.sealed]: sealed })
+        .where(column.id, '=', row[column.id]).where(column.keyId, '=', row[column.keyId]).execute();
+    }
+    return rows.length;
+  });
+}
+
+/**
+ * Moves everything a store sealed under older master keys to its current one, in small
+ * committed batches, while the service keeps running (the ring still opens the old keys).
+ * Interrupted, it resumes where it stopped: each run only touches rows not yet moved.
+ */
+async function rotate(db: Kysely<any>, column: SealedColumn, ring: KeyRing, options: RotationOptions): Promise<RotationResult> {
+  const batchSize = options.batchSize ?? 200;
+  const { total, keyIds } = await countNotUnder(db, column, ring.current.id);
+  let done = 0;
+  options.onProgress?.({ done, total });
+  while (!options.signal?.aborted) {
+    const moved = await rewrapBatch(db, column, ring, batchSize);
+    if (moved === 0) break;
+    done += moved;
+    options.onProgress?.({ done, total: Math.max(total, done) });
+  }
+  const { total: remaining } = await countNotUnder(db, column, ring.current.id);
+  return { rewrapped: done, remaining, currentKeyId: ring.current.id, retiredKeyIds: keyIds };
+}
+
+export const rotateZoneKeys = (db: Kysely<ZoneDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
+  rotate(db, PERSON_DATA_KEYS, ring, options);
+export const rotateControlKeys = (db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
+  rotate(db, APP_PRIVATE_KEYS, ring, options);
