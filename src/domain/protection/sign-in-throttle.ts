@@ -37,8 +37,8 @@ export class SignInThrottle {
   readonly #addresses: RateLimiterAbstract;
 
   /**
-   * `pseudonymKey` keys the HMAC that names an account in the counters, so that the
-   * shared store never holds an email address.
+   * `pseudonymKey` keys the HMAC that names accounts and addresses in the counters, so
+   * that the shared store never holds an email or IP address.
    */
   constructor(private readonly pseudonymKey: Buffer, options: { redis?: Redis; prefix: string; limits?: ThrottleLimits }) {
     const limits = options.limits ?? DEFAULT_THROTTLE_LIMITS;
@@ -46,8 +46,12 @@ export class SignInThrottle {
     this.#addresses = limiter(limits.addressAttempts, limits.addressWindowSeconds, `${options.prefix}:signin-address`, options.redis);
   }
 
+  #pseudonym(kind: string, value: string): string {
+    return createHmac('sha256', this.pseudonymKey).update(kind).update('\0').update(value).digest('base64url');
+  }
+
   #account(normalisedEmail: string): string {
-    return createHmac('sha256', this.pseudonymKey).update(normalisedEmail).digest('base64url');
+    return this.#pseudonym('account', normalisedEmail);
   }
 
   static #refused(result: RateLimiterRes): ThrottleVerdict {
@@ -57,7 +61,7 @@ export class SignInThrottle {
   /** Counts one attempt from `address`; refuses it when the address or the account is over its limit. */
   async admit(address: string, normalisedEmail: string): Promise<ThrottleVerdict> {
     try {
-      await this.#addresses.consume(address);
+      await this.#addresses.consume(this.#pseudonym('address', address));
     } catch (error) {
       if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
       throw error;

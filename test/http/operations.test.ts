@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { Ukey1ServerClient } from '../support/ukey1-client.js';
+
+describe('health endpoints', () => {
+  it('reports liveness, and readiness per store with 503 naming the one that is down', async () => {
+    const keygate = await startTestKeygate();
+    try {
+      const live = await keygate.http.inject({ method: 'GET', url: '/healthz' });
+      assert.equal(live.statusCode, 200);
+      const ready = await keygate.http.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.deepEqual(ready.json().checks, keygate.redis
+        ? { control: 'ok', eu: 'ok', us: 'ok', redis: 'ok' }
+        : { control: 'ok', eu: 'ok', us: 'ok' });
+      await keygate.stores.zones.us.db.destroy();
+      const notReady = await keygate.http.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(notReady.statusCode, 503);
+      assert.equal(notReady.json().checks.eu, 'ok');
+      assert.match(notReady.json().checks.us, /^unavailable/);
+    } finally {
+      await keygate.close().catch(() => {});
+    }
+  });
+});
+
+describe('brute-force protection of password sign-in', () => {
+  let keygate: TestKeygate;
+  let connectId: string;
+
+  before(async () => {
+    keygate = await startTestKeygate();
+    const { appId, secretKey } = await keygate.services.apps.createApp({ name: 'Throttled', origins: ['https://t.example.org'], returnUrls: ['https://t.example.org/back'] });
+    const client = new Ukey1ServerClient(keygate.http, appId, secretKey, 'https://t.example.org');
+    connectId = connectIdOf((await client.connect({ request_id: 't', scope: [], return_url: 'https://t.example.org/back' })).body.gateway);
+    for (const email of ['victim@example.cz', 'bystander@example.cz']) {
+      const signUp = await new GatewayVisitor(keygate.http).post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email });
+      assert.equal(signUp.status, 303);
+    }
+  });
+  after(() => keygate.close());
+
+  const signIn = (email: string, password: string, remoteAddress: string) => keygate.http.inject({
+    method: 'POST',
+    url: `/gateway/${connectId}/sign-in`,
+    remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ email, password }).toString(),
+  });
+
+  it('refuses the 11th wrong password for one account within a minute, even from rotating addresses, and leaves other accounts alone', async () => {
+    for (let i = 1; i <= 10; i++) {
+      const attempt = await signIn('victim@example.cz', `wrong password ${i}`, `203.0.113.${i}`);
+      assert.equal(attempt.statusCode, 401, `attempt ${i}`);
+    }
+    const eleventh = await signIn('Victim@Example.cz', 'wrong password 11', '198.51.100.7');
+    assert.equal(eleventh.statusCode, 429);
+    assert.ok(Number(eleventh.headers['retry-after']) >= 1);
+    assert.match(eleventh.body, /Too many attempts/);
+    // Even the right password waits: the account is locked for the window, not the guesser.
+    assert.equal((await signIn('victim@example.cz', SIGN_UP_JANA.password, '198.51.100.8')).statusCode, 429);
+    assert.equal((await signIn('bystander@example.cz', SIGN_UP_JANA.password, '203.0.113.1')).statusCode, 303);
+  });
+
+  it('never locks anyone out for an ordinary typo or two', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await signIn('bystander@example.cz', 'typo', '192.0.2.1')).statusCode, 401);
+    assert.equal((await signIn('bystander@example.cz', SIGN_UP_JANA.password, '192.0.2.1')).statusCode, 303);
+  });
+});
