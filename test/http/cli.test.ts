@@ -1,52 +1,31 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/ports.js';
+import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { signRequest } from '../support/ukey1-client.js';
 
-const ENTRY = path.resolve('src/cli/entry.ts');
 
 
-function keygateCli(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-    env: { ...process.env, ...env, KEYGATE_LOG_LEVEL: 'silent' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('the keygate CLI', () => {
   let dataDir: string;
   let port: number;
-  let server: ChildProcess;
+  let server: KeygateNode;
   let env: Record<string, string>;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-cli-'));
     port = await freePort();
     env = { KEYGATE_DATA_DIR: dataDir, PORT: String(port), KEYGATE_HOST: '127.0.0.1' };
-    server = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 120_000);
-      server.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Keygate is serving')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-    });
+    server = await startNode(env, port);
   });
 
   after(() => {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (server?.process.exitCode === null) server.process.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -86,9 +65,8 @@ describe('the keygate CLI', () => {
   });
 
   it('stops cleanly on SIGTERM, and then works on the data directory by itself', async () => {
-    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
-    server.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    server.process.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
     const created = keygateCli(['app', 'create', '--name', 'Offline App', '--return-url', 'https://offline.example.org/back', '--json'], env);
     assert.equal(created.status, 0, created.stderr);
     assert.match(JSON.parse(created.stdout).appId, /^[0-9a-f-]{36}$/);

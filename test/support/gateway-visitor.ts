@@ -1,18 +1,45 @@
 import type { FastifyInstance } from 'fastify';
 
+interface Exchange {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** How a visitor's requests travel: injected into one in-process server, or over the network. */
+type Transport = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: string) => Promise<Exchange>;
+
+const injectInto = (server: FastifyInstance): Transport => async (method, url, headers, payload) => {
+  const response = await server.inject({ method, url: url.replace(/^https?:\/\/[^/]+/, ''), headers, payload });
+  return { status: response.statusCode, body: response.body, headers: response.headers };
+};
+
+/** Real HTTP; relative URLs go to `base()`, which a test may point at another node between requests. */
+export const overHttp = (base: () => string): Transport => async (method, url, headers, payload) => {
+  const response = await fetch(url.startsWith('http') ? url : `${base()}${url}`, { method, headers, body: payload, redirect: 'manual' });
+  return {
+    status: response.status,
+    body: await response.text(),
+    headers: { ...Object.fromEntries(response.headers), 'set-cookie': response.headers.getSetCookie() },
+  };
+};
+
 /** A person in a browser without JavaScript: follows the gateway's forms and keeps its cookies. */
 export class GatewayVisitor {
   readonly cookies = new Map<string, string>();
+  readonly #send: Transport;
 
-  constructor(private readonly server: FastifyInstance) {}
+  constructor(target: FastifyInstance | Transport) {
+    this.#send = typeof target === 'function' ? target : injectInto(target);
+  }
 
   #cookieHeader(): string | undefined {
     if (this.cookies.size === 0) return undefined;
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  #keepCookies(setCookie: string | string[] | undefined): void {
-    for (const line of [setCookie ?? []].flat()) {
+  #keepCookies(setCookie: string | string[] | number | undefined): void {
+    for (const line of [setCookie ?? []].flat().map(String)) {
       const [pair] = line.split(';');
       const [name, ...value] = pair!.split('=');
       if (/Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0/i.test(line)) this.cookies.delete(name!.trim());
@@ -21,25 +48,19 @@ export class GatewayVisitor {
   }
 
   async get(url: string) {
-    const path = url.replace(/^https?:\/\/[^/]+/, '');
     const cookie = this.#cookieHeader();
-    const response = await this.server.inject({ method: 'GET', url: path, headers: cookie ? { cookie } : {} });
+    const response = await this.#send('GET', url, cookie ? { cookie } : {});
     this.#keepCookies(response.headers['set-cookie']);
-    return { status: response.statusCode, html: response.body, headers: response.headers };
+    return { status: response.status, html: response.body, headers: response.headers };
   }
 
   async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}) {
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(form)) for (const v of [value].flat()) body.append(name, v);
     const cookie = this.#cookieHeader();
-    const response = await this.server.inject({
-      method: 'POST',
-      url: path,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers },
-      payload: body.toString(),
-    });
+    const response = await this.#send('POST', path, { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers }, body.toString());
     this.#keepCookies(response.headers['set-cookie']);
-    return { status: response.statusCode, html: response.body, location: response.headers.location as string | undefined, headers: response.headers };
+    return { status: response.status, html: response.body, location: response.headers.location as string | undefined, headers: response.headers };
   }
 }
 

@@ -35,8 +35,9 @@ export interface ApiResponse {
 }
 
 export class Ukey1ServerClient {
+  /** `target`: an in-process server, or a function giving the base URL of the node to call next. */
   constructor(
-    private readonly server: FastifyInstance,
+    private readonly target: FastifyInstance | (() => string),
     readonly appId: string,
     readonly secretKey: string,
     readonly origin: string,
@@ -52,7 +53,11 @@ export class Ukey1ServerClient {
     };
     if (rawBody !== undefined) headers['content-type'] = 'application/json';
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    const response = await this.server.inject({ method, url: path, headers, payload: rawBody });
+    if (typeof this.target === 'function') {
+      const response = await fetch(`${this.target()}${path}`, { method, headers, body: rawBody });
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.json() };
+    }
+    const response = await this.target.inject({ method, url: path, headers, payload: rawBody });
     return { status: response.statusCode, headers: response.headers, body: response.json() };
   }
 

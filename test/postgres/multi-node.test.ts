@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { createDeployment } from '../support/cluster.js';
+import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
+import { freePort } from '../support/ports.js';
+import { isValidRedirectSignature, Ukey1ServerClient } from '../support/ukey1-client.js';
+
+const ORIGIN = 'https://multi.example.org';
+
+describe('several stateless nodes on PostgreSQL and Redis', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  });
+
+  async function nodes(env: Record<string, string>, count: number): Promise<KeygateNode[]> {
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+    const started = await Promise.all(ports.map((port) => startNode(env, port)));
+    for (const node of started) cleanups.push(async () => { node.process.kill('SIGTERM'); await node.exited; });
+    return started;
+  }
+
+  it('starts two nodes at the same moment on empty databases: both come up, each migration applied once', async () => {
+    const deployment = await createDeployment();
+    cleanups.push(deployment.drop);
+    const [a, b] = await nodes(deployment.env, 2);
+    for (const node of [a!, b!]) assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
+    for (const variable of ['KEYGATE_DATABASE_URL_CONTROL', 'KEYGATE_DATABASE_URL_EU', 'KEYGATE_DATABASE_URL_US']) {
+      const client = new pg.Client({ connectionString: deployment.env[variable] });
+      await client.connect();
+      const { rows } = await client.query('select name, count(*)::int as n from kysely_migration group by name');
+      await client.end();
+      assert.ok(rows.length >= 1);
+      assert.ok(rows.every((r) => r.n === 1), `${variable}: ${JSON.stringify(rows)}`);
+    }
+  });
+
+  it('completes the flow with each step on alternating nodes', async () => {
+    const deployment = await createDeployment();
+    cleanups.push(deployment.drop);
+    const migrated = keygateCli(['migrate'], deployment.env);
+    assert.equal(migrated.status, 0, migrated.stderr);
+    const [a, b] = await nodes(deployment.env, 2);
+    const created = keygateCli(['app', 'create', '--name', 'Multi', '--origin', ORIGIN, '--return-url', `${ORIGIN}/back/`, '--json'], deployment.env);
+    assert.equal(created.status, 0, created.stderr);
+    const { appId, secretKey } = JSON.parse(created.stdout);
+
+    let next = a!;
+    const other = () => (next = next === a ? b! : a!);
+    const client = new Ukey1ServerClient(() => next.url, appId, secretKey, ORIGIN);
+    const visitor = new GatewayVisitor(overHttp(() => next.url));
+
+    const connect = await client.connect({ request_id: 'multi', scope: ['firstname', 'email'], return_url: `${ORIGIN}/back/` }); // a
+    assert.equal(connect.status, 201);
+    const connectId = connectIdOf(connect.body.gateway);
+    other();
+    assert.equal((await visitor.get(`/gateway/${connectId}?signup=1`)).status, 200); // b
+    other();
+    assert.equal((await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'multi@example.cz' })).status, 303); // a
+    other();
+    assert.match((await visitor.get(`/gateway/${connectId}`)).html, /Allow Multi/); // b: the session made on a
+    other();
+    const decided = await visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] }); // a
+    const redirect = new URL(decided.location!);
+    assert.ok(isValidRedirectSignature(secretKey, appId, redirect.searchParams));
+    other();
+    const token = await client.token({ request_id: 'multi', connect_id: connectId, auth_code: redirect.searchParams.get('_ukey1[code]')! }); // b
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    other();
+    const me = await client.me(token.body.access_token); // a
+    assert.equal(me.status, 200);
+    assert.equal(me.body.user.firstname, 'Jana');
+    assert.equal(me.body.user.email, null);
+  });
+});

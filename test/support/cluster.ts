@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { createPostgresStores } from './postgres-stores.js';
+
+/**
+ * The environment of a production-like deployment for tests: fresh PostgreSQL databases
+ * per store on KEYGATE_TEST_DATABASE_URL, Redis on KEYGATE_TEST_REDIS_URL when set, and
+ * one set of keys shared by every node.
+ */
+export async function createDeployment(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const serverUrl = process.env.KEYGATE_TEST_DATABASE_URL;
+  if (!serverUrl) throw new Error('KEYGATE_TEST_DATABASE_URL must name a PostgreSQL server the tests may create databases on');
+  const { locations, drop } = await createPostgresStores(serverUrl);
+  const key = () => randomBytes(32).toString('base64');
+  const url = (location: (typeof locations)[keyof typeof locations]) => (location.kind === 'postgres' ? location.url : '');
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    KEYGATE_PUBLIC_URL: 'http://localhost:8080',
+    KEYGATE_DATABASE_URL_CONTROL: url(locations.control),
+    KEYGATE_DATABASE_URL_EU: url(locations.eu),
+    KEYGATE_DATABASE_URL_US: url(locations.us),
+    KEYGATE_MASTER_KEY_CONTROL: key(),
+    KEYGATE_MASTER_KEY_EU: key(),
+    KEYGATE_MASTER_KEY_US: key(),
+    KEYGATE_INDEX_KEY_EU: key(),
+    KEYGATE_INDEX_KEY_US: key(),
+    KEYGATE_DATA_DIR: `/tmp/keygate-unused-${randomBytes(4).toString('hex')}`,
+  };
+  if (process.env.KEYGATE_TEST_REDIS_URL) {
+    env.KEYGATE_REDIS_URL = process.env.KEYGATE_TEST_REDIS_URL;
+    env.KEYGATE_REDIS_PREFIX = `kgtest:${randomBytes(6).toString('hex')}`;
+  }
+  return { env, drop };
+}
