@@ -15,5 +15,7 @@ const files = folders.flatMap((folder) => readdirSync(folder)
   .map((name) => path.join(folder, name)));
 
 console.log(`Running ${files.length} test files from ${folders.join(', ')}${process.env.KEYGATE_TEST_DATABASE_URL ? ' on PostgreSQL' : ' on embedded stores'}`);
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Fault tests stop and start the machine's shared services: one file at a time.
+const concurrency = folders.includes('test/faults') ? 1 : 2;
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(run.status ?? 1);
