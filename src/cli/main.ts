@@ -55,8 +55,12 @@ async function serve(config: KeygateConfig): Promise<void> {
       keygate.logger.error('shutdown did not finish within 9 s; exiting');
       process.exit(1);
     }, 9000).unref();
+    // Connections busy now become idle once their answer is sent; close each as it does,
+    // so that keep-alive clients do not hold the shutdown open.
+    const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
     await operatorSocket?.close();
     await keygate.close();
+    clearInterval(sweep);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
