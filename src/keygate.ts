@@ -96,7 +96,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     people,
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
-    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes),
+    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays),
     signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), { redis, prefix: config.redis.prefix }),
     readiness: () => checkReadiness(stores, redis),
   };

@@ -38,6 +38,7 @@ export interface KeygateConfig {
   readonly rsaBits: number;
   readonly authCodeTtlSeconds: number;
   readonly accessTokenTtlMinutes: number;
+  readonly refreshTokenTtlDays: number;
   readonly connectTtlMinutes: number;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
@@ -61,6 +62,7 @@ const envSchema = z.object({
   // The spec caps the one-time code at 60 s: a longer life only widens the window of a leaked code.
   KEYGATE_AUTH_CODE_TTL_SECONDS: intFrom(5, 60, 60),
   KEYGATE_ACCESS_TOKEN_TTL_MINUTES: intFrom(1, 60, 15),
+  KEYGATE_REFRESH_TOKEN_TTL_DAYS: intFrom(1, 365, 30),
   KEYGATE_CONNECT_TTL_MINUTES: intFrom(1, 24 * 60, 30),
   KEYGATE_SESSION_IDLE_MINUTES: intFrom(1, 24 * 60, 30),
   KEYGATE_SESSION_ABSOLUTE_HOURS: intFrom(1, 24 * 30, 12),
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     rsaBits: e.KEYGATE_RSA_BITS,
     authCodeTtlSeconds: e.KEYGATE_AUTH_CODE_TTL_SECONDS,
     accessTokenTtlMinutes: e.KEYGATE_ACCESS_TOKEN_TTL_MINUTES,
+    refreshTokenTtlDays: e.KEYGATE_REFRESH_TOKEN_TTL_DAYS,
     connectTtlMinutes: e.KEYGATE_CONNECT_TTL_MINUTES,
     sessionIdleMinutes: e.KEYGATE_SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.KEYGATE_SESSION_ABSOLUTE_HOURS,

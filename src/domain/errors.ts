@@ -19,6 +19,8 @@ export const ERRORS = {
   connect_already_decided: { status: 409, message: 'This sign-in request has already been completed.' },
   invalid_code: { status: 400, message: 'The authorization code is invalid or has expired.' },
   code_already_used: { status: 400, message: 'The authorization code has already been used; the tokens issued for it are revoked.' },
+  invalid_refresh_token: { status: 400, message: 'The refresh token is invalid, expired or revoked.' },
+  refresh_token_reused: { status: 400, message: 'The refresh token has already been used; every token of its family is revoked.' },
   missing_token: { status: 401, message: 'An access token is required.' },
   invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked.' },
   not_found: { status: 404, message: 'Not found.' },

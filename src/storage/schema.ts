@@ -114,6 +114,21 @@ export interface AccessTokensTable {
   issued_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
+  family_id: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: Bytes;
+  family_id: string;
+  code_hash: Bytes;
+  connect_id: string;
+  person_id: string;
+  app_id: string;
+  scope: string[];
+  issued_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
 }
 
 export interface SessionsTable {
@@ -147,6 +162,7 @@ export interface ZoneDatabase {
   consent_records: ConsentRecordsTable;
   auth_codes: AuthCodesTable;
   access_tokens: AccessTokensTable;
+  refresh_tokens: RefreshTokensTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
 }

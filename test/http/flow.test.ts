@@ -132,6 +132,36 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
     assert.equal(inUs.length, 0);
   });
 
+  it('rotates refresh tokens, and a reused refresh token revokes its whole family', async () => {
+    const visitor = new GatewayVisitor(keygate.http);
+    const { connect, redirect } = await signUpAndDecide(visitor, ['firstname'], async (connectId) => {
+      await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'refresh@example.cz' });
+      return visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] });
+    });
+    const first = await client.token({ request_id: redirect.searchParams.get('_ukey1[request_id]')!, connect_id: connect.body.connect_id, auth_code: redirect.searchParams.get('_ukey1[code]')! });
+    assert.match(first.body.refresh_token, /^eu\.[A-Za-z0-9_-]{43}$/);
+
+    const second = await client.call('POST', '/auth/v2/token/refresh', { refresh_token: first.body.refresh_token });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.deepEqual(second.body.scope, ['firstname']);
+    assert.notEqual(second.body.refresh_token, first.body.refresh_token);
+    assert.equal((await client.me(second.body.access_token)).body.user.firstname, 'Jana');
+
+    // The first refresh token was copied and replayed: everything of the family dies.
+    const replay = await client.call('POST', '/auth/v2/token/refresh', { refresh_token: first.body.refresh_token });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.debug.code, 'refresh_token_reused');
+    assert.equal((await client.me(second.body.access_token)).status, 401);
+    assert.equal((await client.me(first.body.access_token)).status, 401);
+    const third = await client.call('POST', '/auth/v2/token/refresh', { refresh_token: second.body.refresh_token });
+    assert.equal(third.body.debug.code, 'invalid_refresh_token');
+
+    for (const junk of ['', 'eu.short', 'xx.' + 'a'.repeat(43), 'us.' + 'a'.repeat(43)]) {
+      const refused = await client.call('POST', '/auth/v2/token/refresh', { refresh_token: junk });
+      assert.equal(refused.status, 400, junk);
+    }
+  });
+
   it('returns `canceled` with no code when the person cancels, and the connect cannot be reused', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     const { connect, redirect } = await signUpAndDecide(visitor, ['email'], async (connectId) =>

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
@@ -24,6 +24,8 @@ export interface IssuedToken {
   /** RFC 3339, UTC. */
   readonly expiration: string;
   readonly scope: readonly FieldCode[];
+  /** Opaque, single-use; exchanged at `POST /auth/v2/token/refresh` for a new pair. */
+  readonly refreshToken: string;
 }
 
 /** What a valid access token lets its app see right now. */
@@ -37,6 +39,15 @@ export interface TokenAccess {
   readonly requested: readonly FieldCode[];
 }
 
+/** Everything a new token pair descends from. */
+interface Lineage {
+  readonly familyId: string;
+  readonly codeHash: Uint8Array;
+  readonly connectId: string;
+  readonly personId: string;
+  readonly scope: readonly FieldCode[];
+}
+
 const JWT_ALGORITHM = 'RS512';
 const rfc3339 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -48,7 +59,69 @@ export class TokenService {
     private readonly clock: Clock,
     private readonly issuer: string,
     private readonly accessTokenTtlMinutes: number,
+    private readonly refreshTokenTtlDays: number,
   ) {}
+
+  /**
+   * Records a new access token and refresh token of `lineage` in the caller's transaction.
+   * The refresh token is `zone.secret`: the zone prefix routes it, the store keeps a hash.
+   */
+  async #recordPair(trx: Transaction<ZoneDatabase>, zone: Zone, app: App, lineage: Lineage, now: Date, who: Actor) {
+    const jti = randomUUID();
+    const expiresAt = addSeconds(now, this.accessTokenTtlMinutes * 60);
+    const refreshToken = `${zone.name}.${randomBytes(32).toString('base64url')}`;
+    const user = await trx.selectFrom('app_users').select('user_id')
+      .where('person_id', '=', lineage.personId).where('app_id', '=', app.id).executeTakeFirstOrThrow();
+    await trx.insertInto('access_tokens').values({
+      jti,
+      code_hash: lineage.codeHash,
+      connect_id: lineage.connectId,
+      family_id: lineage.familyId,
+      person_id: lineage.personId,
+      app_id: app.id,
+      scope: [...lineage.scope],
+      issued_at: now,
+      expires_at: expiresAt,
+      revoked_at: null,
+    }).execute();
+    await trx.insertInto('refresh_tokens').values({
+      token_hash: hashCode(refreshToken),
+      family_id: lineage.familyId,
+      code_hash: lineage.codeHash,
+      connect_id: lineage.connectId,
+      person_id: lineage.personId,
+      app_id: app.id,
+      scope: [...lineage.scope],
+      issued_at: now,
+      expires_at: addSeconds(now, this.refreshTokenTtlDays * 24 * 3600),
+      used_at: null,
+      revoked_at: null,
+    }).execute();
+    await recordAudit(trx, who, [{ action: 'token.issued', personId: lineage.personId }]);
+    return { jti, expiresAt, refreshToken, userId: user.user_id, scope: lineage.scope };
+  }
+
+  async #signAccessToken(app: App, zone: Zone, issued: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[] }, now: Date) {
+    const issuedAt = Math.floor(now.getTime() / 1000);
+    return new SignJWT({ user: { id: issued.userId }, scope: issued.scope, zone: zone.name })
+      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(app.id)
+      .setSubject(issued.userId)
+      .setJti(issued.jti)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
+      .setExpirationTime(Math.floor(issued.expiresAt.getTime() / 1000))
+      .sign(app.privateKey);
+  }
+
+  /** Revokes every token of the families descending from `codeHash` (a leaked code or refresh token). */
+  async #revokeLineage(trx: Transaction<ZoneDatabase>, codeHash: Uint8Array, now: Date) {
+    await trx.updateTable('access_tokens').set({ revoked_at: now })
+      .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
+    await trx.updateTable('refresh_tokens').set({ revoked_at: now })
+      .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
+  }
 
   /**
    * Trades a one-time code for an access token (spec, `POST /auth/v2/token`). The code
@@ -63,8 +136,6 @@ export class TokenService {
     const zone = this.zones.get(connect.zone);
     const codeHash = hashCode(input.authCode);
     const now = this.clock.now();
-    const expiresAt = addSeconds(now, this.accessTokenTtlMinutes * 60);
-    const jti = randomUUID();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
 
     const outcome = await zone.db.transaction().execute(async (trx) => {
@@ -82,42 +153,55 @@ export class TokenService {
           .where('code_hash', '=', codeHash).where('connect_id', '=', connect.id).where('used_at', 'is not', null)
           .executeTakeFirst();
         if (!replayed) return { kind: 'invalid' } as const;
-        await trx.updateTable('access_tokens').set({ revoked_at: now })
-          .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
+        await this.#revokeLineage(trx, codeHash, now);
         await recordAudit(trx, who, [{ action: 'code.replayed', personId: replayed.person_id }]);
         return { kind: 'replayed' } as const;
       }
-      const user = await trx.selectFrom('app_users').select('user_id')
-        .where('person_id', '=', claimed.person_id).where('app_id', '=', app.id).executeTakeFirstOrThrow();
-      await trx.insertInto('access_tokens').values({
-        jti,
-        code_hash: codeHash,
-        connect_id: connect.id,
-        person_id: claimed.person_id,
-        app_id: app.id,
-        scope: claimed.scope,
-        issued_at: now,
-        expires_at: expiresAt,
-        revoked_at: null,
-      }).execute();
-      await recordAudit(trx, who, [{ action: 'token.issued', personId: claimed.person_id }]);
-      return { kind: 'issued', userId: user.user_id, scope: claimed.scope.filter(isFieldCode) } as const;
+      const lineage: Lineage = {
+        familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.person_id, scope: claimed.scope.filter(isFieldCode),
+      };
+      return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
     });
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
+    const accessToken = await this.#signAccessToken(app, zone, outcome, now);
+    return { accessToken, expiration: rfc3339(outcome.expiresAt), scope: outcome.scope, refreshToken: outcome.refreshToken };
+  }
 
-    const issuedAt = Math.floor(now.getTime() / 1000);
-    const accessToken = await new SignJWT({ user: { id: outcome.userId }, scope: outcome.scope, zone: zone.name })
-      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setAudience(app.id)
-      .setSubject(outcome.userId)
-      .setJti(jti)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
-      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(app.privateKey);
-    return { accessToken, expiration: rfc3339(expiresAt), scope: outcome.scope };
+  /**
+   * Trades a refresh token for a new pair (our extension, `POST /auth/v2/token/refresh`).
+   * Each refresh token works once; presenting a used one means it was copied, so the
+   * whole family is revoked. The new pair never carries a field the person has withdrawn.
+   */
+  async refresh(app: App, refreshToken: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedToken> {
+    const [zoneName] = refreshToken.split('.');
+    if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
+    const zone = this.zones.get(zoneName);
+    const now = this.clock.now();
+    const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+    const outcome = await zone.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('refresh_tokens').selectAll()
+        .where('token_hash', '=', hashCode(refreshToken)).where('app_id', '=', app.id).forUpdate().executeTakeFirst();
+      if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: 'invalid' } as const;
+      if (row.used_at !== null) {
+        await this.#revokeLineage(trx, row.code_hash, now);
+        await recordAudit(trx, who, [{ action: 'refresh_token.reused', personId: row.person_id }]);
+        return { kind: 'reused' } as const;
+      }
+      await trx.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).execute();
+      const grant = await trx.selectFrom('grants').select('fields')
+        .where('person_id', '=', row.person_id).where('app_id', '=', app.id).executeTakeFirst();
+      if (!grant) return { kind: 'invalid' } as const;
+      const lineage: Lineage = {
+        familyId: row.family_id, codeHash: row.code_hash, connectId: row.connect_id, personId: row.person_id,
+        scope: row.scope.filter((f): f is FieldCode => isFieldCode(f) && grant.fields.includes(f)),
+      };
+      return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
+    });
+    if (outcome.kind === 'invalid') throw new KeygateError('invalid_refresh_token');
+    if (outcome.kind === 'reused') throw new KeygateError('refresh_token_reused');
+    const accessToken = await this.#signAccessToken(app, zone, outcome, now);
+    return { accessToken, expiration: rfc3339(outcome.expiresAt), scope: outcome.scope, refreshToken: outcome.refreshToken };
   }
 
   /**

@@ -13,6 +13,7 @@ import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../
  * |-----------------------|-------------|-----------------|-----------------|---------------|------|----------|
  * | POST /connect         | yes         | yes             | yes             | yes           | yes  | no       |
  * | POST /token           | yes         | yes             | yes             | yes           | yes  | no       |
+ * | POST /token/refresh   | yes         | yes             | yes             | yes           | yes  | no       |
  * | GET  /me              | yes         | yes             | yes             | yes           | no   | required |
  * | GET  /system/scopes   | yes         | yes             | yes             | yes           | no   | optional |
  */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FIELD_CODES } from '../../domain/consent/fields.js';
 import type { Services } from '../../domain/services.js';
+import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
 import {
@@ -27,7 +28,18 @@ const tokenBody = z.object({
   auth_code: z.string().min(1).max(256),
 });
 
+const refreshBody = z.object({
+  refresh_token: z.string().min(1).max(256),
+});
+
 const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
+
+const tokenResponse = (issued: IssuedToken) => ({
+  access_token: issued.accessToken,
+  expiration: issued.expiration,
+  scope: issued.scope,
+  refresh_token: issued.refreshToken,
+});
 
 /** The Ukey1 v2 API (spec, "Endpoints"). */
 export async function ukey1V2Api(server: FastifyInstance, { services }: { services: Services }): Promise<void> {
@@ -66,7 +78,18 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
       connectId: body.connect_id,
       authCode: body.auth_code,
     }, actorOf(request));
-    return sendResult(reply, 200, { access_token: issued.accessToken, expiration: issued.expiration, scope: issued.scope });
+    return sendResult(reply, 200, tokenResponse(issued));
+  });
+
+  // Our extension: rotate a refresh token into a new access and refresh token.
+  server.post('/auth/v2/token/refresh', async (request, reply) => {
+    const app = await identifyApp(request, services.apps);
+    allowCorsOrigin(request, reply, app);
+    const signed = verifySignature(request, app, '/auth/v2/token/refresh');
+    enforceDomain(request, app, signed);
+    const body = parseJsonBody(request, refreshBody);
+    const issued = await services.tokens.refresh(app, body.refresh_token, actorOf(request));
+    return sendResult(reply, 200, tokenResponse(issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {

@@ -102,4 +102,26 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index audit_events_person_idx on audit_events (person_id, occurred_at)`.execute(db);
     },
   },
+  '0002_refresh_tokens': {
+    async up(db) {
+      // A family is every token descending from one code: reuse of any member revokes all.
+      await sql`alter table access_tokens add column family_id uuid`.execute(db);
+      await sql`create index access_tokens_family_idx on access_tokens (family_id)`.execute(db);
+      await sql`
+        create table refresh_tokens (
+          token_hash bytea primary key,
+          family_id uuid not null,
+          code_hash bytea not null,
+          connect_id uuid not null,
+          person_id uuid not null references people (id) on delete cascade,
+          app_id uuid not null,
+          scope text[] not null,
+          issued_at timestamptz not null,
+          expires_at timestamptz not null,
+          used_at timestamptz,
+          revoked_at timestamptz
+        )`.execute(db);
+      await sql`create index refresh_tokens_family_idx on refresh_tokens (family_id)`.execute(db);
+    },
+  },
 };
