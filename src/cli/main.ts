@@ -4,7 +4,8 @@ import { KeyMaterialError } from '../crypto/master-keys.js';
 import { AppValidationError } from '../domain/apps/apps-service.js';
 import { createKeygate } from '../keygate.js';
 import { StoreOpenError } from '../storage/stores.js';
-import { callOperatorSocket, startOperatorSocket, type CreateAppRequest } from './operator-socket.js';
+import { callOperatorSocket, type CreateAppRequest } from './operator-socket.js';
+import { serve } from './serve.js';
 import { progressBar } from './progress.js';
 import { isZoneName } from '../domain/zones/zones.js';
 import type { RotationResult } from '../domain/keys/key-rotation.js';
@@ -29,43 +30,6 @@ Commands:
 Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
 
 class UsageError extends Error {}
-
-async function serve(config: KeygateConfig): Promise<void> {
-  const keygate = await createKeygate({ config });
-  const embedded = Object.values(keygate.config.databaseUrls).filter(Boolean).length < 3;
-  let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
-  try {
-    if (embedded) operatorSocket = await startOperatorSocket(keygate);
-    await keygate.http.listen({ host: config.host, port: config.port });
-  } catch (error) {
-    await operatorSocket?.close();
-    await keygate.close();
-    throw error;
-  }
-  keygate.logger.info({ url: config.publicUrl }, `Keygate is serving ${config.publicUrl}`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    keygate.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    // In-flight requests are bounded by the statement timeout; if something still hangs,
-    // leave before an orchestrator's kill does, and say so.
-    setTimeout(() => {
-      keygate.logger.error('shutdown did not finish within 9 s; exiting');
-      process.exit(1);
-    }, 9000).unref();
-    // Connections busy now become idle once their answer is sent; close each as it does,
-    // so that keep-alive clients do not hold the shutdown open.
-    const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
-    await operatorSocket?.close();
-    await keygate.close();
-    clearInterval(sweep);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-}
 
 async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ZONE_NAMES, type ZoneName } from '../domain/zones/zones.js';
 
@@ -36,6 +37,8 @@ export interface KeygateConfig {
   readonly redis: Readonly<{ url?: string; prefix: string }>;
   readonly keys: Readonly<{ control: StoreKeys } & Record<ZoneName, ZoneKeys>>;
   readonly rsaBits: number;
+  /** Worker processes of `keygate serve` on PostgreSQL (the embedded default always runs one). */
+  readonly workers: number;
   readonly authCodeTtlSeconds: number;
   readonly accessTokenTtlMinutes: number;
   readonly refreshTokenTtlDays: number;
@@ -72,6 +75,7 @@ const envSchema = z.object({
   KEYGATE_DB_STATEMENT_TIMEOUT_MS: intFrom(100, 600_000, 5000),
   KEYGATE_DB_CONNECT_TIMEOUT_MS: intFrom(100, 60_000, 1500),
   KEYGATE_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  KEYGATE_WORKERS: intFrom(1, 64, availableParallelism()),
   KEYGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keygate'),
 });
 
@@ -147,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
       ...zoneKeys,
     }),
     rsaBits: e.KEYGATE_RSA_BITS,
+    workers: e.KEYGATE_WORKERS,
     authCodeTtlSeconds: e.KEYGATE_AUTH_CODE_TTL_SECONDS,
     accessTokenTtlMinutes: e.KEYGATE_ACCESS_TOKEN_TTL_MINUTES,
     refreshTokenTtlDays: e.KEYGATE_REFRESH_TOKEN_TTL_DAYS,

@@ -14,6 +14,8 @@ export async function createDeployment(): Promise<{ env: Record<string, string>;
   const url = (location: (typeof locations)[keyof typeof locations]) => (location.kind === 'postgres' ? location.url : '');
   const env: Record<string, string> = {
     NODE_ENV: 'production',
+    // One process per node keeps SIGKILL and port reuse simple; workers are measured by the benchmark.
+    KEYGATE_WORKERS: '1',
     KEYGATE_PUBLIC_URL: 'http://localhost:8080',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control),
     KEYGATE_DATABASE_URL_EU: url(locations.eu),

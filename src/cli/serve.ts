@@ -1,0 +1,88 @@
+import cluster from 'node:cluster';
+import type { KeygateConfig } from '../config/config.js';
+import { createKeygate } from '../keygate.js';
+import { createLogger } from '../logger.js';
+import { startOperatorSocket } from './operator-socket.js';
+
+const usesEmbeddedStores = (config: KeygateConfig) =>
+  !(config.databaseUrls.control && config.databaseUrls.eu && config.databaseUrls.us);
+
+/**
+ * `keygate serve`. One event loop uses one core, so on PostgreSQL the server runs
+ * `KEYGATE_WORKERS` worker processes sharing the port (node:cluster); an embedded store
+ * belongs to a single process, so on the embedded default it runs one.
+ */
+export async function serve(config: KeygateConfig): Promise<void> {
+  const workers = usesEmbeddedStores(config) ? 1 : config.workers;
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(config, workers);
+  return serveInThisProcess(config, cluster.isWorker);
+}
+
+async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Promise<void> {
+  const keygate = await createKeygate({ config });
+  let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
+  try {
+    if (usesEmbeddedStores(config)) operatorSocket = await startOperatorSocket(keygate);
+    await keygate.http.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await operatorSocket?.close();
+    await keygate.close();
+    throw error;
+  }
+  if (!isWorker) keygate.logger.info({ url: config.publicUrl }, `Keygate is serving ${config.publicUrl}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    keygate.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // In-flight requests are bounded by the statement timeout; if something still hangs,
+    // leave before an orchestrator's kill does, and say so.
+    setTimeout(() => {
+      keygate.logger.error('shutdown did not finish within 9 s; exiting');
+      process.exit(1);
+    }, 9000).unref();
+    // Connections busy now become idle once their answer is sent; close each as it does,
+    // so that keep-alive clients do not hold the shutdown open.
+    const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
+    await operatorSocket?.close();
+    await keygate.close();
+    clearInterval(sweep);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose supervisor died must not linger holding the port.
+  if (isWorker) process.on('disconnect', () => void stop('supervisor gone'));
+}
+
+function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  let stopping = false;
+  const listening = new Set<number>();
+  const fork = () => cluster.fork();
+  cluster.on('listening', (worker) => {
+    const first = listening.size < count;
+    listening.add(worker.id);
+    if (first && listening.size === count) logger.info({ url: config.publicUrl, workers: count }, `Keygate is serving ${config.publicUrl} with ${count} workers`);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'a worker died; starting another');
+    fork();
+  });
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down the workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), 9500).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  for (let i = 0; i < count; i++) fork();
+  return Promise.resolve();
+}
