@@ -33,7 +33,10 @@ async function dumpStore(db: Kysely<any>): Promise<string> {
   for (const { table_name } of tables.rows) {
     dump[table_name] = (await sql`select * from ${sql.table(table_name)}`.execute(db)).rows;
   }
-  return JSON.stringify(dump, (_key, value) => (value && typeof value === 'object' && 'byteLength' in value ? Buffer.from(value as Uint8Array).toString('hex') : value));
+  // Bytes as hex whatever the driver returns (pg: Buffer, whose toJSON would hide them; PGlite: Uint8Array).
+  const text = (value: unknown): unknown => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value);
+  return JSON.stringify(Object.fromEntries(Object.entries(dump).map(([table, rows]) =>
+    [table, rows.map((row) => Object.fromEntries(Object.entries(row as object).map(([k, v]) => [k, text(v)])))])));
 }
 
 /** Ids, blind indexes and ciphertexts of the (only) person in a zone, as they appear in a dump. */
