@@ -17,7 +17,7 @@ import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
-import { SignInThrottle } from './domain/protection/sign-in-throttle.js';
+import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
 import { connectRedis } from './shared-state/redis.js';
 import { checkReadiness } from './readiness.js';
 import { hkdfKey } from './crypto/master-keys.js';
@@ -97,7 +97,11 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays),
-    signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), { redis, prefix: config.redis.prefix }),
+    signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
+      redis,
+      prefix: config.redis.prefix,
+      limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
+    }),
     readiness: () => checkReadiness(stores, redis),
   };
 

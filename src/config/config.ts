@@ -39,6 +39,8 @@ export interface KeygateConfig {
   readonly rsaBits: number;
   /** Worker processes of `keygate serve` on PostgreSQL (the embedded default always runs one). */
   readonly workers: number;
+  /** Password sign-in attempts one client address may make per minute. */
+  readonly signInAttemptsPerAddress: number;
   readonly authCodeTtlSeconds: number;
   readonly accessTokenTtlMinutes: number;
   readonly refreshTokenTtlDays: number;
@@ -76,6 +78,7 @@ const envSchema = z.object({
   KEYGATE_DB_CONNECT_TIMEOUT_MS: intFrom(100, 60_000, 1500),
   KEYGATE_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   KEYGATE_WORKERS: intFrom(1, 64, availableParallelism()),
+  KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS: intFrom(1, 1_000_000, 100),
   KEYGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keygate'),
 });
 
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     }),
     rsaBits: e.KEYGATE_RSA_BITS,
     workers: e.KEYGATE_WORKERS,
+    signInAttemptsPerAddress: e.KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS,
     authCodeTtlSeconds: e.KEYGATE_AUTH_CODE_TTL_SECONDS,
     accessTokenTtlMinutes: e.KEYGATE_ACCESS_TOKEN_TTL_MINUTES,
     refreshTokenTtlDays: e.KEYGATE_REFRESH_TOKEN_TTL_DAYS,
