@@ -124,4 +124,12 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index refresh_tokens_family_idx on refresh_tokens (family_id)`.execute(db);
     },
   },
+  '0003_lookup_indexes': {
+    async up(db) {
+      // /me and /system/scopes find the consent behind a token by its connect id; without
+      // this index every call scans all consents of the zone.
+      await sql`create index consent_records_connect_idx on consent_records (connect_id)`.execute(db);
+      await sql`create index refresh_tokens_code_idx on refresh_tokens (code_hash)`.execute(db);
+    },
+  },
 };

@@ -1,0 +1,76 @@
+/** One scenario's figures, as `bench/results/*.json` holds them. */
+export interface ScenarioResult {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  errors: number;
+  cpuCores: number;
+  floorRps: number;
+  /** Our throughput over the floor server's, in the same run. */
+  efficiency: number;
+  /** Our throughput over oidc-provider's client_credentials, in the same run. */
+  peerRatio: number;
+}
+
+export interface BenchReport {
+  machine: { cpus: number; model: string; memoryGiB: number; node: string; workers: number };
+  peer: { name: string; rps: number; p99Ms: number; errors: number };
+  scenarios: ScenarioResult[];
+  scaling: Array<{ scenario: string; connections: number; rps: number; p99Ms: number; errors: number }>;
+  memory: { idleMiB: number[]; afterMiB: number[]; sessions: number; tokens: number };
+}
+
+// Keycloak's published sizing, per vCPU: 120 client-credential grants/s, 15 password sign-ins/s.
+const KEYCLOAK_PER_CORE: Record<string, number> = { token: 120, signin: 15 };
+
+export function renderReport(report: BenchReport): { table: string; svg: string } {
+  const cores = report.machine.cpus;
+  const header = '| scenario | requests/s | per core | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | floor/s | efficiency | peer ratio | Keycloak per core |';
+  const rule = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const rows = report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`);
+  const memory = `Resident memory per worker: idle ${report.memory.idleMiB.join(' / ')} MiB, after the run ${report.memory.afterMiB.join(' / ')} MiB `
+    + `(${report.memory.sessions} sessions and ${report.memory.tokens} access tokens in the stores).`;
+  const peer = `Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${report.peer.p99Ms} ms, ${report.peer.errors} errors.`;
+  const scaling = ['| scenario | connections | requests/s | p99 ms | errors |', '|---|---:|---:|---:|---:|',
+    ...report.scaling.map((s) => `| ${s.scenario} | ${s.connections} | ${s.rps} | ${s.p99Ms} | ${s.errors} |`)].join('\n');
+  return { table: [header, rule, ...rows].join('\n') + `\n\n${peer}\n\n${memory}\n\n${scaling}`, svg: scalingChart(report) };
+}
+
+/** Throughput (solid) and p99 latency (dashed) against connections, log scale on x. */
+function scalingChart(report: BenchReport): string {
+  const width = 640;
+  const height = 320;
+  const pad = { left: 60, right: 60, top: 30, bottom: 40 };
+  const levels = [...new Set(report.scaling.map((s) => s.connections))].sort((a, b) => a - b);
+  const maxRps = Math.max(1, ...report.scaling.map((s) => s.rps));
+  const maxP99 = Math.max(1, ...report.scaling.map((s) => s.p99Ms));
+  const x = (c: number) => pad.left + (levels.indexOf(c) / Math.max(1, levels.length - 1)) * (width - pad.left - pad.right);
+  const yRps = (v: number) => height - pad.bottom - (v / maxRps) * (height - pad.top - pad.bottom);
+  const yP99 = (v: number) => height - pad.bottom - (v / maxP99) * (height - pad.top - pad.bottom);
+  const colours: Record<string, string> = { me: '#2454c5', token: '#c5242f' };
+  const lines = Object.keys(colours).map((name) => {
+    const points = report.scaling.filter((s) => s.scenario === name);
+    const rps = points.map((p) => `${x(p.connections).toFixed(1)},${yRps(p.rps).toFixed(1)}`).join(' ');
+    const p99 = points.map((p) => `${x(p.connections).toFixed(1)},${yP99(p.p99Ms).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${rps}"/>`
+      + `<polyline fill="none" stroke="${colours[name]}" stroke-width="1.5" stroke-dasharray="5 4" points="${p99}"/>`;
+  }).join('');
+  const ticks = levels.map((c) => `<text x="${x(c)}" y="${height - pad.bottom + 16}" text-anchor="middle">${c}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">
+<rect width="${width}" height="${height}" fill="#fff"/>
+<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#888"/>
+<line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#888"/>
+<line x1="${width - pad.right}" y1="${pad.top}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#888"/>
+${ticks}
+<text x="${width / 2}" y="${height - 6}" text-anchor="middle">concurrent connections</text>
+<text x="${pad.left - 8}" y="${pad.top - 10}" text-anchor="middle">${maxRps}/s</text>
+<text x="${width - pad.right + 8}" y="${pad.top - 10}" text-anchor="middle">${maxP99} ms</text>
+<text x="${pad.left + 10}" y="${pad.top + 12}" fill="#2454c5">/me</text>
+<text x="${pad.left + 50}" y="${pad.top + 12}" fill="#c5242f">token</text>
+<text x="${pad.left + 110}" y="${pad.top + 12}" fill="#444">solid: requests/s (left) · dashed: p99 latency (right)</text>
+${lines}
+</svg>
+`;
+}
