@@ -26,6 +26,9 @@ export interface SignUpInput {
 
 export type SignUpResult = { readonly ok: true; readonly person: PersonRef } | { readonly ok: false; readonly reason: 'email_taken' | 'invalid_email' };
 
+/** A person's sealed fields with their wrapped data key, as loaded from the zone. */
+export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uint8Array } & Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array | null>;
+
 /** Decrypted profile values, by field. Image is absent until the account centre can store one. */
 export type Profile = Partial<Record<FieldCode, string | null>>;
 
@@ -107,6 +110,18 @@ export class PeopleService {
     return ok ? found.person : null;
   }
 
+  /** Decrypts the given fields of a loaded person; the caller records the read. */
+  openFields(zone: Zone, sealed: SealedPerson, fields: readonly FieldCode[]): Profile {
+    const dataKey = unwrapDataKey(zone.ring, sealed.id, { masterKeyId: sealed.master_key_id, wrappedKey: sealed.wrapped_key });
+    const profile: Profile = {};
+    for (const field of fields) {
+      const column = PERSON_FIELD_COLUMNS[field];
+      const value = sealed[column];
+      profile[field] = value ? decryptFieldText(dataKey, personField(sealed.id, column), value) : null;
+    }
+    return profile;
+  }
+
   /**
    * Decrypts the given fields of a person and records one audit event per field read,
    * in the caller's transaction. Returns null when the person no longer exists.
@@ -114,13 +129,7 @@ export class PeopleService {
   async readFields(trx: Transaction<ZoneDatabase>, zone: Zone, personId: string, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
     const row = await findSealedPerson(trx, personId);
     if (!row) return null;
-    const dataKey = unwrapDataKey(zone.ring, personId, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
-    const profile: Profile = {};
-    for (const field of fields) {
-      const column = PERSON_FIELD_COLUMNS[field];
-      const sealed = row[column];
-      profile[field] = sealed ? decryptFieldText(dataKey, personField(personId, column), sealed) : null;
-    }
+    const profile = this.openFields(zone, row, fields);
     await recordAudit(trx, reader, fields.map((field) => ({ action: 'field.read', personId, field, purpose })));
     return profile;
   }

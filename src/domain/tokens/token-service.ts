@@ -11,6 +11,7 @@ import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
 import type { PeopleService, Profile } from '../people/people-service.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import { readGrantedProfile } from './granted-profile.js';
 import { isZoneName } from '../zones/zones.js';
 
 export interface CodeExchange {
@@ -259,17 +260,16 @@ export class TokenService {
 
   /**
    * Reads the granted fields of the token's person for its app (spec, `GET /auth/v2/me`),
-   * one audit record per field, in the same transaction as the read.
+   * one audit record per field, committed with the read.
    */
   async readProfile(app: App, token: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
     const { zone, jti } = await this.#verifyJwt(app, token);
-    const result = await zone.db.transaction().execute(async (trx) => {
-      const access = await this.#authorise(trx, zone, app, jti);
-      if (!access) return null;
-      const profile = await this.people.readFields(trx, zone, access.personId, access.fields, { ...actor, kind: 'app', id: app.id, appId: app.id }, 'ukey1.me');
-      return profile ? { access, profile } : null;
-    });
-    if (!result) throw new KeygateError('invalid_token');
-    return result;
+    const row = await readGrantedProfile(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
+    if (!row) throw new KeygateError('invalid_token');
+    const fields = row.readable.filter(isFieldCode);
+    const access: TokenAccess = {
+      zone, jti, personId: row.person_id, userId: row.user_id, fields, requested: (row.requested ?? row.readable).filter(isFieldCode),
+    };
+    return { access, profile: this.people.openFields(zone, { ...row, id: row.person_id }, fields) };
   }
 }
