@@ -75,12 +75,6 @@ function cpuSeconds(pid: number, withChildren = true): number {
   }, 0);
 }
 
-/** CPU seconds used so far by every PostgreSQL server process. */
-function databaseCpuSeconds(): number {
-  const pids = spawnSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-  return pids.reduce((sum, p) => sum + cpuSeconds(p, false), 0);
-}
-
 /** Resident memory of each worker (or of the process itself when it has none), in MiB. */
 function residentMiB(pid: number): number[] {
   const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
@@ -224,18 +218,17 @@ const scenarios: Record<string, RequestsFor> = {
       },
     }],
   }),
+  // autocannon resets a connection's context at each loop of its requests, so live refresh
+  // tokens circulate through a shared queue: each request takes one, each answer returns its successor.
   refresh: (t) => ({
     requests: [{
       method: 'POST', path: '/auth/v2/token/refresh',
-      setupRequest: (req, context) => {
-        ctx(context).refresh ??= t.refreshTokens.pop();
-        const body = JSON.stringify({ refresh_token: ctx(context).refresh });
+      setupRequest: (req) => {
+        const body = JSON.stringify({ refresh_token: t.refreshTokens.shift() ?? 'exhausted' });
         return { ...req, body, headers: signedHeaders(t, 'POST', '/auth/v2/token/refresh', body) };
       },
-      onResponse: (_status, body, context) => {
-        try {
-          ctx(context).refresh = JSON.parse(body).refresh_token ?? ctx(context).refresh;
-        } catch { /* counted as an error by status */ }
+      onResponse: (status, body) => {
+        if (status === 200) t.refreshTokens.push(JSON.parse(body).refresh_token);
       },
     }],
   }),
@@ -306,7 +299,6 @@ async function tokenRun(target: Target, connections: number, codes: number, isKe
 async function measure(name: string, target: Target, server: Server, connections = CONNECTIONS, seconds = SECONDS): Promise<Measurement & { cpuCores: number }> {
   const before = cpuSeconds(server.child.pid!);
   const generatorBefore = process.cpuUsage();
-  const databaseBefore = databaseCpuSeconds();
   const started = Date.now();
   const result = name === 'token'
     ? await tokenRun(target, connections, Math.max(2000, Math.round(seconds * 600)), target.name === 'keygate')
@@ -314,7 +306,7 @@ async function measure(name: string, target: Target, server: Server, connections
   const elapsed = (Date.now() - started) / 1000;
   const cpuCores = (cpuSeconds(server.child.pid!) - before) / elapsed;
   const generator = process.cpuUsage(generatorBefore);
-  log(`    ${target.name} ${name}: server ${cpuCores.toFixed(2)} cores, load generator ${((generator.user + generator.system) / 1e6 / elapsed).toFixed(2)}, PostgreSQL ${((databaseCpuSeconds() - databaseBefore) / elapsed).toFixed(2)}`);
+  log(`    ${target.name} ${name}: server ${cpuCores.toFixed(2)} cores, load generator ${((generator.user + generator.system) / 1e6 / elapsed).toFixed(2)}`);
   const perFlow = name === 'flow' ? 4 : 1;
   return { ...result, rps: result.rps / perFlow, cpuCores };
 }
