@@ -22,7 +22,8 @@ export interface LoadOptions {
   readonly okStatuses?: readonly number[];
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const percentile = (sorted: number[], p: number) =>
+  (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10);
 
 /** Drives `url` with autocannon over loopback; the same generator for every server compared. */
 export function load(options: LoadOptions): Promise<Measurement> {

@@ -29,12 +29,13 @@ export function renderReport(report: BenchReport): { table: string; svg: string 
   const cores = report.machine.cpus;
   const header = '| scenario | requests/s | per core | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | floor/s | efficiency | peer ratio | Keycloak per core |';
   const rule = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-  const rows = report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`);
+  const ms = (value: number) => (Math.round(value * 10) / 10).toString();
+  const rows = report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`);
   const memory = `Resident memory per worker: idle ${report.memory.idleMiB.join(' / ')} MiB, after the run ${report.memory.afterMiB.join(' / ')} MiB `
     + `(${report.memory.sessions} sessions and ${report.memory.tokens} access tokens in the stores).`;
-  const peer = `Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${report.peer.p99Ms} ms, ${report.peer.errors} errors.`;
+  const peer = `Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`;
   const scaling = ['| scenario | connections | requests/s | p99 ms | errors |', '|---|---:|---:|---:|---:|',
-    ...report.scaling.map((s) => `| ${s.scenario} | ${s.connections} | ${s.rps} | ${s.p99Ms} | ${s.errors} |`)].join('\n');
+    ...report.scaling.map((s) => `| ${s.scenario} | ${s.connections} | ${s.rps} | ${ms(s.p99Ms)} | ${s.errors} |`)].join('\n');
   return { table: [header, rule, ...rows].join('\n') + `\n\n${peer}\n\n${memory}\n\n${scaling}`, svg: scalingChart(report) };
 }
 
@@ -45,7 +46,7 @@ function scalingChart(report: BenchReport): string {
   const pad = { left: 60, right: 60, top: 30, bottom: 40 };
   const levels = [...new Set(report.scaling.map((s) => s.connections))].sort((a, b) => a - b);
   const maxRps = Math.max(1, ...report.scaling.map((s) => s.rps));
-  const maxP99 = Math.max(1, ...report.scaling.map((s) => s.p99Ms));
+  const maxP99 = Math.round(Math.max(1, ...report.scaling.map((s) => s.p99Ms)));
   const x = (c: number) => pad.left + (levels.indexOf(c) / Math.max(1, levels.length - 1)) * (width - pad.left - pad.right);
   const yRps = (v: number) => height - pad.bottom - (v / maxRps) * (height - pad.top - pad.bottom);
   const yP99 = (v: number) => height - pad.bottom - (v / maxP99) * (height - pad.top - pad.bottom);
