@@ -216,6 +216,17 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
     assert.equal(await people(), 0);
   });
 
+  it('explains next to the field why a password is refused, and creates nobody', async () => {
+    const visitor = new GatewayVisitor(keygate.http);
+    for (const [password, reason] of [['password123', /too easy to guess/], ['Jana-in-the-garden', /email address or your name/]] as const) {
+      const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, { ...SIGN_UP_JANA, password });
+      assert.equal(response.status, 400);
+      assert.match(response.html, new RegExp(`id="password-error">[^<]*${reason.source}`));
+      assert.match(response.html, /aria-describedby="password-error"/);
+    }
+    assert.equal(await people(), 0);
+  });
+
   it('refuses a field sent as an array, and markup in names is never echoed raw', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, {

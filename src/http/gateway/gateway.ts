@@ -6,6 +6,7 @@ import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import { normaliseEmail } from '../../domain/people/email.js';
+import { checkNewPassword } from '../../domain/people/password-policy.js';
 import type { Services } from '../../domain/services.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { sendPage } from './pages.js';
@@ -145,7 +146,8 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     const password = formString(form, 'password', 1024) ?? '';
     const errors: FieldErrors = {};
     if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
-    if (password.length < 10 || password.length > 256) errors.password = 'Use 10 to 256 characters.';
+    const passwordProblem = checkNewPassword(password, values);
+    if (passwordProblem) errors.password = passwordProblem;
     if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
     if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
     if (!isCountryCode(values.country)) errors.country = 'Choose your country.';

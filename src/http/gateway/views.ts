@@ -92,7 +92,7 @@ ${e.form ? html`<p class="alert" role="alert">${e.form}</p>` : html``}
 <form method="post" action="/gateway/${view.connect.id}/sign-up" novalidate>
 ${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
 ${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
-    extra: html`<p class="fine" id="password-hint">At least 10 characters.</p>` })}
+    extra: html`<p class="fine" id="password-hint">At least 10 characters, hard to guess, without your name or email. A few unrelated words work well.</p>` })}
 ${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
 ${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
