@@ -93,7 +93,10 @@ interface Target {
   readonly secretKey: string;
   /** A pending connect whose gateway page takes sign-in posts. */
   connectId: string;
-  people: Array<{ email: string; cookie: string }>;
+  /** People signed up through the gateway, with their browser's cookies and the forms' CSRF token. */
+  people: Array<{ email: string; cookie: string; csrf: string }>;
+  /** A CSRF cookie and token for sign-in posts. */
+  signInCsrf: { cookie: string; csrf: string };
   accessTokens: string[];
   refreshTokens: string[];
 }
@@ -122,6 +125,13 @@ async function api(target: Target, method: 'GET' | 'POST', path: string, body?: 
   return response.json();
 }
 
+/** Opens a gateway page as a new browser: its CSRF cookie and the token of its forms. */
+async function openPage(target: Target, path: string): Promise<{ cookie: string; csrf: string }> {
+  const response = await fetch(`${target.url}${path}`);
+  const html = await response.text();
+  return { cookie: response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
+}
+
 async function form(target: Target, path: string, fields: Record<string, string | string[]>, cookie?: string) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) body.append(k, one);
@@ -130,7 +140,7 @@ async function form(target: Target, path: string, fields: Record<string, string 
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
   });
   await response.arrayBuffer();
-  return { status: response.status, location: response.headers.get('location') ?? '', cookie: response.headers.getSetCookie()[0]?.split(';')[0] ?? '' };
+  return { status: response.status, location: response.headers.get('location') ?? '', cookies: response.headers.getSetCookie().map((c) => c.split(';')[0]!) };
 }
 
 async function inParallel<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
@@ -146,24 +156,26 @@ async function inParallel<T>(count: number, concurrency: number, work: (i: numbe
 }
 
 /** A fresh one-time code for a signed-in person: connect, then consent. */
-async function freshCode(target: Target, person: { cookie: string }, n: number) {
+async function freshCode(target: Target, person: { cookie: string; csrf: string }, n: number) {
   const requestId = `code-${n}`;
   const connect = await api(target, 'POST', '/auth/v2/connect', { request_id: requestId, scope: FIELDS, return_url: RETURN_URL });
-  const consent = await form(target, `/gateway/${connect.connect_id}/consent`, { decision: 'allow', fields: FIELDS }, person.cookie);
+  const consent = await form(target, `/gateway/${connect.connect_id}/consent`, { decision: 'allow', fields: FIELDS, _csrf: person.csrf }, person.cookie);
   const code = new URL(consent.location).searchParams.get('_ukey1[code]') ?? '';
   return { requestId, connectId: connect.connect_id as string, code };
 }
 
 async function prepareKeygate(target: Target): Promise<void> {
   target.connectId = (await api(target, 'POST', '/auth/v2/connect', { request_id: 'signin', scope: [], return_url: RETURN_URL })).connect_id;
+  target.signInCsrf = await openPage(target, `/gateway/${target.connectId}`);
   const started = Date.now();
   target.people = await inParallel(PEOPLE, 16, async (i) => {
     const email = `person-${i}@bench.example.${i % 3 === 0 ? 'com' : 'de'}`;
+    const page = await openPage(target, `/gateway/${target.connectId}?signup=1`);
     const signUp = await form(target, `/gateway/${target.connectId}/sign-up`, {
-      email, password: PASSWORD, firstname: `First${i}`, surname: `Surname${i}`, country: i % 3 === 0 ? 'US' : 'DE', language: 'en',
-    });
+      email, password: PASSWORD, firstname: `First${i}`, surname: `Surname${i}`, country: i % 3 === 0 ? 'US' : 'DE', language: 'en', _csrf: page.csrf,
+    }, page.cookie);
     if (signUp.status !== 303) throw new Error(`sign-up ${i} answered ${signUp.status}`);
-    return { email, cookie: signUp.cookie };
+    return { email, cookie: [page.cookie, ...signUp.cookies].join('; '), csrf: page.csrf };
   });
   log(`signed up ${PEOPLE} people in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const pairs = await inParallel(256, 16, async (i) => {
@@ -214,7 +226,11 @@ const scenarios: Record<string, RequestsFor> = {
       method: 'POST', path: `/gateway/${t.connectId}/sign-in`,
       setupRequest: (req) => {
         const person = t.people[++counter % t.people.length]!;
-        return { ...req, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email: person.email, password: PASSWORD }).toString() };
+        return {
+          ...req,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: t.signInCsrf.cookie },
+          body: new URLSearchParams({ email: person.email, password: PASSWORD, _csrf: t.signInCsrf.csrf }).toString(),
+        };
       },
     }],
   }),
@@ -252,7 +268,7 @@ const scenarios: Record<string, RequestsFor> = {
           ...req,
           path: `/gateway/${ctx(context).connectId}/consent`,
           headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: ctx(context).person.cookie },
-          body: `decision=allow&${FIELDS.map((f) => `fields=${f}`).join('&')}`,
+          body: `decision=allow&${FIELDS.map((f) => `fields=${f}`).join('&')}&_csrf=${ctx(context).person.csrf}`,
         }),
         onResponse: (_s, _b, context, headers) => {
           const location = (headers as unknown as Record<string, string>)?.location ?? '';
@@ -356,13 +372,16 @@ async function main() {
     const peer = await startProcess(['--import', 'tsx', 'bench/peer-oidc-provider.ts'], { WORKERS: String(WORKERS) }, /peer listening/, peerPort);
     servers.push(peer);
 
-    const ours: Target = { name: 'keygate', url: keygate.url, appId: app.appId, secretKey: app.secretKey, connectId: '', people: [], accessTokens: [], refreshTokens: [] };
+    const ours: Target = {
+      name: 'keygate', url: keygate.url, appId: app.appId, secretKey: app.secretKey, connectId: '', people: [], accessTokens: [], refreshTokens: [],
+      signInCsrf: { cookie: '', csrf: '' },
+    };
     log('preparing state through the real flow');
     await prepareKeygate(ours);
     const floorTokens = await inParallel(256, 16, async () => (await (await fetch(`${floor.url}/bench/token`)).json()).access_token as string);
     const floorTarget: Target = {
       name: 'floor', url: floor.url, appId: floorInfo.appId, secretKey: floorInfo.secretKey, connectId: 'x',
-      people: ours.people.map((p) => ({ ...p, cookie: 'x=y' })), accessTokens: floorTokens,
+      people: ours.people.map((p) => ({ ...p, cookie: 'x=y' })), accessTokens: floorTokens, signInCsrf: { cookie: 'x=y', csrf: 'x' },
       refreshTokens: Array.from({ length: 1024 }, () => `eu.${randomBytes(32).toString('base64url')}`),
     };
 

@@ -107,7 +107,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
 
   let http: FastifyInstance;
   try {
-    http = await buildHttpServer({ services, publicUrl: config.publicUrl, logger });
+    http = await buildHttpServer({ services, publicUrl: config.publicUrl, logger, csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf') });
   } catch (error) {
     await stores.close();
     redis?.disconnect();

@@ -14,6 +14,7 @@ import { messagePage } from './gateway/views.js';
 export interface HttpServerOptions {
   readonly services: Services;
   readonly publicUrl: string;
+  readonly csrfKey: Buffer;
   readonly logger: Logger;
 }
 
@@ -64,7 +65,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     api.setErrorHandler(apiErrorHandler);
     await ukey1V2Api(api, { services: options.services });
   });
-  await server.register(gatewayPages, { services: options.services, publicUrl: options.publicUrl });
+  await server.register(gatewayPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);

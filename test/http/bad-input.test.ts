@@ -216,6 +216,25 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
     assert.equal(await people(), 0);
   });
 
+  it('refuses a form without its CSRF token, with a token of another browser, or with a forged one, and changes nothing', async () => {
+    const visitor = new GatewayVisitor(keygate.http);
+    const page = await visitor.get(gateway);
+    assert.match(page.html, /<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}">/);
+    const other = new GatewayVisitor(keygate.http);
+    await other.get(gateway);
+    for (const csrf of [undefined, '', other.csrf!, `${visitor.csrf!.slice(0, -1)}A`, [visitor.csrf!, visitor.csrf!]]) {
+      const form: Record<string, string | string[]> = { ...SIGN_UP_JANA, email: 'csrf@example.cz' };
+      if (csrf !== undefined) form._csrf = csrf;
+      const response = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-up`, form, {}, { csrf: false });
+      assert.equal(response.status, 403, JSON.stringify(csrf));
+      assert.match(response.html, /This form has expired/);
+    }
+    assert.equal(await people(), 0);
+    // With the page's own token the form is heard (and here refused for its credentials).
+    const heard = await visitor.post(`/gateway/${connectIdOf(gateway)}/sign-in`, { email: 'csrf@example.cz', password: 'not a real one' });
+    assert.equal(heard.status, 401);
+  });
+
   it('explains next to the field why a password is refused, and creates nobody', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     for (const [password, reason] of [['password123', /too easy to guess/], ['Jana-in-the-garden', /email address or your name/]] as const) {
@@ -254,7 +273,8 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
     const visitor = new GatewayVisitor(keygate.http);
     for (const path of ['/gateway/00000000-0000-4000-8000-000000000000', '/gateway/%3Cscript%3E', '/gateway/x/sign-in']) {
       const response = path.endsWith('sign-in') ? await visitor.post(path, {}) : await visitor.get(path);
-      assert.equal(response.status, 404, path);
+      // A post without a page before it has no CSRF token: refused before anything is looked up.
+      assert.equal(response.status, path.endsWith('sign-in') ? 403 : 404, path);
       assert.match(response.headers['content-type'] as string, /text\/html/);
       assert.equal(response.headers.location, undefined);
     }

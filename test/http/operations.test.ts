@@ -42,13 +42,19 @@ describe('brute-force protection of password sign-in', () => {
   });
   after(() => keygate.close());
 
-  const signIn = (email: string, password: string, remoteAddress: string) => keygate.http.inject({
-    method: 'POST',
-    url: `/gateway/${connectId}/sign-in`,
-    remoteAddress,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ email, password }).toString(),
-  });
+  // Each attempt comes from a fresh browser (its own CSRF cookie) at the given address.
+  const signIn = async (email: string, password: string, remoteAddress: string) => {
+    const page = await keygate.http.inject({ method: 'GET', url: `/gateway/${connectId}`, remoteAddress });
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    return keygate.http.inject({
+      method: 'POST',
+      url: `/gateway/${connectId}/sign-in`,
+      remoteAddress,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      payload: new URLSearchParams({ email, password, _csrf: csrf }).toString(),
+    });
+  };
 
   it('refuses the 11th wrong password for one account within a minute, even from rotating addresses, and leaves other accounts alone', async () => {
     for (let i = 1; i <= 10; i++) {

@@ -27,6 +27,8 @@ export const overHttp = (base: () => string): Transport => async (method, url, h
 /** A person in a browser without JavaScript: follows the gateway's forms and keeps its cookies. */
 export class GatewayVisitor {
   readonly cookies = new Map<string, string>();
+  /** The CSRF token of the last page seen; forms are posted with it, as a browser would. */
+  csrf: string | undefined;
   readonly #send: Transport;
 
   constructor(target: FastifyInstance | Transport) {
@@ -51,15 +53,31 @@ export class GatewayVisitor {
     const cookie = this.#cookieHeader();
     const response = await this.#send('GET', url, cookie ? { cookie } : {});
     this.#keepCookies(response.headers['set-cookie']);
+    this.#keepCsrf(response.body);
     return { status: response.status, html: response.body, headers: response.headers };
   }
 
-  async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}) {
+  #keepCsrf(html: string): void {
+    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (token) this.csrf = token;
+  }
+
+  /**
+   * Posts a form. Like a person who opened the page first, it fetches the sign-in
+   * request's page when it has no CSRF token yet; `{ csrf: false }` posts without one.
+   */
+  async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}, options: { csrf?: boolean } = {}) {
+    if (options.csrf !== false && !this.csrf) {
+      const page = /^\/gateway\/[^/]+/.exec(path)?.[0];
+      if (page) await this.get(page);
+    }
+    if (options.csrf !== false && this.csrf && form._csrf === undefined) form = { ...form, _csrf: this.csrf };
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(form)) for (const v of [value].flat()) body.append(name, v);
     const cookie = this.#cookieHeader();
     const response = await this.#send('POST', path, { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers }, body.toString());
     this.#keepCookies(response.headers['set-cookie']);
+    this.#keepCsrf(response.body);
     return { status: response.status, html: response.body, location: response.headers.location as string | undefined, headers: response.headers };
   }
 }

@@ -12,11 +12,14 @@ import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { sendPage } from './pages.js';
 import { isStoreUnavailable } from '../../storage/availability.js';
 import { GATEWAY_CSS } from './styles.js';
-import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors } from './views.js';
+import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors, type GatewayPage } from './views.js';
+import { CsrfTokens } from './csrf.js';
 
 export interface GatewayOptions {
   readonly services: Services;
   readonly publicUrl: string;
+  /** Keys the HMAC of the forms' CSRF tokens; the same on every node. */
+  readonly csrfKey: Buffer;
 }
 
 type Form = Record<string, unknown>;
@@ -36,12 +39,16 @@ function formStrings(form: Form, name: string): string[] {
 // Names: printable text without control characters or markup-significant angle brackets.
 const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
 
-export async function gatewayPages(server: FastifyInstance, { services, publicUrl }: GatewayOptions): Promise<void> {
+export async function gatewayPages(server: FastifyInstance, { services, publicUrl, csrfKey }: GatewayOptions): Promise<void> {
   await server.register(formbody, { bodyLimit: 64 * 1024 });
   const publicOrigin = new URL(publicUrl).origin;
   const sessionCookie = publicUrl.startsWith('https:')
     ? { name: '__Host-keygate-session', secure: true }
     : { name: 'keygate-session', secure: false };
+
+  const csrf = new CsrfTokens(csrfKey, publicUrl.startsWith('https:')
+    ? { name: '__Host-keygate-csrf', secure: true }
+    : { name: 'keygate-csrf', secure: false });
 
   const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
   const currentPerson = (request: FastifyRequest) => services.sessions.resolveSession(request.cookies[sessionCookie.name]);
@@ -54,7 +61,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   }
 
   /** The open connect request named in the URL with its app, or a page saying why not. */
-  async function loadConnect(request: FastifyRequest<{ Params: { connectId: string } }>, reply: FastifyReply): Promise<{ connect: ConnectRequest; app: App } | null> {
+  async function loadConnect(request: FastifyRequest<{ Params: { connectId: string } }>, reply: FastifyReply): Promise<GatewayPage | null> {
     const { connectId } = request.params;
     const connect = isUuid(connectId) ? await services.connects.findOpenConnect(connectId.toLowerCase()) : null;
     const app = connect ? await services.apps.findApp(connect.appId) : null;
@@ -62,7 +69,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
       sendPage(reply, 404, messagePage('Sign-in request not found', 'This sign-in request does not exist, has expired or has already been completed. Go back to the app and start again.'));
       return null;
     }
-    return { connect, app };
+    return { connect, app, csrf: csrf.tokenFor(request, reply) };
   }
 
   // Refuse state-changing requests that another site made the browser send. Pages are
@@ -76,6 +83,9 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;
     if (foreignOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
       return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back to the app and start again.'));
+    }
+    if (!csrf.isValid(request)) {
+      return sendPage(reply, 403, messagePage('This form has expired', 'Go back, reload the page and try again.'));
     }
   });
 
@@ -103,9 +113,9 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   server.get<{ Params: { connectId: string }; Querystring: { signup?: string } }>('/gateway/:connectId', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
-    const { connect, app } = loaded;
-    if (await currentPerson(request)) return sendPage(reply, 200, consentPage({ app, connect }), connect.returnUrl);
-    const page = request.query.signup === '1' ? signUpPage({ app, connect }) : signInPage({ app, connect });
+    const { connect } = loaded;
+    if (await currentPerson(request)) return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
+    const page = request.query.signup === '1' ? signUpPage(loaded) : signInPage(loaded);
     return sendPage(reply, 200, page, connect.returnUrl);
   });
 
@@ -120,12 +130,12 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     const verdict = await services.signInThrottle.admit(request.ip, account);
     if (!verdict.allowed) {
       reply.header('Retry-After', String(verdict.retryAfterSeconds));
-      return sendPage(reply, 429, signInPage({ app, connect, email, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` }), connect.returnUrl);
+      return sendPage(reply, 429, signInPage({ ...loaded, email, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` }), connect.returnUrl);
     }
     const person = email && password ? await services.people.authenticate(email, password, actorOf(request)) : null;
     await (person ? services.signInThrottle.recordSuccess(account) : services.signInThrottle.recordFailure(account));
     if (!person) {
-      return sendPage(reply, 401, signInPage({ app, connect, email, error: 'The email or password is incorrect.' }), connect.returnUrl);
+      return sendPage(reply, 401, signInPage({ ...loaded, email, error: 'The email or password is incorrect.' }), connect.returnUrl);
     }
     await startSession(request, reply, person);
     return reply.redirect(`/gateway/${connect.id}`, 303);
@@ -153,14 +163,14 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
     if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
     if (Object.keys(errors).length > 0) {
-      return sendPage(reply, 400, signUpPage({ app, connect, values, errors }), connect.returnUrl);
+      return sendPage(reply, 400, signUpPage({ ...loaded, values, errors }), connect.returnUrl);
     }
     const result = await services.people.signUp({ ...values, password }, actorOf(request));
     if (!result.ok) {
       const message = result.reason === 'email_taken'
         ? 'An account cannot be created with this email. If it is yours, sign in instead.'
         : 'Enter a valid email address.';
-      return sendPage(reply, 400, signUpPage({ app, connect, values, errors: { email: message } }), connect.returnUrl);
+      return sendPage(reply, 400, signUpPage({ ...loaded, values, errors: { email: message } }), connect.returnUrl);
     }
     await startSession(request, reply, result.person);
     return reply.redirect(`/gateway/${connect.id}`, 303);
@@ -178,14 +188,13 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     }
     if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
     if (decision !== 'allow') {
-      return sendPage(reply, 400, consentPage({ app, connect, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
+      return sendPage(reply, 400, consentPage({ ...loaded, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
     }
     const granted = formStrings(form, 'fields').filter(isFieldCode);
     const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request));
     if (!outcome.ok) {
       return sendPage(reply, 400, consentPage({
-        app,
-        connect,
+        ...loaded,
         checked: granted,
         error: `${app.name} cannot work without the fields marked required. Tick them to continue, or cancel.`,
       }), connect.returnUrl);

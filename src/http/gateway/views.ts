@@ -50,15 +50,24 @@ ${errorText(props.id, props.error)}
 </div>`;
 }
 
-function cancelForm(connect: ConnectRequest): SafeHtml {
+/** Every state-changing form carries the CSRF token of the page. */
+const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
+
+function cancelForm(connect: ConnectRequest, csrf: string): SafeHtml {
   return html`<form method="post" action="/gateway/${connect.id}/cancel" class="actions">
+${csrfField(csrf)}
 <button type="submit" class="secondary">Cancel</button>
 </form>`;
 }
 
-export interface SignInView {
+/** What every gateway page for a sign-in request knows. */
+export interface GatewayPage {
   readonly app: App;
   readonly connect: ConnectRequest;
+  readonly csrf: string;
+}
+
+export interface SignInView extends GatewayPage {
   readonly email?: string;
   readonly error?: string;
 }
@@ -68,17 +77,16 @@ export function signInPage(view: SignInView): string {
 <p class="lead">to continue to <strong>${view.app.name}</strong></p>
 ${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
 <form method="post" action="/gateway/${view.connect.id}/sign-in" novalidate>
+${csrfField(view.csrf)}
 ${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: view.email, autocomplete: 'username' })}
 ${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
 </form>
-${cancelForm(view.connect)}
+${cancelForm(view.connect, view.csrf)}
 <p class="switch">New here? <a href="/gateway/${view.connect.id}?signup=1">Create an account</a></p>`);
 }
 
-export interface SignUpView {
-  readonly app: App;
-  readonly connect: ConnectRequest;
+export interface SignUpView extends GatewayPage {
   readonly values?: Partial<Record<'email' | 'firstname' | 'surname' | 'country' | 'language', string>>;
   readonly errors?: FieldErrors;
 }
@@ -90,6 +98,7 @@ export function signUpPage(view: SignUpView): string {
 <p class="lead">to continue to <strong>${view.app.name}</strong></p>
 ${e.form ? html`<p class="alert" role="alert">${e.form}</p>` : html``}
 <form method="post" action="/gateway/${view.connect.id}/sign-up" novalidate>
+${csrfField(view.csrf)}
 ${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
 ${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
     extra: html`<p class="fine" id="password-hint">At least 10 characters, hard to guess, without your name or email. A few unrelated words work well.</p>` })}
@@ -100,13 +109,11 @@ ${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAG
 <p class="fine">Your country decides where your data is stored: in the EU for the EU, the EEA, the United Kingdom and Switzerland.</p>
 <div class="actions"><button type="submit" class="primary">Create account</button></div>
 </form>
-${cancelForm(view.connect)}
+${cancelForm(view.connect, view.csrf)}
 <p class="switch">Already have an account? <a href="/gateway/${view.connect.id}">Sign in</a></p>`);
 }
 
-export interface ConsentView {
-  readonly app: App;
-  readonly connect: ConnectRequest;
+export interface ConsentView extends GatewayPage {
   readonly checked?: readonly FieldCode[];
   readonly error?: string;
 }
@@ -127,6 +134,7 @@ ${mandatory ? html`<span class="why" id="${id}-why">Required by ${app.name}: ${a
 <p class="lead">Choose what <strong>${app.name}</strong> may read. Nothing is shared unless you tick it${connect.scope.mandatory.length > 0 ? ', and the app cannot work without the fields marked required' : ''}.</p>
 ${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
 <form method="post" action="/gateway/${connect.id}/consent">
+${csrfField(view.csrf)}
 ${connect.scope.fields.length > 0
     ? html`<fieldset><legend>Share with ${app.name}</legend>${choices}</fieldset>`
     : html`<p>${app.name} asks only to know that you are signed in; it receives an identifier of your account and no personal data.</p>`}
@@ -136,6 +144,7 @@ ${connect.scope.fields.length > 0
 </div>
 </form>
 <form method="post" action="/gateway/${connect.id}/sign-out" class="switch">
+${csrfField(view.csrf)}
 <button type="submit" class="secondary">Not you? Sign out</button>
 </form>`);
 }
