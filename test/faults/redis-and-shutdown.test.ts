@@ -75,7 +75,13 @@ describe('Redis and shutdown faults', () => {
   it('on SIGTERM finishes the requests in flight, then exits 0 within 10 s', async () => {
     const { node, gateway } = await deploy();
     const connectIds = await Promise.all(Array.from({ length: 12 }, () => gateway()));
-    const inFlight = connectIds.map((connectId, i) => new GatewayVisitor(overHttp(() => node.url))
+    // Each person has the sign-up page open (and its CSRF token) before the node is told to stop.
+    const visitors = await Promise.all(connectIds.map(async (connectId) => {
+      const visitor = new GatewayVisitor(overHttp(() => node.url));
+      await visitor.get(`/gateway/${connectId}?signup=1`);
+      return visitor;
+    }));
+    const inFlight = connectIds.map((connectId, i) => visitors[i]!
       .post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: `sigterm-${i}@example.cz` }).then((r) => r.status));
     await sleep(40);
     const signalledAt = Date.now();
