@@ -35,10 +35,6 @@ export async function findSealedPerson(db: ZoneDb, personId: string) {
     .executeTakeFirst();
 }
 
-export async function personExists(db: ZoneDb, personId: string): Promise<boolean> {
-  const row = await db.selectFrom('people').select('id').where('id', '=', personId).executeTakeFirst();
-  return row !== undefined;
-}
 
 export async function updatePasswordHash(db: ZoneDb, personId: string, hash: string): Promise<void> {
   await db.updateTable('people').set({ password_hash: hash }).where('id', '=', personId).execute();
