@@ -22,6 +22,7 @@ import { connectRedis } from './shared-state/redis.js';
 import { checkReadiness } from './readiness.js';
 import { hkdfKey } from './crypto/master-keys.js';
 import type { Redis } from 'ioredis';
+import { purgeExpired, type PurgeResult } from './domain/retention.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
 
 export interface KeygateOptions {
@@ -41,6 +42,8 @@ export interface Keygate {
   readonly http: FastifyInstance;
   /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
   readonly redis?: Redis;
+  /** Deletes expired connect requests, codes, sessions and tokens (run periodically by `serve`). */
+  purgeExpired(): Promise<PurgeResult>;
   /** Moves what a store sealed under retiring master keys to its current one (operator action). */
   rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
   close(): Promise<void>;
@@ -121,6 +124,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     services,
     http,
     redis,
+    purgeExpired: () => purgeExpired(stores, clock),
     rotateMasterKey: (store, rotation) => (store === 'control'
       ? rotateControlKeys(stores.control.db, controlRing, rotation)
       : rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation)),

@@ -4,6 +4,8 @@ import { createKeygate } from '../keygate.js';
 import { createLogger } from '../logger.js';
 import { startOperatorSocket } from './operator-socket.js';
 
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+
 const usesEmbeddedStores = (config: KeygateConfig) =>
   !(config.databaseUrls.control && config.databaseUrls.eu && config.databaseUrls.us);
 
@@ -31,6 +33,15 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
   }
   if (!isWorker) keygate.logger.info({ url: config.publicUrl }, `Keygate is serving ${config.publicUrl}`);
 
+  // Data minimisation: what has expired is deleted, on every node (the deletes are idempotent).
+  const purge = setInterval(() => {
+    keygate.purgeExpired().then(
+      (purged) => keygate.logger.info({ purged }, 'deleted expired records'),
+      (error: Error) => keygate.logger.warn({ err: error.message }, 'could not delete expired records; will retry'),
+    );
+  }, PURGE_EVERY_MS);
+  purge.unref();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -44,6 +55,7 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
     }, 9000).unref();
     // Connections busy now become idle once their answer is sent; close each as it does,
     // so that keep-alive clients do not hold the shutdown open.
+    clearInterval(purge);
     const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
     await operatorSocket?.close();
     await keygate.close();

@@ -78,6 +78,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
     assert.equal(token.body.result, 200);
     assert.deepEqual(token.body.scope, ['firstname', 'surname']);
     assert.match(token.body.expiration, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    assert.equal(token.headers['cache-control'], 'no-store', 'no cache may keep a token');
     assert.equal(decodeProtectedHeader(token.body.access_token).alg, 'RS512');
     const { payload } = await jwtVerify(token.body.access_token, await importSPKI(secretKeyPem(client.secretKey), 'RS512'), {
       algorithms: ['RS512'],

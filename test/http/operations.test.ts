@@ -75,3 +75,32 @@ describe('brute-force protection of password sign-in', () => {
     assert.equal((await signIn('bystander@example.cz', SIGN_UP_JANA.password, '192.0.2.1')).statusCode, 303);
   });
 });
+
+describe('retention of expired records', () => {
+  it('deletes connect requests, codes, sessions and tokens once expired, and keeps what is still live', async () => {
+    const keygate = await startTestKeygate();
+    try {
+      const { appId, secretKey } = await keygate.services.apps.createApp({ name: 'Retention', origins: ['https://r.example.org'], returnUrls: ['https://r.example.org/back'] });
+      const client = new Ukey1ServerClient(keygate.http, appId, secretKey, 'https://r.example.org');
+      const connect = await client.connect({ request_id: 'old', scope: ['firstname'], return_url: 'https://r.example.org/back' });
+      const visitor = new GatewayVisitor(keygate.http);
+      await visitor.post(`/gateway/${connectIdOf(connect.body.gateway)}/sign-up`, { ...SIGN_UP_JANA, email: 'retention@example.cz' });
+      const decided = await visitor.post(`/gateway/${connectIdOf(connect.body.gateway)}/consent`, { decision: 'allow', fields: 'firstname' });
+      const code = new URL(decided.location!).searchParams.get('_ukey1[code]')!;
+      assert.equal((await client.token({ request_id: 'old', connect_id: connectIdOf(connect.body.gateway), auth_code: code })).status, 200);
+
+      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0 });
+      keygate.clock.advance(2 * 24 * 3600);
+      const fresh = await client.connect({ request_id: 'new', scope: [], return_url: 'https://r.example.org/back' });
+      const purged = await keygate.purgeExpired();
+      assert.deepEqual(purged, { connects: 1, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0 });
+      const left = await keygate.stores.control.db.selectFrom('connect_requests').select('id').execute();
+      assert.deepEqual(left.map((r) => r.id), [fresh.body.connect_id]);
+      const eu = keygate.stores.zones.eu.db;
+      assert.equal((await eu.selectFrom('grants').select('person_id').execute()).length, 1, 'consents stay');
+      assert.ok((await eu.selectFrom('audit_events').select('id').execute()).length > 0, 'the audit trail stays');
+    } finally {
+      await keygate.close();
+    }
+  });
+});
