@@ -58,7 +58,7 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
     if (viaServer.status !== 200) throw new AppValidationError(viaServer.body.error ?? 'the server refused the app');
     created = viaServer.body;
   } else {
-    const keygate = await createKeygate({ config, logger: undefined });
+    const keygate = await createKeygate({ config });
     try {
       created = await keygate.services.apps.createApp(request);
     } finally {

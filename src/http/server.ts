@@ -8,7 +8,7 @@ import type { Services } from '../domain/services.js';
 import { sendError } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
 import { gatewayPages } from './gateway/gateway.js';
-import { sendPage } from './gateway/pages.js';
+import { sendPage, sendUnavailablePage } from './gateway/pages.js';
 import { messagePage } from './gateway/views.js';
 
 export interface HttpServerOptions {
@@ -69,7 +69,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);
-    if (isStoreUnavailable(error)) return sendPage(reply.header('Retry-After', '1'), 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
+    if (isStoreUnavailable(error)) return sendUnavailablePage(reply);
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unexpected error');
     return sendPage(reply, status, messagePage('Request refused', 'The request could not be handled.'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
+import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { isValidRedirectSignature, secretKeyPem, Ukey1ServerClient } from '../support/ukey1-client.js';

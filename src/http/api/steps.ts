@@ -99,6 +99,26 @@ export function enforceDomain(request: FastifyRequest, app: App, signed: boolean
 }
 
 /**
+ * The checks every endpoint runs before its own work, in the order of the table above.
+ * Endpoints that take a bearer token read it after the CORS step, so a browser can read
+ * the refusal of a malformed one; the token is part of what the signature covers.
+ */
+export async function admitCall(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  apps: AppsService,
+  endpointPath: string,
+  options: { bearerToken?: boolean } = {},
+): Promise<{ app: App; accessToken?: string }> {
+  const app = await identifyApp(request, apps);
+  allowCorsOrigin(request, reply, app);
+  const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
+  const signed = verifySignature(request, app, endpointPath, accessToken);
+  enforceDomain(request, app, signed);
+  return { app, accessToken };
+}
+
+/**
  * Reads the body as JSON from the raw bytes whatever the Content-Type says (one
  * published client sends none) and validates it with `schema`.
  */

@@ -5,9 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
-import {
-  allowCorsOrigin, answerPreflight, enforceDomain, identifyApp, parseJsonBody, readBearerToken, verifySignature,
-} from './steps.js';
+import { admitCall, answerPreflight, parseJsonBody } from './steps.js';
 
 export const API_BODY_LIMIT = 64 * 1024;
 
@@ -54,10 +52,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
   });
 
   server.post('/auth/v2/connect', async (request, reply) => {
-    const app = await identifyApp(request, services.apps);
-    allowCorsOrigin(request, reply, app);
-    const signed = verifySignature(request, app, '/auth/v2/connect');
-    enforceDomain(request, app, signed);
+    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/connect');
     const body = parseJsonBody(request, connectBody);
     const { connectId, gateway } = await services.connects.openConnect(app, {
       requestId: body.request_id,
@@ -68,10 +63,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
   });
 
   server.post('/auth/v2/token', async (request, reply) => {
-    const app = await identifyApp(request, services.apps);
-    allowCorsOrigin(request, reply, app);
-    const signed = verifySignature(request, app, '/auth/v2/token');
-    enforceDomain(request, app, signed);
+    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/token');
     const body = parseJsonBody(request, tokenBody);
     const issued = await services.tokens.exchangeCode(app, {
       requestId: body.request_id,
@@ -83,21 +75,14 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
 
   // Our extension: rotate a refresh token into a new access and refresh token.
   server.post('/auth/v2/token/refresh', async (request, reply) => {
-    const app = await identifyApp(request, services.apps);
-    allowCorsOrigin(request, reply, app);
-    const signed = verifySignature(request, app, '/auth/v2/token/refresh');
-    enforceDomain(request, app, signed);
+    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
     const issued = await services.tokens.refresh(app, body.refresh_token, actorOf(request));
     return sendResult(reply, 200, tokenResponse(issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
-    const app = await identifyApp(request, services.apps);
-    allowCorsOrigin(request, reply, app);
-    const accessToken = readBearerToken(request);
-    const signed = verifySignature(request, app, '/auth/v2/me', accessToken);
-    enforceDomain(request, app, signed);
+    const { app, accessToken } = await admitCall(request, reply, services.apps, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
     const { access, profile } = await services.tokens.readProfile(app, accessToken, actorOf(request));
     const user: Record<string, string | null> = { id: access.userId };
@@ -106,11 +91,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
   });
 
   server.get('/auth/v2/system/scopes', async (request, reply) => {
-    const app = await identifyApp(request, services.apps);
-    allowCorsOrigin(request, reply, app);
-    const accessToken = readBearerToken(request);
-    const signed = verifySignature(request, app, '/auth/v2/system/scopes', accessToken);
-    enforceDomain(request, app, signed);
+    const { app, accessToken } = await admitCall(request, reply, services.apps, '/auth/v2/system/scopes', { bearerToken: true });
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }

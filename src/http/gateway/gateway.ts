@@ -1,15 +1,13 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../domain/apps/apps-service.js';
 import { isUuid } from '../../domain/apps/apps-service.js';
-import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import { normaliseEmail } from '../../domain/people/email.js';
 import { checkNewPassword } from '../../domain/people/password-policy.js';
 import type { Services } from '../../domain/services.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
-import { sendPage } from './pages.js';
+import { sendPage, sendUnavailablePage } from './pages.js';
 import { isStoreUnavailable } from '../../storage/availability.js';
 import { GATEWAY_CSS } from './styles.js';
 import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors, type GatewayPage } from './views.js';
@@ -95,7 +93,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
     }
     if (isStoreUnavailable(error)) {
       request.log.warn({ err: (error as Error).message }, 'a store is unavailable');
-      return sendPage(reply.header('Retry-After', '1'), 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
+      return sendUnavailablePage(reply);
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
@@ -122,7 +120,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-in', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
-    const { connect, app } = loaded;
+    const { connect } = loaded;
     const form = request.body ?? {};
     const email = formString(form, 'email', 320) ?? '';
     const password = formString(form, 'password', 256) ?? '';
@@ -144,7 +142,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-up', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
-    const { connect, app } = loaded;
+    const { connect } = loaded;
     const form = request.body ?? {};
     const values = {
       email: (formString(form, 'email', 320) ?? '').trim(),

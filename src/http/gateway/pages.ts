@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { messagePage } from './views.js';
 
 /**
  * Sends a server-rendered page with a CSP that allows no script and no inline style.
@@ -19,4 +20,10 @@ export function sendPage(reply: FastifyReply, status: number, page: string, retu
   reply.header('Cache-Control', 'no-store');
   reply.header('X-Frame-Options', 'DENY');
   return reply.code(status).type('text/html; charset=utf-8').send(page);
+}
+
+/** The page for a request that needs a store that cannot be reached right now. */
+export function sendUnavailablePage(reply: FastifyReply): FastifyReply {
+  reply.header('Retry-After', '1');
+  return sendPage(reply, 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
 }
