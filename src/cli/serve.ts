@@ -1,10 +1,18 @@
 import cluster from 'node:cluster';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeygateConfig } from '../config/config.js';
 import { createKeygate } from '../keygate.js';
 import { createLogger } from '../logger.js';
 import { startOperatorSocket } from './operator-socket.js';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+/**
+ * After a stop signal, how long requests a client already sent on an open keep-alive
+ * connection still get read and answered. Without it a request that is on the wire when
+ * the signal comes would find its connection closed as "idle" and fail.
+ */
+const DRAIN_OPEN_CONNECTIONS_MS = 500;
 
 const usesEmbeddedStores = (config: KeygateConfig) =>
   !(config.databaseUrls.control && config.databaseUrls.eu && config.databaseUrls.us);
@@ -53,9 +61,16 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
       keygate.logger.error('shutdown did not finish within 9 s; exiting');
       process.exit(1);
     }, 9000).unref();
+    clearInterval(purge);
+    // Stop accepting connections at once (the listening socket only; http.Server#close
+    // would also drop open connections whose next request is still on the wire). Every
+    // answer from now on says `Connection: close`, so clients open no new request here.
+    const server = keygate.http.server;
+    server.prependListener('request', (_request, response) => { response.shouldKeepAlive = false; });
+    net.Server.prototype.close.call(server);
+    await sleep(DRAIN_OPEN_CONNECTIONS_MS);
     // Connections busy now become idle once their answer is sent; close each as it does,
     // so that keep-alive clients do not hold the shutdown open.
-    clearInterval(purge);
     const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
     await operatorSocket?.close();
     await keygate.close();

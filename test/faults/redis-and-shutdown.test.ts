@@ -83,7 +83,10 @@ describe('Redis and shutdown faults', () => {
     }));
     const inFlight = connectIds.map((connectId, i) => visitors[i]!
       .post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: `sigterm-${i}@example.cz` }).then((r) => r.status));
-    await sleep(40);
+    // In flight means the node has read them: wait for its request log, not for a guess of time.
+    const received = () => node.output().split('\n').filter((line) => line.includes('incoming request') && line.includes('/sign-up')).length;
+    for (let waited = 0; received() < connectIds.length && waited < 10_000; waited += 5) await sleep(5);
+    assert.equal(received(), connectIds.length, 'the node received every sign-up before the signal');
     const signalledAt = Date.now();
     node.process.kill('SIGTERM');
     const statuses = await Promise.all(inFlight);
