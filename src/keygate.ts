@@ -5,6 +5,9 @@ import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
 import { AppsService } from './domain/apps/apps-service.js';
+import { ExtranetService } from './domain/apps/extranet.js';
+import { UsageReport } from './domain/apps/usage.js';
+import { createMailer } from './mail/mailer.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { ConnectService } from './domain/connect/connect-service.js';
 import { ConsentService } from './domain/consent/consent-service.js';
@@ -67,6 +70,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const ringOf = (keys: StoreKeys, file: string) =>
     new KeyRing(resolveKey(keys.master, keyOptions(file)), resolvePreviousKeys(keys.previous, keyOptions(file)));
   const controlRing = ringOf(config.keys.control, 'master-control.key');
+  const controlIndexKey = resolveKey(config.keys.control.index, keyOptions('index-control.key')).key;
   const zoneKeys = ZONE_NAMES.map((name) => ({
     name,
     ring: ringOf(config.keys[name], `master-${name}.key`),
@@ -90,13 +94,16 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   }
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
 
-  const apps = new AppsService(stores.control.db, controlRing, config.rsaBits);
+  const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones);
   const services: Services = {
     apps,
     connects,
     people,
+    usage: new UsageReport(zones, clock),
+    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays),
@@ -110,10 +117,17 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
 
   let http: FastifyInstance;
   try {
-    http = await buildHttpServer({ services, publicUrl: config.publicUrl, logger, csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf') });
+    http = await buildHttpServer({
+      services,
+      publicUrl: config.publicUrl,
+      logger,
+      csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf'),
+      trustedProxies: config.trustedProxies,
+    });
   } catch (error) {
     await stores.close();
     redis?.disconnect();
+    mailer.close();
     throw error;
   }
 
@@ -132,6 +146,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       await http.close();
       await stores.close();
       redis?.disconnect();
+      mailer.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type KeygateConfig } from '../config/config.js';
 import { KeyMaterialError } from '../crypto/master-keys.js';
-import { AppValidationError } from '../domain/apps/apps-service.js';
+import { AppSettingsError } from '../domain/apps/app-settings.js';
+import { isUuid } from '../domain/apps/apps-service.js';
 import { createKeygate } from '../keygate.js';
 import { StoreOpenError } from '../storage/stores.js';
 import { callOperatorSocket, type CreateAppRequest } from './operator-socket.js';
@@ -21,6 +22,9 @@ Commands:
       --return-url URL          A return URL people are sent back to (repeatable, at least one).
       --legal-basis TEXT        Why the app needs the fields it makes mandatory.
       --json                    Print {"appId", "secretKey"} as JSON.
+  app allow-mandatory APP_ID FIELD...
+                                Let an app make these fields mandatory (email, image need
+                                this approval), e.g. \`keygate app allow-mandatory <id> email image\`.
   migrate                       Apply pending migrations to every store, then exit.
   keys rotate --zone STORE      Re-wrap everything a store (eu, us or control) sealed under
                                 retiring master keys (…_PREVIOUS) with its current one.
@@ -30,6 +34,8 @@ Commands:
 Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
 
 class UsageError extends Error {}
+/** The running server refused an operator request; its message says why. */
+class OperatorRefusal extends Error {}
 
 async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -55,7 +61,7 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   let created: { appId: string; secretKey: string };
   const viaServer = await callOperatorSocket<{ appId: string; secretKey: string; error?: string }>(config.dataDir, '/apps', request);
   if (viaServer) {
-    if (viaServer.status !== 200) throw new AppValidationError(viaServer.body.error ?? 'the server refused the app');
+    if (viaServer.status !== 200) throw new OperatorRefusal(viaServer.body.error ?? 'the server refused the app');
     created = viaServer.body;
   } else {
     const keygate = await createKeygate({ config });
@@ -71,6 +77,26 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   } else {
     process.stdout.write(`App registered.\n\nApp ID:     ${created.appId}\nSecret Key: ${created.secretKey}\n\nKeep the Secret Key on your server only: it lets a server sign requests for this app.\n`);
   }
+}
+
+async function allowMandatory(config: KeygateConfig, args: string[]): Promise<void> {
+  const [appId, ...fields] = args;
+  if (!appId || fields.length === 0) throw new UsageError('app allow-mandatory needs an App ID and at least one field');
+  const viaServer = await callOperatorSocket<{ ok?: boolean; error?: string }>(config.dataDir, '/apps/allow-mandatory', { appId, fields });
+  let found: boolean;
+  if (viaServer) {
+    if (viaServer.status !== 200) throw new OperatorRefusal(viaServer.body.error ?? 'the server refused the request');
+    found = viaServer.body.ok === true;
+  } else {
+    const keygate = await createKeygate({ config });
+    try {
+      found = isUuid(appId) && await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields);
+    } finally {
+      await keygate.close();
+    }
+  }
+  if (!found) throw new OperatorRefusal(`no app has the App ID ${appId}`);
+  process.stdout.write(`App ${appId} may now make ${fields.join(', ')} mandatory (with a legal basis, in its settings).\n`);
 }
 
 async function migrateStores(config: KeygateConfig): Promise<void> {
@@ -131,6 +157,10 @@ export async function main(argv: string[]): Promise<number> {
       await createApp(config, rest);
       return 0;
     }
+    if (command === 'app' && sub === 'allow-mandatory') {
+      await allowMandatory(config, rest);
+      return 0;
+    }
     if (command === 'migrate') {
       await migrateStores(config);
       return 0;
@@ -147,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof ConfigError || error instanceof KeyMaterialError || error instanceof StoreOpenError
-      || error instanceof AppValidationError || error instanceof RedisStartError) {
+      || error instanceof AppSettingsError || error instanceof OperatorRefusal || error instanceof RedisStartError) {
       process.stderr.write(`keygate: ${error.message}\n`);
       return 1;
     }

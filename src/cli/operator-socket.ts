@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { AppValidationError } from '../domain/apps/apps-service.js';
+import { AppSettingsError } from '../domain/apps/app-settings.js';
+import { isUuid } from '../domain/apps/apps-service.js';
 import type { Keygate } from '../keygate.js';
 import { isZoneName } from '../domain/zones/zones.js';
 
@@ -66,7 +67,17 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
       });
       return created;
     } catch (error) {
-      if (error instanceof AppValidationError) return reply.code(400).send({ error: error.message });
+      if (error instanceof AppSettingsError) return reply.code(400).send({ error: error.message });
+      throw error;
+    }
+  });
+  socket.post<{ Body: { appId?: unknown; fields?: unknown } }>('/apps/allow-mandatory', async (request, reply) => {
+    const { appId, fields } = request.body ?? {};
+    if (typeof appId !== 'string' || !isUuid(appId) || !Array.isArray(fields)) return { ok: false };
+    try {
+      return { ok: await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields.map(String)) };
+    } catch (error) {
+      if (error instanceof AppSettingsError) return reply.code(400).send({ error: error.message });
       throw error;
     }
   });

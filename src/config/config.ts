@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseTrustedProxies } from '../domain/protection/ip.js';
 import { ZONE_NAMES, type ZoneName } from '../domain/zones/zones.js';
 
 /** Where one key comes from: its base64 value, or a file holding it. */
@@ -19,7 +20,7 @@ export interface StoreKeys {
 }
 
 export interface ZoneKeys extends StoreKeys {
-  /** Keys the HMAC blind indexes used to find people by email. */
+  /** Keys the HMAC blind indexes (people by email in a zone; private-app lists in the control plane). */
   readonly index: KeySource;
 }
 
@@ -35,7 +36,7 @@ export interface KeygateConfig {
   readonly database: Readonly<{ poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number }>;
   /** Shared ephemeral state (rate limits) across nodes; without it each node keeps its own. */
   readonly redis: Readonly<{ url?: string; prefix: string }>;
-  readonly keys: Readonly<{ control: StoreKeys } & Record<ZoneName, ZoneKeys>>;
+  readonly keys: Readonly<{ control: ZoneKeys } & Record<ZoneName, ZoneKeys>>;
   readonly rsaBits: number;
   /** Worker processes of `keygate serve` on PostgreSQL (the embedded default always runs one). */
   readonly workers: number;
@@ -47,6 +48,10 @@ export interface KeygateConfig {
   readonly connectTtlMinutes: number;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  /** Proxies whose `X-Forwarded-For` is believed (addresses or CIDR subnets); none by default. */
+  readonly trustedProxies: readonly string[];
+  /** Outgoing mail: SMTP when set, otherwise the outbox folder in the data directory. */
+  readonly mail: Readonly<{ smtpUrl?: string; from: string }>;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +84,9 @@ const envSchema = z.object({
   KEYGATE_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   KEYGATE_WORKERS: intFrom(1, 64, availableParallelism()),
   KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS: intFrom(1, 1_000_000, 100),
+  KEYGATE_TRUSTED_PROXIES: z.string().optional(),
+  KEYGATE_SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  KEYGATE_MAIL_FROM: z.string().regex(/^[^\r\n]{3,200}$/, 'must be one line').default('Keygate <no-reply@localhost>'),
   KEYGATE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('keygate'),
 });
 
@@ -117,6 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
   const production = e.NODE_ENV === 'production';
   const publicUrl = (e.KEYGATE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
+  let trustedProxies: string[];
+  try {
+    trustedProxies = parseTrustedProxies(e.KEYGATE_TRUSTED_PROXIES);
+  } catch (error) {
+    throw new ConfigError(`KEYGATE_TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
+
   const zoneKeys = Object.fromEntries(
     ZONE_NAMES.map((zone) => {
       const upper = zone.toUpperCase();
@@ -150,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
       control: Object.freeze({
         master: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL'),
         previous: keySource(env, 'KEYGATE_MASTER_KEY_CONTROL_PREVIOUS'),
+        index: keySource(env, 'KEYGATE_INDEX_KEY_CONTROL'),
       }),
       ...zoneKeys,
     }),
@@ -162,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     connectTtlMinutes: e.KEYGATE_CONNECT_TTL_MINUTES,
     sessionIdleMinutes: e.KEYGATE_SESSION_IDLE_MINUTES,
     sessionAbsoluteHours: e.KEYGATE_SESSION_ABSOLUTE_HOURS,
+    trustedProxies: Object.freeze(trustedProxies),
+    mail: Object.freeze({ smtpUrl: e.KEYGATE_SMTP_URL, from: e.KEYGATE_MAIL_FROM }),
   });
 }
 

@@ -1,4 +1,6 @@
 import type { AppsService } from './apps/apps-service.js';
+import type { ExtranetService } from './apps/extranet.js';
+import type { UsageReport } from './apps/usage.js';
 import type { ConnectService } from './connect/connect-service.js';
 import type { ConsentService } from './consent/consent-service.js';
 import type { PeopleService } from './people/people-service.js';
@@ -10,6 +12,8 @@ import type { Readiness } from '../readiness.js';
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
   readonly apps: AppsService;
+  readonly extranet: ExtranetService;
+  readonly usage: UsageReport;
   readonly connects: ConnectService;
   readonly consents: ConsentService;
   readonly people: PeopleService;

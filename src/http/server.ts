@@ -7,7 +7,8 @@ import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
 import { sendError } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
-import { gatewayPages } from './gateway/gateway.js';
+import { createClientAddressResolver } from '../domain/protection/ip.js';
+import { webPages } from './web/web-pages.js';
 import { sendPage, sendUnavailablePage } from './gateway/pages.js';
 import { messagePage } from './gateway/views.js';
 
@@ -16,6 +17,8 @@ export interface HttpServerOptions {
   readonly publicUrl: string;
   readonly csrfKey: Buffer;
   readonly logger: Logger;
+  /** Proxies whose `X-Forwarded-For` names the client (see `createClientAddressResolver`). */
+  readonly trustedProxies?: readonly string[];
 }
 
 const isApiPath = (url: string) => url.startsWith('/auth/');
@@ -60,12 +63,15 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     reply.header('Referrer-Policy', 'no-referrer');
   });
 
+  const resolveClient = createClientAddressResolver(options.trustedProxies ?? []);
+  const clientAddress = (request: FastifyRequest) => resolveClient(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+
   await server.register(cookie);
   await server.register(async (api) => {
     api.setErrorHandler(apiErrorHandler);
-    await ukey1V2Api(api, { services: options.services });
+    await ukey1V2Api(api, { services: options.services, clientAddress });
   });
-  await server.register(gatewayPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey });
+  await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);

@@ -22,6 +22,44 @@ export interface AppsTable {
   /** Why the app needs its mandatory fields, shown on the consent screen. */
   legal_basis: string;
   created_at: CreatedAt;
+  domain_protection: ColumnType<boolean, boolean | undefined, boolean>;
+  return_url_protection: ColumnType<boolean, boolean | undefined, boolean>;
+  server_only: ColumnType<boolean, boolean | undefined, boolean>;
+  ip_protection: ColumnType<boolean, boolean | undefined, boolean>;
+  /** IPv4/IPv6 addresses and CIDR subnets, canonical. */
+  ip_entries: ColumnType<string[], string[] | undefined, string[]>;
+  /** A private ("extranet") app admits only its owners and the people on its list. */
+  private: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Fields the operator allowed this app to make mandatory beyond the default ones. */
+  mandatory_approved: ColumnType<string[], string[] | undefined, string[]>;
+  /** Legal basis per mandatory field; `legal_basis` where a field has none. */
+  legal_bases: ColumnType<Record<string, string>, string | undefined, string>;
+}
+
+/** A replaced key pair, still accepted until `retires_at`. */
+export interface AppRetiringKeysTable {
+  key_id: string;
+  app_id: string;
+  secret_key: string;
+  private_key_ct: Bytes;
+  private_key_master_key_id: string;
+  retires_at: Date;
+}
+
+export interface AppOwnersTable {
+  app_id: string;
+  person_id: string;
+  zone: string;
+  added_at: CreatedAt;
+}
+
+export interface ExtranetMembersTable {
+  reference_id: string;
+  app_id: string;
+  email_index: Bytes;
+  email_ct: Bytes;
+  email_master_key_id: string;
+  invited_at: CreatedAt;
 }
 
 export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
@@ -37,10 +75,15 @@ export interface ConnectRequestsTable {
   zone: string | null;
   created_at: CreatedAt;
   expires_at: Date;
+  /** The key pair a signed /connect used; the redirect is signed with it. Null: the current one. */
+  key_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ControlDatabase {
   apps: AppsTable;
+  app_retiring_keys: AppRetiringKeysTable;
+  app_owners: AppOwnersTable;
+  extranet_members: ExtranetMembersTable;
   connect_requests: ConnectRequestsTable;
 }
 

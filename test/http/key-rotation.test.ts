@@ -7,6 +7,7 @@ import { rotateControlKeys, rotateZoneKeys } from '../../src/domain/keys/key-rot
 import { PeopleService } from '../../src/domain/people/people-service.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
 import { AppsService } from '../../src/domain/apps/apps-service.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { startTestKeygate } from '../support/test-keygate.js';
 
 const newKey = () => {
@@ -77,7 +78,7 @@ describe('master key rotation', () => {
       const nextKey = newKey();
       const result = await rotateControlKeys(keygate.stores.control.db, new KeyRing(nextKey, [oldKey]));
       assert.deepEqual([result.rewrapped, result.remaining], [1, 0]);
-      const apps = new AppsService(keygate.stores.control.db, new KeyRing(nextKey), 2048);
+      const apps = new AppsService(keygate.stores.control.db, new KeyRing(nextKey), 2048, systemClock);
       assert.equal((await apps.findApp(appId))?.privateKey.asymmetricKeyType, 'rsa');
     } finally {
       await keygate.close();

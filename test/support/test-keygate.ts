@@ -46,6 +46,7 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
     KEYGATE_MASTER_KEY_US: randomKey(),
     KEYGATE_INDEX_KEY_EU: randomKey(),
     KEYGATE_INDEX_KEY_US: randomKey(),
+    KEYGATE_INDEX_KEY_CONTROL: randomKey(),
     // With KEYGATE_TEST_REDIS_URL set, shared state goes to Redis, under a prefix of its own.
     ...(process.env.KEYGATE_TEST_REDIS_URL
       ? { KEYGATE_REDIS_URL: process.env.KEYGATE_TEST_REDIS_URL, KEYGATE_REDIS_PREFIX: `kgtest:${randomBytes(6).toString('hex')}` }

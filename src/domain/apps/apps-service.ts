@@ -1,12 +1,32 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { createHash, randomUUID, type KeyObject } from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { generateAppKeyPair, privateKeyFromDer, publicKeyFromSecretKey } from '../../crypto/app-keys.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import type { Selectable } from 'kysely';
 import type { AppsTable, ControlDatabase } from '../../storage/schema.js';
-import { DEFAULT_PERMISSIONS } from '../consent/fields.js';
-import { normaliseOrigin } from '../protection/origin.js';
-import { parseReturnUrl } from '../protection/return-url.js';
+import { addSeconds, type Clock } from '../clock.js';
+import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fields.js';
+import type { PersonRef } from '../zones/zone-registry.js';
+import {
+  AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateReturnUrls,
+} from './app-settings.js';
+
+/** One RSA key pair of an app: the current one, or a replaced one still inside its grace period. */
+export interface AppKey {
+  /** Short stable id (a digest of the Secret Key): the JWT `kid`, and what a connect request remembers. */
+  readonly id: string;
+  readonly secretKey: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** When a replaced key stops working; null for the current key. */
+  readonly retiresAt: Date | null;
+}
+
+export interface AppProtections {
+  readonly domain: boolean;
+  readonly returnUrl: boolean;
+  readonly serverOnly: boolean;
+  readonly ip: boolean;
+}
 
 /** An app as the protocol needs it: settings plus usable key objects. */
 export interface App {
@@ -14,8 +34,17 @@ export interface App {
   readonly name: string;
   readonly origins: readonly string[];
   readonly returnUrls: readonly string[];
+  readonly ipEntries: readonly string[];
+  readonly protections: AppProtections;
+  readonly private: boolean;
   readonly permissions: readonly string[];
   readonly legalBasis: string;
+  readonly legalBases: Readonly<Record<string, string>>;
+  readonly mandatoryApproved: readonly string[];
+  readonly createdAt: Date;
+  /** The current key first, then replaced keys that have not retired yet. */
+  readonly keys: readonly AppKey[];
+  /** The current key pair (shorthands for `keys[0]`). */
   readonly secretKey: string;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
@@ -26,23 +55,41 @@ export interface NewApp {
   readonly origins: readonly string[];
   readonly returnUrls: readonly string[];
   readonly legalBasis?: string;
+  /** The developer who creates the app from the dashboard; the CLI creates apps without one. */
+  readonly owner?: PersonRef;
+  /** Refuse an app without origins (the dashboard: domain protection starts on). */
+  readonly requireOrigins?: boolean;
 }
 
-export class AppValidationError extends Error {
-  override name = 'AppValidationError';
+export interface ProtectionSettings {
+  readonly protections: AppProtections;
+  readonly origins: readonly string[];
+  readonly returnUrls: readonly string[];
+  readonly ipEntries: readonly string[];
 }
+
+/** Kept for callers that only need to know that the input was refused. */
+export { AppSettingsError as AppValidationError } from './app-settings.js';
 
 export const DEFAULT_LEGAL_BASIS = 'Needed to provide the service you are signing in to (performance of a contract, GDPR Art. 6(1)(b)).';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID.test(value);
 
-const privateKeyLocation = (appId: string) => ({ table: 'apps', column: 'private_key_ct', rowId: appId });
+export const appKeyId = (secretKey: string): string => createHash('sha256').update(secretKey).digest('base64url').slice(0, 22);
+
+// Current keys are bound to their app's row, replaced ones to their own row.
+const currentKeyLocation = (appId: string) => ({ table: 'apps', column: 'private_key_ct', rowId: appId });
+const retiringKeyLocation = (keyId: string) => ({ table: 'app_retiring_keys', column: 'private_key_ct', rowId: keyId });
 
 // Parsing a private key costs several times the RSA operation it serves, so parsed keys
 // are kept per key pair. Settings are read from the store on every request: only the
 // immutable key material is cached, so any node sees a settings change at once.
 const MAX_CACHED_KEYS = 10_000;
+
+type AppRow = Selectable<AppsTable> & {
+  retiring: Array<{ key_id: string; secret_key: string; private_key_ct: string; private_key_master_key_id: string; retires_at: string }>;
+};
 
 export class AppsService {
   readonly #keys = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
@@ -51,43 +98,51 @@ export class AppsService {
     private readonly db: Kysely<ControlDatabase>,
     private readonly ring: KeyRing,
     private readonly rsaBits: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Registers an app with a fresh RSA key pair; returns its App ID and Secret Key. */
   async createApp(input: NewApp): Promise<{ appId: string; secretKey: string }> {
-    const name = input.name.trim();
-    if (name.length < 1 || name.length > 100) throw new AppValidationError('name must be 1 to 100 characters');
-    const origins = input.origins.map((o) => {
-      const origin = normaliseOrigin(o);
-      if (!origin) throw new AppValidationError(`not an origin (scheme://host[:port]): ${o}`);
-      return origin;
-    });
-    if (input.returnUrls.length === 0) throw new AppValidationError('at least one return URL is required');
-    for (const url of input.returnUrls) {
-      if (!parseReturnUrl(url)) throw new AppValidationError(`not an acceptable return URL (https, or http on loopback; no credentials): ${url}`);
-    }
+    const name = validateName(input.name);
+    const origins = validateOrigins(input.origins);
+    const returnUrls = validateReturnUrls(input.returnUrls);
+    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required.');
+    if (input.requireOrigins && origins.length === 0) throw new AppSettingsError('origins', 'At least one origin is required: domain protection starts on.');
     const id = randomUUID();
     const { secretKey, privateKeyDer } = await generateAppKeyPair(this.rsaBits);
-    const { keyId, sealed } = this.ring.seal(privateKeyLocation(id), privateKeyDer);
-    await this.db.insertInto('apps').values({
-      id,
-      name,
-      secret_key: secretKey,
-      private_key_ct: sealed,
-      private_key_master_key_id: keyId,
-      origins: [...new Set(origins)],
-      return_urls: [...new Set(input.returnUrls)],
-      permissions: [...DEFAULT_PERMISSIONS],
-      legal_basis: input.legalBasis?.trim() || DEFAULT_LEGAL_BASIS,
-    }).execute();
+    const { keyId, sealed } = this.ring.seal(currentKeyLocation(id), privateKeyDer);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('apps').values({
+        id,
+        name,
+        secret_key: secretKey,
+        private_key_ct: sealed,
+        private_key_master_key_id: keyId,
+        origins,
+        return_urls: returnUrls,
+        permissions: [...DEFAULT_PERMISSIONS],
+        legal_basis: input.legalBasis?.trim() || DEFAULT_LEGAL_BASIS,
+        // Secure by default: on whenever there is a list to check (an app registered
+        // without origins, from the CLI, is a server-side app until origins are added).
+        domain_protection: origins.length > 0,
+      }).execute();
+      if (input.owner) await trx.insertInto('app_owners').values({ app_id: id, person_id: input.owner.id, zone: input.owner.zone }).execute();
+    });
     return { appId: id, secretKey };
   }
 
-  /** The app with this id, or null. Malformed ids are simply unknown. */
+  /** The app with this id and its live keys, in one query; malformed ids are simply unknown. */
   async findApp(appId: string): Promise<App | null> {
     if (!isUuid(appId)) return null;
-    const row = await this.db.selectFrom('apps').selectAll().where('id', '=', appId.toLowerCase()).executeTakeFirst();
-    return row ? this.#toApp(row) : null;
+    const now = this.clock.now();
+    const row = await this.db.selectFrom('apps').selectAll('apps')
+      .select(sql<AppRow['retiring']>`(
+        select coalesce(json_agg(json_build_object(
+          'key_id', k.key_id, 'secret_key', k.secret_key, 'private_key_ct', encode(k.private_key_ct, 'base64'),
+          'private_key_master_key_id', k.private_key_master_key_id, 'retires_at', k.retires_at) order by k.retires_at desc), '[]'::json)
+        from app_retiring_keys k where k.app_id = apps.id and k.retires_at > ${now})`.as('retiring'))
+      .where('id', '=', appId.toLowerCase()).executeTakeFirst();
+    return row ? this.#toApp(row as AppRow) : null;
   }
 
   /** Whether any app lists this origin: enough to answer a CORS preflight, which names no app. */
@@ -97,23 +152,185 @@ export class AppsService {
     return row !== undefined;
   }
 
-  #toApp(row: Selectable<AppsTable>): App {
-    let keys = this.#keys.get(row.secret_key);
-    if (!keys) {
-      const der = this.ring.open(row.private_key_master_key_id, privateKeyLocation(row.id), row.private_key_ct);
-      keys = { privateKey: privateKeyFromDer(der), publicKey: publicKeyFromSecretKey(row.secret_key) };
-      if (this.#keys.size >= MAX_CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value!);
-      this.#keys.set(row.secret_key, keys);
+  /** Whether some app that browsers may call has domain protection off (a preflight may then be answered with `*`). */
+  async anyAppOpenToEveryOrigin(): Promise<boolean> {
+    const row = await this.db.selectFrom('apps').select('id')
+      .where('domain_protection', '=', false).where('server_only', '=', false).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async rename(appId: string, name: string): Promise<void> {
+    await this.db.updateTable('apps').set({ name: validateName(name) }).where('id', '=', appId).execute();
+  }
+
+  async deleteApp(appId: string): Promise<void> {
+    await this.db.deleteFrom('apps').where('id', '=', appId).execute();
+  }
+
+  /**
+   * Saves the four protections and their lists together, validated as a whole: a
+   * protection turned on needs a list to check against.
+   */
+  async updateProtections(appId: string, input: ProtectionSettings): Promise<void> {
+    const origins = validateOrigins(input.origins);
+    const returnUrls = validateReturnUrls(input.returnUrls);
+    const ipEntries = validateIpEntries(input.ipEntries);
+    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.');
+    if (input.protections.domain && origins.length === 0) throw new AppSettingsError('origins', 'Domain protection needs at least one origin.');
+    if (input.protections.ip && ipEntries.length === 0) throw new AppSettingsError('ipEntries', 'IP protection needs at least one address or subnet.');
+    await this.db.updateTable('apps').set({
+      origins,
+      return_urls: returnUrls,
+      ip_entries: ipEntries,
+      domain_protection: input.protections.domain,
+      return_url_protection: input.protections.returnUrl,
+      server_only: input.protections.serverOnly,
+      ip_protection: input.protections.ip,
+    }).where('id', '=', appId).execute();
+  }
+
+  async updateFields(appId: string, requested: readonly FieldCode[], mandatory: readonly FieldCode[], legalBases: Partial<Record<FieldCode, string>>): Promise<void> {
+    const row = await this.db.selectFrom('apps').select('mandatory_approved').where('id', '=', appId).executeTakeFirstOrThrow();
+    const { permissions, legalBases: bases } = validateFieldPermissions(requested, mandatory, legalBases, row.mandatory_approved);
+    await this.db.updateTable('apps').set({ permissions, legal_bases: JSON.stringify(bases) }).where('id', '=', appId).execute();
+  }
+
+  /** Operator: lets the app make these fields (e.g. `email`, `image`) mandatory. */
+  async allowMandatory(appId: string, fields: readonly string[]): Promise<boolean> {
+    const codes = fields.filter(isFieldCode);
+    if (codes.length !== fields.length || codes.length === 0) {
+      throw new AppSettingsError('permissions', `Unknown field: ${fields.filter((f) => !isFieldCode(f)).join(', ') || '(none given)'}.`);
     }
+    const result = await this.db.updateTable('apps')
+      .set({ mandatory_approved: sql`array(select distinct unnest(mandatory_approved || ${codes}::text[]))` })
+      .where('id', '=', appId).executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /**
+   * Issues a new key pair. The replaced one keeps working for `graceDays` (0 = it stops
+   * at once), so that a deployment can switch keys without downtime.
+   */
+  async rotateKey(appId: string, graceDays: number): Promise<{ secretKey: string }> {
+    validateGraceDays(graceDays);
+    const { secretKey, privateKeyDer } = await generateAppKeyPair(this.rsaBits);
+    const { keyId: masterKeyId, sealed } = this.ring.seal(currentKeyLocation(appId), privateKeyDer);
+    await this.db.transaction().execute(async (trx) => {
+      const old = await trx.selectFrom('apps').select(['secret_key', 'private_key_ct', 'private_key_master_key_id'])
+        .where('id', '=', appId).forUpdate().executeTakeFirstOrThrow();
+      if (graceDays > 0) {
+        const oldKeyId = appKeyId(old.secret_key);
+        const der = this.ring.open(old.private_key_master_key_id, currentKeyLocation(appId), old.private_key_ct);
+        const resealed = this.ring.seal(retiringKeyLocation(oldKeyId), der);
+        await trx.insertInto('app_retiring_keys').values({
+          key_id: oldKeyId,
+          app_id: appId,
+          secret_key: old.secret_key,
+          private_key_ct: resealed.sealed,
+          private_key_master_key_id: resealed.keyId,
+          retires_at: addSeconds(this.clock.now(), graceDays * 24 * 60 * 60),
+        }).onConflict((oc) => oc.column('key_id').doNothing()).execute();
+      }
+      await trx.updateTable('apps').set({ secret_key: secretKey, private_key_ct: sealed, private_key_master_key_id: masterKeyId })
+        .where('id', '=', appId).execute();
+    });
+    return { secretKey };
+  }
+
+  /** Ends every replaced key's grace period now (a leaked old key). */
+  async retireOldKeys(appId: string): Promise<void> {
+    await this.db.deleteFrom('app_retiring_keys').where('app_id', '=', appId).execute();
+  }
+
+  async setPrivate(appId: string, isPrivate: boolean): Promise<void> {
+    await this.db.updateTable('apps').set({ private: isPrivate }).where('id', '=', appId).execute();
+  }
+
+  // ------------------------------------------------------------------ owners
+
+  async isOwner(appId: string, personId: string): Promise<boolean> {
+    if (!isUuid(appId)) return false;
+    const row = await this.db.selectFrom('app_owners').select('person_id')
+      .where('app_id', '=', appId.toLowerCase()).where('person_id', '=', personId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The apps a person owns, by name. */
+  async appsOwnedBy(personId: string): Promise<Array<{ id: string; name: string; createdAt: Date }>> {
+    const rows = await this.db.selectFrom('app_owners').innerJoin('apps', 'apps.id', 'app_owners.app_id')
+      .select(['apps.id', 'apps.name', 'apps.created_at']).where('app_owners.person_id', '=', personId)
+      .orderBy('apps.name').orderBy('apps.id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+  }
+
+  async ownersOf(appId: string): Promise<PersonRef[]> {
+    const rows = await this.db.selectFrom('app_owners').select(['person_id', 'zone']).where('app_id', '=', appId).orderBy('added_at').execute();
+    return rows.map((r) => ({ id: r.person_id, zone: r.zone as PersonRef['zone'] }));
+  }
+
+  async addOwner(appId: string, owner: PersonRef): Promise<void> {
+    await this.db.insertInto('app_owners').values({ app_id: appId, person_id: owner.id, zone: owner.zone })
+      .onConflict((oc) => oc.columns(['app_id', 'person_id']).doNothing()).execute();
+  }
+
+  /** Removes an owner; the last owner cannot leave (the app would be unmanageable). */
+  async removeOwner(appId: string, personId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const owners = await trx.selectFrom('app_owners').select('person_id').where('app_id', '=', appId).forUpdate().execute();
+      if (owners.length <= 1 || !owners.some((o) => o.person_id === personId)) return false;
+      await trx.deleteFrom('app_owners').where('app_id', '=', appId).where('person_id', '=', personId).execute();
+      return true;
+    });
+  }
+
+  #parsedKeys(secretKey: string, open: () => Buffer) {
+    let keys = this.#keys.get(secretKey);
+    if (!keys) {
+      keys = { privateKey: privateKeyFromDer(open()), publicKey: publicKeyFromSecretKey(secretKey) };
+      if (this.#keys.size >= MAX_CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(secretKey, keys);
+    }
+    return keys;
+  }
+
+  #toApp(row: AppRow): App {
+    const current: AppKey = {
+      id: appKeyId(row.secret_key),
+      secretKey: row.secret_key,
+      retiresAt: null,
+      ...this.#parsedKeys(row.secret_key, () => this.ring.open(row.private_key_master_key_id, currentKeyLocation(row.id), row.private_key_ct)),
+    };
+    const retiring: AppKey[] = row.retiring.map((k) => ({
+      id: k.key_id,
+      secretKey: k.secret_key,
+      retiresAt: new Date(k.retires_at),
+      ...this.#parsedKeys(k.secret_key, () => this.ring.open(k.private_key_master_key_id, retiringKeyLocation(k.key_id), Buffer.from(k.private_key_ct, 'base64'))),
+    }));
     return {
       id: row.id,
       name: row.name,
       origins: row.origins,
       returnUrls: row.return_urls,
+      ipEntries: row.ip_entries,
+      protections: { domain: row.domain_protection, returnUrl: row.return_url_protection, serverOnly: row.server_only, ip: row.ip_protection },
+      private: row.private,
       permissions: row.permissions,
       legalBasis: row.legal_basis,
-      secretKey: row.secret_key,
-      ...keys,
+      legalBases: row.legal_bases,
+      mandatoryApproved: row.mandatory_approved,
+      createdAt: row.created_at,
+      keys: [current, ...retiring],
+      secretKey: current.secretKey,
+      privateKey: current.privateKey,
+      publicKey: current.publicKey,
     };
   }
 }
+
+/** The same app as one caller sees it: what the gateway signs for that caller uses the key it holds. */
+export function withSigningKey(app: App, key: AppKey): App {
+  return key === app.keys[0] ? app : { ...app, secretKey: key.secretKey, privateKey: key.privateKey, publicKey: key.publicKey };
+}
+
+/** The legal basis shown for a mandatory field. */
+export const legalBasisFor = (app: App, field: FieldCode): string => app.legalBases[field] ?? app.legalBasis;

@@ -5,7 +5,7 @@ import type { App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { formatScope, parseScope, type Scope } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
-import { isReturnUrlAllowed } from '../protection/return-url.js';
+import { isReturnUrlAllowed, parseReturnUrl } from '../protection/return-url.js';
 import type { ZoneName } from '../zones/zones.js';
 
 /** A pending sign-in: what an app asked for, waiting for a person to decide. */
@@ -18,12 +18,24 @@ export interface ConnectRequest {
   readonly status: ConnectStatus;
   readonly zone: ZoneName | null;
   readonly expiresAt: Date;
+  /** The app key pair a signed /connect used (null: unsigned, the current key). */
+  readonly keyId: string | null;
 }
 
 export interface ConnectInput {
   readonly requestId: string;
   readonly scope: readonly string[];
   readonly returnUrl: string;
+  /** Set when the call was signed: the redirect back is then signed with the same key pair. */
+  readonly keyId?: string | null;
+}
+
+/**
+ * Return URL protection. Off, any URL the parser accepts (https, or http on loopback,
+ * no credentials) will do; on, it must fall under one of the app's listed URLs.
+ */
+function isAcceptableReturnUrl(app: App, returnUrl: string): boolean {
+  return app.protections.returnUrl ? isReturnUrlAllowed(returnUrl, app.returnUrls) : parseReturnUrl(returnUrl) !== null;
 }
 
 export class ConnectService {
@@ -37,7 +49,7 @@ export class ConnectService {
   /** Opens a connect request for `app` (spec, `POST /auth/v2/connect`). */
   async openConnect(app: App, input: ConnectInput): Promise<{ connectId: string; gateway: string }> {
     const scope = parseScope(input.scope, app.permissions);
-    if (!isReturnUrlAllowed(input.returnUrl, app.returnUrls)) throw new KeygateError('return_url_not_allowed');
+    if (!isAcceptableReturnUrl(app, input.returnUrl)) throw new KeygateError('return_url_not_allowed');
     const id = randomUUID();
     await this.db.insertInto('connect_requests').values({
       id,
@@ -46,6 +58,7 @@ export class ConnectService {
       scope: formatScope(scope),
       return_url: input.returnUrl,
       zone: null,
+      key_id: input.keyId ?? null,
       expires_at: addSeconds(this.clock.now(), this.ttlMinutes * 60),
     }).execute();
     return { connectId: id, gateway: `${this.gatewayBaseUrl}/gateway/${id}` };
@@ -64,6 +77,7 @@ export class ConnectService {
       status: row.status,
       zone: row.zone as ZoneName | null,
       expiresAt: row.expires_at,
+      keyId: row.key_id,
     };
   }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
-import type { App } from '../apps/apps-service.js';
+import { legalBasisFor, type App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
 import { KeygateError } from '../errors.js';
@@ -28,7 +28,7 @@ function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, dec
     requested: [...connect.scope.fields],
     mandatory: [...connect.scope.mandatory],
     granted,
-    legal_basis: connect.scope.mandatory.length > 0 ? app.legalBasis : null,
+    legal_basis: connect.scope.mandatory.length > 0 ? connect.scope.mandatory.map((f) => `${f}: ${legalBasisFor(app, f)}`).join('\n') : null,
     decision,
   };
 }
@@ -103,5 +103,12 @@ export class ConsentService {
       });
     }
     return buildReturnRedirect(app, connect, 'canceled');
+  }
+
+  /** A private app does not admit this person: the app learns `denied` and receives no code. */
+  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<string> {
+    if (!(await this.connects.settleConnect(connect.id, 'denied', null))) throw new KeygateError('connect_already_decided');
+    await recordAudit(this.zones.get(person.zone).db, { ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]);
+    return buildReturnRedirect(app, connect, 'denied');
   }
 }

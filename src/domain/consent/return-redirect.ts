@@ -2,6 +2,10 @@ import { signRedirect } from '../../crypto/app-keys.js';
 import type { App } from '../apps/apps-service.js';
 import type { ConnectRequest } from '../connect/connect-service.js';
 
+/** The key pair the app's server used to open the request, while it lives; otherwise the current one. */
+const signingKeyFor = (app: App, connect: ConnectRequest) =>
+  (app.keys.find((key) => key.id === connect.keyId) ?? app.keys[0]!).privateKey;
+
 export type ConnectResult = 'authorized' | 'canceled' | 'denied';
 
 /**
@@ -17,7 +21,7 @@ export function buildReturnRedirect(app: App, connect: ConnectRequest, result: C
     ['_ukey1[connect_id]', connect.id],
     ['_ukey1[code]', code],
     ['_ukey1[result]', result],
-    ['_ukey1[signature]', signRedirect(app.privateKey, fields)],
+    ['_ukey1[signature]', signRedirect(signingKeyFor(app, connect), fields)],
   ];
   // Percent-encode everything outside the unreserved set, so `+`, `/` and `=` of the
   // base64 signature survive both PHP's decoding and the browser SDKs' double decoding.

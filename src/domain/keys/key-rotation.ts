@@ -36,6 +36,8 @@ interface SealedColumn {
 
 const PERSON_DATA_KEYS: SealedColumn = { table: 'person_keys', id: 'person_id', keyId: 'master_key_id', sealed: 'wrapped_key' };
 const APP_PRIVATE_KEYS: SealedColumn = { table: 'apps', id: 'id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
+const RETIRING_APP_KEYS: SealedColumn = { table: 'app_retiring_keys', id: 'key_id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
+const EXTRANET_EMAILS: SealedColumn = { table: 'extranet_members', id: 'reference_id', keyId: 'email_master_key_id', sealed: 'email_ct' };
 
 async function countNotUnder(db: Kysely<any>, column: SealedColumn, currentKeyId: string): Promise<{ total: number; keyIds: string[] }> {
   const rows: Array<{ key_id: string; n: string | number | bigint }> = await db.selectFrom(column.table)
@@ -81,5 +83,21 @@ async function rotate(db: Kysely<any>, column: SealedColumn, ring: KeyRing, opti
 
 export const rotateZoneKeys = (db: Kysely<ZoneDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
   rotate(db, PERSON_DATA_KEYS, ring, options);
-export const rotateControlKeys = (db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
-  rotate(db, APP_PRIVATE_KEYS, ring, options);
+
+/** The control plane seals app private keys (current and retiring) and private-app lists. */
+export async function rotateControlKeys(db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}): Promise<RotationResult> {
+  let rewrapped = 0;
+  let remaining = 0;
+  const retired = new Set<string>();
+  for (const column of [APP_PRIVATE_KEYS, RETIRING_APP_KEYS, EXTRANET_EMAILS]) {
+    const before = rewrapped;
+    const result = await rotate(db, column, ring, {
+      ...options,
+      onProgress: options.onProgress && ((p) => options.onProgress!({ done: before + p.done, total: before + p.total })),
+    });
+    rewrapped += result.rewrapped;
+    remaining += result.remaining;
+    for (const id of result.retiredKeyIds) retired.add(id);
+  }
+  return { rewrapped, remaining, currentKeyId: ring.current.id, retiredKeyIds: [...retired] };
+}

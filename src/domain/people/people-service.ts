@@ -110,6 +110,25 @@ export class PeopleService {
     return ok ? found.person : null;
   }
 
+  /** The person with this email, if any; no personal field is read. */
+  async findByEmail(emailInput: string): Promise<PersonRef | null> {
+    const email = normaliseEmail(emailInput);
+    return email ? (await this.#findByEmail(email))?.person ?? null : null;
+  }
+
+  /** Whether the person has ever been signed in to this app (has a pairwise id for it). */
+  async usesApp(person: PersonRef, appId: string): Promise<boolean> {
+    const row = await this.zones.get(person.zone).db.selectFrom('app_users').select('user_id')
+      .where('person_id', '=', person.id).where('app_id', '=', appId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Reads fields of a person in its own transaction, audited (see `readFields`). */
+  async readFieldsOf(person: PersonRef, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute((trx) => this.readFields(trx, zone, person.id, fields, reader, purpose));
+  }
+
   /** Decrypts the given fields of a loaded person; the caller records the read. */
   openFields(zone: Zone, sealed: SealedPerson, fields: readonly FieldCode[]): Profile {
     const dataKey = unwrapDataKey(zone.ring, sealed.id, { masterKeyId: sealed.master_key_id, wrappedKey: sealed.wrapped_key });

@@ -3,7 +3,7 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { isUuid, type App } from '../apps/apps-service.js';
+import { appKeyId, isUuid, type App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectService } from '../connect/connect-service.js';
 import { hashCode } from '../consent/consent-service.js';
@@ -105,7 +105,7 @@ export class TokenService {
   async #signAccessToken(app: App, zone: Zone, issued: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[] }, now: Date) {
     const issuedAt = Math.floor(now.getTime() / 1000);
     return new SignJWT({ user: { id: issued.userId }, scope: issued.scope, zone: zone.name })
-      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT' })
+      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT', kid: appKeyId(app.secretKey) })
       .setIssuer(this.issuer)
       .setAudience(app.id)
       .setSubject(issued.userId)
@@ -236,7 +236,13 @@ export class TokenService {
 
   async #verifyJwt(app: App, token: string): Promise<{ zone: Zone; jti: string }> {
     try {
-      const { payload } = await jwtVerify(token, app.publicKey, {
+      // Any live key pair of the app: a token signed before a rotation stays valid through the grace period.
+      const keyFor = (header: { kid?: string }) => {
+        const key = app.keys.find((k) => k.id === header.kid);
+        if (!key) throw new KeygateError('invalid_token');
+        return key.publicKey;
+      };
+      const { payload } = await jwtVerify(token, keyFor, {
         algorithms: [JWT_ALGORITHM],
         audience: app.id,
         issuer: this.issuer,

@@ -1,21 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { isValidRequestSignature, requestDigest } from '../../crypto/app-keys.js';
-import { isUuid, type App, type AppsService } from '../../domain/apps/apps-service.js';
+import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from '../../domain/apps/apps-service.js';
+import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { KeygateError } from '../../domain/errors.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
 
 /**
- * The named steps every Ukey1 v2 endpoint runs, in order. Each endpoint lists its steps
- * top to bottom, so its security checks can be read in one place:
+ * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
+ * security checks of every endpoint can be read in one place:
  *
- * | endpoint              | identifyApp | allowCorsOrigin | verifySignature | enforceDomain | body | token    |
- * |-----------------------|-------------|-----------------|-----------------|---------------|------|----------|
- * | POST /connect         | yes         | yes             | yes             | yes           | yes  | no       |
- * | POST /token           | yes         | yes             | yes             | yes           | yes  | no       |
- * | POST /token/refresh   | yes         | yes             | yes             | yes           | yes  | no       |
- * | GET  /me              | yes         | yes             | yes             | yes           | no   | required |
- * | GET  /system/scopes   | yes         | yes             | yes             | yes           | no   | optional |
+ * 1. identifyApp      `X-Ukey1-App` names a known app
+ * 2. requireSignature server-only apps refuse unsigned calls (and give them no CORS headers)
+ * 3. allowCorsOrigin  a browser may read the answer only from a listed origin
+ * 4. readBearerToken  on /me and /system/scopes
+ * 5. verifySignature  RSA-OAEP over the raw request, with any live key pair of the app
+ * 6. enforceIp        IP protection, on the client address (trusted proxies only)
+ * 7. enforceDomain    domain protection: listed `Origin` (browser) or `X-Origin` (server)
  */
 
 const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-Ukey1-App, X-Ukey1-Signature, X-Origin, User-Agent';
@@ -41,23 +42,34 @@ function setCorsHeaders(reply: FastifyReply, origin: string): void {
   reply.header('Vary', 'Origin');
 }
 
+/** An unsigned call can only come from a browser, which a server-only app does not serve. */
+export function requireSignature(request: FastifyRequest, app: App): void {
+  if (app.protections.serverOnly && header(request, 'x-ukey1-signature') === undefined) throw new KeygateError('signature_required');
+}
+
 /**
- * A browser may read our answer only when the page's origin is one the app listed.
- * Set before any later step can fail, so the browser app can read the error too.
+ * A browser may read our answer only when the page's origin is one the app listed, or
+ * from anywhere (`*`, never an echo) when the app turned domain protection off. Set
+ * before any later step can fail, so the browser app can read the error too.
  */
 export function allowCorsOrigin(request: FastifyRequest, reply: FastifyReply, app: App): void {
   const origin = header(request, 'origin');
-  if (origin !== undefined && isBrowserOriginAllowed(origin, app.origins)) setCorsHeaders(reply, origin);
+  if (origin === undefined) return;
+  if (isBrowserOriginAllowed(origin, app.origins)) setCorsHeaders(reply, origin);
+  else if (!app.protections.domain) reply.header('Access-Control-Allow-Origin', '*');
 }
 
 /**
  * Answers a CORS preflight. It names no app, so it is allowed for an origin that some
- * app lists; the real request is then checked against that app's own list.
+ * app lists (or for any origin, with `*`, while some browser-callable app has domain
+ * protection off); the real request is then checked against that app's own settings.
  */
 export async function answerPreflight(request: FastifyRequest, reply: FastifyReply, apps: AppsService): Promise<boolean> {
   const origin = header(request, 'origin');
-  if (origin === undefined || normaliseOrigin(origin) !== origin || !(await apps.isOriginListedByAnyApp(origin))) return false;
-  setCorsHeaders(reply, origin);
+  if (origin === undefined || normaliseOrigin(origin) !== origin) return false;
+  if (await apps.isOriginListedByAnyApp(origin)) setCorsHeaders(reply, origin);
+  else if (await apps.anyAppOpenToEveryOrigin()) reply.header('Access-Control-Allow-Origin', '*');
+  else return false;
   reply.header('Access-Control-Allow-Methods', CORS_ALLOWED_METHODS);
   reply.header('Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
   reply.header('Access-Control-Max-Age', '600');
@@ -74,48 +86,63 @@ export function readBearerToken(request: FastifyRequest): string | undefined {
 
 /**
  * Verifies `X-Ukey1-Signature` when present (spec, "Request signature") over the raw
- * bytes received. Returns whether the call was signed; a bad signature is refused.
+ * bytes received, with the current key pair or one still in its grace period. Returns
+ * the key pair that matched (null when the call was unsigned); a bad signature is refused.
  */
-export function verifySignature(request: FastifyRequest, app: App, endpointPath: string, accessToken?: string): boolean {
+export function verifySignature(request: FastifyRequest, app: App, endpointPath: string, accessToken?: string): AppKey | null {
   const signature = header(request, 'x-ukey1-signature');
-  if (signature === undefined) return false;
+  if (signature === undefined) return null;
   const rawBody = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
   const digest = requestDigest({ appId: app.id, method: request.method, path: endpointPath, rawBody, accessToken });
-  if (!isValidRequestSignature(app.privateKey, signature, digest)) throw new KeygateError('bad_signature');
-  return true;
+  const key = app.keys.find((candidate) => isValidRequestSignature(candidate.privateKey, signature, digest));
+  if (!key) throw new KeygateError('bad_signature');
+  return key;
+}
+
+/** IP protection: the caller's address (see `ClientAddress`) must be listed; unknown is refused. */
+export function enforceIp(app: App, clientAddress: string | null): void {
+  if (app.protections.ip && !isAddressAllowed(clientAddress, app.ipEntries)) throw new KeygateError('ip_not_allowed');
 }
 
 /**
  * Domain protection. An unsigned call can only be a browser's, so its `Origin` must be
  * listed. A signed call comes from the app's server; its `X-Origin` is chosen by the
- * caller, so it is a second fence behind the signature, checked when the app lists origins.
+ * caller, so it is a second fence behind the signature.
  */
 export function enforceDomain(request: FastifyRequest, app: App, signed: boolean): void {
+  if (!app.protections.domain) return;
   if (signed) {
-    if (app.origins.length > 0 && !isOriginAllowed(header(request, 'x-origin'), app.origins)) throw new KeygateError('origin_not_allowed');
+    if (!isOriginAllowed(header(request, 'x-origin'), app.origins)) throw new KeygateError('origin_not_allowed');
     return;
   }
   if (!isBrowserOriginAllowed(header(request, 'origin'), app.origins)) throw new KeygateError('origin_not_allowed');
 }
 
+/** Resolves the client address of a request (socket, or `X-Forwarded-For` through trusted proxies). */
+export type ClientAddress = (request: FastifyRequest) => string | null;
+
 /**
- * The checks every endpoint runs before its own work, in the order of the table above.
- * Endpoints that take a bearer token read it after the CORS step, so a browser can read
- * the refusal of a malformed one; the token is part of what the signature covers.
+ * The checks every endpoint runs before its own work, in the order listed above. The
+ * app comes back as the caller sees it: what we sign for a signed call (JWT) uses the
+ * key pair the caller signed with, so a server still on its old key during a grace
+ * period can verify it.
  */
 export async function admitCall(
   request: FastifyRequest,
   reply: FastifyReply,
   apps: AppsService,
+  clientAddress: ClientAddress,
   endpointPath: string,
   options: { bearerToken?: boolean } = {},
-): Promise<{ app: App; accessToken?: string }> {
+): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
   const app = await identifyApp(request, apps);
+  requireSignature(request, app);
   allowCorsOrigin(request, reply, app);
   const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
-  const signed = verifySignature(request, app, endpointPath, accessToken);
-  enforceDomain(request, app, signed);
-  return { app, accessToken };
+  const key = verifySignature(request, app, endpointPath, accessToken);
+  enforceIp(app, clientAddress(request));
+  enforceDomain(request, app, key !== null);
+  return { app: key ? withSigningKey(app, key) : app, accessToken, key };
 }
 
 /**

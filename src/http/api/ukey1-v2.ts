@@ -5,7 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
-import { admitCall, answerPreflight, parseJsonBody } from './steps.js';
+import { admitCall, answerPreflight, parseJsonBody, type ClientAddress } from './steps.js';
 
 export const API_BODY_LIMIT = 64 * 1024;
 
@@ -30,6 +30,15 @@ const refreshBody = z.object({
   refresh_token: z.string().min(1).max(256),
 });
 
+const extranetInviteBody = z.object({
+  email: z.string().min(3).max(320),
+  locale: z.string().max(16).optional(),
+});
+
+const extranetRemoveBody = z.object({
+  reference_id: z.string().min(1).max(64),
+});
+
 const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
 
 const tokenResponse = (issued: IssuedToken) => ({
@@ -40,7 +49,7 @@ const tokenResponse = (issued: IssuedToken) => ({
 });
 
 /** The Ukey1 v2 API (spec, "Endpoints"). */
-export async function ukey1V2Api(server: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function ukey1V2Api(server: FastifyInstance, { services, clientAddress }: { services: Services; clientAddress: ClientAddress }): Promise<void> {
   // Bodies are kept as raw bytes: the request signature covers them exactly as sent,
   // and JSON is parsed from them whatever the Content-Type claims.
   server.removeAllContentTypeParsers();
@@ -52,18 +61,19 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
   });
 
   server.post('/auth/v2/connect', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/connect');
+    const { app, key } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/connect');
     const body = parseJsonBody(request, connectBody);
     const { connectId, gateway } = await services.connects.openConnect(app, {
       requestId: body.request_id,
       scope: body.scope,
       returnUrl: body.return_url,
+      keyId: key?.id ?? null,
     });
     return sendResult(reply, 201, { connect_id: connectId, gateway });
   });
 
   server.post('/auth/v2/token', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/token');
+    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/token');
     const body = parseJsonBody(request, tokenBody);
     const issued = await services.tokens.exchangeCode(app, {
       requestId: body.request_id,
@@ -75,14 +85,14 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
 
   // Our extension: rotate a refresh token into a new access and refresh token.
   server.post('/auth/v2/token/refresh', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, '/auth/v2/token/refresh');
+    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
     const issued = await services.tokens.refresh(app, body.refresh_token, actorOf(request));
     return sendResult(reply, 200, tokenResponse(issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
-    const { app, accessToken } = await admitCall(request, reply, services.apps, '/auth/v2/me', { bearerToken: true });
+    const { app, accessToken } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
     const { access, profile } = await services.tokens.readProfile(app, accessToken, actorOf(request));
     const user: Record<string, string | null> = { id: access.userId };
@@ -91,7 +101,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
   });
 
   server.get('/auth/v2/system/scopes', async (request, reply) => {
-    const { app, accessToken } = await admitCall(request, reply, services.apps, '/auth/v2/system/scopes', { bearerToken: true });
+    const { app, accessToken } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/system/scopes', { bearerToken: true });
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }
@@ -100,5 +110,20 @@ export async function ukey1V2Api(server: FastifyInstance, { services }: { servic
       permissions: access.fields,
       'rejected-permissions': access.requested.filter((f) => !access.fields.includes(f)),
     });
+  });
+
+  // Private ("extranet") apps: the app's server manages who may sign in.
+  server.post('/auth/v2/extranet/users', async (request, reply) => {
+    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/extranet/users');
+    const body = parseJsonBody(request, extranetInviteBody);
+    const invited = await services.extranet.invite(app, body.email, body.locale);
+    return sendResult(reply, 201, { status: invited.status, reference_id: invited.referenceId });
+  });
+
+  server.delete('/auth/v2/extranet/users', async (request, reply) => {
+    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/extranet/users');
+    const body = parseJsonBody(request, extranetRemoveBody);
+    await services.extranet.remove(app, body.reference_id);
+    return sendResult(reply, 200, {});
   });
 }

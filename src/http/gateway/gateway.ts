@@ -1,64 +1,83 @@
-import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
-import { KeygateError } from '../../domain/errors.js';
 import { normaliseEmail } from '../../domain/people/email.js';
 import { checkNewPassword } from '../../domain/people/password-policy.js';
-import type { Services } from '../../domain/services.js';
+import { isAddressAllowed } from '../../domain/protection/ip.js';
+import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
-import { sendPage, sendUnavailablePage } from './pages.js';
-import { isStoreUnavailable } from '../../storage/availability.js';
-import { GATEWAY_CSS } from './styles.js';
-import { consentPage, homePage, messagePage, signInPage, signUpPage, type FieldErrors, type GatewayPage } from './views.js';
-import { CsrfTokens } from './csrf.js';
-
-export interface GatewayOptions {
-  readonly services: Services;
-  readonly publicUrl: string;
-  /** Keys the HMAC of the forms' CSRF tokens; the same on every node. */
-  readonly csrfKey: Buffer;
-}
-
-type Form = Record<string, unknown>;
-
-/** A form value that must be one string: arrays and objects (`a[]=1&a[]=2`) are refused. */
-function formString(form: Form, name: string, maxLength = 1024): string | undefined {
-  const value = form[name];
-  return typeof value === 'string' && value.length <= maxLength ? value : undefined;
-}
-
-function formStrings(form: Form, name: string): string[] {
-  const value = form[name];
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
+import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
+import { sendPage } from './pages.js';
+import { consentPage, messagePage, signInPage, signUpPage, type FieldErrors, type GatewayPage, type SignUpView } from './views.js';
 
 // Names: printable text without control characters or markup-significant angle brackets.
 const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
 
-export async function gatewayPages(server: FastifyInstance, { services, publicUrl, csrfKey }: GatewayOptions): Promise<void> {
-  await server.register(formbody, { bodyLimit: 64 * 1024 });
-  const publicOrigin = new URL(publicUrl).origin;
-  const sessionCookie = publicUrl.startsWith('https:')
-    ? { name: '__Host-keygate-session', secure: true }
-    : { name: 'keygate-session', secure: false };
+export type SignInAttempt =
+  | { readonly ok: true; readonly person: PersonRef }
+  | { readonly ok: false; readonly status: 401 | 429; readonly email: string; readonly error: string; readonly retryAfterSeconds?: number };
 
-  const csrf = new CsrfTokens(csrfKey, publicUrl.startsWith('https:')
-    ? { name: '__Host-keygate-csrf', secure: true }
-    : { name: 'keygate-csrf', secure: false });
-
-  const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
-  const currentPerson = (request: FastifyRequest) => services.sessions.resolveSession(request.cookies[sessionCookie.name]);
-
-  async function startSession(request: FastifyRequest, reply: FastifyReply, person: Parameters<typeof services.sessions.startSession>[0]) {
-    // A fresh identifier at every sign-in: a cookie planted before it is worth nothing after it.
-    await services.sessions.endSession(request.cookies[sessionCookie.name]);
-    const token = await services.sessions.startSession(person);
-    reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
+/** Checks a sign-in form, throttled per client address and per account. */
+export async function attemptSignIn(context: PageContext, request: FastifyRequest, form: Form): Promise<SignInAttempt> {
+  const { services } = context;
+  const email = formString(form, 'email', 320) ?? '';
+  const password = formString(form, 'password', 256) ?? '';
+  const account = normaliseEmail(email) ?? email.trim().toLowerCase();
+  const verdict = await services.signInThrottle.admit(context.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown', account);
+  if (!verdict.allowed) {
+    return { ok: false, status: 429, email, retryAfterSeconds: verdict.retryAfterSeconds, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` };
   }
+  const person = email && password ? await services.people.authenticate(email, password, { requestId: request.id }) : null;
+  await (person ? services.signInThrottle.recordSuccess(account) : services.signInThrottle.recordFailure(account));
+  if (!person) return { ok: false, status: 401, email, error: 'The email or password is incorrect.' };
+  return { ok: true, person };
+}
 
-  /** The open connect request named in the URL with its app, or a page saying why not. */
+export type SignUpAttempt =
+  | { readonly ok: true; readonly person: PersonRef }
+  | { readonly ok: false; readonly values: NonNullable<SignUpView['values']>; readonly errors: FieldErrors };
+
+/** Validates a sign-up form and creates the account in the person's zone. */
+export async function attemptSignUp(context: PageContext, request: FastifyRequest, form: Form): Promise<SignUpAttempt> {
+  const values = {
+    email: (formString(form, 'email', 320) ?? '').trim(),
+    firstname: (formString(form, 'firstname', 200) ?? '').trim(),
+    surname: (formString(form, 'surname', 200) ?? '').trim(),
+    country: (formString(form, 'country', 8) ?? '').trim().toUpperCase(),
+    language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
+  };
+  const password = formString(form, 'password', 1024) ?? '';
+  const errors: FieldErrors = {};
+  if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
+  const passwordProblem = checkNewPassword(password, values);
+  if (passwordProblem) errors.password = passwordProblem;
+  if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+  if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+  if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
+  if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
+  if (Object.keys(errors).length > 0) return { ok: false, values, errors };
+  const result = await context.services.people.signUp({ ...values, password }, { requestId: request.id });
+  if (!result.ok) {
+    const message = result.reason === 'email_taken'
+      ? 'An account cannot be created with this email. If it is yours, sign in instead.'
+      : 'Enter a valid email address.';
+    return { ok: false, values, errors: { email: message } };
+  }
+  return { ok: true, person: result.person };
+}
+
+/** The gateway: the pages a person signs in and decides on an app's request through. */
+export function gatewayRoutes(server: FastifyInstance, context: PageContext): void {
+  const { services, csrf } = context;
+  const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
+  const currentPerson = context.currentPerson;
+
+  /**
+   * The open connect request named in the URL with its app, or a page saying why not.
+   * The app's protections apply here too: its IP list to the visitor, and its return
+   * URLs as they are now (a URL removed since the request was opened is not used).
+   */
   async function loadConnect(request: FastifyRequest<{ Params: { connectId: string } }>, reply: FastifyReply): Promise<GatewayPage | null> {
     const { connectId } = request.params;
     const connect = isUuid(connectId) ? await services.connects.findOpenConnect(connectId.toLowerCase()) : null;
@@ -67,52 +86,33 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
       sendPage(reply, 404, messagePage('Sign-in request not found', 'This sign-in request does not exist, has expired or has already been completed. Go back to the app and start again.'));
       return null;
     }
+    if (app.protections.ip && !isAddressAllowed(context.clientAddress(request), app.ipEntries)) {
+      sendPage(reply, 403, messagePage('Not available from here', `${app.name} can only be signed in to from its own network.`));
+      return null;
+    }
+    if (app.protections.returnUrl && !isReturnUrlAllowed(connect.returnUrl, app.returnUrls)) {
+      sendPage(reply, 403, messagePage('Sign-in request refused', `${app.name} no longer accepts this sign-in request. Go back to the app and start again.`));
+      return null;
+    }
     return { connect, app, csrf: csrf.tokenFor(request, reply) };
   }
 
-  // Refuse state-changing requests that another site made the browser send. Pages are
-  // served with `Referrer-Policy: no-referrer`, under which browsers send `Origin: null`
-  // even for our own forms, so Fetch Metadata is the primary signal and a real foreign
-  // Origin the second; a request with neither (old browsers, non-browser clients) passes.
-  server.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST') return;
-    const origin = request.headers.origin;
-    const site = request.headers['sec-fetch-site'];
-    const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;
-    if (foreignOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-      return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back to the app and start again.'));
-    }
-    if (!csrf.isValid(request)) {
-      return sendPage(reply, 403, messagePage('This form has expired', 'Go back, reload the page and try again.'));
-    }
-  });
-
-  server.setErrorHandler((error, request, reply) => {
-    if (error instanceof KeygateError) {
-      return sendPage(reply, error.status, messagePage('Something is not right', error.message));
-    }
-    if (isStoreUnavailable(error)) {
-      request.log.warn({ err: (error as Error).message }, 'a store is unavailable');
-      return sendUnavailablePage(reply);
-    }
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return sendPage(reply, status, messagePage('Request refused', 'The form could not be read. Go back and try again.'));
-    }
-    request.log.error({ err: error }, 'unexpected error on a gateway page');
-    return sendPage(reply, 500, messagePage('Something went wrong', `Please try again. If it keeps happening, quote this reference: ${request.id}`));
-  });
-
-  server.get('/', async (_request, reply) => sendPage(reply, 200, homePage()));
-
-  server.get('/static/keygate.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(GATEWAY_CSS));
+  /** A private app the person may not use ends the request with `denied`. */
+  async function denyIfNotAdmitted(request: FastifyRequest, reply: FastifyReply, loaded: GatewayPage, person: PersonRef): Promise<boolean> {
+    if (await services.extranet.admits(loaded.app, person, request.id)) return false;
+    reply.redirect(await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request)), 303);
+    return true;
+  }
 
   server.get<{ Params: { connectId: string }; Querystring: { signup?: string } }>('/gateway/:connectId', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const { connect } = loaded;
-    if (await currentPerson(request)) return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
+    const person = await currentPerson(request);
+    if (person) {
+      if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
+      return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
+    }
     const page = request.query.signup === '1' ? signUpPage(loaded) : signInPage(loaded);
     return sendPage(reply, 200, page, connect.returnUrl);
   });
@@ -120,58 +120,22 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-in', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
-    const { connect } = loaded;
-    const form = request.body ?? {};
-    const email = formString(form, 'email', 320) ?? '';
-    const password = formString(form, 'password', 256) ?? '';
-    const account = normaliseEmail(email) ?? email.trim().toLowerCase();
-    const verdict = await services.signInThrottle.admit(request.ip, account);
-    if (!verdict.allowed) {
-      reply.header('Retry-After', String(verdict.retryAfterSeconds));
-      return sendPage(reply, 429, signInPage({ ...loaded, email, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` }), connect.returnUrl);
+    const attempt = await attemptSignIn(context, request, request.body ?? {});
+    if (!attempt.ok) {
+      if (attempt.retryAfterSeconds !== undefined) reply.header('Retry-After', String(attempt.retryAfterSeconds));
+      return sendPage(reply, attempt.status, signInPage({ ...loaded, email: attempt.email, error: attempt.error }), loaded.connect.returnUrl);
     }
-    const person = email && password ? await services.people.authenticate(email, password, actorOf(request)) : null;
-    await (person ? services.signInThrottle.recordSuccess(account) : services.signInThrottle.recordFailure(account));
-    if (!person) {
-      return sendPage(reply, 401, signInPage({ ...loaded, email, error: 'The email or password is incorrect.' }), connect.returnUrl);
-    }
-    await startSession(request, reply, person);
-    return reply.redirect(`/gateway/${connect.id}`, 303);
+    await context.startSession(request, reply, attempt.person);
+    return reply.redirect(`/gateway/${loaded.connect.id}`, 303);
   });
 
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-up', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
-    const { connect } = loaded;
-    const form = request.body ?? {};
-    const values = {
-      email: (formString(form, 'email', 320) ?? '').trim(),
-      firstname: (formString(form, 'firstname', 200) ?? '').trim(),
-      surname: (formString(form, 'surname', 200) ?? '').trim(),
-      country: (formString(form, 'country', 8) ?? '').trim().toUpperCase(),
-      language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
-    };
-    const password = formString(form, 'password', 1024) ?? '';
-    const errors: FieldErrors = {};
-    if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
-    const passwordProblem = checkNewPassword(password, values);
-    if (passwordProblem) errors.password = passwordProblem;
-    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
-    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
-    if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
-    if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
-    if (Object.keys(errors).length > 0) {
-      return sendPage(reply, 400, signUpPage({ ...loaded, values, errors }), connect.returnUrl);
-    }
-    const result = await services.people.signUp({ ...values, password }, actorOf(request));
-    if (!result.ok) {
-      const message = result.reason === 'email_taken'
-        ? 'An account cannot be created with this email. If it is yours, sign in instead.'
-        : 'Enter a valid email address.';
-      return sendPage(reply, 400, signUpPage({ ...loaded, values, errors: { email: message } }), connect.returnUrl);
-    }
-    await startSession(request, reply, result.person);
-    return reply.redirect(`/gateway/${connect.id}`, 303);
+    const attempt = await attemptSignUp(context, request, request.body ?? {});
+    if (!attempt.ok) return sendPage(reply, 400, signUpPage({ ...loaded, values: attempt.values, errors: attempt.errors }), loaded.connect.returnUrl);
+    await context.startSession(request, reply, attempt.person);
+    return reply.redirect(`/gateway/${loaded.connect.id}`, 303);
   });
 
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/consent', async (request, reply) => {
@@ -185,6 +149,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
       return reply.redirect(await services.consents.cancel(person, app, connect, actorOf(request)), 303);
     }
     if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
+    if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
     if (decision !== 'allow') {
       return sendPage(reply, 400, consentPage({ ...loaded, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
     }
@@ -208,8 +173,7 @@ export async function gatewayPages(server: FastifyInstance, { services, publicUr
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {
-    await services.sessions.endSession(request.cookies[sessionCookie.name]);
-    reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
+    await context.endSession(request, reply);
     return reply.redirect(isUuid(request.params.connectId) ? `/gateway/${request.params.connectId}` : '/', 303);
   });
 }

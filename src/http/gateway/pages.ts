@@ -6,11 +6,13 @@ import { messagePage } from './views.js';
  * Forms on gateway pages end in a redirect to the app, and browsers apply `form-action`
  * to that redirect, so the app's return origin is allowed as a form target too.
  */
-export function sendPage(reply: FastifyReply, status: number, page: string, returnUrl?: string): FastifyReply {
+export function sendPage(reply: FastifyReply, status: number, page: string, returnUrl?: string, options: { script?: boolean } = {}): FastifyReply {
   const formTargets = ["'self'"];
   if (returnUrl) formTargets.push(new URL(returnUrl).origin);
   reply.header('Content-Security-Policy', [
     "default-src 'none'",
+    // Scripts only from our own files (the dashboard's copy buttons), never inline.
+    ...(options.script ? ["script-src 'self'", "connect-src 'none'"] : []),
     "style-src 'self'",
     "img-src 'self'",
     `form-action ${formTargets.join(' ')}`,

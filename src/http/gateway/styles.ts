@@ -28,4 +28,19 @@ button.secondary { background: transparent; color: var(--accent); }
 .switch { margin-top: 1.5rem; color: var(--muted); }
 a { color: var(--accent); }
 .fine { color: var(--muted); font-size: .85rem; }
+main.wide { max-width: 52rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
+textarea { font: inherit; padding: .5rem .7rem; border: 1px solid #9aa0a6; border-radius: .4rem; background: Field; color: FieldText; width: 100%; }
+code.credential { display: block; word-break: break-all; padding: .5rem; border: 1px solid #c4c7c5; border-radius: .4rem; font-size: .85rem; }
+.label { font-weight: 600; }
+.notice { border: 1px solid var(--accent); border-radius: .4rem; padding: .6rem .8rem; }
+.warnings { color: var(--error); }
+.topbar { display: flex; gap: 1rem; align-items: center; justify-content: space-between; }
+form.inline, .inline-form { display: inline; margin: 0; }
+button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0 .25rem; font-weight: 400; }
+button.danger { background: var(--error); border-color: var(--error); color: #fff; }
+table.fields { border-collapse: collapse; width: 100%; }
+table.fields th, table.fields td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #c4c7c5; }
+figure.chart { margin: 0; overflow-x: auto; }
+ul.apps li, ul.members li, ul.owners li { margin: .3rem 0; }
 `;

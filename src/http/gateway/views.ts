@@ -1,4 +1,4 @@
-import type { App } from '../../domain/apps/apps-service.js';
+import { legalBasisFor, type App } from '../../domain/apps/apps-service.js';
 import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import { FIELD_LABELS, type FieldCode } from '../../domain/consent/fields.js';
 import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
@@ -6,7 +6,7 @@ import { html, type SafeHtml } from '../html.js';
 
 export type FieldErrors = Partial<Record<string, string>>;
 
-export function layout(title: string, body: SafeHtml): string {
+export function layout(title: string, body: SafeHtml, options: { wide?: boolean; script?: string } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -15,9 +15,10 @@ export function layout(title: string, body: SafeHtml): string {
 <meta name="referrer" content="no-referrer">
 <title>${title} · Keygate</title>
 <link rel="stylesheet" href="/static/keygate.css">
+${options.script ? html`<script src="${options.script}" defer></script>` : html``}
 </head>
 <body>
-<main>
+<main${options.wide ? html` class="wide"` : html``}>
 <div class="brand">Keygate</div>
 ${body}
 </main>
@@ -25,11 +26,11 @@ ${body}
 </html>`.value;
 }
 
-function errorText(id: string, message: string | undefined): SafeHtml {
+export function errorText(id: string, message: string | undefined): SafeHtml {
   return message ? html`<p class="error" id="${id}-error">${message}</p>` : html``;
 }
 
-function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; extra?: SafeHtml }): SafeHtml {
+export function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; extra?: SafeHtml }): SafeHtml {
   const invalid = props.error ? 'true' : 'false';
   return html`<div class="field">
 <label for="${props.id}">${props.label}</label>
@@ -38,7 +39,7 @@ ${props.extra ?? html``}${errorText(props.id, props.error)}
 </div>`;
 }
 
-function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string }): SafeHtml {
+export function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string }): SafeHtml {
   const invalid = props.error ? 'true' : 'false';
   return html`<div class="field">
 <label for="${props.id}">${props.label}</label>
@@ -51,7 +52,7 @@ ${errorText(props.id, props.error)}
 }
 
 /** Every state-changing form carries the CSRF token of the page. */
-const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
+export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
 
 function cancelForm(connect: ConnectRequest, csrf: string): SafeHtml {
   return html`<form method="post" action="/gateway/${connect.id}/cancel" class="actions">
@@ -127,7 +128,7 @@ export function consentPage(view: ConsentView): string {
     return html`<div class="choice">
 <input type="checkbox" id="${id}" name="fields" value="${field}"${checked.has(field) ? html` checked` : html``}${mandatory ? html` required aria-describedby="${id}-why"` : html``}>
 <label for="${id}">${FIELD_LABELS[field]}${mandatory ? html` <span class="required">(required)</span>` : html``}</label>
-${mandatory ? html`<span class="why" id="${id}-why">Required by ${app.name}: ${app.legalBasis}</span>` : html``}
+${mandatory ? html`<span class="why" id="${id}-why">Required by ${app.name}: ${legalBasisFor(app, field)}</span>` : html``}
 </div>`;
   });
   return layout(`Allow ${app.name}`, html`<h1>Allow ${app.name} to sign you in?</h1>

@@ -132,4 +132,10 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index refresh_tokens_code_idx on refresh_tokens (code_hash)`.execute(db);
     },
   },
+  '0004_audit_by_app': {
+    async up(db) {
+      // The dashboard's usage chart counts an app's records per day.
+      await sql`create index audit_events_app_idx on audit_events (app_id, occurred_at) where app_id is not null`.execute(db);
+    },
+  },
 };

@@ -1,0 +1,230 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppSettingsError } from '../../domain/apps/app-settings.js';
+import { isUuid, type App } from '../../domain/apps/apps-service.js';
+import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
+import { KeygateError } from '../../domain/errors.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import { attemptSignIn, attemptSignUp } from '../gateway/gateway.js';
+import { sendPage } from '../gateway/pages.js';
+import { messagePage, type FieldErrors } from '../gateway/views.js';
+import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
+import {
+  appListPage, appPage, credentialsPage, dashboardSignInPage, dashboardSignUpPage, type AppPageView,
+} from './views.js';
+
+const MAX_LIST_TEXT = 64 * 1024;
+
+/** A textarea of one entry per line; blank lines are ignored. */
+const lines = (form: Form, name: string): string[] =>
+  (formString(form, name, MAX_LIST_TEXT) ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+
+const checked = (form: Form, name: string): boolean => formString(form, name, 8) === 'on';
+
+const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
+
+/**
+ * The developers' dashboard: for anyone with a Keygate account, their apps, credentials,
+ * protections, fields, private-app lists, owners and usage. Every app route checks that
+ * the signed-in person owns the app; anyone else gets the same "not found" as for an
+ * app that does not exist.
+ */
+export function dashboardRoutes(server: FastifyInstance, context: PageContext): void {
+  const { services, csrf } = context;
+
+  async function requirePerson(request: FastifyRequest, reply: FastifyReply): Promise<PersonRef | null> {
+    const person = await context.currentPerson(request);
+    if (!person) reply.redirect('/dashboard/sign-in', 303);
+    return person;
+  }
+
+  async function loadOwnedApp(request: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): Promise<{ person: PersonRef; app: App } | null> {
+    const person = await requirePerson(request, reply);
+    if (!person) return null;
+    const { appId } = request.params;
+    const app = isUuid(appId) && (await services.apps.isOwner(appId, person.id)) ? await services.apps.findApp(appId) : null;
+    if (!app) {
+      send(reply, 404, messagePage('App not found', 'There is no app here that you own.'));
+      return null;
+    }
+    return { person, app };
+  }
+
+  async function renderApp(request: FastifyRequest, reply: FastifyReply, person: PersonRef, appId: string, status = 200, extra: Partial<AppPageView> = {}) {
+    const app = (await services.apps.findApp(appId))!;
+    const owners = await services.apps.ownersOf(app.id);
+    // Showing co-owners' emails is a read of their personal data: audited, per owner.
+    const ownerViews = await Promise.all(owners.map(async (owner) => {
+      const profile = await services.people.readFieldsOf(owner, ['email'], { kind: 'person', id: person.id, appId: app.id, requestId: request.id }, 'dashboard owner list');
+      return { id: owner.id, email: profile?.email ?? null, you: owner.id === person.id };
+    }));
+    const members = app.private ? await services.extranet.list(app.id) : [];
+    const usage = await services.usage.lastDays(app.id);
+    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, ...extra }));
+  }
+
+  /** Runs a settings change; a refused value is shown next to its field and nothing is saved. */
+  async function change(
+    request: FastifyRequest<{ Params: { appId: string }; Body: Form }>,
+    reply: FastifyReply,
+    apply: (app: App, person: PersonRef, form: Form) => Promise<string | FieldErrors>,
+    entered?: AppPageView['entered'],
+  ) {
+    const owned = await loadOwnedApp(request, reply);
+    if (!owned) return reply;
+    const form = request.body ?? {};
+    try {
+      const outcome = await apply(owned.app, owned.person, form);
+      if (typeof outcome === 'string') return renderApp(request, reply, owned.person, owned.app.id, 200, { notice: outcome });
+      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
+    } catch (error) {
+      if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
+      if (error instanceof KeygateError && error.status < 500) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: { form: error.message }, entered });
+      throw error;
+    }
+  }
+
+  server.get('/dashboard/sign-in', async (request, reply) => {
+    if (await context.currentPerson(request)) return reply.redirect('/dashboard', 303);
+    return send(reply, 200, dashboardSignInPage({ csrf: csrf.tokenFor(request, reply) }));
+  });
+
+  server.post<{ Body: Form }>('/dashboard/sign-in', async (request, reply) => {
+    const attempt = await attemptSignIn(context, request, request.body ?? {});
+    if (!attempt.ok) {
+      if (attempt.retryAfterSeconds !== undefined) reply.header('Retry-After', String(attempt.retryAfterSeconds));
+      return send(reply, attempt.status, dashboardSignInPage({ csrf: csrf.tokenFor(request, reply), email: attempt.email, error: attempt.error }));
+    }
+    await context.startSession(request, reply, attempt.person);
+    return reply.redirect('/dashboard', 303);
+  });
+
+  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, dashboardSignUpPage({ csrf: csrf.tokenFor(request, reply) })));
+
+  server.post<{ Body: Form }>('/dashboard/sign-up', async (request, reply) => {
+    const attempt = await attemptSignUp(context, request, request.body ?? {});
+    if (!attempt.ok) return send(reply, 400, dashboardSignUpPage({ csrf: csrf.tokenFor(request, reply), values: attempt.values, errors: attempt.errors }));
+    await context.startSession(request, reply, attempt.person);
+    return reply.redirect('/dashboard', 303);
+  });
+
+  server.post('/dashboard/sign-out', async (request, reply) => {
+    await context.endSession(request, reply);
+    return reply.redirect('/dashboard/sign-in', 303);
+  });
+
+  server.get('/dashboard', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id) }));
+  });
+
+  server.post<{ Body: Form }>('/dashboard/apps', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const form = request.body ?? {};
+    const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls') };
+    try {
+      const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true });
+      return send(reply, 201, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey }));
+    } catch (error) {
+      if (!(error instanceof AppSettingsError)) throw error;
+      return send(reply, 400, appListPage({
+        csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id), form: input, errors: { [error.setting]: error.message },
+      }));
+    }
+  });
+
+  server.get<{ Params: { appId: string } }>('/dashboard/apps/:appId', async (request, reply) => {
+    const owned = await loadOwnedApp(request, reply);
+    if (!owned) return reply;
+    return renderApp(request, reply, owned.person, owned.app.id);
+  });
+
+  type AppRoute = { Params: { appId: string }; Body: Form };
+
+  server.post<AppRoute>('/dashboard/apps/:appId/protections', async (request, reply) => {
+    const form = request.body ?? {};
+    const entered = { origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), ipEntries: lines(form, 'ipEntries') };
+    return change(request, reply, async (app) => {
+      await services.apps.updateProtections(app.id, {
+        protections: { domain: checked(form, 'domain'), returnUrl: checked(form, 'returnUrl'), serverOnly: checked(form, 'serverOnly'), ip: checked(form, 'ip') },
+        ...entered,
+      });
+      return 'Protections saved.';
+    }, entered);
+  });
+
+  server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    const ask = formStrings(form, 'ask', 16).filter(isFieldCode);
+    const require = formStrings(form, 'require', 16).filter(isFieldCode);
+    const bases: Partial<Record<FieldCode, string>> = {};
+    for (const field of require) bases[field] = formString(form, `basis_${field}`, 600) ?? '';
+    await services.apps.updateFields(app.id, ask, require, bases);
+    return 'Fields saved.';
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/private', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    const makePrivate = formString(form, 'private', 8) === 'on';
+    await services.apps.setPrivate(app.id, makePrivate);
+    return makePrivate ? 'The app is private: only its owners and the people on its list may sign in.' : 'The app is public again.';
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    const email = formString(form, 'email', 320) ?? '';
+    try {
+      const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16));
+      return invited.status === 'connected' ? 'This person already uses the app and is now on its list.' : 'Invitation sent.';
+    } catch (error) {
+      if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: 'Enter a valid email address.' };
+      throw error;
+    }
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/remove', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    await services.extranet.remove(app, formString(form, 'reference', 64) ?? '');
+    return 'Removed from the list.';
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    const owner = await services.people.findByEmail(formString(form, 'email', 320) ?? '');
+    // Not revealing whether an address has an account would make adding owners
+    // guesswork; the dashboard is for signed-in owners, and attempts are rate-limited
+    // by the sign-in throttle's address budget like every form.
+    if (!owner) return { owners: 'No Keygate account has this email. Ask them to create one first.' };
+    await services.apps.addOwner(app.id, owner);
+    return 'Owner added.';
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    const removed = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '');
+    return removed ? 'Owner removed.' : { owners: 'An app keeps at least one owner.' };
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form) => {
+    await services.apps.rename(app.id, formString(form, 'name', 200) ?? '');
+    return 'Renamed.';
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/rotate', async (request, reply) => {
+    const owned = await loadOwnedApp(request, reply);
+    if (!owned) return reply;
+    const graceDays = Number(formString(request.body ?? {}, 'graceDays', 2) ?? 'x');
+    try {
+      const { secretKey } = await services.apps.rotateKey(owned.app.id, graceDays);
+      return send(reply, 200, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: owned.app, secretKey, rotated: true }));
+    } catch (error) {
+      if (!(error instanceof AppSettingsError)) throw error;
+      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { graceDays: error.message } });
+    }
+  });
+
+  server.post<AppRoute>('/dashboard/apps/:appId/delete', async (request, reply) => {
+    const owned = await loadOwnedApp(request, reply);
+    if (!owned) return reply;
+    if ((formString(request.body ?? {}, 'confirm', 200) ?? '').trim() !== owned.app.name) {
+      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { confirm: `Type "${owned.app.name}" exactly to delete the app.` } });
+    }
+    await services.apps.deleteApp(owned.app.id);
+    return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(owned.person.id), notice: `${owned.app.name} was deleted.` }));
+  });
+}

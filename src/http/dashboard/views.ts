@@ -1,0 +1,252 @@
+import type { App } from '../../domain/apps/apps-service.js';
+import type { ExtranetMember } from '../../domain/apps/extranet.js';
+import type { UsageDay } from '../../domain/apps/usage.js';
+import { FIELD_CODES, FIELD_LABELS, MANDATORY_BY_DEFAULT } from '../../domain/consent/fields.js';
+import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
+import { html, SafeHtml } from '../html.js';
+import { csrfField, errorText, input, layout, select, type FieldErrors } from '../gateway/views.js';
+import { renderUsageChart } from './usage-chart.js';
+
+const SCRIPT = '/static/dashboard.js';
+const page = (title: string, body: SafeHtml) => layout(title, body, { wide: true, script: SCRIPT });
+
+function alertBox(message: string | undefined, kind: 'alert' | 'notice' = 'alert'): SafeHtml {
+  return message ? html`<p class="${kind}" role="${kind === 'alert' ? 'alert' : 'status'}">${message}</p>` : html``;
+}
+
+function textarea(props: { id: string; name: string; label: string; value: readonly string[]; hint: string; error?: string }): SafeHtml {
+  return html`<div class="field">
+<label for="${props.id}">${props.label}</label>
+<textarea id="${props.id}" name="${props.name}" rows="3" aria-describedby="${props.id}-hint${props.error ? html` ${props.id}-error` : html``}" aria-invalid="${props.error ? 'true' : 'false'}">${props.value.join('\n')}</textarea>
+<p class="fine" id="${props.id}-hint">${props.hint}</p>
+${errorText(props.id, props.error)}
+</div>`;
+}
+
+function checkbox(props: { id: string; name: string; label: string; checked: boolean; hint?: string; value?: string }): SafeHtml {
+  return html`<div class="choice">
+<input type="checkbox" id="${props.id}" name="${props.name}" value="${props.value ?? 'on'}"${props.checked ? html` checked` : html``}${props.hint ? html` aria-describedby="${props.id}-hint"` : html``}>
+<label for="${props.id}">${props.label}</label>
+${props.hint ? html`<span class="why" id="${props.id}-hint">${props.hint}</span>` : html``}
+</div>`;
+}
+
+/** A value the developer copies into their configuration, with a copy button (dashboard.js). */
+function copyable(id: string, label: string, value: string): SafeHtml {
+  return html`<div class="field">
+<span class="label" id="${id}-label">${label}</span>
+<code class="credential" id="${id}" aria-labelledby="${id}-label">${value}</code>
+<button type="button" class="secondary copy" data-copy="${id}">Copy ${label}</button>
+</div>`;
+}
+
+function header(signedIn: boolean, csrf: string): SafeHtml {
+  return html`<nav class="topbar"><a href="/dashboard">Your apps</a>${signedIn ? html`
+<form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form>` : html``}</nav>`;
+}
+
+export function dashboardSignInPage(view: { csrf: string; email?: string; error?: string }): string {
+  return page('Developer sign in', html`<h1>Sign in to the dashboard</h1>
+<p class="lead">Manage the apps that send people to Keygate to sign in.</p>
+${alertBox(view.error)}
+<form method="post" action="/dashboard/sign-in" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: view.email, autocomplete: 'username' })}
+${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+<div class="actions"><button type="submit" class="primary">Sign in</button></div>
+</form>
+<p class="switch">No Keygate account yet? <a href="/dashboard/sign-up">Create one</a></p>`);
+}
+
+export function dashboardSignUpPage(view: { csrf: string; values?: Partial<Record<string, string>>; errors?: FieldErrors }): string {
+  const v = view.values ?? {};
+  const e = view.errors ?? {};
+  return page('Create your account', html`<h1>Create your Keygate account</h1>
+<form method="post" action="/dashboard/sign-up" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
+${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
+    extra: html`<p class="fine">At least 10 characters, hard to guess, without your name or email.</p>` })}
+${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
+${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
+${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
+${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: v.language, error: e.language })}
+<div class="actions"><button type="submit" class="primary">Create account</button></div>
+</form>
+<p class="switch">Already have an account? <a href="/dashboard/sign-in">Sign in</a></p>`);
+}
+
+export interface NewAppForm {
+  readonly name?: string;
+  readonly origins?: readonly string[];
+  readonly returnUrls?: readonly string[];
+}
+
+export function appListPage(view: { csrf: string; apps: ReadonlyArray<{ id: string; name: string }>; form?: NewAppForm; errors?: FieldErrors; notice?: string }): string {
+  const f = view.form ?? {};
+  const e = view.errors ?? {};
+  return page('Your apps', html`${header(true, view.csrf)}
+<h1>Your apps</h1>
+${alertBox(view.notice, 'notice')}
+${view.apps.length === 0
+    ? html`<p>You have no apps yet.</p>`
+    : html`<ul class="apps">${view.apps.map((app) => html`<li><a href="/dashboard/apps/${app.id}">${app.name}</a> <code class="fine">${app.id}</code></li>`)}</ul>`}
+<h2>Create an app</h2>
+<p class="fine">New apps start with domain and return-URL protection on.</p>
+<form method="post" action="/dashboard/apps" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'name', name: 'name', label: 'Name (people see it on the consent screen)', type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
+${textarea({ id: 'origins', name: 'origins', label: 'Origins', value: f.origins ?? [], hint: 'One per line, e.g. https://app.example.org', error: e.origins })}
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: f.returnUrls ?? [], hint: 'One per line, at least one, e.g. https://app.example.org/callback/', error: e.returnUrls })}
+<div class="actions"><button type="submit" class="primary">Create app</button></div>
+</form>`);
+}
+
+export function credentialsPage(view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
+  return page(`${view.app.name}: credentials`, html`${header(true, view.csrf)}
+<h1>${view.rotated ? 'New Secret Key for' : 'Created'} ${view.app.name}</h1>
+<p class="notice" role="status">Copy these into your app's server configuration now. The Secret Key lets a server sign requests for this app: keep it on servers only.</p>
+${copyable('app-id', 'App ID', view.app.id)}
+${copyable('secret-key', 'Secret Key', view.secretKey)}
+<p><a href="/dashboard/apps/${view.app.id}">Continue to the app's settings</a></p>`);
+}
+
+export interface AppPageView {
+  readonly csrf: string;
+  readonly app: App;
+  readonly owners: ReadonlyArray<{ id: string; email: string | null; you: boolean }>;
+  readonly members: readonly ExtranetMember[];
+  readonly usage: readonly UsageDay[];
+  readonly notice?: string;
+  readonly errors?: FieldErrors;
+  /** Values re-shown after a refused save, as entered. */
+  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries', readonly string[]>>;
+}
+
+/** What each protection being off allows, shown next to it. */
+export function protectionWarnings(app: App): string[] {
+  const warnings: string[] = [];
+  if (!app.protections.domain) warnings.push('Domain protection is off: browsers on any site may call the API with this App ID, and server calls are not held to a listed X-Origin.');
+  if (!app.protections.returnUrl) warnings.push('Return URL protection is off: a sign-in request may send people back to any https URL, so a stolen App ID can phish codes to another site.');
+  if (!app.protections.serverOnly) warnings.push('Server-only protection is off: unsigned calls from browsers are accepted (needed by browser SDKs).');
+  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address.');
+  return warnings;
+}
+
+export function appPage(view: AppPageView): string {
+  const { app } = view;
+  const e = view.errors ?? {};
+  const entered = view.entered ?? {};
+  const path = `/dashboard/apps/${app.id}`;
+  const retiring = app.keys.slice(1);
+  const warnings = protectionWarnings(app);
+  const chart = renderUsageChart(view.usage, { title: `${app.name}: the last ${view.usage.length} days`, signIns: 'Sign-ins', tokens: 'Tokens issued' });
+  return page(app.name, html`${header(true, view.csrf)}
+<h1>${app.name}</h1>
+${alertBox(view.notice, 'notice')}
+${alertBox(e.form)}
+${copyable('app-id', 'App ID', app.id)}
+<details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}</details>
+
+<section aria-labelledby="usage-h"><h2 id="usage-h">Usage</h2>
+<figure class="chart">${new SafeHtml(chart)}</figure>
+</section>
+
+<section aria-labelledby="protections-h"><h2 id="protections-h">Protections</h2>
+${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<p class="notice">Every protection is on.</p>`}
+<form method="post" action="${path}/protections" novalidate>
+${csrfField(view.csrf)}
+<fieldset><legend>Domain protection</legend>
+${checkbox({ id: 'domain', name: 'domain', label: 'Only listed origins', checked: app.protections.domain,
+    hint: 'Browsers get CORS answers only for these origins. Server calls must send a listed X-Origin, but a server chooses its own X-Origin: for server calls the signature is the lock, X-Origin a second fence.' })}
+${textarea({ id: 'origins', name: 'origins', label: 'Origins', value: entered.origins ?? app.origins, hint: 'One per line: scheme://host[:port].', error: e.origins })}
+</fieldset>
+<fieldset><legend>Return URL protection</legend>
+${checkbox({ id: 'returnUrl', name: 'returnUrl', label: 'Only listed return URLs', checked: app.protections.returnUrl,
+    hint: 'A return URL must have the scheme, host and port of a listed one, and its path must start with the listed path.' })}
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: entered.returnUrls ?? app.returnUrls, hint: 'One per line, at least one.', error: e.returnUrls })}
+</fieldset>
+<fieldset><legend>Server-only protection</legend>
+${checkbox({ id: 'serverOnly', name: 'serverOnly', label: 'Accept only signed server-to-server calls', checked: app.protections.serverOnly,
+    hint: 'Unsigned (browser) calls are refused and get no CORS headers. Browser SDKs stop working.' })}
+</fieldset>
+<fieldset><legend>IP protection</legend>
+${checkbox({ id: 'ip', name: 'ip', label: 'Only listed addresses', checked: app.protections.ip,
+    hint: 'API calls and gateway sign-ins for this app are accepted only from these IPv4/IPv6 addresses and subnets.' })}
+${textarea({ id: 'ipEntries', name: 'ipEntries', label: 'Addresses and subnets', value: entered.ipEntries ?? app.ipEntries, hint: 'One per line, e.g. 203.0.113.7 or 2001:db8::/32.', error: e.ipEntries })}
+</fieldset>
+<div class="actions"><button type="submit" class="primary">Save protections</button></div>
+</form>
+</section>
+
+<section aria-labelledby="fields-h"><h2 id="fields-h">Fields the app may ask for</h2>
+<form method="post" action="${path}/fields" novalidate>
+${csrfField(view.csrf)}
+${errorText('fields', e.permissions ?? e.legalBases)}
+<table class="fields"><thead><tr><th scope="col">Field</th><th scope="col">May ask</th><th scope="col">May require</th><th scope="col">Legal basis when required</th></tr></thead>
+<tbody>${FIELD_CODES.map((field) => {
+    const mayRequire = MANDATORY_BY_DEFAULT.includes(field) || app.mandatoryApproved.includes(field);
+    return html`<tr><th scope="row">${FIELD_LABELS[field]}</th>
+<td><input type="checkbox" name="ask" value="${field}" aria-label="May ask for ${FIELD_LABELS[field]}"${app.permissions.includes(field) ? html` checked` : html``}></td>
+<td>${mayRequire
+      ? html`<input type="checkbox" name="require" value="${field}" aria-label="May require ${FIELD_LABELS[field]}"${app.permissions.includes(`${field}!`) ? html` checked` : html``}>`
+      : html`<span class="fine">needs the operator's approval</span>`}</td>
+<td>${mayRequire ? html`<input type="text" name="basis_${field}" aria-label="Legal basis for requiring ${FIELD_LABELS[field]}" value="${app.legalBases[field] ?? ''}" maxlength="500">` : html``}</td></tr>`;
+  })}</tbody></table>
+<div class="actions"><button type="submit" class="primary">Save fields</button></div>
+</form>
+</section>
+
+<section aria-labelledby="private-h"><h2 id="private-h">Private app</h2>
+<form method="post" action="${path}/private" class="inline-form">
+${csrfField(view.csrf)}
+<p>${app.private ? 'Only the owners and the people listed below may sign in.' : 'Anyone with a Keygate account may sign in.'}</p>
+<input type="hidden" name="private" value="${app.private ? 'off' : 'on'}">
+<button type="submit" class="secondary">${app.private ? 'Make public' : 'Make private'}</button>
+</form>
+${app.private ? html`<h3>Allowed people</h3>
+${view.members.length === 0 ? html`<p>Nobody is on the list yet.</p>` : html`<ul class="members">${view.members.map((m) => html`<li>${m.email}
+<form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Remove ${m.email}</button></form></li>`)}</ul>`}
+<form method="post" action="${path}/extranet" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'invite-email', name: 'email', label: 'Invite by email', type: 'email', autocomplete: 'off', error: e.invite })}
+<div class="field"><label for="invite-locale">Language of the invitation</label>
+<select id="invite-locale" name="locale"><option value="en_GB">English</option><option value="cs_CZ">Čeština</option></select></div>
+<div class="actions"><button type="submit" class="primary">Send invitation</button></div>
+</form>` : html``}
+</section>
+
+<section aria-labelledby="keys-h"><h2 id="keys-h">Secret Key rotation</h2>
+${retiring.length > 0 ? html`<ul>${retiring.map((k) => html`<li>A previous Secret Key keeps working until ${k.retiresAt!.toISOString().replace('T', ' ').slice(0, 16)} UTC.</li>`)}</ul>` : html``}
+<form method="post" action="${path}/rotate" novalidate>
+${csrfField(view.csrf)}
+<div class="field"><label for="grace">Keep the current Secret Key working for</label>
+<select id="grace" name="graceDays" aria-describedby="grace-error">${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? 'no time: it stops now' : `${d} day${d > 1 ? 's' : ''}`}</option>`)}</select>
+${errorText('grace', e.graceDays)}</div>
+<div class="actions"><button type="submit" class="primary">Issue a new Secret Key</button></div>
+</form>
+</section>
+
+<section aria-labelledby="owners-h"><h2 id="owners-h">Owners</h2>
+<ul class="owners">${view.owners.map((o) => html`<li>${o.email ?? 'an erased account'}${o.you ? ' (you)' : ''}${view.owners.length > 1 ? html`
+<form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">Remove</button></form>` : html``}</li>`)}</ul>
+<form method="post" action="${path}/owners" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'owner-email', name: 'email', label: 'Add an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
+<div class="actions"><button type="submit" class="secondary">Add owner</button></div>
+</form>
+</section>
+
+<section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
+<form method="post" action="${path}/rename" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'rename', name: 'name', label: 'Name', type: 'text', value: app.name, autocomplete: 'off', error: e.name })}
+<div class="actions"><button type="submit" class="secondary">Rename</button></div>
+</form>
+<form method="post" action="${path}/delete" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'confirm', name: 'confirm', label: `Type the app's name to delete it`, type: 'text', autocomplete: 'off', error: e.confirm })}
+<div class="actions"><button type="submit" class="danger">Delete app</button></div>
+</form>
+</section>`);
+}
