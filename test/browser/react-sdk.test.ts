@@ -10,6 +10,7 @@ import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', () => {
   let keygate: TestKeygate;
   let demo: Awaited<ReturnType<typeof startDemoApp>>;
+  let unlisted: Awaited<ReturnType<typeof startDemoApp>>;
   let browser: Browser;
 
   before(async () => {
@@ -20,12 +21,15 @@ describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', 
     const appOrigin = `http://localhost:${appPort}`;
     const { appId } = await keygate.services.apps.createApp({ name: 'Demo App', origins: [appOrigin], returnUrls: [`${appOrigin}/callback/`] });
     demo = await startDemoApp({ appId, host, scope: ['firstname', 'surname', 'email', 'country!'] }, appPort);
+    // The same App ID embedded in a site on an origin the app does not list.
+    unlisted = await startDemoApp({ appId, host, scope: ['firstname'] }, await freePort());
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
     await demo?.close();
+    await unlisted?.close();
     await keygate?.close();
   });
 
@@ -64,5 +68,19 @@ describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', 
     assert.equal(user.surname, null, 'a field the person did not tick is not shared');
     assert.match(user.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(failures, []);
+  });
+
+  it('fails from an origin the app does not list: the browser blocks the call and no sign-in starts', async () => {
+    const page = await browser.newPage();
+    const blocked: string[] = [];
+    page.on('requestfailed', (request) => { if (request.url().includes('/auth/v2/connect')) blocked.push(request.failure()?.errorText ?? ''); });
+    const before = await keygate.stores.control.db.selectFrom('connect_requests').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    await page.goto(unlisted.origin);
+    await page.getByRole('button', { name: 'Sign in with Keygate' }).click();
+    await page.waitForEvent('requestfailed', { predicate: (request) => request.url().includes('/auth/v2/connect'), timeout: 10_000 }).catch(() => undefined);
+    assert.ok(blocked.length > 0, 'the connect call was blocked by the browser');
+    assert.doesNotMatch(page.url(), /\/gateway\//);
+    const afterwards = await keygate.stores.control.db.selectFrom('connect_requests').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(afterwards.n), Number(before.n), 'no connect request was opened');
   });
 });

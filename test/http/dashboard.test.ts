@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+
+/** The dashboard through its forms, as a browser without JavaScript uses it. */
+describe('the developer dashboard', () => {
+  let keygate: TestKeygate;
+
+  before(async () => {
+    keygate = await startTestKeygate();
+  });
+  after(() => keygate.close());
+
+  async function developer(email: string) {
+    const visitor = new GatewayVisitor(keygate.http);
+    await visitor.get('/dashboard/sign-up');
+    const signedUp = await visitor.post('/dashboard/sign-up', { ...SIGN_UP_JANA, email });
+    assert.equal(signedUp.status, 303);
+    assert.equal(signedUp.location, '/dashboard');
+    return visitor;
+  }
+
+  async function createApp(visitor: GatewayVisitor, name: string) {
+    const created = await visitor.post('/dashboard/apps', { name, origins: 'https://dash.example.org', returnUrls: 'https://dash.example.org/back/' });
+    assert.equal(created.status, 201);
+    const appId = /id="app-id"[^>]*>([0-9a-f-]{36})</.exec(created.html)![1]!;
+    const secretKey = /id="secret-key"[^>]*>([A-Za-z0-9+/=]+)</.exec(created.html)![1]!;
+    return { appId, secretKey, page: created };
+  }
+
+  it('sends a visitor without a session to the sign-in page', async () => {
+    const response = await keygate.http.inject({ method: 'GET', url: '/dashboard' });
+    assert.equal(response.statusCode, 303);
+    assert.equal(response.headers.location, '/dashboard/sign-in');
+    const signIn = await keygate.http.inject({ method: 'GET', url: '/dashboard/sign-in' });
+    assert.match(signIn.body, /<label for="email">Email<\/label>/);
+    assert.match(signIn.headers['content-security-policy'] as string, /script-src 'self'/);
+    assert.doesNotMatch(signIn.headers['content-security-policy'] as string, /unsafe-inline/);
+  });
+
+  it('creates an app owned by its developer, with its credentials shown once and secure defaults', async () => {
+    const visitor = await developer('dev.one@example.cz');
+    const { appId, secretKey, page } = await createApp(visitor, 'Dash One');
+    assert.match(page.html, /data-copy="app-id"/);
+    assert.match(page.html, /data-copy="secret-key"/);
+    const app = await keygate.services.apps.findApp(appId);
+    assert.equal(app?.secretKey, secretKey);
+    assert.deepEqual(app?.protections, { domain: true, returnUrl: true, serverOnly: false, ip: false });
+    const list = await visitor.get('/dashboard');
+    assert.match(list.html, new RegExp(`href="/dashboard/apps/${appId}">Dash One<`));
+    const settings = await visitor.get(`/dashboard/apps/${appId}`);
+    assert.match(settings.html, /Server-only protection is off/);
+    assert.match(settings.html, /IP protection is off/);
+    assert.doesNotMatch(settings.html, /Domain protection is off/);
+    assert.match(settings.html, /<svg[^>]*role="img"/, 'the usage chart is rendered on the server');
+  });
+
+  it('refuses bad origins, return URLs and addresses next to the field, and saves nothing', async () => {
+    const visitor = await developer('dev.two@example.cz');
+    const refused = await visitor.post('/dashboard/apps', { name: 'Bad', origins: 'https://ok.example.org\nhttps://evil.example.org/path', returnUrls: 'https://ok.example.org/back' });
+    assert.equal(refused.status, 400);
+    assert.match(refused.html, /id="origins-error">[^<]*is not an origin/);
+    assert.match(refused.html, /https:\/\/ok\.example\.org\nhttps:\/\/evil\.example\.org\/path<\/textarea>/, 'what was typed is kept');
+    assert.equal((await keygate.services.apps.appsOwnedBy((await keygate.services.people.findByEmail('dev.two@example.cz'))!.id)).length, 0);
+
+    const { appId } = await createApp(visitor, 'Dash Two');
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ domain: 'on', returnUrl: 'on', origins: 'https://a.example.org', returnUrls: 'https://user@a.example.org/back' }, /id="returnUrls-error"/],
+      [{ domain: 'on', returnUrl: 'on', origins: 'https://a.example.org', returnUrls: 'https://a.example.org/back', ip: 'on', ipEntries: '10.0.0.1/8' }, /id="ipEntries-error">[^<]*10\.0\.0\.0\/8/],
+      [{ domain: 'on', returnUrl: 'on', origins: 'https://a.example.org', returnUrls: 'https://a.example.org/back', ip: 'on', ipEntries: '' }, /id="ipEntries-error">IP protection needs/],
+      [{ domain: 'on', returnUrl: 'on', origins: '', returnUrls: 'https://a.example.org/back' }, /id="origins-error">Domain protection needs/],
+      [{ domain: 'on', returnUrl: 'on', origins: 'https://a.example.org', returnUrls: '' }, /id="returnUrls-error">At least one return URL/],
+    ];
+    for (const [form, error] of cases) {
+      const response = await visitor.post(`/dashboard/apps/${appId}/protections`, form);
+      assert.equal(response.status, 400, JSON.stringify(form));
+      assert.match(response.html, error);
+      const app = await keygate.services.apps.findApp(appId);
+      assert.deepEqual([app?.origins, app?.returnUrls, app?.ipEntries], [['https://dash.example.org'], ['https://dash.example.org/back/'], []], 'nothing was saved');
+    }
+    const saved = await visitor.post(`/dashboard/apps/${appId}/protections`, {
+      domain: 'on', returnUrl: 'on', serverOnly: 'on', ip: 'on', origins: 'https://EXAMPLE.org:443', returnUrls: 'https://example.org/back/', ipEntries: '2001:DB8::/32\n::ffff:192.0.2.1',
+    });
+    assert.equal(saved.status, 200);
+    const app = await keygate.services.apps.findApp(appId);
+    assert.deepEqual(app?.origins, ['https://example.org']);
+    assert.deepEqual(app?.ipEntries, ['2001:db8::/32', '192.0.2.1']);
+    assert.equal(app?.protections.serverOnly, true);
+  });
+
+  it('shows another developer\'s app as not found, and changes nothing for them', async () => {
+    const owner = await developer('owner.three@example.cz');
+    const { appId } = await createApp(owner, 'Mine');
+    const intruder = await developer('intruder@example.cz');
+    assert.equal((await intruder.get(`/dashboard/apps/${appId}`)).status, 404);
+    for (const action of ['rename', 'delete', 'rotate', 'protections', 'private', 'owners']) {
+      const response = await intruder.post(`/dashboard/apps/${appId}/${action}`, { name: 'Stolen', confirm: 'Mine', graceDays: '0', email: 'intruder@example.cz', private: 'on' });
+      assert.equal(response.status, 404, action);
+    }
+    const app = await keygate.services.apps.findApp(appId);
+    assert.equal(app?.name, 'Mine');
+    assert.equal(app?.private, false);
+    assert.equal((await keygate.services.apps.ownersOf(appId)).length, 1);
+  });
+
+  it('refuses a dashboard form without its CSRF token or from another site', async () => {
+    const visitor = await developer('csrf.dev@example.cz');
+    const { appId } = await createApp(visitor, 'Guarded');
+    const noToken = await visitor.post(`/dashboard/apps/${appId}/rename`, { name: 'Forged' }, {}, { csrf: false });
+    assert.equal(noToken.status, 403);
+    const crossSite = await visitor.post(`/dashboard/apps/${appId}/rename`, { name: 'Forged' }, { 'sec-fetch-site': 'cross-site' });
+    assert.equal(crossSite.status, 403);
+    assert.equal((await keygate.services.apps.findApp(appId))?.name, 'Guarded');
+  });
+
+  it('adds an owner who then manages the app; the last owner cannot leave', async () => {
+    const first = await developer('first.owner@example.cz');
+    const { appId } = await createApp(first, 'Shared');
+    const second = await developer('second.owner@example.cz');
+    const added = await first.post(`/dashboard/apps/${appId}/owners`, { email: 'Second.Owner@example.cz' });
+    assert.equal(added.status, 200);
+    assert.match(added.html, /second\.owner@example\.cz/);
+    assert.equal((await second.get(`/dashboard/apps/${appId}`)).status, 200);
+    const firstId = (await keygate.services.people.findByEmail('first.owner@example.cz'))!.id;
+    const secondId = (await keygate.services.people.findByEmail('second.owner@example.cz'))!.id;
+    assert.equal((await second.post(`/dashboard/apps/${appId}/owners/remove`, { person: firstId })).status, 200);
+    const last = await second.post(`/dashboard/apps/${appId}/owners/remove`, { person: secondId });
+    assert.equal(last.status, 400);
+    assert.match(last.html, /keeps at least one owner/);
+    // Reading co-owners' emails for the page is recorded in their zone.
+    const reads = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('purpose')
+      .where('person_id', '=', secondId).where('action', '=', 'field.read').execute();
+    assert.ok(reads.some((r) => r.purpose === 'dashboard owner list'));
+  });
+
+  it('rotates the key with a grace period chosen on the form, and refuses one out of range', async () => {
+    const visitor = await developer('rotating.dev@example.cz');
+    const { appId, secretKey } = await createApp(visitor, 'Rotate me');
+    const refused = await visitor.post(`/dashboard/apps/${appId}/rotate`, { graceDays: '8' });
+    assert.equal(refused.status, 400);
+    assert.equal((await keygate.services.apps.findApp(appId))?.secretKey, secretKey);
+    const rotated = await visitor.post(`/dashboard/apps/${appId}/rotate`, { graceDays: '3' });
+    assert.equal(rotated.status, 200);
+    const app = await keygate.services.apps.findApp(appId);
+    assert.notEqual(app?.secretKey, secretKey);
+    assert.equal(app?.keys[1]?.secretKey, secretKey);
+    assert.match(rotated.html, new RegExp(app!.secretKey.slice(0, 40).replace(/[+/]/g, '\\$&')));
+  });
+
+  it('deletes an app only when its name is typed', async () => {
+    const visitor = await developer('deleting.dev@example.cz');
+    const { appId } = await createApp(visitor, 'Doomed');
+    assert.equal((await visitor.post(`/dashboard/apps/${appId}/delete`, { confirm: 'doomed' })).status, 400);
+    assert.ok(await keygate.services.apps.findApp(appId));
+    const deleted = await visitor.post(`/dashboard/apps/${appId}/delete`, { confirm: 'Doomed' });
+    assert.equal(deleted.status, 200);
+    assert.equal(await keygate.services.apps.findApp(appId), null);
+  });
+});
