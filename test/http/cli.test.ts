@@ -52,6 +52,28 @@ describe('the keygate CLI', () => {
     assert.equal((await response.json()).result, 201);
   });
 
+  it('lets the operator approve mandatory email and image for one app, through the running server', async () => {
+    const created = keygateCli(['app', 'create', '--name', 'Approved', '--origin', 'https://ok.example.org', '--return-url', 'https://ok.example.org/back/', '--json'], env);
+    const { appId, secretKey } = JSON.parse(created.stdout);
+    const scopes = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/auth/v2/system/scopes`, {
+        headers: { 'X-Ukey1-App': appId, 'X-Origin': 'https://ok.example.org', 'X-Ukey1-Signature': signRequest(secretKey, { appId, method: 'GET', path: '/auth/v2/system/scopes' }) },
+      });
+      return (await response.json()).permissions as string[];
+    };
+    assert.ok(!(await scopes()).includes('email!'));
+    const approved = keygateCli(['app', 'allow-mandatory', appId, 'email', 'image'], env);
+    assert.equal(approved.status, 0, approved.stderr);
+    assert.match(approved.stdout, /email, image/);
+    const unknownField = keygateCli(['app', 'allow-mandatory', appId, 'shoe-size'], env);
+    assert.equal(unknownField.status, 1);
+    assert.match(unknownField.stderr, /Unknown field: shoe-size/);
+    const unknownApp = keygateCli(['app', 'allow-mandatory', '00000000-0000-4000-8000-000000000000', 'email'], env);
+    assert.equal(unknownApp.status, 1);
+    assert.match(unknownApp.stderr, /no app has the App ID/);
+    assert.equal(keygateCli(['app', 'allow-mandatory', appId], env).status, 2);
+  });
+
   it('refuses bad arguments with a clear message and a non-zero exit', () => {
     const noName = keygateCli(['app', 'create', '--return-url', 'https://x.example/back', '--json'], env);
     assert.equal(noName.status, 2);

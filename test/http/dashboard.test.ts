@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { Ukey1ServerClient } from '../support/ukey1-client.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 
 /** The dashboard through its forms, as a browser without JavaScript uses it. */
@@ -156,5 +157,26 @@ describe('the developer dashboard', () => {
     const deleted = await visitor.post(`/dashboard/apps/${appId}/delete`, { confirm: 'Doomed' });
     assert.equal(deleted.status, 200);
     assert.equal(await keygate.services.apps.findApp(appId), null);
+  });
+
+  it('charts sign-ins and token issues per day from the audit trail', async () => {
+    const visitor = await developer('usage.dev@example.cz');
+    const { appId, secretKey } = await createApp(visitor, 'Counted');
+    const client = new Ukey1ServerClient(keygate.http, appId, secretKey, 'https://dash.example.org');
+    for (const email of ['u1@example.cz', 'u2@example.cz']) {
+      const opened = await client.connect({ request_id: email, scope: ['firstname'], return_url: 'https://dash.example.org/back/' });
+      const person = new GatewayVisitor(keygate.http);
+      const connectId = connectIdOf(opened.body.gateway);
+      await person.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email });
+      const allowed = await person.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] });
+      const code = new URL(allowed.location!).searchParams.get('_ukey1[code]')!;
+      if (email === 'u1@example.cz') assert.equal((await client.token({ request_id: email, connect_id: connectId, auth_code: code })).status, 200);
+    }
+    const days = await keygate.services.usage.lastDays(appId);
+    assert.equal(days.length, 30);
+    assert.deepEqual(days.at(-1), { day: keygate.clock.now().toISOString().slice(0, 10), signIns: 2, tokens: 1 });
+    assert.ok(days.slice(0, -1).every((d) => d.signIns === 0 && d.tokens === 0));
+    const page = await visitor.get(`/dashboard/apps/${appId}`);
+    assert.match(page.html, /<desc[^>]*>[^<]*Sign-ins: 2[^<]*Tokens issued: 1/);
   });
 });
