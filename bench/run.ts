@@ -5,11 +5,13 @@
 import type autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants, publicEncrypt, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { createPostgresStores } from '../test/support/postgres-stores.js';
 import { freePort } from '../test/support/ports.js';
+import { Outbox } from '../test/support/mailbox.js';
 import { load, type Measurement } from './load.js';
 import { renderReport, type BenchReport, type ScenarioResult } from './report.js';
 
@@ -26,6 +28,7 @@ const FIELDS = ['firstname', 'surname', 'email', 'country'];
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let outbox: Outbox;
 
 // ------------------------------------------------------------------ processes
 
@@ -94,7 +97,7 @@ interface Target {
   /** A pending connect whose gateway page takes sign-in posts. */
   connectId: string;
   /** People signed up through the gateway, with their browser's cookies and the forms' CSRF token. */
-  people: Array<{ email: string; cookie: string; csrf: string }>;
+  people: Array<{ email: string; cookie: string; csrf: string; device: string }>;
   /** A CSRF cookie and token for sign-in posts. */
   signInCsrf: { cookie: string; csrf: string };
   accessTokens: string[];
@@ -174,8 +177,12 @@ async function prepareKeygate(target: Target): Promise<void> {
     const signUp = await form(target, `/gateway/${target.connectId}/sign-up`, {
       email, password: PASSWORD, firstname: `First${i}`, surname: `Surname${i}`, country: i % 3 === 0 ? 'US' : 'DE', language: 'en', _csrf: page.csrf,
     }, page.cookie);
-    if (signUp.status !== 303) throw new Error(`sign-up ${i} answered ${signUp.status}`);
-    return { email, cookie: [page.cookie, ...signUp.cookies].join('; '), csrf: page.csrf };
+    if (signUp.status !== 200) throw new Error(`sign-up ${i} answered ${signUp.status}`);
+    const code = await outbox.code(email);
+    const confirmed = await form(target, `/gateway/${target.connectId}/confirm`, { code, _csrf: page.csrf }, [page.cookie, ...signUp.cookies].join('; '));
+    if (confirmed.status !== 303) throw new Error(`confirming sign-up ${i} answered ${confirmed.status}`);
+    const kept = confirmed.cookies.filter((c) => !c.endsWith('='));
+    return { email, cookie: [page.cookie, ...kept].join('; '), csrf: page.csrf, device: kept.find((c) => c.startsWith('keygate-device='))! };
   });
   log(`signed up ${PEOPLE} people in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const pairs = await inParallel(256, 16, async (i) => {
@@ -228,7 +235,8 @@ const scenarios: Record<string, RequestsFor> = {
         const person = t.people[++counter % t.people.length]!;
         return {
           ...req,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: t.signInCsrf.cookie },
+          // The person's own browser: a known device, so no new-device email per sign-in.
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${t.signInCsrf.cookie}; ${person.device}` },
           body: new URLSearchParams({ email: person.email, password: PASSWORD, _csrf: t.signInCsrf.csrf }).toString(),
         };
       },
@@ -339,6 +347,8 @@ async function main() {
   if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 
   const { locations, drop } = await createPostgresStores(SERVER_URL);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
+  outbox = new Outbox(dataDir);
   const url = (l: (typeof locations)['eu']) => (l.kind === 'postgres' ? l.url : '');
   const key = () => randomBytes(32).toString('base64');
   const keygatePort = await freePort();
@@ -347,7 +357,10 @@ async function main() {
     KEYGATE_PUBLIC_URL: `http://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
     KEYGATE_REDIS_URL: REDIS_URL, KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
-    KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(), KEYGATE_INDEX_KEY_EU: key(), KEYGATE_INDEX_KEY_US: key(),
+    KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(),
+    KEYGATE_INDEX_KEY_EU: key(), KEYGATE_INDEX_KEY_US: key(), KEYGATE_INDEX_KEY_CONTROL: key(),
+    // Mail (sign-up codes) goes to this run's own outbox, read back like an inbox.
+    KEYGATE_DATA_DIR: dataDir,
     // A load generator is one address sending thousands of sign-ins: not ordinary use.
     KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS: '1000000',
     KEYGATE_DB_POOL_SIZE: '16',
@@ -450,6 +463,7 @@ async function main() {
       await new Promise((resolve) => server.child.once('exit', resolve)).catch(() => {});
     }
     await drop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -12,6 +12,10 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { ConnectService } from './domain/connect/connect-service.js';
 import { ConsentService } from './domain/consent/consent-service.js';
 import { PeopleService } from './domain/people/people-service.js';
+import { AccountMail } from './domain/people/account-mail.js';
+import { AccountService } from './domain/people/account-service.js';
+import { Challenges } from './domain/people/challenges.js';
+import { SecondFactor } from './domain/people/second-factor.js';
 import type { Services } from './domain/services.js';
 import { SessionService } from './domain/sessions/session-service.js';
 import { TokenService } from './domain/tokens/token-service.js';
@@ -98,10 +102,15 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones);
+  const challenges = new Challenges(zones, clock);
+  const accountMail = new AccountMail(people, mailer, logger);
   const services: Services = {
     apps,
     connects,
     people,
+    challenges,
+    accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices')),
+    secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
@@ -144,6 +153,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       : rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation)),
     async close() {
       await http.close();
+      await accountMail.settled();
       await stores.close();
       redis?.disconnect();
       mailer.close();

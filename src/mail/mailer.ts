@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -111,7 +111,10 @@ function createOutboxMailer({ from, outboxDir, logger }: MailerOptions): Mailer 
       if (!Buffer.isBuffer(eml)) throw new Error('mail composer did not return a buffered message');
       await prepareOutbox();
       const file = join(outboxDir, `${new Date().toISOString().replace(/:/g, '')}-${randomBytes(8).toString('hex')}.eml`);
-      await writeFile(file, eml, { mode: 0o600, flag: 'wx' });
+      // Written aside, then renamed: whoever reads the outbox never sees half a message.
+      const partial = `${file}.partial`;
+      await writeFile(partial, eml, { mode: 0o600, flag: 'wx' });
+      await rename(partial, file);
       logger.info({ file }, 'mail written to the outbox');
     },
     close: () => composer.close(),

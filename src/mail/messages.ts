@@ -28,10 +28,28 @@ interface MailContent {
   blocks: Block[];
 }
 
+export interface CodeParams {
+  code: string;
+  minutes: number;
+}
+
+export interface LinkParams {
+  link: string;
+  minutes: number;
+}
+
 /** Every message in every locale: a message added here must be translated before it compiles. */
 interface Catalogue {
   htmlLang: string;
   extranetInvitation(params: ExtranetInvitationParams): MailContent;
+  /** The code that confirms a new account's address. */
+  signUpCode(params: CodeParams): MailContent;
+  /** Someone tried to create an account with an address that already has one. */
+  signUpExisting(params: { signInUrl: string }): MailContent;
+  passwordReset(params: LinkParams): MailContent;
+  signInCode(params: CodeParams): MailContent;
+  newDeviceSignIn(params: { when: string }): MailContent;
+  signInPaused(params: { minutes: number }): MailContent;
 }
 
 const CATALOGUES: Record<Locale, Catalogue> = {
@@ -47,6 +65,59 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'If you were not expecting this invitation, you can safely ignore this email.',
       ],
     }),
+    signUpCode: ({ code, minutes }) => ({
+      subject: `Your Keygate code: ${code}`,
+      blocks: [
+        'Hello,',
+        `To confirm your email address and finish creating your Keygate account, enter this code: ${code}`,
+        `It works once, for ${minutes} minutes.`,
+        'If you did not try to create an account, ignore this email: no account is used until the code is entered.',
+      ],
+    }),
+    signUpExisting: ({ signInUrl }) => ({
+      subject: 'You already have a Keygate account',
+      blocks: [
+        'Hello,',
+        'Someone just tried to create a Keygate account with this email address, but you already have one. No new account was created.',
+        'If it was you, sign in instead, or reset your password from the sign-in page:',
+        { link: signInUrl },
+        'If it was not you, you can ignore this email; your account is unchanged.',
+      ],
+    }),
+    passwordReset: ({ link, minutes }) => ({
+      subject: 'Reset your Keygate password',
+      blocks: [
+        'Hello,',
+        `Use this link to choose a new password. It works once, for ${minutes} minutes:`,
+        { link },
+        'Choosing a new password signs you out everywhere. If you did not ask for this, ignore this email: your password is unchanged.',
+      ],
+    }),
+    signInCode: ({ code, minutes }) => ({
+      subject: `Your Keygate sign-in code: ${code}`,
+      blocks: [
+        'Hello,',
+        `Enter this code to sign in: ${code}`,
+        `It works once, for ${minutes} minutes. Never tell it to anyone: Keygate never asks for it.`,
+        'If you did not try to sign in, ignore this email.',
+      ],
+    }),
+    newDeviceSignIn: ({ when }) => ({
+      subject: 'New sign-in to your Keygate account',
+      blocks: [
+        'Hello,',
+        `Your Keygate account was signed in to from a new device or browser on ${when} (UTC).`,
+        'If this was you, there is nothing to do. If not, reset your password now: that signs out every device.',
+      ],
+    }),
+    signInPaused: ({ minutes }) => ({
+      subject: 'Sign-in to your Keygate account was paused',
+      blocks: [
+        'Hello,',
+        `After several wrong passwords, sign-in to your Keygate account is paused for ${minutes} minutes. Your password still works after that.`,
+        'If this was not you, someone may be guessing your password: choose a new, strong one once the pause ends.',
+      ],
+    }),
   },
   cs_CZ: {
     htmlLang: 'cs',
@@ -60,6 +131,59 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'Pokud tuto pozvánku nečekáte, můžete tento e-mail bez obav ignorovat.',
       ],
     }),
+    signUpCode: ({ code, minutes }) => ({
+      subject: `Váš kód pro Keygate: ${code}`,
+      blocks: [
+        'Dobrý den,',
+        `pro potvrzení e-mailové adresy a dokončení registrace účtu Keygate zadejte tento kód: ${code}`,
+        `Platí jednou, po dobu ${minutes} minut.`,
+        'Pokud jste se neregistrovali, tento e-mail ignorujte: bez zadání kódu se žádný účet nepoužije.',
+      ],
+    }),
+    signUpExisting: ({ signInUrl }) => ({
+      subject: 'Účet Keygate už máte',
+      blocks: [
+        'Dobrý den,',
+        'někdo se právě pokusil založit účet Keygate s touto e-mailovou adresou, ale účet už máte. Nový účet nevznikl.',
+        'Pokud jste to byli vy, přihlaste se, nebo si na přihlašovací stránce nastavte nové heslo:',
+        { link: signInUrl },
+        'Pokud jste to nebyli vy, tento e-mail ignorujte; váš účet se nezměnil.',
+      ],
+    }),
+    passwordReset: ({ link, minutes }) => ({
+      subject: 'Nastavení nového hesla Keygate',
+      blocks: [
+        'Dobrý den,',
+        `nové heslo si zvolíte na tomto odkazu. Platí jednou, po dobu ${minutes} minut:`,
+        { link },
+        'Nové heslo vás odhlásí ze všech zařízení. Pokud jste o změnu nežádali, tento e-mail ignorujte: heslo zůstává stejné.',
+      ],
+    }),
+    signInCode: ({ code, minutes }) => ({
+      subject: `Váš přihlašovací kód Keygate: ${code}`,
+      blocks: [
+        'Dobrý den,',
+        `pro přihlášení zadejte tento kód: ${code}`,
+        `Platí jednou, po dobu ${minutes} minut. Nikomu ho nesdělujte: Keygate se na něj nikdy neptá.`,
+        'Pokud jste se nepřihlašovali, tento e-mail ignorujte.',
+      ],
+    }),
+    newDeviceSignIn: ({ when }) => ({
+      subject: 'Nové přihlášení k účtu Keygate',
+      blocks: [
+        'Dobrý den,',
+        `k vašemu účtu Keygate se ${when} (UTC) přihlásilo nové zařízení nebo prohlížeč.`,
+        'Pokud jste to byli vy, nemusíte nic dělat. Pokud ne, nastavte si hned nové heslo: tím se odhlásí všechna zařízení.',
+      ],
+    }),
+    signInPaused: ({ minutes }) => ({
+      subject: 'Přihlašování k účtu Keygate je pozastaveno',
+      blocks: [
+        'Dobrý den,',
+        `po několika špatně zadaných heslech je přihlašování k vašemu účtu Keygate na ${minutes} minut pozastaveno. Poté bude heslo opět fungovat.`,
+        'Pokud jste to nebyli vy, někdo možná hádá vaše heslo: po skončení pauzy si zvolte nové, silné heslo.',
+      ],
+    }),
   },
 };
 
@@ -68,6 +192,24 @@ export function extranetInvitation(locale: Locale, params: ExtranetInvitationPar
   // A name spread over several lines would otherwise break the one-line Subject header.
   const appName = params.appName.replace(/\s+/g, ' ').trim();
   return render(CATALOGUES[locale], CATALOGUES[locale].extranetInvitation({ appName, signInUrl: params.signInUrl }));
+}
+
+/** Every account message, by name, as the domain sends them. */
+export type AccountMessage =
+  | { kind: 'signUpCode'; params: CodeParams }
+  | { kind: 'signUpExisting'; params: { signInUrl: string } }
+  | { kind: 'passwordReset'; params: LinkParams }
+  | { kind: 'signInCode'; params: CodeParams }
+  | { kind: 'newDeviceSignIn'; params: { when: string } }
+  | { kind: 'signInPaused'; params: { minutes: number } };
+
+export function accountMessage(locale: Locale, message: AccountMessage): RenderedMail {
+  const catalogue = CATALOGUES[locale];
+  if ('link' in message.params) assertWebUrl(message.params.link);
+  if ('signInUrl' in message.params) assertWebUrl(message.params.signInUrl);
+  // Each kind takes its own params; the union keeps them paired.
+  const content = (catalogue[message.kind] as (params: AccountMessage['params']) => MailContent)(message.params);
+  return render(catalogue, content);
 }
 
 function assertWebUrl(url: string): void {

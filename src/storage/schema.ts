@@ -101,6 +101,35 @@ export interface PeopleTable {
   image_ct: Bytes | null;
   password_hash: string;
   created_at: CreatedAt;
+  email_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  nickname_index: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  nickname_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  totp_secret_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  totp_last_step: ColumnType<string | number | null, number | null | undefined, number | null>;
+  password_changed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor';
+
+export interface ChallengesTable {
+  token_hash: Bytes;
+  person_id: string;
+  purpose: ChallengePurpose;
+  code_hash: Bytes | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+export interface RecoveryCodesTable {
+  person_id: string;
+  code_hash: Bytes;
+}
+
+export interface KnownDevicesTable {
+  person_id: string;
+  device_hash: Bytes;
+  first_seen_at: CreatedAt;
 }
 
 export interface PersonKeysTable {
@@ -208,4 +237,7 @@ export interface ZoneDatabase {
   refresh_tokens: RefreshTokensTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
+  challenges: ChallengesTable;
+  recovery_codes: RecoveryCodesTable;
+  known_devices: KnownDevicesTable;
 }

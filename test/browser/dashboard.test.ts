@@ -80,7 +80,7 @@ describe('the developer dashboard in headless Chromium', () => {
   }
 
   async function signIn(): Promise<void> {
-    await heading(page, 'Sign in to the dashboard');
+    await heading(page, 'Sign in');
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await press(page, 'Sign in');
@@ -113,10 +113,10 @@ describe('the developer dashboard in headless Chromium', () => {
   it('sends a visitor to sign in, and lets them create an account', async () => {
     await page.goto(`${base}/dashboard`);
     await page.waitForURL(`${base}/dashboard/sign-in`);
-    await heading(page, 'Sign in to the dashboard');
-    await follow(page, 'Create one');
+    await heading(page, 'Sign in');
+    await follow(page, 'Create an account');
 
-    await heading(page, 'Create your Keygate account');
+    await heading(page, 'Create your account');
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel('First name').fill('Vojtěch');
@@ -124,6 +124,12 @@ describe('the developer dashboard in headless Chromium', () => {
     await page.getByLabel('Country').selectOption('CZ');
     await page.getByLabel('Language').selectOption('cs');
     await press(page, 'Create account');
+
+    // The address is confirmed with the code the test SMTP server received.
+    await heading(page, 'Check your email');
+    const mail = await smtp.waitFor((m) => m.to.includes(EMAIL) && /\d{6}/.test(m.subject));
+    await page.getByLabel('Code from the email').fill(/(\d{6})/.exec(mail.subject)![1]!);
+    await press(page, 'Continue');
 
     await heading(page, 'Your apps');
     assert.equal(page.url(), `${base}/dashboard`);

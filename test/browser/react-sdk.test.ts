@@ -49,6 +49,10 @@ describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', 
     await page.getByLabel('Language').selectOption('cs');
     await page.getByRole('button', { name: 'Create account' }).click();
 
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await page.getByLabel('Code from the email').fill(await keygate.outbox.code('eliska.dvorakova@example.cz'));
+    await page.getByRole('button', { name: 'Continue' }).click();
+
     await page.getByRole('heading', { name: 'Allow Demo App to sign you in?' }).waitFor();
     for (const field of ['First name', 'Surname', 'Email', 'Country']) {
       assert.equal(await page.getByLabel(field).isChecked(), false, `${field} is not pre-ticked`);

@@ -7,6 +7,7 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
+import { Outbox } from '../support/mailbox.js';
 import { sleep } from '../support/services.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 
@@ -40,10 +41,11 @@ describe('a node killed with SIGKILL during load', () => {
 
     const acknowledged = { signUps: [] as Array<{ email: string; zone: 'eu' | 'us' }>, consents: [] as string[], tokens: [] as Array<{ jti: string; zone: string }> };
     const client = new Ukey1ServerClient(() => node.url, appId, secretKey, ORIGIN);
+    const outbox = new Outbox(deployment.env.KEYGATE_DATA_DIR!);
     let running = true;
     const deadline = Date.now() + 30_000;
 
-    // Six people at a time, each going through connect → sign-up → consent → token,
+    // Six people at a time, each going through connect → sign-up → code → consent → token,
     // remembering every step the node acknowledged with a 2xx or 303.
     const users = Array.from({ length: 6 }, async (_, user) => {
       for (let round = 0; running && Date.now() < deadline; round++) {
@@ -55,8 +57,10 @@ describe('a node killed with SIGKILL during load', () => {
           const connectId = connectIdOf(connect.body.gateway);
           const visitor = new GatewayVisitor(overHttp(() => node.url));
           const signUp = await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email, country });
-          if (signUp.status !== 303) continue;
+          if (signUp.status !== 200) continue;
           acknowledged.signUps.push({ email, zone: country === 'CZ' ? 'eu' : 'us' });
+          const confirmed = await visitor.post(`/gateway/${connectId}/confirm`, { code: await outbox.code(email) });
+          if (confirmed.status !== 303) continue;
           const consent = await visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: 'firstname' });
           if (consent.status !== 303) continue;
           acknowledged.consents.push(connectId);

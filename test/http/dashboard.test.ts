@@ -16,7 +16,7 @@ describe('the developer dashboard', () => {
   async function developer(email: string) {
     const visitor = new GatewayVisitor(keygate.http);
     await visitor.get('/dashboard/sign-up');
-    const signedUp = await visitor.post('/dashboard/sign-up', { ...SIGN_UP_JANA, email });
+    const signedUp = await visitor.signUp('/dashboard', { ...SIGN_UP_JANA, email }, keygate.outbox);
     assert.equal(signedUp.status, 303);
     assert.equal(signedUp.location, '/dashboard');
     return visitor;
@@ -35,7 +35,7 @@ describe('the developer dashboard', () => {
     assert.equal(response.statusCode, 303);
     assert.equal(response.headers.location, '/dashboard/sign-in');
     const signIn = await keygate.http.inject({ method: 'GET', url: '/dashboard/sign-in' });
-    assert.match(signIn.body, /<label for="email">Email<\/label>/);
+    assert.match(signIn.body, /<label for="email">Email or nickname<\/label>/);
     assert.match(signIn.headers['content-security-policy'] as string, /script-src 'self'/);
     assert.doesNotMatch(signIn.headers['content-security-policy'] as string, /unsafe-inline/);
   });
@@ -167,7 +167,7 @@ describe('the developer dashboard', () => {
       const opened = await client.connect({ request_id: email, scope: ['firstname'], return_url: 'https://dash.example.org/back/' });
       const person = new GatewayVisitor(keygate.http);
       const connectId = connectIdOf(opened.body.gateway);
-      await person.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email });
+      await person.signUp(`/gateway/${connectId}`, { ...SIGN_UP_JANA, email }, keygate.outbox);
       const allowed = await person.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] });
       const code = new URL(allowed.location!).searchParams.get('_ukey1[code]')!;
       if (email === 'u1@example.cz') assert.equal((await client.token({ request_id: email, connect_id: connectId, auth_code: code })).status, 200);

@@ -47,7 +47,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
     assert.match(signUpPage.html, /<label for="email">Email<\/label>/);
     assert.match(signUpPage.html, /<label for="country">Country<\/label>/);
 
-    const signedUp = await visitor.post(`/gateway/${connect.body.connect_id}/sign-up`, SIGN_UP_JANA);
+    const signedUp = await visitor.signUp(`/gateway/${connect.body.connect_id}`, SIGN_UP_JANA, keygate.outbox);
     assert.equal(signedUp.status, 303);
     assert.equal(signedUp.location, `/gateway/${connect.body.connect_id}`);
 
@@ -116,7 +116,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
     const visitor = new GatewayVisitor(keygate.http);
     const person = { ...SIGN_UP_JANA, email: 'audit.reader@example.cz' };
     const { connect, redirect } = await signUpAndDecide(visitor, ['firstname', 'email', 'country', 'language'], async (connectId) => {
-      await visitor.post(`/gateway/${connectId}/sign-up`, person);
+      await visitor.signUp(`/gateway/${connectId}`, person, keygate.outbox);
       return visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname', 'email', 'country', 'language'] });
     });
     const token = await client.token({ request_id: redirect.searchParams.get('_ukey1[request_id]')!, connect_id: connect.body.connect_id, auth_code: redirect.searchParams.get('_ukey1[code]')! });
@@ -136,7 +136,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
   it('rotates refresh tokens, and a reused refresh token revokes its whole family', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     const { connect, redirect } = await signUpAndDecide(visitor, ['firstname'], async (connectId) => {
-      await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'refresh@example.cz' });
+      await visitor.signUp(`/gateway/${connectId}`, { ...SIGN_UP_JANA, email: 'refresh@example.cz' }, keygate.outbox);
       return visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] });
     });
     const first = await client.token({ request_id: redirect.searchParams.get('_ukey1[request_id]')!, connect_id: connect.body.connect_id, auth_code: redirect.searchParams.get('_ukey1[code]')! });
@@ -179,7 +179,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
   it('refuses a code after it expires (60 s)', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     const { connect, redirect } = await signUpAndDecide(visitor, ['firstname'], async (connectId) => {
-      await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'slow.app@example.cz' });
+      await visitor.signUp(`/gateway/${connectId}`, { ...SIGN_UP_JANA, email: 'slow.app@example.cz' }, keygate.outbox);
       return visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] });
     });
     keygate.clock.advance(61);
@@ -191,7 +191,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
   it('a signed-in person coming back for another app sees only the consent step', async () => {
     const visitor = new GatewayVisitor(keygate.http);
     const first = await client.connect({ request_id: 'a', scope: ['firstname'], return_url: RETURN_URL });
-    await visitor.post(`/gateway/${first.body.connect_id}/sign-up`, { ...SIGN_UP_JANA, email: 'returning@example.cz' });
+    await visitor.signUp(`/gateway/${first.body.connect_id}`, { ...SIGN_UP_JANA, email: 'returning@example.cz' }, keygate.outbox);
     await visitor.post(`/gateway/${first.body.connect_id}/consent`, { decision: 'allow', fields: ['firstname'] });
 
     const other = await keygate.services.apps.createApp({ name: 'Second App', origins: ['https://second.example.com'], returnUrls: ['https://second.example.com/back'] });
@@ -205,7 +205,7 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
   it('signs in an existing person with email and password, and refuses a wrong password without saying which part was wrong', async () => {
     const owner = new GatewayVisitor(keygate.http);
     const first = await client.connect({ request_id: 'x', scope: [], return_url: RETURN_URL });
-    await owner.post(`/gateway/${first.body.connect_id}/sign-up`, { ...SIGN_UP_JANA, email: 'signin.test@example.cz' });
+    await owner.signUp(`/gateway/${first.body.connect_id}`, { ...SIGN_UP_JANA, email: 'signin.test@example.cz' }, keygate.outbox);
 
     const visitor = new GatewayVisitor(keygate.http);
     const connect = await client.connect({ request_id: 'y', scope: ['firstname!'], return_url: RETURN_URL });

@@ -36,7 +36,7 @@ describe('brute-force protection of password sign-in', () => {
     const client = new Ukey1ServerClient(keygate.http, appId, secretKey, 'https://t.example.org');
     connectId = connectIdOf((await client.connect({ request_id: 't', scope: [], return_url: 'https://t.example.org/back' })).body.gateway);
     for (const email of ['victim@example.cz', 'bystander@example.cz']) {
-      const signUp = await new GatewayVisitor(keygate.http).post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email });
+      const signUp = await new GatewayVisitor(keygate.http).signUp(`/gateway/${connectId}`, { ...SIGN_UP_JANA, email }, keygate.outbox);
       assert.equal(signUp.status, 303);
     }
   });
@@ -84,7 +84,7 @@ describe('retention of expired records', () => {
       const client = new Ukey1ServerClient(keygate.http, appId, secretKey, 'https://r.example.org');
       const connect = await client.connect({ request_id: 'old', scope: ['firstname'], return_url: 'https://r.example.org/back' });
       const visitor = new GatewayVisitor(keygate.http);
-      await visitor.post(`/gateway/${connectIdOf(connect.body.gateway)}/sign-up`, { ...SIGN_UP_JANA, email: 'retention@example.cz' });
+      await visitor.signUp(`/gateway/${connectIdOf(connect.body.gateway)}`, { ...SIGN_UP_JANA, email: 'retention@example.cz' }, keygate.outbox);
       const decided = await visitor.post(`/gateway/${connectIdOf(connect.body.gateway)}/consent`, { decision: 'allow', fields: 'firstname' });
       const code = new URL(decided.location!).searchParams.get('_ukey1[code]')!;
       assert.equal((await client.token({ request_id: 'old', connect_id: connectIdOf(connect.body.gateway), auth_code: code })).status, 200);

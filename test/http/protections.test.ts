@@ -259,7 +259,7 @@ describe('the four app protections', () => {
       const opened = await oldClient.connect({ request_id: 'old', scope: ['firstname'], return_url: RETURN });
       assert.equal(opened.status, 201);
       const visitor = new GatewayVisitor(keygate.http);
-      await visitor.post(`/gateway/${opened.body.connect_id}/sign-up`, { ...SIGN_UP_JANA, email: 'rotation@example.cz' });
+      await visitor.signUp(`/gateway/${opened.body.connect_id}`, { ...SIGN_UP_JANA, email: 'rotation@example.cz' }, keygate.outbox);
       const decided = await visitor.post(`/gateway/${opened.body.connect_id}/consent`, { decision: 'allow', fields: ['firstname'] });
       const params = new URL(decided.location!).searchParams;
       assert.ok(isValidRedirectSignature(app.secretKey, app.appId, params), 'the redirect verifies with the key that opened the request');
@@ -298,7 +298,7 @@ describe('the four app protections', () => {
       const opened = await fields.connect({ request_id: 'f', scope: ['email!'], return_url: RETURN });
       assert.equal(opened.status, 201);
       const visitor = new GatewayVisitor(keygate.http);
-      await visitor.post(`/gateway/${opened.body.connect_id}/sign-up`, { ...SIGN_UP_JANA, email: 'fields@example.cz' });
+      await visitor.signUp(`/gateway/${opened.body.connect_id}`, { ...SIGN_UP_JANA, email: 'fields@example.cz' }, keygate.outbox);
       const consent = await visitor.get(`/gateway/${opened.body.connect_id}`);
       assert.match(consent.html, /Required by Fields: We send your invoices by email\./);
     });
@@ -306,7 +306,7 @@ describe('the four app protections', () => {
 
   describe('private apps', () => {
     it('admits owners and listed people, denies others, and is managed through /auth/v2/extranet/users', async () => {
-      const owner = await keygate.services.people.signUp({ ...SIGN_UP_JANA, email: 'owner@example.cz', password: 'owner horse battery staple' }, {});
+      const owner = await keygate.services.people.signUp({ ...SIGN_UP_JANA, email: 'owner@example.cz', password: 'owner horse battery staple' }, {}, { emailVerified: true });
       assert.ok(owner.ok);
       const app = await keygate.services.apps.createApp({ name: 'Intranet', origins: [ORIGIN], returnUrls: [RETURN], owner: owner.person });
       const intranet = new Ukey1ServerClient(keygate.http, app.appId, app.secretKey, ORIGIN);
@@ -319,8 +319,10 @@ describe('the four app protections', () => {
       const signIn = async (email: string, password = SIGN_UP_JANA.password, signUp = true) => {
         const opened = await intranet.connect({ request_id: email, scope: [], return_url: RETURN });
         const visitor = new GatewayVisitor(keygate.http);
-        const form = signUp ? { ...SIGN_UP_JANA, email } : { email, password };
-        const entered = await visitor.post(`/gateway/${opened.body.connect_id}/${signUp ? 'sign-up' : 'sign-in'}`, form);
+        const base = `/gateway/${opened.body.connect_id}`;
+        const entered = signUp
+          ? await visitor.signUp(base, { ...SIGN_UP_JANA, email }, keygate.outbox)
+          : await visitor.post(`${base}/sign-in`, { email, password });
         assert.equal(entered.status, 303);
         const next = await visitor.get(entered.location!);
         if (next.status === 303) return { result: new URL(next.headers.location as string).searchParams, visitor, connectId: opened.body.connect_id };

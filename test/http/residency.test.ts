@@ -19,7 +19,7 @@ async function signUp(keygate: TestKeygate, person: typeof GERMAN): Promise<void
   const connect = await client.connect({ request_id: person.country, scope: ['firstname', 'email'], return_url: 'https://r.example.org/back' });
   const visitor = new GatewayVisitor(keygate.http);
   const connectId = connectIdOf(connect.body.gateway);
-  assert.equal((await visitor.post(`/gateway/${connectId}/sign-up`, person)).status, 303);
+  assert.equal((await visitor.signUp(`/gateway/${connectId}`, person, keygate.outbox)).status, 303);
   const decided = await visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname', 'email'] });
   const redirect = new URL(decided.location!);
   const token = await client.token({ request_id: person.country, connect_id: connectId, auth_code: redirect.searchParams.get('_ukey1[code]')! });

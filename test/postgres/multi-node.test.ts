@@ -5,6 +5,7 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
+import { Outbox } from '../support/mailbox.js';
 import { isValidRedirectSignature, Ukey1ServerClient } from '../support/ukey1-client.js';
 
 const ORIGIN = 'https://multi.example.org';
@@ -58,15 +59,18 @@ describe('several stateless nodes on PostgreSQL and Redis', () => {
     other();
     assert.equal((await visitor.get(`/gateway/${connectId}?signup=1`)).status, 200); // b
     other();
-    assert.equal((await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'multi@example.cz' })).status, 303); // a
+    assert.equal((await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'multi@example.cz' })).status, 200); // a
     other();
-    assert.match((await visitor.get(`/gateway/${connectId}`)).html, /Allow Multi/); // b: the session made on a
+    const code = await new Outbox(deployment.env.KEYGATE_DATA_DIR!).code('multi@example.cz');
+    assert.equal((await visitor.post(`/gateway/${connectId}/confirm`, { code })).status, 303); // b: the challenge made on a
     other();
-    const decided = await visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] }); // a
+    assert.match((await visitor.get(`/gateway/${connectId}`)).html, /Allow Multi/); // a: the session made on b
+    other();
+    const decided = await visitor.post(`/gateway/${connectId}/consent`, { decision: 'allow', fields: ['firstname'] }); // b
     const redirect = new URL(decided.location!);
     assert.ok(isValidRedirectSignature(secretKey, appId, redirect.searchParams));
     other();
-    const token = await client.token({ request_id: 'multi', connect_id: connectId, auth_code: redirect.searchParams.get('_ukey1[code]')! }); // b
+    const token = await client.token({ request_id: 'multi', connect_id: connectId, auth_code: redirect.searchParams.get('_ukey1[code]')! }); // a
     assert.equal(token.status, 200, JSON.stringify(token.body));
     other();
     const me = await client.me(token.body.access_token); // a

@@ -25,6 +25,7 @@ export async function createDeployment(): Promise<{ env: Record<string, string>;
     KEYGATE_MASTER_KEY_US: key(),
     KEYGATE_INDEX_KEY_EU: key(),
     KEYGATE_INDEX_KEY_US: key(),
+    KEYGATE_INDEX_KEY_CONTROL: key(),
     KEYGATE_DATA_DIR: `/tmp/keygate-unused-${randomBytes(4).toString('hex')}`,
   };
   if (process.env.KEYGATE_TEST_REDIS_URL) {

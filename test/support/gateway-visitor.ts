@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Outbox } from './mailbox.js';
 
 interface Exchange {
   status: number;
@@ -79,6 +80,18 @@ export class GatewayVisitor {
     this.#keepCookies(response.headers['set-cookie']);
     this.#keepCsrf(response.body);
     return { status: response.status, html: response.body, location: response.headers.location as string | undefined, headers: response.headers };
+  }
+
+  /**
+   * Creates an account as a person does: the sign-up form under `base` (a gateway
+   * request's path or `/dashboard`), then the code from the confirmation email.
+   * Returns the answer to the code (a redirect onwards), or the sign-up form's when
+   * it was refused.
+   */
+  async signUp(base: string, form: Record<string, string>, outbox: Outbox) {
+    const started = await this.post(`${base}/sign-up`, form);
+    if (started.status !== 200 || !/name="code"/.test(started.html)) return started;
+    return this.post(`${base}/confirm`, { code: await outbox.code(form.email!) });
   }
 }
 

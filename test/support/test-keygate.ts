@@ -8,6 +8,7 @@ import { createKeygate, type Keygate } from '../../src/keygate.js';
 import type { StoreLocation, StoreName } from '../../src/storage/stores.js';
 import { createPostgresStores } from './postgres-stores.js';
 import { memoryStoreLocations } from './store-templates.js';
+import { Outbox } from './mailbox.js';
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
@@ -23,6 +24,8 @@ export class TestClock implements Clock {
 export interface TestKeygate extends Keygate {
   readonly clock: TestClock;
   readonly dataDir: string;
+  /** Mail the server sent (no SMTP is set, so it lands in the data directory's outbox). */
+  readonly outbox: Outbox;
 }
 
 export interface TestKeygateOptions {
@@ -66,6 +69,7 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
     ...keygate,
     clock,
     dataDir,
+    outbox: new Outbox(dataDir),
     async close() {
       await keygate.close();
       await postgres?.drop();

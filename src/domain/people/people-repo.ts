@@ -24,6 +24,10 @@ export async function findCredentialsByEmailIndex(db: ZoneDb, emailIndex: Bytes)
   return db.selectFrom('people').select(['id', 'password_hash']).where('email_index', '=', emailIndex).executeTakeFirst();
 }
 
+export async function findCredentialsByNicknameIndex(db: ZoneDb, nicknameIndex: Bytes): Promise<{ id: string; password_hash: string } | undefined> {
+  return db.selectFrom('people').select(['id', 'password_hash']).where('nickname_index', '=', nicknameIndex).executeTakeFirst();
+}
+
 export async function findSealedPerson(db: ZoneDb, personId: string) {
   return db.selectFrom('people')
     .innerJoin('person_keys', 'person_keys.person_id', 'people.id')

@@ -9,8 +9,9 @@ import type { FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
 import {
-  findCredentialsByEmailIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, updatePasswordHash,
+  findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, updatePasswordHash,
 } from './people-repo.js';
+import { normaliseNickname } from './nickname.js';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
 
@@ -33,6 +34,13 @@ export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uin
 export type Profile = Partial<Record<FieldCode, string | null>>;
 
 const EMAIL_INDEX_PURPOSE = 'people.email';
+const NICKNAME_INDEX_PURPOSE = 'people.nickname';
+
+/** What a sign-in needs to know about an account beyond its password. */
+export interface AccountState {
+  readonly emailVerified: boolean;
+  readonly secondFactor: boolean;
+}
 
 const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
 
@@ -52,12 +60,111 @@ export class PeopleService {
     return found.find((f) => f !== null) ?? null;
   }
 
+  #nicknameIndex(zone: Zone, nickname: string): Buffer {
+    return blindIndex(zone.indexKey, NICKNAME_INDEX_PURPOSE, nickname);
+  }
+
+  async #findByNickname(nickname: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+    const found = await Promise.all(this.zones.all().map(async (zone) => {
+      const row = await findCredentialsByNicknameIndex(zone.db, this.#nicknameIndex(zone, nickname));
+      return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
+    }));
+    return found.find((f) => f !== null) ?? null;
+  }
+
+  /** An email or, without an `@`, a nickname: either finds the person across zones. */
+  async #findByIdentifier(identifier: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+    if (identifier.includes('@')) {
+      const email = normaliseEmail(identifier);
+      return email ? this.#findByEmail(email) : null;
+    }
+    const nickname = normaliseNickname(identifier);
+    return nickname ? this.#findByNickname(nickname) : null;
+  }
+
+  /**
+   * Sets (or, with null, removes) the person's nickname. It must be free in every zone;
+   * within a zone a unique index settles a race, across zones the check comes first.
+   */
+  async setNickname(person: PersonRef, input: string | null, actor: Omit<Actor, 'kind' | 'id'>): Promise<'ok' | 'invalid' | 'taken'> {
+    const zone = this.zones.get(person.zone);
+    const nickname = input === null ? null : normaliseNickname(input);
+    if (input !== null && !nickname) return 'invalid';
+    if (nickname) {
+      const holder = await this.#findByNickname(nickname);
+      if (holder && holder.person.id !== person.id) return 'taken';
+    }
+    try {
+      await zone.db.transaction().execute(async (trx) => {
+        const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
+        const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+        await trx.updateTable('people').set({
+          nickname_index: nickname ? this.#nicknameIndex(zone, nickname) : null,
+          nickname_ct: nickname ? encryptField(dataKey, personField(person.id, 'nickname_ct'), nickname) : null,
+        }).where('id', '=', person.id).execute();
+        await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: nickname ? 'person.nickname_set' : 'person.nickname_removed', personId: person.id }]);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') return 'taken';
+      throw error;
+    }
+    return 'ok';
+  }
+
+  /** The person's own nickname, decrypted (an audited read by the person). */
+  async nicknameOf(person: PersonRef): Promise<string | null> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+        .select(['people.nickname_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key']).where('people.id', '=', person.id).executeTakeFirst();
+      if (!row?.nickname_ct) return null;
+      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
+      await recordAudit(trx, { kind: 'person', id: person.id }, [{ action: 'field.read', personId: person.id, field: 'nickname', purpose: 'account settings' }]);
+      return decryptFieldText(dataKey, personField(person.id, 'nickname_ct'), row.nickname_ct);
+    });
+  }
+
+  async accountState(person: PersonRef): Promise<AccountState | null> {
+    const row = await this.zones.get(person.zone).db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct'])
+      .where('id', '=', person.id).executeTakeFirst();
+    return row ? { emailVerified: row.email_verified_at !== null, secondFactor: row.totp_secret_ct !== null } : null;
+  }
+
+  async markEmailVerified(person: PersonRef, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+    const zone = this.zones.get(person.zone);
+    await zone.db.transaction().execute(async (trx) => {
+      await trx.updateTable('people').set({ email_verified_at: new Date() }).where('id', '=', person.id).where('email_verified_at', 'is', null).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.email_verified', personId: person.id }]);
+    });
+  }
+
+  /** Checks a person's current password (one argon2 verification). */
+  async checkPassword(person: PersonRef, password: string): Promise<boolean> {
+    const row = await this.zones.get(person.zone).db.selectFrom('people').select('password_hash').where('id', '=', person.id).executeTakeFirst();
+    return row ? verifyPassword(row.password_hash, password) : verifyAgainstDummy(password);
+  }
+
+  /**
+   * Replaces the password and ends every session of the person, in one transaction
+   * (a password change or reset must sign out whoever else held a session).
+   */
+  async setPassword(person: PersonRef, password: string, action: 'person.password_changed' | 'person.password_reset', actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+    const zone = this.zones.get(person.zone);
+    const hash = await hashPassword(password);
+    await zone.db.transaction().execute(async (trx) => {
+      await trx.updateTable('people').set({ password_hash: hash, password_changed_at: new Date() }).where('id', '=', person.id).execute();
+      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
+      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', 'in', ['reset', 'sign_in_code', 'second_factor']).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action, personId: person.id }]);
+    });
+  }
+
   /**
    * Creates a person in the zone their country belongs to: every personal field sealed
    * under a fresh data key, the data key wrapped by the zone's master key, the email
    * findable only through its blind index.
    */
-  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>): Promise<SignUpResult> {
+  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>, options: { emailVerified?: boolean } = {}): Promise<SignUpResult> {
     const email = normaliseEmail(input.email);
     if (!email) return { ok: false, reason: 'invalid_email' };
     if (await this.#findByEmail(email)) return { ok: false, reason: 'email_taken' };
@@ -78,6 +185,7 @@ export class PeopleService {
           country_ct: seal('country_ct', input.country),
           language_ct: seal('language_ct', input.language),
           password_hash: passwordHash,
+          email_verified_at: options.emailVerified ? new Date() : null,
         }, wrapped);
         await recordAudit(trx, { ...actor, kind: 'person', id }, [{ action: 'person.signed_up', personId: id }]);
       });
@@ -93,9 +201,8 @@ export class PeopleService {
    * Checks an email and password. Costs one argon2 verification whether or not the
    * account exists, so neither the answer nor its timing tells which.
    */
-  async authenticate(emailInput: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
-    const email = normaliseEmail(emailInput);
-    const found = email ? await this.#findByEmail(email) : null;
+  async authenticate(identifier: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
+    const found = await this.#findByIdentifier(identifier);
     if (!found) return verifyAgainstDummy(password).then(() => null);
     const ok = await verifyPassword(found.passwordHash, password);
     const zone = this.zones.get(found.person.zone);
@@ -114,6 +221,11 @@ export class PeopleService {
   async findByEmail(emailInput: string): Promise<PersonRef | null> {
     const email = normaliseEmail(emailInput);
     return email ? (await this.#findByEmail(email))?.person ?? null : null;
+  }
+
+  /** The person with this email or nickname, if any. */
+  async findByIdentifier(identifier: string): Promise<PersonRef | null> {
+    return (await this.#findByIdentifier(identifier))?.person ?? null;
   }
 
   /** Whether the person has ever been signed in to this app (has a pairwise id for it). */

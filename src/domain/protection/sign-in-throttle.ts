@@ -24,7 +24,9 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
   addressWindowSeconds: 60,
 };
 
-export type ThrottleVerdict = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
+export type ThrottleVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly retryAfterSeconds: number; /** This attempt started a pause: tell the person. */ readonly pauseStarted: boolean };
 
 function limiter(points: number, duration: number, keyPrefix: string, redis?: Redis): RateLimiterAbstract {
   const memory = new RateLimiterMemory({ points, duration, keyPrefix });
@@ -32,52 +34,93 @@ function limiter(points: number, duration: number, keyPrefix: string, redis?: Re
   return new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory });
 }
 
+const DAY_SECONDS = 24 * 60 * 60;
+const MAIL_REQUESTS_PER_ACCOUNT = 5;
+const MAIL_REQUEST_WINDOW_SECONDS = 15 * 60;
+/** Longest pause after repeated lockouts (exponential backoff stops growing here). */
+const MAX_PAUSE_SECONDS = 24 * 60 * 60;
+
 export class SignInThrottle {
   readonly #accounts: RateLimiterAbstract;
+  readonly #pauses: RateLimiterAbstract;
   readonly #addresses: RateLimiterAbstract;
+  readonly #mailRequests: RateLimiterAbstract;
+  readonly #limits: ThrottleLimits;
 
   /**
    * `pseudonymKey` keys the HMAC that names accounts and addresses in the counters, so
    * that the shared store never holds an email or IP address.
    */
   constructor(private readonly pseudonymKey: Buffer, options: { redis?: Redis; prefix: string; limits?: ThrottleLimits }) {
-    const limits = options.limits ?? DEFAULT_THROTTLE_LIMITS;
-    this.#accounts = limiter(limits.accountFailures, limits.accountWindowSeconds, `${options.prefix}:signin-account`, options.redis);
-    this.#addresses = limiter(limits.addressAttempts, limits.addressWindowSeconds, `${options.prefix}:signin-address`, options.redis);
+    this.#limits = options.limits ?? DEFAULT_THROTTLE_LIMITS;
+    this.#accounts = limiter(this.#limits.accountFailures, this.#limits.accountWindowSeconds, `${options.prefix}:signin-account`, options.redis);
+    this.#pauses = limiter(1000, DAY_SECONDS, `${options.prefix}:signin-pauses`, options.redis);
+    this.#addresses = limiter(this.#limits.addressAttempts, this.#limits.addressWindowSeconds, `${options.prefix}:signin-address`, options.redis);
+    this.#mailRequests = limiter(MAIL_REQUESTS_PER_ACCOUNT, MAIL_REQUEST_WINDOW_SECONDS, `${options.prefix}:mail-requests`, options.redis);
+  }
+
+  /**
+   * Counts a request that makes us email an address (sign-up, sign-in code, reset link):
+   * per client address like sign-ins, and per account so that nobody can flood a
+   * person's inbox. Counted whether or not the account exists, so the limit tells nothing.
+   */
+  async admitMail(address: string, account: string): Promise<ThrottleVerdict> {
+    for (const [bucket, key] of [[this.#addresses, this.#pseudonym('address', address)], [this.#mailRequests, this.#account(account)]] as const) {
+      try {
+        await bucket.consume(key);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+        throw error;
+      }
+    }
+    return { allowed: true };
   }
 
   #pseudonym(kind: string, value: string): string {
     return createHmac('sha256', this.pseudonymKey).update(kind).update('\0').update(value).digest('base64url');
   }
 
-  #account(normalisedEmail: string): string {
-    return this.#pseudonym('account', normalisedEmail);
+  #account(account: string): string {
+    return this.#pseudonym('account', account);
   }
 
-  static #refused(result: RateLimiterRes): ThrottleVerdict {
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) };
+  static #refused(result: RateLimiterRes, pauseStarted = false): ThrottleVerdict {
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), pauseStarted };
   }
 
-  /** Counts one attempt from `address`; refuses it when the address or the account is over its limit. */
-  async admit(address: string, normalisedEmail: string): Promise<ThrottleVerdict> {
+  /**
+   * Counts one attempt from `address` on `account` (a normalised email or nickname) and
+   * refuses it when either is over its limit. The account's count is taken before the
+   * password is checked, atomically, so parallel guesses get no more tries than serial
+   * ones; a successful sign-in clears it. The attempt that goes over starts a pause that
+   * doubles with each pause of the day.
+   */
+  async admit(address: string, account: string): Promise<ThrottleVerdict> {
     try {
       await this.#addresses.consume(this.#pseudonym('address', address));
     } catch (error) {
       if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
       throw error;
     }
-    const failures = await this.#accounts.get(this.#account(normalisedEmail));
-    if (failures && failures.consumedPoints >= this.#accounts.points) return SignInThrottle.#refused(failures);
-    return { allowed: true };
+    const key = this.#account(account);
+    try {
+      await this.#accounts.consume(key);
+      return { allowed: true };
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      if (error.consumedPoints !== this.#accounts.points + 1) return SignInThrottle.#refused(error);
+      // The first attempt over the limit: pause the account, longer after each pause today.
+      const pauses = await this.#pauses.consume(key).catch((e: unknown) => {
+        if (e instanceof RateLimiterRes) return e;
+        throw e;
+      });
+      const seconds = Math.min(MAX_PAUSE_SECONDS, this.#limits.accountWindowSeconds * 2 ** Math.max(0, pauses.consumedPoints - 1));
+      const blocked = await this.#accounts.block(key, seconds);
+      return SignInThrottle.#refused(blocked, true);
+    }
   }
 
-  async recordFailure(normalisedEmail: string): Promise<void> {
-    await this.#accounts.consume(this.#account(normalisedEmail)).catch((e: unknown) => {
-      if (!(e instanceof RateLimiterRes)) throw e;
-    });
-  }
-
-  async recordSuccess(normalisedEmail: string): Promise<void> {
-    await this.#accounts.delete(this.#account(normalisedEmail));
+  async recordSuccess(account: string): Promise<void> {
+    await this.#accounts.delete(this.#account(account));
   }
 }

@@ -4,12 +4,14 @@ import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { attemptSignIn, attemptSignUp } from '../gateway/gateway.js';
+import { html } from '../html.js';
+import { registerSignInFlow } from '../web/sign-in-flow.js';
+import { signInPage, signUpPage, type SignInPlace } from '../web/sign-in-views.js';
 import { sendPage } from '../gateway/pages.js';
 import { messagePage, type FieldErrors } from '../gateway/views.js';
 import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
 import {
-  appListPage, appPage, credentialsPage, dashboardSignInPage, dashboardSignUpPage, type AppPageView,
+  appListPage, appPage, credentialsPage, type AppPageView,
 } from './views.js';
 
 const MAX_LIST_TEXT = 64 * 1024;
@@ -83,28 +85,24 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     }
   }
 
+  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
+    base: '/dashboard',
+    lead: html`Manage the apps that send people to Keygate to sign in.`,
+    cancellable: false,
+    dashboard: true,
+    csrf: csrf.tokenFor(request, reply),
+  });
+
   server.get('/dashboard/sign-in', async (request, reply) => {
     if (await context.currentPerson(request)) return reply.redirect('/dashboard', 303);
-    return send(reply, 200, dashboardSignInPage({ csrf: csrf.tokenFor(request, reply) }));
+    return send(reply, 200, signInPage(place(request, reply)));
   });
 
-  server.post<{ Body: Form }>('/dashboard/sign-in', async (request, reply) => {
-    const attempt = await attemptSignIn(context, request, request.body ?? {});
-    if (!attempt.ok) {
-      if (attempt.retryAfterSeconds !== undefined) reply.header('Retry-After', String(attempt.retryAfterSeconds));
-      return send(reply, attempt.status, dashboardSignInPage({ csrf: csrf.tokenFor(request, reply), email: attempt.email, error: attempt.error }));
-    }
-    await context.startSession(request, reply, attempt.person);
-    return reply.redirect('/dashboard', 303);
-  });
+  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, signUpPage(place(request, reply))));
 
-  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, dashboardSignUpPage({ csrf: csrf.tokenFor(request, reply) })));
-
-  server.post<{ Body: Form }>('/dashboard/sign-up', async (request, reply) => {
-    const attempt = await attemptSignUp(context, request, request.body ?? {});
-    if (!attempt.ok) return send(reply, 400, dashboardSignUpPage({ csrf: csrf.tokenFor(request, reply), values: attempt.values, errors: attempt.errors }));
-    await context.startSession(request, reply, attempt.person);
-    return reply.redirect('/dashboard', 303);
+  registerSignInFlow(server, context, {
+    prefix: '/dashboard',
+    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/dashboard' }),
   });
 
   server.post('/dashboard/sign-out', async (request, reply) => {

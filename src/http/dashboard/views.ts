@@ -2,9 +2,8 @@ import type { App } from '../../domain/apps/apps-service.js';
 import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
 import { FIELD_CODES, FIELD_LABELS, MANDATORY_BY_DEFAULT } from '../../domain/consent/fields.js';
-import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
 import { html, SafeHtml } from '../html.js';
-import { csrfField, errorText, input, layout, select, type FieldErrors } from '../gateway/views.js';
+import { csrfField, errorText, input, layout, type FieldErrors } from '../gateway/views.js';
 import { renderUsageChart } from './usage-chart.js';
 
 const SCRIPT = '/static/dashboard.js';
@@ -43,37 +42,6 @@ function copyable(id: string, label: string, value: string): SafeHtml {
 function header(signedIn: boolean, csrf: string): SafeHtml {
   return html`<nav class="topbar"><a href="/dashboard">Your apps</a>${signedIn ? html`
 <form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form>` : html``}</nav>`;
-}
-
-export function dashboardSignInPage(view: { csrf: string; email?: string; error?: string }): string {
-  return page('Developer sign in', html`<h1>Sign in to the dashboard</h1>
-<p class="lead">Manage the apps that send people to Keygate to sign in.</p>
-${alertBox(view.error)}
-<form method="post" action="/dashboard/sign-in" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: view.email, autocomplete: 'username' })}
-${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
-<div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>
-<p class="switch">No Keygate account yet? <a href="/dashboard/sign-up">Create one</a></p>`);
-}
-
-export function dashboardSignUpPage(view: { csrf: string; values?: Partial<Record<string, string>>; errors?: FieldErrors }): string {
-  const v = view.values ?? {};
-  const e = view.errors ?? {};
-  return page('Create your account', html`<h1>Create your Keygate account</h1>
-<form method="post" action="/dashboard/sign-up" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
-${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
-    extra: html`<p class="fine">At least 10 characters, hard to guess, without your name or email.</p>` })}
-${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
-${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
-${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
-${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: v.language, error: e.language })}
-<div class="actions"><button type="submit" class="primary">Create account</button></div>
-</form>
-<p class="switch">Already have an account? <a href="/dashboard/sign-in">Sign in</a></p>`);
 }
 
 export interface NewAppForm {

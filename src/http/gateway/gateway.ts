@@ -9,63 +9,10 @@ import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
 import { sendPage } from './pages.js';
-import { consentPage, messagePage, signInPage, signUpPage, type FieldErrors, type GatewayPage, type SignUpView } from './views.js';
-
-// Names: printable text without control characters or markup-significant angle brackets.
-const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
-
-export type SignInAttempt =
-  | { readonly ok: true; readonly person: PersonRef }
-  | { readonly ok: false; readonly status: 401 | 429; readonly email: string; readonly error: string; readonly retryAfterSeconds?: number };
-
-/** Checks a sign-in form, throttled per client address and per account. */
-export async function attemptSignIn(context: PageContext, request: FastifyRequest, form: Form): Promise<SignInAttempt> {
-  const { services } = context;
-  const email = formString(form, 'email', 320) ?? '';
-  const password = formString(form, 'password', 256) ?? '';
-  const account = normaliseEmail(email) ?? email.trim().toLowerCase();
-  const verdict = await services.signInThrottle.admit(context.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown', account);
-  if (!verdict.allowed) {
-    return { ok: false, status: 429, email, retryAfterSeconds: verdict.retryAfterSeconds, error: `Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.` };
-  }
-  const person = email && password ? await services.people.authenticate(email, password, { requestId: request.id }) : null;
-  await (person ? services.signInThrottle.recordSuccess(account) : services.signInThrottle.recordFailure(account));
-  if (!person) return { ok: false, status: 401, email, error: 'The email or password is incorrect.' };
-  return { ok: true, person };
-}
-
-export type SignUpAttempt =
-  | { readonly ok: true; readonly person: PersonRef }
-  | { readonly ok: false; readonly values: NonNullable<SignUpView['values']>; readonly errors: FieldErrors };
-
-/** Validates a sign-up form and creates the account in the person's zone. */
-export async function attemptSignUp(context: PageContext, request: FastifyRequest, form: Form): Promise<SignUpAttempt> {
-  const values = {
-    email: (formString(form, 'email', 320) ?? '').trim(),
-    firstname: (formString(form, 'firstname', 200) ?? '').trim(),
-    surname: (formString(form, 'surname', 200) ?? '').trim(),
-    country: (formString(form, 'country', 8) ?? '').trim().toUpperCase(),
-    language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
-  };
-  const password = formString(form, 'password', 1024) ?? '';
-  const errors: FieldErrors = {};
-  if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
-  const passwordProblem = checkNewPassword(password, values);
-  if (passwordProblem) errors.password = passwordProblem;
-  if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
-  if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
-  if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
-  if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
-  if (Object.keys(errors).length > 0) return { ok: false, values, errors };
-  const result = await context.services.people.signUp({ ...values, password }, { requestId: request.id });
-  if (!result.ok) {
-    const message = result.reason === 'email_taken'
-      ? 'An account cannot be created with this email. If it is yours, sign in instead.'
-      : 'Enter a valid email address.';
-    return { ok: false, values, errors: { email: message } };
-  }
-  return { ok: true, person: result.person };
-}
+import { consentPage, messagePage, type GatewayPage } from './views.js';
+import { html } from '../html.js';
+import { registerSignInFlow } from '../web/sign-in-flow.js';
+import { signInPage, signUpPage, type SignInPlace } from '../web/sign-in-views.js';
 
 /** The gateway: the pages a person signs in and decides on an app's request through. */
 export function gatewayRoutes(server: FastifyInstance, context: PageContext): void {
@@ -97,6 +44,14 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
     return { connect, app, csrf: csrf.tokenFor(request, reply) };
   }
 
+  const placeOf = (loaded: GatewayPage): SignInPlace => ({
+    base: `/gateway/${loaded.connect.id}`,
+    lead: html`to continue to <strong>${loaded.app.name}</strong>`,
+    cancellable: true,
+    dashboard: false,
+    csrf: loaded.csrf,
+  });
+
   /** A private app the person may not use ends the request with `denied`. */
   async function denyIfNotAdmitted(request: FastifyRequest, reply: FastifyReply, loaded: GatewayPage, person: PersonRef): Promise<boolean> {
     if (await services.extranet.admits(loaded.app, person, request.id)) return false;
@@ -113,29 +68,19 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
       if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
       return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
     }
-    const page = request.query.signup === '1' ? signUpPage(loaded) : signInPage(loaded);
+    const place = placeOf(loaded);
+    const page = request.query.signup === '1' ? signUpPage(place) : signInPage(place);
     return sendPage(reply, 200, page, connect.returnUrl);
   });
 
-  server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-in', async (request, reply) => {
-    const loaded = await loadConnect(request, reply);
-    if (!loaded) return reply;
-    const attempt = await attemptSignIn(context, request, request.body ?? {});
-    if (!attempt.ok) {
-      if (attempt.retryAfterSeconds !== undefined) reply.header('Retry-After', String(attempt.retryAfterSeconds));
-      return sendPage(reply, attempt.status, signInPage({ ...loaded, email: attempt.email, error: attempt.error }), loaded.connect.returnUrl);
-    }
-    await context.startSession(request, reply, attempt.person);
-    return reply.redirect(`/gateway/${loaded.connect.id}`, 303);
-  });
-
-  server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/sign-up', async (request, reply) => {
-    const loaded = await loadConnect(request, reply);
-    if (!loaded) return reply;
-    const attempt = await attemptSignUp(context, request, request.body ?? {});
-    if (!attempt.ok) return sendPage(reply, 400, signUpPage({ ...loaded, values: attempt.values, errors: attempt.errors }), loaded.connect.returnUrl);
-    await context.startSession(request, reply, attempt.person);
-    return reply.redirect(`/gateway/${loaded.connect.id}`, 303);
+  registerSignInFlow(server, context, {
+    prefix: '/gateway/:connectId',
+    async resolve(request, reply) {
+      const loaded = await loadConnect(request as FastifyRequest<{ Params: { connectId: string } }>, reply);
+      if (!loaded) return null;
+      const base = `/gateway/${loaded.connect.id}`;
+      return { place: placeOf(loaded), continueUrl: base, returnUrl: loaded.connect.returnUrl };
+    },
   });
 
   server.post<{ Params: { connectId: string }; Body: Form }>('/gateway/:connectId/consent', async (request, reply) => {

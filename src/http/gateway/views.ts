@@ -1,7 +1,6 @@
 import { legalBasisFor, type App } from '../../domain/apps/apps-service.js';
 import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import { FIELD_LABELS, type FieldCode } from '../../domain/consent/fields.js';
-import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
 import { html, type SafeHtml } from '../html.js';
 
 export type FieldErrors = Partial<Record<string, string>>;
@@ -54,64 +53,11 @@ ${errorText(props.id, props.error)}
 /** Every state-changing form carries the CSRF token of the page. */
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
 
-function cancelForm(connect: ConnectRequest, csrf: string): SafeHtml {
-  return html`<form method="post" action="/gateway/${connect.id}/cancel" class="actions">
-${csrfField(csrf)}
-<button type="submit" class="secondary">Cancel</button>
-</form>`;
-}
-
 /** What every gateway page for a sign-in request knows. */
 export interface GatewayPage {
   readonly app: App;
   readonly connect: ConnectRequest;
   readonly csrf: string;
-}
-
-export interface SignInView extends GatewayPage {
-  readonly email?: string;
-  readonly error?: string;
-}
-
-export function signInPage(view: SignInView): string {
-  return layout('Sign in', html`<h1>Sign in</h1>
-<p class="lead">to continue to <strong>${view.app.name}</strong></p>
-${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
-<form method="post" action="/gateway/${view.connect.id}/sign-in" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: view.email, autocomplete: 'username' })}
-${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
-<div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>
-${cancelForm(view.connect, view.csrf)}
-<p class="switch">New here? <a href="/gateway/${view.connect.id}?signup=1">Create an account</a></p>`);
-}
-
-export interface SignUpView extends GatewayPage {
-  readonly values?: Partial<Record<'email' | 'firstname' | 'surname' | 'country' | 'language', string>>;
-  readonly errors?: FieldErrors;
-}
-
-export function signUpPage(view: SignUpView): string {
-  const v = view.values ?? {};
-  const e = view.errors ?? {};
-  return layout('Create your account', html`<h1>Create your account</h1>
-<p class="lead">to continue to <strong>${view.app.name}</strong></p>
-${e.form ? html`<p class="alert" role="alert">${e.form}</p>` : html``}
-<form method="post" action="/gateway/${view.connect.id}/sign-up" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
-${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
-    extra: html`<p class="fine" id="password-hint">At least 10 characters, hard to guess, without your name or email. A few unrelated words work well.</p>` })}
-${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
-${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
-${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
-${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: v.language, error: e.language })}
-<p class="fine">Your country decides where your data is stored: in the EU for the EU, the EEA, the United Kingdom and Switzerland.</p>
-<div class="actions"><button type="submit" class="primary">Create account</button></div>
-</form>
-${cancelForm(view.connect, view.csrf)}
-<p class="switch">Already have an account? <a href="/gateway/${view.connect.id}">Sign in</a></p>`);
 }
 
 export interface ConsentView extends GatewayPage {

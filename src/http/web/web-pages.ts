@@ -11,6 +11,7 @@ import { CsrfTokens } from '../gateway/csrf.js';
 import { gatewayRoutes } from '../gateway/gateway.js';
 import { sendPage, sendUnavailablePage } from '../gateway/pages.js';
 import { GATEWAY_CSS } from '../gateway/styles.js';
+import { registerPasswordReset } from './sign-in-flow.js';
 import { homePage, messagePage } from '../gateway/views.js';
 
 export interface WebPagesOptions {
@@ -112,6 +113,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   server.get('/static/dashboard.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(DASHBOARD_SCRIPT));
 
+  registerPasswordReset(server, context);
   gatewayRoutes(server, context);
   dashboardRoutes(server, context);
 }

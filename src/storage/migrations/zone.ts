@@ -138,4 +138,48 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index audit_events_app_idx on audit_events (app_id, occurred_at) where app_id is not null`.execute(db);
     },
   },
+  '0005_account_security': {
+    async up(db) {
+      // Accounts are usable once their email is confirmed; nicknames are found like emails,
+      // through a blind index; the second factor's secret is sealed like every field.
+      await sql`
+        alter table people
+          add column email_verified_at timestamptz,
+          add column nickname_index bytea unique,
+          add column nickname_ct bytea,
+          add column totp_secret_ct bytea,
+          add column totp_last_step bigint,
+          add column password_changed_at timestamptz`.execute(db);
+      // Earlier accounts signed up before confirmation existed: they keep working.
+      await sql`update people set email_verified_at = created_at`.execute(db);
+      // One-time proofs sent by email (codes, reset links) or held by the browser between
+      // two sign-in steps; only hashes are stored.
+      await sql`
+        create table challenges (
+          token_hash bytea primary key,
+          person_id uuid not null references people (id) on delete cascade,
+          purpose text not null check (purpose in ('sign_up', 'sign_in_code', 'reset', 'second_factor')),
+          code_hash bytea,
+          attempts integer not null default 0,
+          created_at timestamptz not null default now(),
+          expires_at timestamptz not null
+        )`.execute(db);
+      await sql`create index challenges_person_idx on challenges (person_id)`.execute(db);
+      await sql`create index challenges_expires_idx on challenges (expires_at)`.execute(db);
+      await sql`
+        create table recovery_codes (
+          person_id uuid not null references people (id) on delete cascade,
+          code_hash bytea not null,
+          primary key (person_id, code_hash)
+        )`.execute(db);
+      // Browsers a person signed in from, as keyed hashes of a random device cookie.
+      await sql`
+        create table known_devices (
+          person_id uuid not null references people (id) on delete cascade,
+          device_hash bytea not null,
+          first_seen_at timestamptz not null default now(),
+          primary key (person_id, device_hash)
+        )`.execute(db);
+    },
+  },
 };

@@ -1,0 +1,155 @@
+import { createHmac } from 'node:crypto';
+import { hashPassword } from '../../crypto/passwords.js';
+import type { Actor } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
+import type { AccountMail } from './account-mail.js';
+import { newChallengeToken, type Challenges } from './challenges.js';
+import { normaliseEmail } from './email.js';
+import { checkNewPassword } from './password-policy.js';
+import type { PeopleService, SignUpInput } from './people-service.js';
+
+type RequestActor = Omit<Actor, 'kind' | 'id'>;
+
+export const SIGN_UP_CODE_MINUTES = 30;
+export const SIGN_IN_CODE_MINUTES = 10;
+export const RESET_LINK_MINUTES = 30;
+
+/**
+ * The email flows around an account: confirming the address at sign-up, one-time
+ * sign-in codes, password reset, new-device notices. Every request that names an email
+ * answers the same way whether or not an account exists: the caller always gets a
+ * challenge token (a decoy when there is no account), and mail goes out after the answer.
+ */
+export class AccountService {
+  constructor(
+    private readonly people: PeopleService,
+    private readonly challenges: Challenges,
+    private readonly mail: AccountMail,
+    private readonly zones: ZoneRegistry,
+    private readonly clock: Clock,
+    private readonly publicUrl: string,
+    /** Keys the hashes of device cookies. */
+    private readonly deviceKey: Buffer,
+  ) {}
+
+  /**
+   * Starts a sign-up. A new address gets an unconfirmed account and a code by email;
+   * an address that already has an account gets a notice instead, and the caller a
+   * decoy token. Both cost one password hash, so the time does not tell them apart.
+   */
+  async beginSignUp(input: SignUpInput, actor: RequestActor): Promise<{ token: string }> {
+    const email = normaliseEmail(input.email)!;
+    const existing = await this.people.findByEmail(email);
+    if (!existing) {
+      const created = await this.people.signUp(input, actor);
+      if (created.ok) {
+        const { token, code } = await this.challenges.create(created.person, 'sign_up', SIGN_UP_CODE_MINUTES * 60, true);
+        this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: code!, minutes: SIGN_UP_CODE_MINUTES } });
+        return { token };
+      }
+    } else {
+      await hashPassword(input.password);
+    }
+    this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
+    return { token: newChallengeToken() };
+  }
+
+  /** Confirms the address with the emailed code; the account is then usable. */
+  async confirmSignUp(token: string, code: string, actor: RequestActor): Promise<PersonRef | null> {
+    const person = await this.challenges.redeemCode(token, 'sign_up', code);
+    if (person) await this.people.markEmailVerified(person, actor);
+    return person;
+  }
+
+  /** A password was right but the address is not confirmed yet: send a fresh code. */
+  async resendConfirmation(person: PersonRef, requestId: string): Promise<{ token: string }> {
+    const { token, code } = await this.challenges.create(person, 'sign_up', SIGN_UP_CODE_MINUTES * 60, true);
+    this.mail.toPerson(person, { kind: 'signUpCode', params: { code: code!, minutes: SIGN_UP_CODE_MINUTES } }, requestId);
+    return { token };
+  }
+
+  /** Passwordless sign-in, step one: a code by email to a confirmed account (a decoy otherwise). */
+  async requestSignInCode(identifier: string, requestId: string): Promise<{ token: string }> {
+    const person = await this.people.findByIdentifier(identifier);
+    const state = person ? await this.people.accountState(person) : null;
+    if (!person || !state?.emailVerified) return { token: newChallengeToken() };
+    const { token, code } = await this.challenges.create(person, 'sign_in_code', SIGN_IN_CODE_MINUTES * 60, true);
+    this.mail.toPerson(person, { kind: 'signInCode', params: { code: code!, minutes: SIGN_IN_CODE_MINUTES } }, requestId);
+    return { token };
+  }
+
+  signInWithCode(token: string, code: string): Promise<PersonRef | null> {
+    return this.challenges.redeemCode(token, 'sign_in_code', code);
+  }
+
+  /** Sends a single-use reset link to the account's address, if there is one; says nothing either way. */
+  async requestPasswordReset(identifier: string, requestId: string): Promise<void> {
+    const person = await this.people.findByIdentifier(identifier);
+    if (!person) return;
+    const { token } = await this.challenges.create(person, 'reset', RESET_LINK_MINUTES * 60, false);
+    this.mail.toPerson(person, { kind: 'passwordReset', params: { link: `${this.publicUrl}/reset/${token}`, minutes: RESET_LINK_MINUTES } }, requestId);
+  }
+
+  /** Whether a reset link is still good (the page asks for the new password only then). */
+  async isResetLinkValid(token: string): Promise<boolean> {
+    return (await this.challenges.peek(token, 'reset')) !== null;
+  }
+
+  /**
+   * Sets a new password from a reset link: the link is used up, every session ends and
+   * the address counts as confirmed (the link proved it). Returns the reason a password
+   * is refused, `expired` for a dead link, or null on success.
+   */
+  async resetPassword(token: string, password: string, actor: RequestActor): Promise<string | 'expired' | null> {
+    const holder = await this.challenges.peek(token, 'reset');
+    if (!holder) return 'expired';
+    const problem = await this.#passwordProblem(holder, password, actor.requestId ?? undefined);
+    if (problem) return problem;
+    const person = await this.challenges.redeemToken(token, 'reset');
+    if (!person) return 'expired';
+    await this.people.setPassword(person, password, 'person.password_reset', actor);
+    await this.people.markEmailVerified(person, actor);
+    return null;
+  }
+
+  /** A signed-in person changes their password; every session ends (the caller starts a new one). */
+  async changePassword(person: PersonRef, current: string, next: string, actor: RequestActor): Promise<{ field: 'current' | 'password'; message: string } | null> {
+    if (!(await this.people.checkPassword(person, current))) return { field: 'current', message: 'Your current password is not right.' };
+    const problem = await this.#passwordProblem(person, next, actor.requestId ?? undefined);
+    if (problem) return { field: 'password', message: problem };
+    await this.people.setPassword(person, next, 'person.password_changed', actor);
+    return null;
+  }
+
+  async #passwordProblem(person: PersonRef, password: string, requestId?: string): Promise<string | null> {
+    const profile = await this.people.readFieldsOf(person, ['email', 'firstname', 'surname'], { kind: 'system', id: null, requestId }, 'password policy check');
+    return checkNewPassword(password, { email: profile?.email ?? '', firstname: profile?.firstname ?? undefined, surname: profile?.surname ?? undefined });
+  }
+
+  #deviceHash(deviceToken: string): Buffer {
+    return createHmac('sha256', this.deviceKey).update(deviceToken).digest();
+  }
+
+  /**
+   * Remembers the browser a person just signed in from; from the second device on, a
+   * sign-in from one not seen before is announced by email.
+   */
+  async noteDevice(person: PersonRef, deviceToken: string, requestId: string): Promise<void> {
+    const db = this.zones.get(person.zone).db;
+    const deviceHash = this.#deviceHash(deviceToken);
+    const inserted = await db.insertInto('known_devices').values({ person_id: person.id, device_hash: deviceHash })
+      .onConflict((oc) => oc.columns(['person_id', 'device_hash']).doNothing()).returning('person_id').executeTakeFirst();
+    if (!inserted) return;
+    const others = await db.selectFrom('known_devices').select('device_hash').where('person_id', '=', person.id).limit(2).execute();
+    if (others.length < 2) return;
+    const when = this.clock.now().toISOString().replace('T', ' ').slice(0, 16);
+    this.mail.toPerson(person, { kind: 'newDeviceSignIn', params: { when } }, requestId);
+  }
+
+  /** Tells the person that sign-in to their account is paused after repeated wrong passwords. */
+  async announcePause(identifier: string, minutes: number, requestId: string): Promise<void> {
+    const person = await this.people.findByIdentifier(identifier);
+    if (person) this.mail.toPerson(person, { kind: 'signInPaused', params: { minutes } }, requestId);
+  }
+}

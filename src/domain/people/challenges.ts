@@ -1,0 +1,109 @@
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { ChallengePurpose } from '../../storage/schema.js';
+import { addSeconds, type Clock } from '../clock.js';
+import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+
+/** Wrong codes one challenge survives; then it is burnt and a new one must be asked for. */
+export const MAX_CODE_ATTEMPTS = 5;
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const CODE = /^\d{6}$/;
+
+export const newChallengeToken = (): string => randomBytes(32).toString('base64url');
+const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+// A six-digit code is bound to its challenge's token: a code alone, or a leaked table, proves nothing.
+const hashCode = (token: string, code: string): Buffer => createHmac('sha256', token).update(code).digest();
+
+/** Digits only, spaces ignored: what a person copies from an email. */
+export const normaliseCode = (input: string): string => input.replace(/\s+/g, '');
+
+/**
+ * One-time proofs in the person's zone: a 256-bit token (in a link, or held by the
+ * browser in a cookie between two steps of a sign-in), optionally with a six-digit code
+ * sent by email. Only hashes are stored; each challenge is single-use, expires, and
+ * survives at most a few wrong codes.
+ */
+export class Challenges {
+  constructor(private readonly zones: ZoneRegistry, private readonly clock: Clock) {}
+
+  /** Creates a challenge; returns its token and, when `withCode`, the code to email. */
+  async create(person: PersonRef, purpose: ChallengePurpose, ttlSeconds: number, withCode: boolean): Promise<{ token: string; code?: string }> {
+    const token = newChallengeToken();
+    const code = withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
+    const db = this.zones.get(person.zone).db;
+    // A new challenge replaces the person's earlier ones of the same kind.
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', purpose).execute();
+      await trx.insertInto('challenges').values({
+        token_hash: hashToken(token),
+        person_id: person.id,
+        purpose,
+        code_hash: code ? hashCode(token, code) : null,
+        expires_at: addSeconds(this.clock.now(), ttlSeconds),
+      }).execute();
+    });
+    return { token, code };
+  }
+
+  /** Finds a live challenge by token, in whichever zone holds it (a token names no zone). */
+  async #find(token: string, purpose: ChallengePurpose) {
+    if (!TOKEN.test(token)) return null;
+    const tokenHash = hashToken(token);
+    const now = this.clock.now();
+    const found = await Promise.all(this.zones.all().map(async (zone) => {
+      const row = await zone.db.selectFrom('challenges').selectAll()
+        .where('token_hash', '=', tokenHash).where('purpose', '=', purpose).where('expires_at', '>', now).executeTakeFirst();
+      return row ? { zone, row } : null;
+    }));
+    return found.find((f) => f !== null) ?? null;
+  }
+
+  /** The person a live challenge belongs to, without using it up. */
+  async peek(token: string, purpose: ChallengePurpose): Promise<PersonRef | null> {
+    const found = await this.#find(token, purpose);
+    return found ? { id: found.row.person_id, zone: found.zone.name } : null;
+  }
+
+  /**
+   * Checks the code of a challenge. A right code uses the challenge up and returns its
+   * person; a wrong one counts, and the last allowed wrong one burns the challenge.
+   */
+  async redeemCode(token: string, purpose: ChallengePurpose, codeInput: string): Promise<PersonRef | null> {
+    const found = await this.#find(token, purpose);
+    const code = normaliseCode(codeInput);
+    if (!found || !found.row.code_hash) return null;
+    const { zone, row } = found;
+    const given = hashCode(token, CODE.test(code) ? code : '');
+    const right = CODE.test(code) && timingSafeEqual(given, Buffer.from(row.code_hash!));
+    if (right) {
+      const deleted = await zone.db.deleteFrom('challenges').where('token_hash', '=', row.token_hash).executeTakeFirst();
+      // Two browsers racing with the right code: only the one that deleted it wins.
+      return deleted.numDeletedRows === 1n ? { id: row.person_id, zone: zone.name } : null;
+    }
+    const updated = await zone.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('token_hash', '=', row.token_hash).returning('attempts').executeTakeFirst();
+    if (updated && updated.attempts >= MAX_CODE_ATTEMPTS) {
+      await zone.db.deleteFrom('challenges').where('token_hash', '=', row.token_hash).execute();
+    }
+    return null;
+  }
+
+  /** Uses up a challenge proved by its token alone (a reset link, a second-factor step). */
+  async redeemToken(token: string, purpose: ChallengePurpose): Promise<PersonRef | null> {
+    const found = await this.#find(token, purpose);
+    if (!found) return null;
+    const deleted = await found.zone.db.deleteFrom('challenges').where('token_hash', '=', found.row.token_hash).executeTakeFirst();
+    return deleted.numDeletedRows === 1n ? { id: found.row.person_id, zone: found.zone.name } : null;
+  }
+
+  /** Counts a failed attempt against a token-only challenge (a wrong second factor); burns it at the limit. */
+  async countFailure(token: string, purpose: ChallengePurpose): Promise<void> {
+    const found = await this.#find(token, purpose);
+    if (!found) return;
+    const updated = await found.zone.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('token_hash', '=', found.row.token_hash).returning('attempts').executeTakeFirst();
+    if (updated && updated.attempts >= MAX_CODE_ATTEMPTS) {
+      await found.zone.db.deleteFrom('challenges').where('token_hash', '=', found.row.token_hash).execute();
+    }
+  }
+}

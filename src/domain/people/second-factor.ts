@@ -1,0 +1,132 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { hkdfKey } from '../../crypto/master-keys.js';
+import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../crypto/recovery-codes.js';
+import { enrolmentQrSvg, generateTotpSecret, totpUri, verifyTotp } from '../../crypto/totp.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PeopleService } from './people-service.js';
+
+type RequestActor = Omit<Actor, 'kind' | 'id'>;
+
+const ENROLMENT_MINUTES = 15;
+const secretLocation = (personId: string) => ({ table: 'people', column: 'totp_secret_ct', rowId: personId });
+
+export interface Enrolment {
+  readonly secret: string;
+  readonly uri: string;
+  readonly qrSvg: string;
+  /** Binds the secret to the person and an expiry, so the form can carry it back unaltered. */
+  readonly proof: string;
+}
+
+/**
+ * The second factor: TOTP (RFC 6238) with ten single-use recovery codes. The secret is
+ * sealed under the person's data key like every personal field; recovery codes are kept
+ * as keyed hashes only; a TOTP step is accepted once (replays are refused).
+ */
+export class SecondFactor {
+  constructor(
+    private readonly zones: ZoneRegistry,
+    private readonly people: PeopleService,
+    private readonly clock: Clock,
+    /** Keys the enrolment proofs (the same on every node). */
+    private readonly enrolmentKey: Buffer,
+  ) {}
+
+  #recoveryKey(zone: Zone): Buffer {
+    return hkdfKey(Buffer.from(zone.indexKey), 'keygate/recovery-codes');
+  }
+
+  #proof(person: PersonRef, secret: string, expires: number): string {
+    const mac = createHmac('sha256', this.enrolmentKey).update(`${person.zone}\0${person.id}\0${secret}\0${expires}`).digest('base64url');
+    return `${expires}.${mac}`;
+  }
+
+  /** A new secret for the person to scan; nothing is stored until a code from it is confirmed. */
+  async beginEnrolment(person: PersonRef, requestId: string): Promise<Enrolment> {
+    const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const secret = generateTotpSecret();
+    const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
+    const expires = this.clock.now().getTime() + ENROLMENT_MINUTES * 60_000;
+    return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof: this.#proof(person, secret, expires) };
+  }
+
+  /**
+   * Turns the second factor on once the person proves their app produces codes for the
+   * secret; returns the recovery codes to show once, or null when the code or proof is wrong.
+   */
+  async confirmEnrolment(person: PersonRef, secret: string, proof: string, code: string, actor: RequestActor): Promise<string[] | null> {
+    const [expiresText] = proof.split('.');
+    const expires = Number(expiresText);
+    const expected = Buffer.from(this.#proof(person, secret, expires));
+    const given = Buffer.from(proof);
+    if (!Number.isSafeInteger(expires) || expires < this.clock.now().getTime() || given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    const verified = verifyTotp(secret, code, this.clock.now(), null);
+    if (!verified.ok) return null;
+    const zone = this.zones.get(person.zone);
+    const codes = generateRecoveryCodes();
+    await zone.db.transaction().execute(async (trx) => {
+      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
+      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+      await trx.updateTable('people')
+        .set({ totp_secret_ct: encryptField(dataKey, secretLocation(person.id), secret), totp_last_step: verified.step })
+        .where('id', '=', person.id).execute();
+      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+      await trx.insertInto('recovery_codes').values(codes.map((c) => ({ person_id: person.id, code_hash: hashRecoveryCode(c, this.#recoveryKey(zone)) }))).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.enrolled', personId: person.id }]);
+    });
+    return codes;
+  }
+
+  /**
+   * Checks a code from the authenticator app, or a recovery code (used up). Each step
+   * and each recovery code works once, also when two requests race.
+   */
+  async verify(person: PersonRef, input: string, actor: RequestActor): Promise<boolean> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+        .select(['people.totp_secret_ct', 'people.totp_last_step', 'person_keys.master_key_id', 'person_keys.wrapped_key'])
+        .where('people.id', '=', person.id).forUpdate().executeTakeFirst();
+      if (!row?.totp_secret_ct) return false;
+      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
+      const secret = decryptFieldText(dataKey, secretLocation(person.id), row.totp_secret_ct);
+      const lastStep = row.totp_last_step === null ? null : Number(row.totp_last_step);
+      const totp = verifyTotp(secret, input, this.clock.now(), lastStep);
+      const who = { ...actor, kind: 'person' as const, id: person.id };
+      if (totp.ok) {
+        await trx.updateTable('people').set({ totp_last_step: totp.step }).where('id', '=', person.id).execute();
+        await recordAudit(trx, who, [{ action: 'second_factor.passed', personId: person.id }]);
+        return true;
+      }
+      const stored = await trx.selectFrom('recovery_codes').select('code_hash').where('person_id', '=', person.id).execute();
+      const index = findRecoveryCode(input, stored.map((r) => r.code_hash), this.#recoveryKey(zone));
+      if (index >= 0) {
+        await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).where('code_hash', '=', stored[index]!.code_hash).execute();
+        await recordAudit(trx, who, [{ action: 'second_factor.recovery_code_used', personId: person.id }]);
+        return true;
+      }
+      await recordAudit(trx, who, [{ action: 'second_factor.failed', personId: person.id }]);
+      return false;
+    });
+  }
+
+  async remainingRecoveryCodes(person: PersonRef): Promise<number> {
+    const row = await this.zones.get(person.zone).db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('person_id', '=', person.id).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Turns the second factor off (the caller has just checked a current code). */
+  async disable(person: PersonRef, actor: RequestActor): Promise<void> {
+    const zone = this.zones.get(person.zone);
+    await zone.db.transaction().execute(async (trx) => {
+      await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
+      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.disabled', personId: person.id }]);
+    });
+  }
+}

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normaliseEmail } from '../../domain/people/email.js';
+import { normaliseNickname } from '../../domain/people/nickname.js';
+import { checkNewPassword } from '../../domain/people/password-policy.js';
+import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import { sendPage } from '../gateway/pages.js';
+import type { FieldErrors } from '../gateway/views.js';
+import {
+  emailCodePage, emailCodeRequestPage, forgotPasswordPage, resetPasswordPage, secondFactorPage, signInPage, signUpPage,
+  type SignInPlace, type SignUpValues,
+} from './sign-in-views.js';
+import { formString, type Form, type PageContext } from './web-pages.js';
+
+// Names: printable text without control characters or markup-significant angle brackets.
+const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
+const SECOND_FACTOR_SECONDS = 5 * 60;
+const CHALLENGE_COOKIE_SECONDS = 30 * 60;
+const DEVICE_COOKIE_SECONDS = 400 * 24 * 60 * 60;
+
+/** A place to sign in, resolved from the request (null: a page saying why not was sent). */
+export interface ResolvedPlace {
+  readonly place: SignInPlace;
+  /** Where a signed-in person goes next. */
+  readonly continueUrl: string;
+  /** The app's return URL on the gateway: the page's CSP lets forms end there. */
+  readonly returnUrl?: string;
+}
+
+export interface SignInFlowOptions {
+  /** The route prefix, e.g. `/gateway/:connectId` or `/dashboard`. */
+  readonly prefix: string;
+  resolve(request: FastifyRequest, reply: FastifyReply): Promise<ResolvedPlace | null>;
+}
+
+/** An account is named by its email or its nickname; throttles count the canonical form. */
+const accountKey = (identifier: string) => normaliseEmail(identifier) ?? normaliseNickname(identifier) ?? identifier.trim().toLowerCase();
+
+/**
+ * The steps of signing in, shared by the gateway and the dashboard: password, sign-up
+ * with an emailed confirmation code, passwordless email code, forgotten password and the
+ * second factor. The browser carries the pending step in an HttpOnly cookie; every
+ * answer about an email is the same whether or not an account exists.
+ */
+export function registerSignInFlow(server: FastifyInstance, context: PageContext, options: SignInFlowOptions): void {
+  const { services } = context;
+  const { prefix } = options;
+  const https = context.publicUrl.startsWith('https:');
+  const challengeCookie = https ? '__Host-keygate-challenge' : 'keygate-challenge';
+  const deviceCookie = https ? '__Host-keygate-device' : 'keygate-device';
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: https };
+
+  const show = (reply: FastifyReply, resolved: ResolvedPlace, status: number, page: string) =>
+    sendPage(reply, status, page, resolved.returnUrl, { script: resolved.place.dashboard });
+  const holdChallenge = (reply: FastifyReply, token: string) =>
+    reply.setCookie(challengeCookie, token, { ...cookieOptions, maxAge: CHALLENGE_COOKIE_SECONDS });
+  const heldChallenge = (request: FastifyRequest) => request.cookies[challengeCookie] ?? '';
+  const clientAddress = (request: FastifyRequest) => context.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown';
+
+  /** Counts an attempt on an account from this address; answers 429 with Retry-After when over. */
+  async function throttled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, identifier: string, page: (error: string) => string, kind: 'password' | 'mail' = 'password'): Promise<boolean> {
+    const verdict = kind === 'password'
+      ? await services.signInThrottle.admit(clientAddress(request), accountKey(identifier))
+      : await services.signInThrottle.admitMail(clientAddress(request), accountKey(identifier));
+    if (verdict.allowed) return false;
+    if (verdict.pauseStarted) await services.accounts.announcePause(identifier, Math.ceil(verdict.retryAfterSeconds / 60), request.id);
+    reply.header('Retry-After', String(verdict.retryAfterSeconds));
+    show(reply, resolved, 429, page(`Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.`));
+    return true;
+  }
+
+  const confirmationPage = (resolved: ResolvedPlace, error?: string) => emailCodePage(resolved.place, {
+    action: 'confirm',
+    title: 'Check your email',
+    message: 'We have sent a message to the address you gave. Enter the code from it to finish creating your account.',
+    error,
+  });
+
+  const signInCodePage = (resolved: ResolvedPlace, error?: string) => emailCodePage(resolved.place, {
+    action: 'email-code/confirm',
+    title: 'Check your email',
+    message: 'If an account uses this email or nickname, we have sent a six-digit sign-in code to its address.',
+    error,
+  });
+
+  /**
+   * The person proved who they are (by `method`). An unconfirmed address gets a code
+   * first, an enrolled second factor is asked for next; otherwise a fresh session starts.
+   */
+  async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, person: PersonRef, method: 'password' | 'email' | 'second_factor') {
+    const state = await services.people.accountState(person);
+    if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: 'This account no longer exists.' }));
+    if (!state.emailVerified) {
+      holdChallenge(reply, (await services.accounts.resendConfirmation(person, request.id)).token);
+      return show(reply, resolved, 200, confirmationPage(resolved));
+    }
+    if (state.secondFactor && method !== 'second_factor') {
+      const { token } = await services.challenges.create(person, 'second_factor', SECOND_FACTOR_SECONDS, false);
+      holdChallenge(reply, token);
+      return reply.redirect(`${resolved.place.base}/second-factor`, 303);
+    }
+    reply.clearCookie(challengeCookie, cookieOptions);
+    await context.startSession(request, reply, person);
+    let device = request.cookies[deviceCookie];
+    if (!device || !/^[A-Za-z0-9_-]{43}$/.test(device)) {
+      device = randomBytes(32).toString('base64url');
+      reply.setCookie(deviceCookie, device, { ...cookieOptions, maxAge: DEVICE_COOKIE_SECONDS });
+    }
+    await services.accounts.noteDevice(person, device, request.id);
+    return reply.redirect(resolved.continueUrl, 303);
+  }
+
+  type Route = { Body: Form };
+
+  server.post<Route>(`${prefix}/sign-in`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const form = request.body ?? {};
+    const identifier = formString(form, 'email', 320) ?? '';
+    const password = formString(form, 'password', 256) ?? '';
+    if (await throttled(request, reply, resolved, identifier, (error) => signInPage(resolved.place, { identifier, error }))) return reply;
+    const person = identifier && password ? await services.people.authenticate(identifier, password, { requestId: request.id }) : null;
+    if (!person) return show(reply, resolved, 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
+    await services.signInThrottle.recordSuccess(accountKey(identifier));
+    return finish(request, reply, resolved, person, 'password');
+  });
+
+  server.post<Route>(`${prefix}/sign-up`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const form = request.body ?? {};
+    const values = {
+      email: (formString(form, 'email', 320) ?? '').trim(),
+      firstname: (formString(form, 'firstname', 200) ?? '').trim(),
+      surname: (formString(form, 'surname', 200) ?? '').trim(),
+      country: (formString(form, 'country', 8) ?? '').trim().toUpperCase(),
+      language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
+    } satisfies SignUpValues;
+    const password = formString(form, 'password', 1024) ?? '';
+    const errors: FieldErrors = {};
+    if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
+    const passwordProblem = checkNewPassword(password, values);
+    if (passwordProblem) errors.password = passwordProblem;
+    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+    if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
+    if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
+    if (Object.keys(errors).length > 0) return show(reply, resolved, 400, signUpPage(resolved.place, { values, errors }));
+    if (await throttled(request, reply, resolved, values.email, (error) => signUpPage(resolved.place, { values, errors: { form: error } }), 'mail')) return reply;
+    const { token } = await services.accounts.beginSignUp({ ...values, password }, { requestId: request.id });
+    holdChallenge(reply, token);
+    return show(reply, resolved, 200, confirmationPage(resolved));
+  });
+
+  server.post<Route>(`${prefix}/confirm`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const person = await services.accounts.confirmSignUp(heldChallenge(request), formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
+    if (!person) return show(reply, resolved, 400, confirmationPage(resolved, 'This code is not right or has expired.'));
+    return finish(request, reply, resolved, person, 'email');
+  });
+
+  server.get(`${prefix}/email-code`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    return show(reply, resolved, 200, emailCodeRequestPage(resolved.place));
+  });
+
+  server.post<Route>(`${prefix}/email-code`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
+    if (await throttled(request, reply, resolved, identifier, (error) => emailCodeRequestPage(resolved.place, { error }), 'mail')) return reply;
+    holdChallenge(reply, (await services.accounts.requestSignInCode(identifier, request.id)).token);
+    return show(reply, resolved, 200, signInCodePage(resolved));
+  });
+
+  server.post<Route>(`${prefix}/email-code/confirm`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const person = await services.accounts.signInWithCode(heldChallenge(request), formString(request.body ?? {}, 'code', 32) ?? '');
+    if (!person) return show(reply, resolved, 400, signInCodePage(resolved, 'This code is not right or has expired.'));
+    return finish(request, reply, resolved, person, 'email');
+  });
+
+  server.get(`${prefix}/forgot`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    return show(reply, resolved, 200, forgotPasswordPage(resolved.place));
+  });
+
+  server.post<Route>(`${prefix}/forgot`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
+    if (await throttled(request, reply, resolved, identifier, () => forgotPasswordPage(resolved.place), 'mail')) return reply;
+    await services.accounts.requestPasswordReset(identifier, request.id);
+    return show(reply, resolved, 200, forgotPasswordPage(resolved.place, { sent: true }));
+  });
+
+  server.get(`${prefix}/second-factor`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    if (!(await services.challenges.peek(heldChallenge(request), 'second_factor'))) return reply.redirect(resolved.place.base === '/dashboard' ? '/dashboard/sign-in' : resolved.place.base, 303);
+    return show(reply, resolved, 200, secondFactorPage(resolved.place));
+  });
+
+  server.post<Route>(`${prefix}/second-factor`, async (request, reply) => {
+    const resolved = await options.resolve(request, reply);
+    if (!resolved) return reply;
+    const token = heldChallenge(request);
+    const person = await services.challenges.peek(token, 'second_factor');
+    if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
+    const code = formString(request.body ?? {}, 'code', 64) ?? '';
+    if (!(await services.secondFactor.verify(person, code, { requestId: request.id }))) {
+      await services.challenges.countFailure(token, 'second_factor');
+      return show(reply, resolved, 400, secondFactorPage(resolved.place, { error: 'This code is not right. Try the current code from your app, or a recovery code.' }));
+    }
+    const redeemed = await services.challenges.redeemToken(token, 'second_factor');
+    if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
+    return finish(request, reply, resolved, redeemed, 'second_factor');
+  });
+}
+
+/** The page a password-reset link opens; not tied to an app or the dashboard. */
+export function registerPasswordReset(server: FastifyInstance, context: PageContext): void {
+  const { services, csrf } = context;
+  server.get<{ Params: { token: string } }>('/reset/:token', async (request, reply) => {
+    const valid = await services.accounts.isResetLinkValid(request.params.token);
+    if (!valid) return sendPage(reply, 410, resetPasswordPage({ csrf: '', token: '', expired: true }));
+    return sendPage(reply, 200, resetPasswordPage({ csrf: csrf.tokenFor(request, reply), token: request.params.token }));
+  });
+
+  server.post<{ Params: { token: string }; Body: Form }>('/reset/:token', async (request, reply) => {
+    const { token } = request.params;
+    const outcome = await services.accounts.resetPassword(token, formString(request.body ?? {}, 'password', 1024) ?? '', { requestId: request.id });
+    if (outcome === 'expired') return sendPage(reply, 410, resetPasswordPage({ csrf: '', token: '', expired: true }));
+    if (outcome) return sendPage(reply, 400, resetPasswordPage({ csrf: csrf.tokenFor(request, reply), token, error: outcome }));
+    // Every session ended with the reset, this browser's included.
+    await context.endSession(request, reply);
+    return sendPage(reply, 200, resetPasswordPage({ csrf: '', token: '', done: true }));
+  });
+}
