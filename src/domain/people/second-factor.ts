@@ -58,12 +58,24 @@ export class SecondFactor {
    * Turns the second factor on once the person proves their app produces codes for the
    * secret; returns the recovery codes to show once, or null when the code or proof is wrong.
    */
-  async confirmEnrolment(person: PersonRef, secret: string, proof: string, code: string, actor: RequestActor): Promise<string[] | null> {
+  #isProofValid(person: PersonRef, secret: string, proof: string): boolean {
     const [expiresText] = proof.split('.');
     const expires = Number(expiresText);
     const expected = Buffer.from(this.#proof(person, secret, expires));
     const given = Buffer.from(proof);
-    if (!Number.isSafeInteger(expires) || expires < this.clock.now().getTime() || given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    return Number.isSafeInteger(expires) && expires >= this.clock.now().getTime() && given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** The enrolment page again for the same secret (a mistyped code), while its proof holds. */
+  async resumeEnrolment(person: PersonRef, secret: string, proof: string, requestId: string): Promise<Enrolment | null> {
+    if (!this.#isProofValid(person, secret, proof)) return null;
+    const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
+    return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof };
+  }
+
+  async confirmEnrolment(person: PersonRef, secret: string, proof: string, code: string, actor: RequestActor): Promise<string[] | null> {
+    if (!this.#isProofValid(person, secret, proof)) return null;
     const verified = verifyTotp(secret, code, this.clock.now(), null);
     if (!verified.ok) return null;
     const zone = this.zones.get(person.zone);

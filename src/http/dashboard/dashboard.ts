@@ -89,7 +89,7 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     base: '/dashboard',
     lead: html`Manage the apps that send people to Keygate to sign in.`,
     cancellable: false,
-    dashboard: true,
+    standalone: true,
     csrf: csrf.tokenFor(request, reply),
   });
 

@@ -48,7 +48,7 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
     base: `/gateway/${loaded.connect.id}`,
     lead: html`to continue to <strong>${loaded.app.name}</strong>`,
     cancellable: true,
-    dashboard: false,
+    standalone: false,
     csrf: loaded.csrf,
   });
 

@@ -43,4 +43,7 @@ table.fields { border-collapse: collapse; width: 100%; }
 table.fields th, table.fields td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #c4c7c5; }
 figure.chart { margin: 0; overflow-x: auto; }
 ul.apps li, ul.members li, ul.owners li { margin: .3rem 0; }
+figure.qr { margin: 1rem 0; }
+figure.qr svg { width: 12rem; height: 12rem; background: #fff; }
+ul.recovery-codes { columns: 2; font-size: 1.1rem; }
 `;

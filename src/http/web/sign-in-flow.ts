@@ -52,7 +52,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   const show = (reply: FastifyReply, resolved: ResolvedPlace, status: number, page: string) =>
-    sendPage(reply, status, page, resolved.returnUrl, { script: resolved.place.dashboard });
+    sendPage(reply, status, page, resolved.returnUrl, { script: resolved.place.standalone });
   const holdChallenge = (reply: FastifyReply, token: string) =>
     reply.setCookie(challengeCookie, token, { ...cookieOptions, maxAge: CHALLENGE_COOKIE_SECONDS });
   const heldChallenge = (request: FastifyRequest) => request.cookies[challengeCookie] ?? '';
@@ -202,7 +202,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   server.get(`${prefix}/second-factor`, async (request, reply) => {
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
-    if (!(await services.challenges.peek(heldChallenge(request), 'second_factor'))) return reply.redirect(resolved.place.base === '/dashboard' ? '/dashboard/sign-in' : resolved.place.base, 303);
+    if (!(await services.challenges.peek(heldChallenge(request), 'second_factor'))) return reply.redirect(resolved.place.standalone ? `${resolved.place.base}/sign-in` : resolved.place.base, 303);
     return show(reply, resolved, 200, secondFactorPage(resolved.place));
   });
 

@@ -13,13 +13,13 @@ export interface SignInPlace {
   readonly lead?: SafeHtml;
   /** The gateway offers to cancel the app's request. */
   readonly cancellable: boolean;
-  /** Wide layout and the dashboard's script. */
-  readonly dashboard: boolean;
+  /** Pages of their own (dashboard, account): wide layout, the page script, /sign-in and /sign-up routes. */
+  readonly standalone: boolean;
   readonly csrf: string;
 }
 
 const page = (place: SignInPlace, title: string, body: SafeHtml) =>
-  layout(title, body, place.dashboard ? { wide: true, script: '/static/dashboard.js' } : {});
+  layout(title, body, place.standalone ? { wide: true, script: '/static/dashboard.js' } : {});
 
 const alert = (message: string | undefined) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
 
@@ -31,8 +31,8 @@ ${csrfField(place.csrf)}
 </form>`;
 }
 
-const signUpHref = (place: SignInPlace) => (place.dashboard ? `${place.base}/sign-up` : `${place.base}?signup=1`);
-const signInHref = (place: SignInPlace) => (place.dashboard ? `${place.base}/sign-in` : place.base);
+const signUpHref = (place: SignInPlace) => (place.standalone ? `${place.base}/sign-up` : `${place.base}?signup=1`);
+const signInHref = (place: SignInPlace) => (place.standalone ? `${place.base}/sign-in` : place.base);
 
 export function signInPage(place: SignInPlace, view: { identifier?: string; error?: string } = {}): string {
   return page(place, 'Sign in', html`<h1>Sign in</h1>

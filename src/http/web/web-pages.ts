@@ -5,6 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { isStoreUnavailable } from '../../storage/availability.js';
 import type { ClientAddress } from '../api/steps.js';
+import { accountSecurityRoutes } from '../account/security.js';
 import { dashboardRoutes } from '../dashboard/dashboard.js';
 import { DASHBOARD_SCRIPT } from '../dashboard/script.js';
 import { CsrfTokens } from '../gateway/csrf.js';
@@ -116,4 +117,5 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   registerPasswordReset(server, context);
   gatewayRoutes(server, context);
   dashboardRoutes(server, context);
+  accountSecurityRoutes(server, context);
 }
