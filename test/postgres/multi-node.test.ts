@@ -77,5 +77,14 @@ describe('several stateless nodes on PostgreSQL and Redis', () => {
     assert.equal(me.status, 200);
     assert.equal(me.body.user.firstname, 'Jana');
     assert.equal(me.body.user.email, null);
+    // Both nodes logged every request (info level) and nothing personal.
+    for (const node of [a!, b!]) {
+      // The node's own listening address aside, no address appears: clients came from 127.0.0.1.
+      const log = node.output().split('\n').filter((line) => !line.includes('Server listening at')).join('\n');
+      assert.match(log, /incoming request/);
+      for (const personal of ['multi@example.cz', SIGN_UP_JANA.firstname, 'Nov\u00e1kov', 'Nováková', '127.0.0.1']) {
+        assert.ok(!log.includes(personal), `a node logged ${personal}`);
+      }
+    }
   });
 });

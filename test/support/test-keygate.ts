@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createKeygate, type Keygate } from '../../src/keygate.js';
@@ -33,6 +34,8 @@ export interface TestKeygateOptions {
   readonly storeLocations?: Record<StoreName, StoreLocation>;
   readonly env?: Record<string, string>;
   readonly dataDir?: string;
+  /** A logger to capture what the server logs (silent otherwise). */
+  readonly logger?: Logger;
 }
 
 const randomKey = () => randomBytes(32).toString('base64');
@@ -63,6 +66,7 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
   const keygate = await createKeygate({
     config,
     clock,
+    logger: options.logger,
     storeLocations: options.storeLocations ?? postgres?.locations ?? await memoryStoreLocations(),
   });
   return {
