@@ -26,6 +26,9 @@ import { createLogger } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
 import { connectRedis } from './shared-state/redis.js';
+import { AppRateLimit } from './domain/protection/app-rate-limit.js';
+
+const API_CALLS_PER_APP_PER_MINUTE = 100_000;
 import { checkReadiness } from './readiness.js';
 import { hkdfKey } from './crypto/master-keys.js';
 import type { Redis } from 'ioredis';
@@ -121,6 +124,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       prefix: config.redis.prefix,
       limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
     }),
+    appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix }),
     readiness: () => checkReadiness(stores, redis),
   };
 

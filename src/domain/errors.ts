@@ -31,6 +31,7 @@ export const ERRORS = {
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   too_many_attempts: { status: 429, message: 'Too many attempts. Wait a moment and try again.' },
+  too_many_requests: { status: 429, message: 'Too many calls for this app. Wait as long as Retry-After says, then try again.' },
   store_unavailable: { status: 503, message: 'A data store is temporarily unavailable. Try again in a moment.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. The request id identifies it in our logs.' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -41,7 +42,8 @@ export class KeygateError extends Error {
   override name = 'KeygateError';
   readonly status: number;
 
-  constructor(readonly code: ErrorCode, message?: string) {
+  /** `retryAfterSeconds`: for a 429, how long the caller should wait (sent as `Retry-After`). */
+  constructor(readonly code: ErrorCode, message?: string, readonly retryAfterSeconds?: number) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;
   }

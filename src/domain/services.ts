@@ -10,6 +10,7 @@ import type { SecondFactor } from './people/second-factor.js';
 import type { SessionService } from './sessions/session-service.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { SignInThrottle } from './protection/sign-in-throttle.js';
+import type { AppRateLimit } from './protection/app-rate-limit.js';
 import type { Readiness } from '../readiness.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
@@ -26,5 +27,6 @@ export interface Services {
   readonly sessions: SessionService;
   readonly tokens: TokenService;
   readonly signInThrottle: SignInThrottle;
+  readonly appRateLimit: AppRateLimit;
   readonly readiness: () => Promise<Readiness>;
 }

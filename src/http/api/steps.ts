@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { isValidRequestSignature, requestDigest } from '../../crypto/app-keys.js';
 import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from '../../domain/apps/apps-service.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
+import type { Services } from '../../domain/services.js';
 import { KeygateError } from '../../domain/errors.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
 
@@ -10,7 +11,7 @@ import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../
  * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
  * security checks of every endpoint can be read in one place:
  *
- * 1. identifyApp      `X-Ukey1-App` names a known app
+ * 1. identifyApp      `X-Ukey1-App` names a known app (then counted against its rate limit)
  * 2. requireSignature server-only apps refuse unsigned calls (and give them no CORS headers)
  * 3. allowCorsOrigin  a browser may read the answer only from a listed origin
  * 4. readBearerToken  on /me and /system/scopes
@@ -130,12 +131,13 @@ export type ClientAddress = (request: FastifyRequest) => string | null;
 export async function admitCall(
   request: FastifyRequest,
   reply: FastifyReply,
-  apps: AppsService,
+  { apps, appRateLimit }: Pick<Services, 'apps' | 'appRateLimit'>,
   clientAddress: ClientAddress,
   endpointPath: string,
   options: { bearerToken?: boolean } = {},
 ): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
   const app = await identifyApp(request, apps);
+  await appRateLimit.admit(app.id);
   requireSignature(request, app);
   allowCorsOrigin(request, reply, app);
   const accessToken = options.bearerToken ? readBearerToken(request) : undefined;

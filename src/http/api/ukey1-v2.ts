@@ -61,7 +61,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
   });
 
   server.post('/auth/v2/connect', async (request, reply) => {
-    const { app, key } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/connect');
+    const { app, key } = await admitCall(request, reply, services, clientAddress, '/auth/v2/connect');
     const body = parseJsonBody(request, connectBody);
     const { connectId, gateway } = await services.connects.openConnect(app, {
       requestId: body.request_id,
@@ -73,7 +73,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
   });
 
   server.post('/auth/v2/token', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/token');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token');
     const body = parseJsonBody(request, tokenBody);
     const issued = await services.tokens.exchangeCode(app, {
       requestId: body.request_id,
@@ -85,14 +85,14 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
 
   // Our extension: rotate a refresh token into a new access and refresh token.
   server.post('/auth/v2/token/refresh', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/token/refresh');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
     const issued = await services.tokens.refresh(app, body.refresh_token, actorOf(request));
     return sendResult(reply, 200, tokenResponse(issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
-    const { app, accessToken } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/me', { bearerToken: true });
+    const { app, accessToken } = await admitCall(request, reply, services, clientAddress, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
     const { access, profile } = await services.tokens.readProfile(app, accessToken, actorOf(request));
     const user: Record<string, string | null> = { id: access.userId };
@@ -101,7 +101,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
   });
 
   server.get('/auth/v2/system/scopes', async (request, reply) => {
-    const { app, accessToken } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/system/scopes', { bearerToken: true });
+    const { app, accessToken } = await admitCall(request, reply, services, clientAddress, '/auth/v2/system/scopes', { bearerToken: true });
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }
@@ -114,14 +114,14 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
 
   // Private ("extranet") apps: the app's server manages who may sign in.
   server.post('/auth/v2/extranet/users', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/extranet/users');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users');
     const body = parseJsonBody(request, extranetInviteBody);
     const invited = await services.extranet.invite(app, body.email, body.locale);
     return sendResult(reply, 201, { status: invited.status, reference_id: invited.referenceId });
   });
 
   server.delete('/auth/v2/extranet/users', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services.apps, clientAddress, '/auth/v2/extranet/users');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users');
     const body = parseJsonBody(request, extranetRemoveBody);
     await services.extranet.remove(app, body.reference_id);
     return sendResult(reply, 200, {});
