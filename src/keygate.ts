@@ -56,6 +56,8 @@ export interface Keygate {
   purgeExpired(): Promise<PurgeResult>;
   /** Moves what a store sealed under retiring master keys to its current one (operator action). */
   rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
+  /** Resolves once every account email handed over so far has been delivered or has failed. */
+  mailSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     rotateMasterKey: (store, rotation) => (store === 'control'
       ? rotateControlKeys(stores.control.db, controlRing, rotation)
       : rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation)),
+    mailSettled: () => accountMail.settled(),
     async close() {
       await http.close();
       await accountMail.settled();

@@ -255,4 +255,31 @@ describe('account security: sessions, enumeration, email flows, nickname and sec
     const mail = await smtp.waitFor((m) => m.to.includes('parallel@example.cz'));
     assert.match(mail.subject, /pozastaveno|paused/);
   });
+
+  it('tells the person by email about a sign-in from a browser it has not seen, not about a known one', async () => {
+    const { visitor: first } = await signUp('devices@example.cz');
+    smtp.messages.length = 0;
+    const again = await first.post(`${await gateway()}/sign-in`, { email: 'devices@example.cz', password: SIGN_UP_JANA.password });
+    assert.equal(again.status, 303);
+    const elsewhere = await signIn('devices@example.cz');
+    assert.equal(elsewhere.response.status, 303);
+    const notice = await smtp.waitFor((m) => m.to.includes('devices@example.cz'));
+    assert.match(notice.subject, /Nové přihlášení|New sign-in/);
+    await keygate.mailSettled();
+    assert.equal(smtp.messages.filter((m) => m.to.includes('devices@example.cz')).length, 1, 'the known browser caused no notice');
+  });
+
+  it('sends a reset request to one address only, whatever the form carries', async () => {
+    await signUp('single@example.cz');
+    await signUp('second@example.cz');
+    smtp.messages.length = 0;
+    const base = await gateway();
+    const visitor = new GatewayVisitor(keygate.http);
+    const response = await visitor.post(`${base}/forgot`, { email: ['single@example.cz', 'second@example.cz'] });
+    assert.equal(response.status, 200);
+    const injected = await visitor.post(`${base}/forgot`, { email: 'single@example.cz\r\nBcc: second@example.cz' });
+    assert.equal(injected.status, 200);
+    await keygate.mailSettled();
+    assert.deepEqual(smtp.messages.filter((m) => /password|hesla/i.test(m.subject)), []);
+  });
 });
