@@ -5,6 +5,7 @@ import type { ConnectService } from './connect/connect-service.js';
 import type { ConsentService } from './consent/consent-service.js';
 import type { PeopleService } from './people/people-service.js';
 import type { AccountService } from './people/account-service.js';
+import type { AccountCentre } from './people/account-centre.js';
 import type { Challenges } from './people/challenges.js';
 import type { SecondFactor } from './people/second-factor.js';
 import type { SessionService } from './sessions/session-service.js';
@@ -22,6 +23,7 @@ export interface Services {
   readonly consents: ConsentService;
   readonly people: PeopleService;
   readonly accounts: AccountService;
+  readonly accountCentre: AccountCentre;
   readonly challenges: Challenges;
   readonly secondFactor: SecondFactor;
   readonly sessions: SessionService;

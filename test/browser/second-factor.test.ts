@@ -46,7 +46,8 @@ describe('the second factor in headless Chromium: enrolment, then sign-in with a
     await submit('Create account');
     await page.getByLabel('Code from the email').fill(await keygate.outbox.code(EMAIL));
     await submit('Continue');
-    await page.getByRole('heading', { name: 'Account security' }).waitFor();
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+    await page.goto(`${base}/account/security`);
 
     await submit('Set up an authenticator app');
     await page.getByRole('img', { name: /QR code/ }).waitFor();
@@ -70,7 +71,8 @@ describe('the second factor in headless Chromium: enrolment, then sign-in with a
     await page.getByRole('alert').filter({ hasText: 'not right' }).waitFor();
     await page.getByLabel('Code from your authenticator app').fill(totpCodeAt(secret, keygate.clock.now()));
     await submit('Verify');
-    await page.getByRole('heading', { name: 'Account security' }).waitFor();
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+    await page.goto(`${base}/account/security`);
     assert.match(await page.locator('main').textContent() ?? '', /Recovery codes left: 10/);
     assert.deepEqual(problems, []);
   });

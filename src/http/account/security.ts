@@ -22,15 +22,15 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     csrf: csrf.tokenFor(request, reply),
   });
 
-  server.get('/account', async (_request, reply) => reply.redirect('/account/security', 303));
+  server.get('/account', async (_request, reply) => reply.redirect('/account/profile', 303));
   server.get('/account/sign-in', async (request, reply) => {
-    if (await context.currentPerson(request)) return reply.redirect('/account/security', 303);
+    if (await context.currentPerson(request)) return reply.redirect('/account/profile', 303);
     return send(reply, 200, signInPage(place(request, reply)));
   });
   server.get('/account/sign-up', async (request, reply) => send(reply, 200, signUpPage(place(request, reply))));
   registerSignInFlow(server, context, {
     prefix: '/account',
-    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/account/security' }),
+    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/account/profile' }),
   });
 
   server.post('/account/sign-out', async (request, reply) => {

@@ -3,10 +3,21 @@ import { csrfField, errorText, input, layout, type FieldErrors } from '../gatewa
 
 const page = (title: string, body: SafeHtml) => layout(title, body, { wide: true, script: '/static/dashboard.js' });
 
-function topbar(csrf: string): SafeHtml {
-  return html`<nav class="topbar"><a href="/account/security">Account security</a>
+const SECTIONS: ReadonlyArray<[string, string]> = [
+  ['/account/profile', 'Profile'],
+  ['/account/apps', 'Connected apps'],
+  ['/account/activity', 'Who read my data'],
+  ['/account/sessions', 'Sessions'],
+  ['/account/security', 'Security'],
+  ['/account/data', 'Export or delete'],
+];
+
+export function topbar(csrf: string): SafeHtml {
+  return html`<nav class="topbar" aria-label="Account"><span class="sections">${SECTIONS.map(([href, label]) => html`<a href="${href}">${label}</a> `)}</span>
 <form method="post" action="/account/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form></nav>`;
 }
+
+export { page as accountPage };
 
 export interface SecurityView {
   readonly csrf: string;

@@ -46,4 +46,10 @@ ul.apps li, ul.members li, ul.owners li { margin: .3rem 0; }
 figure.qr { margin: 1rem 0; }
 figure.qr svg { width: 12rem; height: 12rem; background: #fff; }
 ul.recovery-codes { columns: 2; font-size: 1.1rem; }
+.sections { display: flex; flex-wrap: wrap; gap: .25rem .9rem; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dl.facts dt { font-weight: 600; }
+ol.timeline { list-style: none; padding: 0; }
+ol.timeline li { padding: .3rem 0; border-bottom: 1px solid #e0e0e0; }
+ol.timeline time { color: var(--muted); font-size: .85rem; margin-right: .5rem; }
 `;

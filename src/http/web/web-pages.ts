@@ -5,6 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { isStoreUnavailable } from '../../storage/availability.js';
 import type { ClientAddress } from '../api/steps.js';
+import { accountCentreRoutes } from '../account/centre.js';
 import { accountSecurityRoutes } from '../account/security.js';
 import { dashboardRoutes } from '../dashboard/dashboard.js';
 import { DASHBOARD_SCRIPT } from '../dashboard/script.js';
@@ -30,6 +31,8 @@ export interface PageContext {
   readonly csrf: CsrfTokens;
   readonly clientAddress: ClientAddress;
   currentPerson(request: FastifyRequest): Promise<PersonRef | null>;
+  /** The session cookie's value, to tell "this browser" apart from the person's other sessions. */
+  sessionToken(request: FastifyRequest): string | undefined;
   /** Signs a person in with a fresh session id (a cookie planted before is worth nothing after). */
   startSession(request: FastifyRequest, reply: FastifyReply, person: PersonRef): Promise<void>;
   endSession(request: FastifyRequest, reply: FastifyReply): Promise<void>;
@@ -64,6 +67,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
     csrf,
     clientAddress: options.clientAddress,
     currentPerson: (request) => services.sessions.resolveSession(request.cookies[sessionCookie.name]),
+    sessionToken: (request) => request.cookies[sessionCookie.name],
     async startSession(request, reply, person) {
       await services.sessions.endSession(request.cookies[sessionCookie.name]);
       const token = await services.sessions.startSession(person);
@@ -118,4 +122,5 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   gatewayRoutes(server, context);
   dashboardRoutes(server, context);
   accountSecurityRoutes(server, context);
+  accountCentreRoutes(server, context);
 }

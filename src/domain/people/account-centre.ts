@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { encryptField } from '../../crypto/field-cipher.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
+import type { AppsService } from '../apps/apps-service.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
+import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PeopleService, Profile } from './people-service.js';
+import { PERSON_FIELD_COLUMNS } from './people-repo.js';
+
+type RequestActor = Omit<Actor, 'kind' | 'id'>;
+
+export interface ConnectedApp {
+  readonly appId: string;
+  readonly name: string;
+  readonly fields: readonly FieldCode[];
+  readonly grantedAt: Date;
+}
+
+export interface ActivityRecord {
+  readonly at: Date;
+  readonly action: string;
+  readonly field: string | null;
+  readonly appId: string | null;
+  readonly appName: string | null;
+  readonly actorKind: string;
+  readonly purpose: string | null;
+}
+
+export interface SessionSummary {
+  /** The SHA-256 of the session id (what the store keeps), hex: names a session without revealing it. */
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly current: boolean;
+}
+
+/** Fields a person edits in the account centre; email and country have flows of their own. */
+export type EditableField = 'firstname' | 'surname' | 'language';
+
+const sessionIdOf = (token: string | undefined) => (token ? createHash('sha256').update(token, 'utf8').digest('hex') : '');
+const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
+
+/**
+ * What a signed-in person sees and controls about themselves: their profile, the apps
+ * they let in (revocable at once, whole or field by field), who read their data, their
+ * sessions, a full export and erasure. Every read of a personal field here is recorded
+ * as the person's own read.
+ */
+export class AccountCentre {
+  constructor(
+    private readonly zones: ZoneRegistry,
+    private readonly people: PeopleService,
+    private readonly apps: AppsService,
+    private readonly clock: Clock,
+  ) {}
+
+  profile(person: PersonRef, requestId: string): Promise<Profile | null> {
+    return this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { kind: 'person', id: person.id, requestId }, 'account centre');
+  }
+
+  async updateProfile(person: PersonRef, values: Partial<Record<EditableField, string>>, actor: RequestActor): Promise<void> {
+    const zone = this.zones.get(person.zone);
+    const changed = (Object.keys(values) as EditableField[]).filter((f) => values[f] !== undefined);
+    if (changed.length === 0) return;
+    await zone.db.transaction().execute(async (trx) => {
+      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
+      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+      const update: Record<string, Buffer> = {};
+      for (const field of changed) {
+        const column = PERSON_FIELD_COLUMNS[field];
+        update[column] = encryptField(dataKey, personField(person.id, column), values[field]!);
+      }
+      await trx.updateTable('people').set(update).where('id', '=', person.id).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, changed.map((field) => ({ action: 'person.field_changed', personId: person.id, field })));
+    });
+  }
+
+  async connectedApps(person: PersonRef): Promise<ConnectedApp[]> {
+    const rows = await this.zones.get(person.zone).db.selectFrom('grants').select(['app_id', 'fields', 'granted_at'])
+      .where('person_id', '=', person.id).orderBy('granted_at', 'desc').execute();
+    const apps = await Promise.all(rows.map(async (row) => ({ row, app: await this.apps.findApp(row.app_id) })));
+    return apps.map(({ row, app }) => ({
+      appId: row.app_id,
+      name: app?.name ?? 'A deleted app',
+      fields: row.fields.filter(isFieldCode),
+      grantedAt: row.granted_at,
+    }));
+  }
+
+  /**
+   * Withdraws an app's access at once: the grant goes, and every access and refresh
+   * token it holds for the person is revoked. False when the person never granted it.
+   */
+  async revokeApp(person: PersonRef, appId: string, actor: RequestActor): Promise<boolean> {
+    const zone = this.zones.get(person.zone);
+    const now = this.clock.now();
+    return zone.db.transaction().execute(async (trx) => {
+      const removed = await trx.deleteFrom('grants').where('person_id', '=', person.id).where('app_id', '=', appId).executeTakeFirst();
+      if (removed.numDeletedRows === 0n) return false;
+      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('person_id', '=', person.id).where('app_id', '=', appId).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('person_id', '=', person.id).where('app_id', '=', appId).where('revoked_at', 'is', null).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId }, [{ action: 'consent.revoked', personId: person.id }]);
+      return true;
+    });
+  }
+
+  /** Withdraws one field: the app's next read omits it. False when it was not granted. */
+  async revokeField(person: PersonRef, appId: string, field: FieldCode, actor: RequestActor): Promise<boolean> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      const grant = await trx.selectFrom('grants').select('fields').where('person_id', '=', person.id).where('app_id', '=', appId).forUpdate().executeTakeFirst();
+      if (!grant || !grant.fields.includes(field)) return false;
+      await trx.updateTable('grants').set({ fields: grant.fields.filter((f) => f !== field) })
+        .where('person_id', '=', person.id).where('app_id', '=', appId).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId }, [{ action: 'consent.field_revoked', personId: person.id, field }]);
+      return true;
+    });
+  }
+
+  /** The records about the person, newest first (optionally those of one app). */
+  async activity(person: PersonRef, options: { appId?: string; limit?: number } = {}): Promise<ActivityRecord[]> {
+    let query = this.zones.get(person.zone).db.selectFrom('audit_events')
+      .select(['occurred_at', 'action', 'field', 'app_id', 'actor_kind', 'purpose'])
+      .where('person_id', '=', person.id);
+    if (options.appId) query = query.where('app_id', '=', options.appId);
+    const rows = await query.orderBy('id', 'desc').limit(options.limit ?? 500).execute();
+    const names = new Map<string, string | null>();
+    for (const appId of new Set(rows.map((r) => r.app_id).filter((id): id is string => id !== null))) {
+      names.set(appId, (await this.apps.findApp(appId))?.name ?? null);
+    }
+    return rows.map((r) => ({
+      at: r.occurred_at, action: r.action, field: r.field, appId: r.app_id, appName: r.app_id ? names.get(r.app_id) ?? null : null, actorKind: r.actor_kind, purpose: r.purpose,
+    }));
+  }
+
+  async sessions(person: PersonRef, currentToken: string | undefined): Promise<SessionSummary[]> {
+    const current = sessionIdOf(currentToken);
+    const rows = await this.zones.get(person.zone).db.selectFrom('sessions').select(['id_hash', 'created_at', 'last_seen_at'])
+      .where('person_id', '=', person.id).where('expires_at', '>', this.clock.now()).orderBy('last_seen_at', 'desc').execute();
+    return rows.map((r) => {
+      const id = Buffer.from(r.id_hash).toString('hex');
+      return { id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, current: id === current };
+    });
+  }
+
+  /** Ends one of the person's sessions (never someone else's), or all but the current one. */
+  async endSessions(person: PersonRef, which: { id: string } | { allBut: string | undefined }, actor: RequestActor): Promise<number> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      let query = trx.deleteFrom('sessions').where('person_id', '=', person.id);
+      if ('id' in which) {
+        if (!/^[0-9a-f]{64}$/.test(which.id)) return 0;
+        query = query.where('id_hash', '=', Buffer.from(which.id, 'hex'));
+      } else {
+        query = query.where('id_hash', '<>', Buffer.from(sessionIdOf(which.allBut) || '00', 'hex'));
+      }
+      const ended = Number((await query.executeTakeFirst()).numDeletedRows);
+      if (ended > 0) await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.sessions_ended', personId: person.id, purpose: String(ended) }]);
+      return ended;
+    });
+  }
+
+  /** Everything held about the person, decrypted, as one document (audited as an export). */
+  async exportData(person: PersonRef, actor: RequestActor): Promise<Record<string, unknown>> {
+    const zone = this.zones.get(person.zone);
+    const profile = await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { ...actor, kind: 'person', id: person.id }, 'data export');
+    const db = zone.db;
+    const [account, consents, grants, sessions, apps, audit] = await Promise.all([
+      db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst(),
+      db.selectFrom('consent_records').select(['app_id', 'connect_id', 'requested', 'mandatory', 'granted', 'legal_basis', 'decision', 'decided_at']).where('person_id', '=', person.id).orderBy('decided_at').execute(),
+      this.connectedApps(person),
+      db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at']).where('person_id', '=', person.id).execute(),
+      db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),
+      db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id']).where('person_id', '=', person.id).orderBy('id').execute(),
+    ]);
+    await zone.db.transaction().execute((trx) => recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.exported', personId: person.id }]));
+    return {
+      exportedAt: this.clock.now().toISOString(),
+      zone: person.zone,
+      profile: { ...profile, nickname: await this.people.nicknameOf(person) },
+      account: {
+        createdAt: account?.created_at, emailVerifiedAt: account?.email_verified_at, passwordChangedAt: account?.password_changed_at,
+        secondFactor: account?.totp_secret_ct !== null && account?.totp_secret_ct !== undefined,
+      },
+      apps: apps.map((a) => ({ appId: a.app_id, yourIdForThisApp: a.user_id, since: a.created_at })),
+      grants,
+      consents,
+      sessions,
+      audit,
+    };
+  }
+
+  /**
+   * Erases the person: their data key is destroyed first (so every ciphertext of theirs,
+   * in this database and in any backup, is unreadable), then every row about them; their
+   * apps lose access at once. Audit records stay (they hold ids, not data) and record the erasure.
+   */
+  async erase(person: PersonRef, actor: Actor): Promise<void> {
+    const zone = this.zones.get(person.zone);
+    await zone.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('person_keys').where('person_id', '=', person.id).execute();
+      await trx.deleteFrom('people').where('id', '=', person.id).execute();
+      await recordAudit(trx, actor, [{ action: 'person.erased', personId: person.id }]);
+    });
+    await this.apps.forgetOwner(person.id);
+  }
+}

@@ -1,0 +1,107 @@
+import type { ActivityRecord, ConnectedApp, SessionSummary } from '../../domain/people/account-centre.js';
+import type { Profile } from '../../domain/people/people-service.js';
+import { FIELD_LABELS, isFieldCode } from '../../domain/consent/fields.js';
+import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
+import { html, type SafeHtml } from '../html.js';
+import { csrfField, input, select, type FieldErrors } from '../gateway/views.js';
+import { accountPage, topbar } from './views.js';
+
+const when = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+const notice = (message?: string) => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
+const alertBox = (message?: string) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
+
+export function profilePage(view: { csrf: string; profile: Profile; notice?: string; errors?: FieldErrors }): string {
+  const p = view.profile;
+  const e = view.errors ?? {};
+  const countryName = COUNTRY_OPTIONS.find((c) => c.code === p.country)?.name ?? p.country ?? '';
+  return accountPage('Your profile', html`${topbar(view.csrf)}
+<h1>Your profile</h1>
+${notice(view.notice)}
+<dl class="facts"><dt>Email</dt><dd>${p.email ?? ''}</dd><dt>Country</dt><dd>${countryName}</dd></dl>
+<p class="fine">Your country decides which legal zone stores your data.</p>
+<form method="post" action="/account/profile" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: p.firstname ?? '', autocomplete: 'given-name', error: e.firstname })}
+${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: p.surname ?? '', autocomplete: 'family-name', error: e.surname })}
+${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: p.language ?? '', error: e.language })}
+<div class="actions"><button type="submit" class="primary">Save</button></div>
+</form>`);
+}
+
+export function appsPage(view: { csrf: string; apps: readonly ConnectedApp[]; notice?: string; error?: string }): string {
+  return accountPage('Connected apps', html`${topbar(view.csrf)}
+<h1>Connected apps</h1>
+${notice(view.notice)}${alertBox(view.error)}
+${view.apps.length === 0 ? html`<p>No app can read anything about you.</p>` : view.apps.map((app) => html`<section class="app" aria-labelledby="app-${app.appId}">
+<h2 id="app-${app.appId}">${app.name}</h2>
+<p class="fine">Allowed since ${when(app.grantedAt)}. <a href="/account/activity?app=${app.appId}">What it read</a></p>
+${app.fields.length === 0 ? html`<p>It knows only that you signed in; it reads no field.</p>` : html`<ul class="fields">${app.fields.map((field) => html`<li>${isFieldCode(field) ? FIELD_LABELS[field] : field}
+<form method="post" action="/account/apps/revoke-field" class="inline">${csrfField(view.csrf)}<input type="hidden" name="app" value="${app.appId}"><input type="hidden" name="field" value="${field}"><button type="submit" class="link">Stop sharing ${isFieldCode(field) ? FIELD_LABELS[field] : field}</button></form></li>`)}</ul>`}
+<form method="post" action="/account/apps/revoke">${csrfField(view.csrf)}<input type="hidden" name="app" value="${app.appId}"><button type="submit" class="secondary">Disconnect ${app.name}</button></form>
+</section>`)}`);
+}
+
+const ACTIONS: Record<string, string> = {
+  'field.read': 'read',
+  'consent.given': 'was allowed in',
+  'consent.refused': 'was refused',
+  'consent.revoked': 'was disconnected',
+  'consent.field_revoked': 'lost access to',
+  'code.issued': 'received a sign-in code',
+  'token.issued': 'received an access token',
+  'person.signed_in': 'You signed in',
+  'person.sign_in_failed': 'A wrong password was tried',
+  'person.signed_up': 'You created your account',
+  'person.exported': 'You exported your data',
+};
+
+function describe(record: ActivityRecord): SafeHtml {
+  const field = record.field && isFieldCode(record.field) ? FIELD_LABELS[record.field] : record.field ?? '';
+  const who = record.appName ?? (record.actorKind === 'person' ? 'You' : record.actorKind === 'system' ? 'Keygate' : record.actorKind === 'operator' ? 'The operator' : 'An app');
+  const verb = ACTIONS[record.action];
+  if (record.action.startsWith('person.') && verb) return html`${verb}`;
+  return html`<strong>${who}</strong> ${verb ?? record.action.replace(/[._]/g, ' ')}${field ? html` <em>${field}</em>` : html``}${record.purpose && record.action === 'field.read' ? html` <span class="fine">(${record.purpose})</span>` : html``}`;
+}
+
+export function activityPage(view: { csrf: string; records: readonly ActivityRecord[]; apps: readonly ConnectedApp[]; appId?: string }): string {
+  return accountPage('Who read my data', html`${topbar(view.csrf)}
+<h1>Who read my data</h1>
+<form method="get" action="/account/activity" class="inline-form">
+<div class="field"><label for="app">Show</label>
+<select id="app" name="app"><option value="">Everything</option>${view.apps.map((a) => html`<option value="${a.appId}"${a.appId === view.appId ? html` selected` : html``}>${a.name}</option>`)}</select></div>
+<div class="actions"><button type="submit" class="secondary">Filter</button></div>
+</form>
+${view.records.length === 0 ? html`<p>Nothing recorded.</p>` : html`<ol class="timeline">${view.records.map((r) => html`<li><time datetime="${r.at.toISOString()}">${when(r.at)}</time> ${describe(r)}</li>`)}</ol>`}`);
+}
+
+export function sessionsPage(view: { csrf: string; sessions: readonly SessionSummary[]; notice?: string }): string {
+  return accountPage('Sessions', html`${topbar(view.csrf)}
+<h1>Where you are signed in</h1>
+${notice(view.notice)}
+<ul class="sessions">${view.sessions.map((s) => html`<li>${s.current ? html`<strong>This browser</strong>` : html`Another browser`}: signed in ${when(s.createdAt)}, last used ${when(s.lastSeenAt)}
+${s.current ? html`` : html`<form method="post" action="/account/sessions/end" class="inline">${csrfField(view.csrf)}<input type="hidden" name="session" value="${s.id}"><button type="submit" class="link">Sign it out</button></form>`}</li>`)}</ul>
+<form method="post" action="/account/sessions/end-others">${csrfField(view.csrf)}<button type="submit" class="secondary">Sign out everywhere else</button></form>`);
+}
+
+export function dataPage(view: { csrf: string; errors?: FieldErrors }): string {
+  const e = view.errors ?? {};
+  return accountPage('Export or delete', html`${topbar(view.csrf)}
+<h1>Your data</h1>
+<section aria-labelledby="export-h"><h2 id="export-h">Export</h2>
+<p>One JSON file with everything Keygate holds about you: profile, consents, connected apps, sessions and the records of who read what.</p>
+<form method="post" action="/account/export" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'export-password', name: 'password', label: 'Your password, to confirm it is you', type: 'password', autocomplete: 'current-password', error: e.export })}
+<div class="actions"><button type="submit" class="primary">Download my data</button></div>
+</form>
+</section>
+<section aria-labelledby="delete-h"><h2 id="delete-h">Delete my account</h2>
+<p>Your data key is destroyed, so nothing of yours can be decrypted again, even from backups; every app loses access at once. This cannot be undone.</p>
+<form method="post" action="/account/delete" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'delete-password', name: 'password', label: 'Your password', type: 'password', autocomplete: 'current-password', error: e.delete })}
+${input({ id: 'delete-confirm', name: 'confirm', label: 'Type DELETE to confirm', type: 'text', autocomplete: 'off', error: e.confirm })}
+<div class="actions"><button type="submit" class="danger">Delete my account</button></div>
+</form>
+</section>`);
+}

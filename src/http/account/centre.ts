@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUuid } from '../../domain/apps/apps-service.js';
+import { isFieldCode } from '../../domain/consent/fields.js';
+import { isLanguageCode } from '../../domain/zones/countries.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import { sendPage } from '../gateway/pages.js';
+import { messagePage, type FieldErrors } from '../gateway/views.js';
+import { formString, type Form, type PageContext } from '../web/web-pages.js';
+import { activityPage, appsPage, dataPage, profilePage, sessionsPage } from './centre-views.js';
+
+const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
+const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
+
+/**
+ * The account centre: the person's profile, the apps they let in, who read their data,
+ * their sessions, export and erasure. Export and erasure ask for the password again.
+ */
+export function accountCentreRoutes(server: FastifyInstance, context: PageContext): void {
+  const { services, csrf } = context;
+  const centre = services.accountCentre;
+  const actor = (request: FastifyRequest) => ({ requestId: request.id });
+
+  async function requirePerson(request: FastifyRequest, reply: FastifyReply): Promise<PersonRef | null> {
+    const person = await context.currentPerson(request);
+    if (!person) reply.redirect('/account/sign-in', 303);
+    return person;
+  }
+
+  const renderProfile = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) =>
+    send(reply, status, profilePage({ csrf: csrf.tokenFor(request, reply), profile: (await centre.profile(person, request.id)) ?? {}, ...extra }));
+
+  server.get('/account/profile', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    return person ? renderProfile(request, reply, person) : reply;
+  });
+
+  server.post<{ Body: Form }>('/account/profile', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const form = request.body ?? {};
+    const values = {
+      firstname: (formString(form, 'firstname', 200) ?? '').trim(),
+      surname: (formString(form, 'surname', 200) ?? '').trim(),
+      language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
+    };
+    const errors: FieldErrors = {};
+    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+    if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
+    if (Object.keys(errors).length > 0) return renderProfile(request, reply, person, 400, { errors });
+    await centre.updateProfile(person, values, actor(request));
+    return renderProfile(request, reply, person, 200, { notice: 'Saved.' });
+  });
+
+  const renderApps = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; error?: string } = {}) =>
+    send(reply, status, appsPage({ csrf: csrf.tokenFor(request, reply), apps: await centre.connectedApps(person), ...extra }));
+
+  server.get('/account/apps', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    return person ? renderApps(request, reply, person) : reply;
+  });
+
+  server.post<{ Body: Form }>('/account/apps/revoke', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const appId = formString(request.body ?? {}, 'app', 64) ?? '';
+    const revoked = isUuid(appId) && await centre.revokeApp(person, appId.toLowerCase(), actor(request));
+    if (!revoked) return renderApps(request, reply, person, 404, { error: 'You have not connected this app.' });
+    return renderApps(request, reply, person, 200, { notice: 'Disconnected: the app can no longer read anything about you.' });
+  });
+
+  server.post<{ Body: Form }>('/account/apps/revoke-field', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const form = request.body ?? {};
+    const appId = formString(form, 'app', 64) ?? '';
+    const field = formString(form, 'field', 16);
+    const revoked = isUuid(appId) && isFieldCode(field) && await centre.revokeField(person, appId.toLowerCase(), field, actor(request));
+    if (!revoked) return renderApps(request, reply, person, 404, { error: 'This app does not have that field.' });
+    return renderApps(request, reply, person, 200, { notice: 'The app can no longer read that field.' });
+  });
+
+  server.get<{ Querystring: { app?: string } }>('/account/activity', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const appId = typeof request.query.app === 'string' && isUuid(request.query.app) ? request.query.app.toLowerCase() : undefined;
+    const [records, apps] = await Promise.all([centre.activity(person, { appId }), centre.connectedApps(person)]);
+    return send(reply, 200, activityPage({ csrf: csrf.tokenFor(request, reply), records, apps, appId }));
+  });
+
+  const renderSessions = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, notice?: string) =>
+    send(reply, 200, sessionsPage({ csrf: csrf.tokenFor(request, reply), sessions: await centre.sessions(person, context.sessionToken(request)), notice }));
+
+  server.get('/account/sessions', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    return person ? renderSessions(request, reply, person) : reply;
+  });
+
+  server.post<{ Body: Form }>('/account/sessions/end', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const ended = await centre.endSessions(person, { id: formString(request.body ?? {}, 'session', 64) ?? '' }, actor(request));
+    return renderSessions(request, reply, person, ended > 0 ? 'That browser is signed out.' : 'That session had already ended.');
+  });
+
+  server.post('/account/sessions/end-others', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const ended = await centre.endSessions(person, { allBut: context.sessionToken(request) }, actor(request));
+    return renderSessions(request, reply, person, `${ended} other session${ended === 1 ? '' : 's'} signed out.`);
+  });
+
+  server.get('/account/data', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    return person ? send(reply, 200, dataPage({ csrf: csrf.tokenFor(request, reply) })) : reply;
+  });
+
+  /** Export and erasure need the password again: a session left open is not enough. */
+  async function reauthenticated(request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, person: PersonRef, field: 'export' | 'delete'): Promise<boolean> {
+    const verdict = await services.signInThrottle.admit(context.clientAddress(request) ?? 'unknown', `person:${person.id}`);
+    const ok = verdict.allowed && await services.people.checkPassword(person, formString(request.body ?? {}, 'password', 256) ?? '');
+    if (ok) {
+      await services.signInThrottle.recordSuccess(`person:${person.id}`);
+      return true;
+    }
+    if (!verdict.allowed) reply.header('Retry-After', String(verdict.retryAfterSeconds));
+    send(reply, verdict.allowed ? 403 : 429, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { [field]: verdict.allowed ? 'This password is not right.' : 'Too many attempts. Wait a minute.' } }));
+    return false;
+  }
+
+  server.post<{ Body: Form }>('/account/export', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person || !(await reauthenticated(request, reply, person, 'export'))) return reply;
+    const data = await centre.exportData(person, actor(request));
+    reply.header('Cache-Control', 'no-store');
+    reply.header('Content-Disposition', 'attachment; filename="keygate-my-data.json"');
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(data, null, 2));
+  });
+
+  server.post<{ Body: Form }>('/account/delete', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    if ((formString(request.body ?? {}, 'confirm', 16) ?? '').trim() !== 'DELETE') {
+      return send(reply, 400, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { confirm: 'Type DELETE in capitals to confirm.' } }));
+    }
+    if (!(await reauthenticated(request, reply, person, 'delete'))) return reply;
+    await centre.erase(person, { kind: 'person', id: person.id, requestId: request.id });
+    await context.endSession(request, reply);
+    return send(reply, 200, messagePage('Your account is deleted', 'Your data key was destroyed and every app lost access. Nothing of yours can be read again.'));
+  });
+}
