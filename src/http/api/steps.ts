@@ -165,6 +165,8 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
   } catch {
     throw new KeygateError('invalid_json');
   }
+  // PostgreSQL text cannot hold U+0000, and no field of the protocol needs it.
+  if (containsNul(value)) throw new KeygateError('invalid_request', 'Strings may not contain the NUL character.');
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -172,4 +174,10 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
     throw new KeygateError('invalid_request', `Invalid ${where}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item, depth + 1));
 }

@@ -194,8 +194,9 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
   }));
 
   server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form) => {
-    const removed = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '');
-    return removed ? 'Owner removed.' : { owners: 'An app keeps at least one owner.' };
+    const outcome = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '');
+    if (outcome === 'last_owner') return { owners: 'An app keeps at least one owner.' };
+    return outcome === 'removed' ? 'Owner removed.' : { owners: 'This person is not an owner of the app.' };
   }));
 
   server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form) => {
