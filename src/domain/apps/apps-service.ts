@@ -274,13 +274,20 @@ export class AppsService {
   }
 
   /** Removes an owner; the last owner cannot leave (the app would be unmanageable). */
-  async removeOwner(appId: string, personId: string): Promise<boolean> {
+  async removeOwner(appId: string, personId: string): Promise<'removed' | 'last_owner' | 'not_an_owner'> {
+    if (!isUuid(personId)) return 'not_an_owner';
     return this.db.transaction().execute(async (trx) => {
       const owners = await trx.selectFrom('app_owners').select('person_id').where('app_id', '=', appId).forUpdate().execute();
-      if (owners.length <= 1 || !owners.some((o) => o.person_id === personId)) return false;
+      if (!owners.some((o) => o.person_id === personId)) return 'not_an_owner';
+      if (owners.length <= 1) return 'last_owner';
       await trx.deleteFrom('app_owners').where('app_id', '=', appId).where('person_id', '=', personId).execute();
-      return true;
+      return 'removed';
     });
+  }
+
+  /** An erased person owns nothing any more. */
+  async forgetOwner(personId: string): Promise<void> {
+    await this.db.deleteFrom('app_owners').where('person_id', '=', personId).execute();
   }
 
   #parsedKeys(secretKey: string, open: () => Buffer) {
