@@ -14,6 +14,7 @@ import { ConsentService } from './domain/consent/consent-service.js';
 import { PeopleService } from './domain/people/people-service.js';
 import { AccountMail } from './domain/people/account-mail.js';
 import { AccountService } from './domain/people/account-service.js';
+import { AccountCentre } from './domain/people/account-centre.js';
 import { Challenges } from './domain/people/challenges.js';
 import { SecondFactor } from './domain/people/second-factor.js';
 import type { Services } from './domain/services.js';
@@ -115,6 +116,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     people,
     challenges,
     accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices')),
+    accountCentre: new AccountCentre(zones, people, apps, clock),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
