@@ -17,6 +17,7 @@ import { AccountService } from './domain/people/account-service.js';
 import { AccountCentre } from './domain/people/account-centre.js';
 import { Challenges } from './domain/people/challenges.js';
 import { SecondFactor } from './domain/people/second-factor.js';
+import { ProfileImages } from './domain/people/profile-image.js';
 import type { Services } from './domain/services.js';
 import { SessionService } from './domain/sessions/session-service.js';
 import { TokenService } from './domain/tokens/token-service.js';
@@ -109,6 +110,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones);
   const challenges = new Challenges(zones, clock);
+  const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
   const accountMail = new AccountMail(people, mailer, logger);
   const services: Services = {
     apps,
@@ -122,7 +124,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
-    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays),
+    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
+    images,
     signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
       redis,
       prefix: config.redis.prefix,

@@ -8,6 +8,7 @@ import type { AccountService } from './people/account-service.js';
 import type { AccountCentre } from './people/account-centre.js';
 import type { Challenges } from './people/challenges.js';
 import type { SecondFactor } from './people/second-factor.js';
+import type { ProfileImages } from './people/profile-image.js';
 import type { SessionService } from './sessions/session-service.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { SignInThrottle } from './protection/sign-in-throttle.js';
@@ -26,6 +27,7 @@ export interface Services {
   readonly accountCentre: AccountCentre;
   readonly challenges: Challenges;
   readonly secondFactor: SecondFactor;
+  readonly images: ProfileImages;
   readonly sessions: SessionService;
   readonly tokens: TokenService;
   readonly signInThrottle: SignInThrottle;

@@ -60,6 +60,11 @@ export class AccountCentre {
     return this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { kind: 'person', id: person.id, requestId }, 'account centre');
   }
 
+  async hasImage(person: PersonRef): Promise<boolean> {
+    const row = await this.zones.get(person.zone).db.selectFrom('people').select((eb) => eb('image_ct', 'is not', null).as('has')).where('id', '=', person.id).executeTakeFirst();
+    return row?.has === true;
+  }
+
   async updateProfile(person: PersonRef, values: Partial<Record<EditableField, string>>, actor: RequestActor): Promise<void> {
     const zone = this.zones.get(person.zone);
     const changed = (Object.keys(values) as EditableField[]).filter((f) => values[f] !== undefined);

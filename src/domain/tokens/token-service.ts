@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { appKeyId, isUuid, type App } from '../apps/apps-service.js';
+import type { ProfileImages } from '../people/profile-image.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectService } from '../connect/connect-service.js';
 import { hashCode } from '../consent/consent-service.js';
@@ -61,6 +62,7 @@ export class TokenService {
     private readonly issuer: string,
     private readonly accessTokenTtlMinutes: number,
     private readonly refreshTokenTtlDays: number,
+    private readonly images: ProfileImages,
   ) {}
 
   /**
@@ -276,6 +278,9 @@ export class TokenService {
     const access: TokenAccess = {
       zone, jti, personId: row.person_id, userId: row.user_id, fields, requested: (row.requested ?? row.readable).filter(isFieldCode),
     };
-    return { access, profile: this.people.openFields(zone, { ...row, id: row.person_id }, fields) };
+    const profile = this.people.openFields(zone, { ...row, id: row.person_id }, fields.filter((f) => f !== 'image'));
+    // The picture itself is not sent: the app gets a link that expires (and is audited when fetched).
+    if (fields.includes('image')) profile.image = row.image_ct ? this.images.linkFor({ id: row.person_id, zone: zone.name }, app.id) : null;
+    return { access, profile };
   }
 }

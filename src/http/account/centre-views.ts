@@ -10,7 +10,7 @@ const when = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16) +
 const notice = (message?: string) => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
 const alertBox = (message?: string) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
 
-export function profilePage(view: { csrf: string; profile: Profile; notice?: string; errors?: FieldErrors }): string {
+export function profilePage(view: { csrf: string; profile: Profile; hasImage: boolean; notice?: string; errors?: FieldErrors }): string {
   const p = view.profile;
   const e = view.errors ?? {};
   const countryName = COUNTRY_OPTIONS.find((c) => c.code === p.country)?.name ?? p.country ?? '';
@@ -25,7 +25,18 @@ ${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text',
 ${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: p.surname ?? '', autocomplete: 'family-name', error: e.surname })}
 ${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: p.language ?? '', error: e.language })}
 <div class="actions"><button type="submit" class="primary">Save</button></div>
-</form>`);
+</form>
+<section aria-labelledby="picture-h"><h2 id="picture-h">Profile picture</h2>
+${view.hasImage ? html`<img src="/account/image" alt="Your profile picture" class="avatar" width="128" height="128">
+<form method="post" action="/account/image/remove" class="inline">${csrfField(view.csrf)}<button type="submit" class="link">Remove the picture</button></form>` : html`<p>No picture.</p>`}
+<form method="post" action="/account/image" enctype="multipart/form-data" novalidate>
+${csrfField(view.csrf)}
+<div class="field"><label for="image">New picture (PNG, JPEG or WebP, up to 5 MB)</label>
+<input id="image" name="image" type="file" accept="image/png,image/jpeg,image/webp" aria-invalid="${e.image ? 'true' : 'false'}"${e.image ? html` aria-describedby="image-error"` : html``}>
+${e.image ? html`<p class="error" id="image-error">${e.image}</p>` : html``}</div>
+<div class="actions"><button type="submit" class="secondary">Upload</button></div>
+</form>
+</section>`);
 }
 
 export function appsPage(view: { csrf: string; apps: readonly ConnectedApp[]; notice?: string; error?: string }): string {

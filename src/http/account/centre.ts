@@ -3,6 +3,8 @@ import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isLanguageCode } from '../../domain/zones/countries.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import multipart from '@fastify/multipart';
+import { ImageRefused, MAX_IMAGE_BYTES } from '../../domain/people/profile-image.js';
 import { sendPage } from '../gateway/pages.js';
 import { messagePage, type FieldErrors } from '../gateway/views.js';
 import { formString, type Form, type PageContext } from '../web/web-pages.js';
@@ -27,7 +29,45 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   }
 
   const renderProfile = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) =>
-    send(reply, status, profilePage({ csrf: csrf.tokenFor(request, reply), profile: (await centre.profile(person, request.id)) ?? {}, ...extra }));
+    send(reply, status, profilePage({
+      csrf: csrf.tokenFor(request, reply),
+      profile: (await centre.profile(person, request.id)) ?? {},
+      hasImage: await centre.hasImage(person),
+      ...extra,
+    }));
+
+  // The picture: a multipart upload, parsed into plain values so that the CSRF check reads `_csrf` as on every form.
+  void server.register(async (uploads) => {
+    await uploads.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 4, parts: 5 } });
+    uploads.post<{ Body: Record<string, unknown> }>('/account/image', { bodyLimit: MAX_IMAGE_BYTES + 64 * 1024 }, async (request, reply) => {
+      const person = await requirePerson(request, reply);
+      if (!person) return reply;
+      const file = request.body?.image;
+      if (!Buffer.isBuffer(file)) return renderProfile(request, reply, person, 400, { errors: { image: 'Choose a PNG, JPEG or WebP image.' } });
+      try {
+        await services.images.setImage(person, file, actor(request));
+      } catch (error) {
+        if (error instanceof ImageRefused) return renderProfile(request, reply, person, 400, { errors: { image: error.message } });
+        throw error;
+      }
+      return renderProfile(request, reply, person, 200, { notice: 'Picture saved. Everything but the picture itself (location, camera, dates) was removed.' });
+    });
+  });
+
+  server.post('/account/image/remove', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    await services.images.removeImage(person, actor(request));
+    return renderProfile(request, reply, person, 200, { notice: 'Picture removed.' });
+  });
+
+  server.get('/account/image', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const image = await services.images.ownImage(person, request.id);
+    if (!image) return reply.code(404).type('text/plain; charset=utf-8').send('No picture.');
+    return reply.type('image/webp').header('Cache-Control', 'private, no-store').send(image);
+  });
 
   server.get('/account/profile', async (request, reply) => {
     const person = await requirePerson(request, reply);

@@ -51,5 +51,6 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1r
 dl.facts dt { font-weight: 600; }
 ol.timeline { list-style: none; padding: 0; }
 ol.timeline li { padding: .3rem 0; border-bottom: 1px solid #e0e0e0; }
+img.avatar { border-radius: 50%; display: block; margin: .5rem 0; }
 ol.timeline time { color: var(--muted); font-size: .85rem; margin-right: .5rem; }
 `;

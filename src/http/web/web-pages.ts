@@ -118,6 +118,13 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   server.get('/static/dashboard.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(DASHBOARD_SCRIPT));
 
+  // A profile picture behind an app's expiring link: embeddable by the app's pages (any origin).
+  server.get<{ Params: { token: string } }>('/images/:token', async (request, reply) => {
+    const image = await services.images.fetchForApp(request.params.token, request.id);
+    if (!image) return reply.code(404).type('text/plain; charset=utf-8').header('Cache-Control', 'no-store').send('This link has expired or the picture is no longer shared.');
+    return reply.type('image/webp').header('Cache-Control', 'private, max-age=300').header('Cross-Origin-Resource-Policy', 'cross-origin').send(image);
+  });
+
   registerPasswordReset(server, context);
   gatewayRoutes(server, context);
   dashboardRoutes(server, context);
