@@ -2,19 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { jpegWithGps } from '../support/images.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 
 const ORIGIN = 'https://pictures.example.org';
 const RETURN = `${ORIGIN}/back`;
-
-/** A holiday photo: a JPEG whose EXIF says where it was taken. */
-export async function jpegWithGps(): Promise<Buffer> {
-  return sharp({ create: { width: 900, height: 600, channels: 3, background: '#3a7bd5' } })
-    .jpeg()
-    .withExif({ IFD0: { Make: 'TestCam', Artist: 'Jana Nováková' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '50/1 5/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '14/1 25/1 0/1' } })
-    .toBuffer();
-}
 
 /** A multipart form as a browser sends it. */
 async function multipartBody(fields: Record<string, string>, file?: { name: string; type: string; bytes: Buffer }) {

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { launchChromium } from '../support/browser.js';
+import { freePort } from '../support/ports.js';
+import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { jpegWithGps } from '../support/images.js';
+
+const EMAIL = 'centre.browser@example.cz';
+const PASSWORD = 'violet-harbor-lantern-2026';
+
+describe('the account centre in headless Chromium', () => {
+  let keygate: TestKeygate;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const problems: string[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
+    await keygate.http.listen({ host: '127.0.0.1', port });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => { if (message.text().includes('Content Security Policy')) problems.push(message.text()); });
+  });
+  after(async () => {
+    await browser?.close();
+    await keygate?.close();
+  });
+
+  const submit = async (name: string) => {
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name, exact: true }).click()]);
+  };
+  const open = async (link: string) => {
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: link, exact: true }).click()]);
+  };
+
+  it('creates an account and edits the profile, with a picture stripped of its GPS position', async () => {
+    await page.goto(`${base}/account`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await open('Create an account');
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('First name').fill('Kateřina');
+    await page.getByLabel('Surname').fill('Horáková');
+    await page.getByLabel('Country').selectOption('CZ');
+    await page.getByLabel('Language').selectOption('cs');
+    await submit('Create account');
+    await page.getByLabel('Code from the email').fill(await keygate.outbox.code(EMAIL));
+    await submit('Continue');
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+
+    await page.getByLabel('First name').fill('Katka');
+    await submit('Save');
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal(await page.getByLabel('First name').inputValue(), 'Katka');
+
+    await page.getByLabel(/New picture/).setInputFiles({ name: 'holiday.jpg', mimeType: 'image/jpeg', buffer: await jpegWithGps() });
+    await submit('Upload');
+    await page.getByRole('status').filter({ hasText: 'Picture saved' }).waitFor();
+    const picture = page.getByRole('img', { name: 'Your profile picture' });
+    await picture.waitFor();
+    assert.equal(await picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 512);
+    const served = await page.request.get(`${base}/account/image`);
+    const metadata = await sharp(await served.body()).metadata();
+    assert.equal(metadata.exif, undefined, 'the served picture has no EXIF, so no GPS');
+  });
+
+  it('shows connected apps, the activity timeline and sessions', async () => {
+    await open('Connected apps');
+    await page.getByText('No app can read anything about you.').waitFor();
+    await open('Who read my data');
+    await page.getByRole('heading', { name: 'Who read my data' }).waitFor();
+    assert.match(await page.locator('ol.timeline').textContent() ?? '', /You created your account/);
+    await open('Sessions');
+    await page.getByText('This browser').waitFor();
+  });
+
+  it('exports the data after the password, then deletes the account', async () => {
+    await open('Export or delete');
+    await page.getByLabel('Your password, to confirm it is you').fill('not the password');
+    await submit('Download my data');
+    await page.getByText('This password is not right.').waitFor();
+    await page.getByLabel('Your password, to confirm it is you').fill(PASSWORD);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data' }).click()]);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    assert.equal(exported.profile.email, EMAIL);
+    assert.equal(exported.profile.firstname, 'Katka');
+
+    await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Type DELETE to confirm').fill('DELETE');
+    await submit('Delete my account');
+    await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    assert.equal(await keygate.services.people.findByEmail(EMAIL), null);
+    assert.deepEqual(problems, []);
+  });
+});
