@@ -5,11 +5,9 @@ import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
 import { AppsService } from './domain/apps/apps-service.js';
-import { ExtranetService } from './domain/apps/extranet.js';
 import { UsageReport } from './domain/apps/usage.js';
 import { createMailer } from './mail/mailer.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { ConnectService } from './domain/connect/connect-service.js';
 import { ConsentService } from './domain/consent/consent-service.js';
 import { PeopleService } from './domain/people/people-service.js';
 import { AccountMail } from './domain/people/account-mail.js';
@@ -36,6 +34,13 @@ import { hkdfKey } from './crypto/master-keys.js';
 import type { Redis } from 'ioredis';
 import { purgeExpired, type PurgeResult } from './domain/retention.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
+import { AuditTrail } from './domain/audit/audit-trail.js';
+import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
+import { AuditedConnectService, AuditedExtranetService } from './domain/audit/audited-services.js';
+import type { IdentifiedKey } from './crypto/master-keys.js';
+
+/** How often each store's audit chain is verified since its last checkpoint and sealed by a new one. */
+const AUDIT_CHECKPOINT_EVERY_MS = 5 * 60 * 1000;
 
 export interface KeygateOptions {
   readonly config: KeygateConfig;
@@ -60,6 +65,8 @@ export interface Keygate {
   rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
   /** Resolves once every account email handed over so far has been delivered or has failed. */
   mailSettled(): Promise<void>;
+  /** The hash-chained audit trails of every store: verify, checkpoint, export. */
+  readonly audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -78,13 +85,19 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     onGenerated: (where: string, variable: string) =>
       logger.warn({ file: where }, `generated a development key for ${variable}; set ${variable} (or ${variable}_FILE) in production`),
   });
-  const ringOf = (keys: StoreKeys, file: string) =>
-    new KeyRing(resolveKey(keys.master, keyOptions(file)), resolvePreviousKeys(keys.previous, keyOptions(file)));
+  // Each store's master keys (current first) also sign its audit checkpoints, through a derived key.
+  const masterKeys = {} as Record<StoreName, IdentifiedKey[]>;
+  const ringOf = (keys: StoreKeys, file: string, store: StoreName = 'control') => {
+    const current = resolveKey(keys.master, keyOptions(file));
+    const previous = resolvePreviousKeys(keys.previous, keyOptions(file));
+    masterKeys[store] = [current, ...previous];
+    return new KeyRing(current, previous);
+  };
   const controlRing = ringOf(config.keys.control, 'master-control.key');
   const controlIndexKey = resolveKey(config.keys.control.index, keyOptions('index-control.key')).key;
   const zoneKeys = ZONE_NAMES.map((name) => ({
     name,
-    ring: ringOf(config.keys[name], `master-${name}.key`),
+    ring: ringOf(config.keys[name], `master-${name}.key`, name),
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
 
@@ -107,7 +120,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
-  const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
+  const connects = new AuditedConnectService(apps, logger, stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones);
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
@@ -121,7 +134,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     accountCentre: new AccountCentre(zones, people, apps, clock),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
-    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
+    extranet: new AuditedExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
@@ -143,6 +156,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       logger,
       csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf'),
       trustedProxies: config.trustedProxies,
+      tls: config.tls,
     });
   } catch (error) {
     await stores.close();
@@ -151,6 +165,11 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     throw error;
   }
 
+  const audit = new AuditTrail(stores, masterKeys, logger);
+  // Seals what each chain has verified up to, so that cutting off its tail is detected.
+  const checkpoints = setInterval(() => void audit.checkpointAll(), AUDIT_CHECKPOINT_EVERY_MS);
+  checkpoints.unref();
+
   return {
     config,
     logger,
@@ -158,12 +177,23 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     services,
     http,
     redis,
+    audit,
     purgeExpired: () => purgeExpired(stores, clock),
-    rotateMasterKey: (store, rotation) => (store === 'control'
-      ? rotateControlKeys(stores.control.db, controlRing, rotation)
-      : rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation)),
+    async rotateMasterKey(store, rotation) {
+      const result = store === 'control'
+        ? await rotateControlKeys(stores.control.db, controlRing, rotation)
+        : await rotateZoneKeys(stores.zones[store].db, zones.get(store).ring, rotation);
+      // Checkpoints signed under a retiring key are signed again, so that it can go.
+      const resigned = await audit.resignCheckpoints(store);
+      await recordControlAudit(stores.control.db, OPERATOR, [{
+        action: 'keys.master_rotated', appId: null,
+        detail: `store=${store},key=${result.currentKeyId},rewrapped=${result.rewrapped},remaining=${result.remaining},checkpoints_resigned=${resigned}`,
+      }]);
+      return result;
+    },
     mailSettled: () => accountMail.settled(),
     async close() {
+      clearInterval(checkpoints);
       await http.close();
       await accountMail.settled();
       await stores.close();

@@ -11,6 +11,10 @@ import { progressBar } from './progress.js';
 import { isZoneName } from '../domain/zones/zones.js';
 import type { RotationResult } from '../domain/keys/key-rotation.js';
 import { RedisStartError } from '../shared-state/redis.js';
+import { once } from 'node:events';
+import { OPERATOR } from '../domain/audit/audit-log.js';
+import { AUDIT_STORES, type ExportPage, type StoreVerification } from '../domain/audit/audit-trail.js';
+import type { StoreName } from '../storage/stores.js';
 
 const USAGE = `Usage: keygate <command> [options]
 
@@ -29,6 +33,16 @@ Commands:
   keys rotate --zone STORE      Re-wrap everything a store (eu, us or control) sealed under
                                 retiring master keys (…_PREVIOUS) with its current one.
       --batch-size N            Rows per committed batch (default 200).
+  audit verify                  Walk the hash-chained audit trail of every store and check its
+                                signed checkpoints; name the first record that was edited,
+                                deleted, inserted or reordered (exit status 4). A trail that
+                                verifies is then sealed by a signed checkpoint at its head.
+      --zone STORE              Only this store: eu, us or control.
+      --no-checkpoint           Verify only; write nothing.
+      --json                    Print the reports as JSON.
+  audit export                  Write audit records as JSON lines to stdout, in chain order.
+      --zone STORE              Only this store (default: control, then every zone).
+      --since ISO-TIME          Only records from then on, e.g. 2026-01-31T00:00:00Z.
   help                          Show this text.
 
 Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
@@ -66,7 +80,7 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   } else {
     const keygate = await createKeygate({ config });
     try {
-      created = await keygate.services.apps.createApp(request);
+      created = await keygate.services.apps.createApp(request, OPERATOR);
     } finally {
       await keygate.close();
     }
@@ -90,7 +104,7 @@ async function allowMandatory(config: KeygateConfig, args: string[]): Promise<vo
   } else {
     const keygate = await createKeygate({ config });
     try {
-      found = isUuid(appId) && await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields);
+      found = isUuid(appId) && await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields, OPERATOR);
     } finally {
       await keygate.close();
     }
@@ -139,6 +153,118 @@ async function rotateKeys(config: KeygateConfig, args: string[]): Promise<void> 
 }
 
 class IncompleteError extends Error {}
+/** An audit trail did not verify. */
+class AuditFailure extends Error {}
+
+function auditStoresOf(zone: string | undefined): StoreName[] {
+  if (zone === undefined) return [...AUDIT_STORES];
+  if (zone !== 'control' && !isZoneName(zone)) throw new UsageError('--zone must be eu, us or control');
+  return [zone];
+}
+
+function describeVerification(report: StoreVerification): string {
+  if (!report.ok) return `${report.store}: FAILED at record #${report.failure!.id} (${report.failure!.kind}): ${report.failure!.message}`;
+  if (!report.head) return `${report.store}: no records yet.`;
+  const sealed = report.checkpointed ? `; signed a checkpoint at #${report.checkpointed}` : '';
+  return `${report.store}: ${report.records} record(s) chained up to #${report.head.id} (${report.head.hash.slice(0, 16)}…), ${report.checkpoints} checkpoint(s) verified${sealed}.`;
+}
+
+async function verifyAudit(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { zone: { type: 'string' }, 'no-checkpoint': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const stores = auditStoresOf(values.zone);
+  const checkpoint = !values['no-checkpoint'];
+  let reports: StoreVerification[];
+  const viaServer = await callOperatorSocket<{ reports: StoreVerification[]; error?: string }>(config.dataDir, '/audit/verify', { stores, checkpoint });
+  if (viaServer) {
+    if (viaServer.status !== 200) throw new OperatorRefusal(viaServer.body.error ?? 'the server refused the request');
+    reports = viaServer.body.reports;
+  } else {
+    const keygate = await createKeygate({ config });
+    reports = [];
+    try {
+      for (const store of stores) {
+        const bar = progressBar(`Verifying ${store}`);
+        try {
+          reports.push(await keygate.audit.verify(store, { checkpoint, onProgress: (done, total) => bar.update(done, total) }));
+        } finally {
+          bar.finish();
+        }
+      }
+    } finally {
+      await keygate.close();
+    }
+  }
+
+  if (values.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  else for (const report of reports) process.stdout.write(`${describeVerification(report)}\n`);
+  const failed = reports.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    throw new AuditFailure(`the audit trail of ${failed.map((r) => `${r.store} (record #${r.failure!.id}, ${r.failure!.kind})`).join(', ')} does not verify`);
+  }
+  if (!values.json) {
+    process.stdout.write(`Audit trails verified: ${reports.length} store(s), ${reports.reduce((n, r) => n + r.records, 0)} record(s).\n`);
+  }
+}
+
+async function exportAudit(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { zone: { type: 'string' }, since: { type: 'string' } }, strict: true });
+  const stores = auditStoresOf(values.zone);
+  let since: Date | undefined;
+  if (values.since !== undefined) {
+    since = new Date(values.since);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(since.getTime())) throw new UsageError('--since must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z');
+  }
+  const bar = progressBar('Exporting audit records');
+  const write = async (page: ExportPage) => {
+    if (page.records.length === 0) return;
+    if (!process.stdout.write(page.records.map((r) => `${JSON.stringify(r)}\n`).join(''))) await once(process.stdout, 'drain');
+  };
+  const PAGE = 1000;
+  let done = 0;
+  let total = 0;
+
+  if (await callOperatorSocket(config.dataDir, '/ping', {})) {
+    // Through the running server, a page at a time.
+    type Answer = ExportPage & { total?: number; error?: string };
+    for (const store of stores) {
+      let after: string | null = '0';
+      while (after !== null) {
+        const answer: { status: number; body: Answer } | null = await callOperatorSocket<Answer>(config.dataDir, '/audit/export', {
+          store, since: since?.toISOString(), after, limit: PAGE, total: after === '0',
+        });
+        if (!answer) throw new OperatorRefusal('the server stopped during the export');
+        if (answer.status !== 200) throw new OperatorRefusal(answer.body.error ?? 'the server refused the request');
+        if (answer.body.total !== undefined) total += answer.body.total;
+        await write(answer.body);
+        done += answer.body.records.length;
+        bar.update(done, Math.max(total, done));
+        after = answer.body.next;
+      }
+    }
+  } else {
+    const keygate = await createKeygate({ config });
+    try {
+      for (const store of stores) total += await keygate.audit.count(store, since);
+      for (const store of stores) {
+        let after: string | null = '0';
+        while (after !== null) {
+          const page: ExportPage = await keygate.audit.exportPage(store, { since, after, limit: PAGE });
+          await write(page);
+          done += page.records.length;
+          bar.update(done, Math.max(total, done));
+          after = page.next;
+        }
+      }
+    } finally {
+      await keygate.close();
+    }
+  }
+  bar.finish();
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -169,9 +295,21 @@ export async function main(argv: string[]): Promise<number> {
       await rotateKeys(config, rest);
       return 0;
     }
+    if (command === 'audit' && sub === 'verify') {
+      await verifyAudit(config, rest);
+      return 0;
+    }
+    if (command === 'audit' && sub === 'export') {
+      await exportAudit(config, rest);
+      return 0;
+    }
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (error) {
     if (error instanceof IncompleteError) return 3;
+    if (error instanceof AuditFailure) {
+      process.stderr.write(`keygate: ${error.message}\n`);
+      return 4;
+    }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`keygate: ${(error as Error).message}\n\n${USAGE}\n`);
       return 2;

@@ -6,6 +6,10 @@ import { AppSettingsError } from '../domain/apps/app-settings.js';
 import { isUuid } from '../domain/apps/apps-service.js';
 import type { Keygate } from '../keygate.js';
 import { isZoneName } from '../domain/zones/zones.js';
+import { OPERATOR } from '../domain/audit/audit-log.js';
+import type { StoreName } from '../storage/stores.js';
+
+const isStoreName = (value: unknown): value is StoreName => value === 'control' || isZoneName(value);
 
 /**
  * An embedded store belongs to one process, so while a server runs on a data directory
@@ -64,7 +68,7 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
         origins: Array.isArray(body?.origins) ? body.origins.map(String) : [],
         returnUrls: Array.isArray(body?.returnUrls) ? body.returnUrls.map(String) : [],
         legalBasis: typeof body?.legalBasis === 'string' ? body.legalBasis : undefined,
-      });
+      }, OPERATOR);
       return created;
     } catch (error) {
       if (error instanceof AppSettingsError) return reply.code(400).send({ error: error.message });
@@ -75,7 +79,7 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
     const { appId, fields } = request.body ?? {};
     if (typeof appId !== 'string' || !isUuid(appId) || !Array.isArray(fields)) return { ok: false };
     try {
-      return { ok: await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields.map(String)) };
+      return { ok: await keygate.services.apps.allowMandatory(appId.toLowerCase(), fields.map(String), OPERATOR) };
     } catch (error) {
       if (error instanceof AppSettingsError) return reply.code(400).send({ error: error.message });
       throw error;
@@ -85,6 +89,27 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
     const store = request.body?.store;
     if (store !== 'control' && !isZoneName(store)) return reply.code(400).send({ error: 'unknown store' });
     return keygate.rotateMasterKey(store);
+  });
+  // `keygate audit verify`: the stores' chains and checkpoints, then a checkpoint at each verified head.
+  socket.post<{ Body: { stores?: unknown; checkpoint?: unknown } }>('/audit/verify', async (request, reply) => {
+    const stores = request.body?.stores;
+    if (!Array.isArray(stores) || stores.length === 0 || !stores.every(isStoreName)) return reply.code(400).send({ error: 'unknown store' });
+    const reports = [];
+    for (const store of stores) reports.push(await keygate.audit.verify(store, { checkpoint: request.body?.checkpoint === true }));
+    return { reports };
+  });
+  // `keygate audit export`: one page of a store's records at a time (`total` on request).
+  socket.post<{ Body: { store?: unknown; since?: unknown; after?: unknown; limit?: unknown; total?: unknown } }>('/audit/export', async (request, reply) => {
+    const { store, since, after, limit, total } = request.body ?? {};
+    if (!isStoreName(store)) return reply.code(400).send({ error: 'unknown store' });
+    const from = typeof since === 'string' ? new Date(since) : undefined;
+    if (from && Number.isNaN(from.getTime())) return reply.code(400).send({ error: 'since must be an ISO 8601 time' });
+    const page = await keygate.audit.exportPage(store, {
+      since: from,
+      after: typeof after === 'string' ? after : undefined,
+      limit: typeof limit === 'number' ? limit : undefined,
+    });
+    return total === true ? { ...page, total: await keygate.audit.count(store, from) } : page;
   });
   await socket.listen({ path: socketPath, readableAll: false, writableAll: false });
   return socket;

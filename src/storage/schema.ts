@@ -79,7 +79,36 @@ export interface ConnectRequestsTable {
   key_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** What happened to an app, or an API refusal: ids and codes only (hash-chained, see domain/audit/chain.ts). */
+export interface ControlAuditEventsTable {
+  id: Generated<string>;
+  occurred_at: CreatedAt;
+  app_id: string | null;
+  action: string;
+  /** A code, a field list or an opaque id; never personal data or an address. */
+  detail: string | null;
+  actor_kind: AuditActorKind;
+  actor_id: string | null;
+  request_id: string | null;
+  /** Written only by the SQL function `keygate_audit_append`. */
+  prev_hash: ColumnType<Bytes, never, never>;
+  hash: ColumnType<Bytes, never, never>;
+}
+
+/** A signed statement that a store's audit chain reached `last_id` with `last_hash`. */
+export interface AuditCheckpointsTable {
+  id: Generated<string>;
+  created_at: Date;
+  last_id: ColumnType<string, string | number, string | number>;
+  last_hash: Bytes;
+  /** The master key the signing key is derived from. */
+  key_id: string;
+  signature: Bytes;
+}
+
 export interface ControlDatabase {
+  audit_events: ControlAuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   apps: AppsTable;
   app_retiring_keys: AppRetiringKeysTable;
   app_owners: AppOwnersTable;
@@ -224,6 +253,9 @@ export interface AuditEventsTable {
   app_id: string | null;
   purpose: string | null;
   request_id: string | null;
+  /** Written only by the SQL function `keygate_audit_append` (see domain/audit/chain.ts). */
+  prev_hash: ColumnType<Bytes, never, never>;
+  hash: ColumnType<Bytes, never, never>;
 }
 
 export interface ZoneDatabase {
@@ -237,6 +269,7 @@ export interface ZoneDatabase {
   refresh_tokens: RefreshTokensTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   challenges: ChallengesTable;
   recovery_codes: RecoveryCodesTable;
   known_devices: KnownDevicesTable;

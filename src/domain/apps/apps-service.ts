@@ -6,6 +6,7 @@ import type { AppsTable, ControlDatabase } from '../../storage/schema.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef } from '../zones/zone-registry.js';
+import { OPERATOR, recordControlAudit, SYSTEM, type Actor } from '../audit/audit-log.js';
 import {
   AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateReturnUrls,
 } from './app-settings.js';
@@ -101,8 +102,14 @@ export class AppsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Registers an app with a fresh RSA key pair; returns its App ID and Secret Key. */
-  async createApp(input: NewApp): Promise<{ appId: string; secretKey: string }> {
+  /**
+   * Registers an app with a fresh RSA key pair; returns its App ID and Secret Key.
+   *
+   * Every method that changes an app records what changed in the control plane's audit
+   * trail, in the same transaction (ids and codes only). `actor` says who acted; without
+   * it the record names the owner creating the app, or the system.
+   */
+  async createApp(input: NewApp, actor?: Actor): Promise<{ appId: string; secretKey: string }> {
     const name = validateName(input.name);
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
@@ -127,6 +134,9 @@ export class AppsService {
         domain_protection: origins.length > 0,
       }).execute();
       if (input.owner) await trx.insertInto('app_owners').values({ app_id: id, person_id: input.owner.id, zone: input.owner.zone }).execute();
+      await recordControlAudit(trx, actor ?? (input.owner ? { kind: 'person', id: input.owner.id } : SYSTEM), [
+        { action: 'app.created', appId: id, detail: `key=${appKeyId(secretKey)}` },
+      ]);
     });
     return { appId: id, secretKey };
   }
@@ -159,59 +169,83 @@ export class AppsService {
     return row !== undefined;
   }
 
-  async rename(appId: string, name: string): Promise<void> {
-    await this.db.updateTable('apps').set({ name: validateName(name) }).where('id', '=', appId).execute();
+  async rename(appId: string, name: string, actor: Actor = SYSTEM): Promise<void> {
+    const validated = validateName(name);
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('apps').set({ name: validated }).where('id', '=', appId).executeTakeFirst();
+      if (result.numUpdatedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.renamed', appId }]);
+    });
   }
 
-  async deleteApp(appId: string): Promise<void> {
-    await this.db.deleteFrom('apps').where('id', '=', appId).execute();
+  async deleteApp(appId: string, actor: Actor = SYSTEM): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('apps').where('id', '=', appId).executeTakeFirst();
+      if (result.numDeletedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.deleted', appId }]);
+    });
   }
 
   /**
    * Saves the four protections and their lists together, validated as a whole: a
    * protection turned on needs a list to check against.
    */
-  async updateProtections(appId: string, input: ProtectionSettings): Promise<void> {
+  async updateProtections(appId: string, input: ProtectionSettings, actor: Actor = SYSTEM): Promise<void> {
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
     const ipEntries = validateIpEntries(input.ipEntries);
     if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.');
     if (input.protections.domain && origins.length === 0) throw new AppSettingsError('origins', 'Domain protection needs at least one origin.');
     if (input.protections.ip && ipEntries.length === 0) throw new AppSettingsError('ipEntries', 'IP protection needs at least one address or subnet.');
-    await this.db.updateTable('apps').set({
-      origins,
-      return_urls: returnUrls,
-      ip_entries: ipEntries,
-      domain_protection: input.protections.domain,
-      return_url_protection: input.protections.returnUrl,
-      server_only: input.protections.serverOnly,
-      ip_protection: input.protections.ip,
-    }).where('id', '=', appId).execute();
+    const { domain, returnUrl, serverOnly, ip } = input.protections;
+    const onOff = (on: boolean) => (on ? 'on' : 'off');
+    // Which protections are on and how long each list is; never the entries (addresses).
+    const detail = `domain=${onOff(domain)},return_url=${onOff(returnUrl)},server_only=${onOff(serverOnly)},ip=${onOff(ip)};`
+      + `origins=${origins.length},return_urls=${returnUrls.length},ip_entries=${ipEntries.length}`;
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('apps').set({
+        origins,
+        return_urls: returnUrls,
+        ip_entries: ipEntries,
+        domain_protection: domain,
+        return_url_protection: returnUrl,
+        server_only: serverOnly,
+        ip_protection: ip,
+      }).where('id', '=', appId).executeTakeFirst();
+      if (result.numUpdatedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.protections_changed', appId, detail }]);
+    });
   }
 
-  async updateFields(appId: string, requested: readonly FieldCode[], mandatory: readonly FieldCode[], legalBases: Partial<Record<FieldCode, string>>): Promise<void> {
-    const row = await this.db.selectFrom('apps').select('mandatory_approved').where('id', '=', appId).executeTakeFirstOrThrow();
-    const { permissions, legalBases: bases } = validateFieldPermissions(requested, mandatory, legalBases, row.mandatory_approved);
-    await this.db.updateTable('apps').set({ permissions, legal_bases: JSON.stringify(bases) }).where('id', '=', appId).execute();
+  async updateFields(
+    appId: string, requested: readonly FieldCode[], mandatory: readonly FieldCode[], legalBases: Partial<Record<FieldCode, string>>, actor: Actor = SYSTEM,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('apps').select('mandatory_approved').where('id', '=', appId).forUpdate().executeTakeFirstOrThrow();
+      const { permissions, legalBases: bases } = validateFieldPermissions(requested, mandatory, legalBases, row.mandatory_approved);
+      await trx.updateTable('apps').set({ permissions, legal_bases: JSON.stringify(bases) }).where('id', '=', appId).execute();
+      await recordControlAudit(trx, actor, [{ action: 'app.fields_changed', appId, detail: permissions.join(',') }]);
+    });
   }
 
   /** Operator: lets the app make these fields (e.g. `email`, `image`) mandatory. */
-  async allowMandatory(appId: string, fields: readonly string[]): Promise<boolean> {
+  async allowMandatory(appId: string, fields: readonly string[], actor: Actor = OPERATOR): Promise<boolean> {
     const codes = fields.filter(isFieldCode);
     if (codes.length !== fields.length || codes.length === 0) {
       throw new AppSettingsError('permissions', `Unknown field: ${fields.filter((f) => !isFieldCode(f)).join(', ') || '(none given)'}.`);
     }
-    const result = await this.db.updateTable('apps')
-      .set({ mandatory_approved: sql`array(select distinct unnest(mandatory_approved || ${codes}::text[]))` })
-      .where('id', '=', appId).executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('apps')
+        .set({ mandatory_approved: sql`array(select distinct unnest(mandatory_approved || ${codes}::text[]))` })
+        .where('id', '=', appId).executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) return false;
+      await recordControlAudit(trx, actor, [{ action: 'app.mandatory_allowed', appId, detail: codes.join(',') }]);
+      return true;
+    });
   }
 
   /**
    * Issues a new key pair. The replaced one keeps working for `graceDays` (0 = it stops
    * at once), so that a deployment can switch keys without downtime.
    */
-  async rotateKey(appId: string, graceDays: number): Promise<{ secretKey: string }> {
+  async rotateKey(appId: string, graceDays: number, actor: Actor = SYSTEM): Promise<{ secretKey: string }> {
     validateGraceDays(graceDays);
     const { secretKey, privateKeyDer } = await generateAppKeyPair(this.rsaBits);
     const { keyId: masterKeyId, sealed } = this.ring.seal(currentKeyLocation(appId), privateKeyDer);
@@ -233,17 +267,35 @@ export class AppsService {
       }
       await trx.updateTable('apps').set({ secret_key: secretKey, private_key_ct: sealed, private_key_master_key_id: masterKeyId })
         .where('id', '=', appId).execute();
+      await recordControlAudit(trx, actor, [
+        { action: 'app.key_rotated', appId, detail: `key=${appKeyId(secretKey)},previous=${appKeyId(old.secret_key)},grace_days=${graceDays}` },
+      ]);
     });
     return { secretKey };
   }
 
   /** Ends every replaced key's grace period now (a leaked old key). */
-  async retireOldKeys(appId: string): Promise<void> {
-    await this.db.deleteFrom('app_retiring_keys').where('app_id', '=', appId).execute();
+  async retireOldKeys(appId: string, actor: Actor = SYSTEM): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const retired = await trx.deleteFrom('app_retiring_keys').where('app_id', '=', appId).returning('key_id').execute();
+      if (retired.length > 0) await recordControlAudit(trx, actor, [{ action: 'app.old_keys_retired', appId, detail: retired.map((k) => `key=${k.key_id}`).join(',') }]);
+    });
   }
 
-  async setPrivate(appId: string, isPrivate: boolean): Promise<void> {
-    await this.db.updateTable('apps').set({ private: isPrivate }).where('id', '=', appId).execute();
+  async setPrivate(appId: string, isPrivate: boolean, actor: Actor = SYSTEM): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('apps').set({ private: isPrivate }).where('id', '=', appId).executeTakeFirst();
+      if (result.numUpdatedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.private_changed', appId, detail: isPrivate ? 'on' : 'off' }]);
+    });
+  }
+
+  /**
+   * Records that the API refused a call for one of the app's protections (the code
+   * only: no address, nothing about the caller).
+   */
+  async recordRefusal(appId: string, code: string, requestId: string | null): Promise<void> {
+    // One statement: its own transaction.
+    await recordControlAudit(this.db, { kind: 'system', id: null, requestId }, [{ action: 'api.refused', appId, detail: code }]);
   }
 
   // ------------------------------------------------------------------ owners
@@ -268,26 +320,34 @@ export class AppsService {
     return rows.map((r) => ({ id: r.person_id, zone: r.zone as PersonRef['zone'] }));
   }
 
-  async addOwner(appId: string, owner: PersonRef): Promise<void> {
-    await this.db.insertInto('app_owners').values({ app_id: appId, person_id: owner.id, zone: owner.zone })
-      .onConflict((oc) => oc.columns(['app_id', 'person_id']).doNothing()).execute();
+  async addOwner(appId: string, owner: PersonRef, actor: Actor = SYSTEM): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const added = await trx.insertInto('app_owners').values({ app_id: appId, person_id: owner.id, zone: owner.zone })
+        .onConflict((oc) => oc.columns(['app_id', 'person_id']).doNothing()).returning('person_id').execute();
+      // Owners are opaque person ids, already held by the control plane.
+      if (added.length > 0) await recordControlAudit(trx, actor, [{ action: 'app.owner_added', appId, detail: owner.id }]);
+    });
   }
 
   /** Removes an owner; the last owner cannot leave (the app would be unmanageable). */
-  async removeOwner(appId: string, personId: string): Promise<'removed' | 'last_owner' | 'not_an_owner'> {
+  async removeOwner(appId: string, personId: string, actor: Actor = SYSTEM): Promise<'removed' | 'last_owner' | 'not_an_owner'> {
     if (!isUuid(personId)) return 'not_an_owner';
     return this.db.transaction().execute(async (trx) => {
       const owners = await trx.selectFrom('app_owners').select('person_id').where('app_id', '=', appId).forUpdate().execute();
       if (!owners.some((o) => o.person_id === personId)) return 'not_an_owner';
       if (owners.length <= 1) return 'last_owner';
       await trx.deleteFrom('app_owners').where('app_id', '=', appId).where('person_id', '=', personId).execute();
+      await recordControlAudit(trx, actor, [{ action: 'app.owner_removed', appId, detail: personId }]);
       return 'removed';
     });
   }
 
   /** An erased person owns nothing any more. */
   async forgetOwner(personId: string): Promise<void> {
-    await this.db.deleteFrom('app_owners').where('person_id', '=', personId).execute();
+    await this.db.transaction().execute(async (trx) => {
+      const removed = await trx.deleteFrom('app_owners').where('person_id', '=', personId).returning('app_id').execute();
+      await recordControlAudit(trx, { kind: 'system', id: null }, removed.map((r) => ({ action: 'app.owner_removed', appId: r.app_id, detail: personId })));
+    });
   }
 
   #parsedKeys(secretKey: string, open: () => Buffer) {

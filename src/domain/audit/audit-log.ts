@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { AuditActorKind, ZoneDatabase } from '../../storage/schema.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AuditActorKind, ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
 
 /** Who did something, and in which request: attached to every audit record. */
 export interface Actor {
@@ -17,14 +17,40 @@ export interface AuditEvent {
   readonly appId?: string | null;
 }
 
+/** A control-plane record: about an app, never about a person. */
+export interface ControlAuditEvent {
+  readonly action: string;
+  readonly appId: string | null;
+  /** A code, field codes or an opaque id: never personal data, never an address. */
+  readonly detail?: string | null;
+}
+
+/**
+ * The key of the transaction advisory lock that serialises appends to a store's chain
+ * (taken inside `keygate_audit_append`, see the migrations).
+ */
+export const AUDIT_CHAIN_LOCK = 1801937251;
+
+type Executor<DB> = Transaction<DB> | Kysely<DB>;
+
+/**
+ * Appends rows through `keygate_audit_append`, the one writer of a store's chain: it takes
+ * the store's chain lock, reads the last hash and inserts the rows chained to it, in the
+ * caller's transaction (or, given a plain connection pool, in the single statement's own
+ * transaction). The lock is held until that transaction ends.
+ */
+function append<DB>(db: Executor<DB>, rows: ReadonlyArray<Record<string, string | null>>): Promise<unknown> {
+  return sql`select keygate_audit_append(${JSON.stringify(rows)}::jsonb)`.execute(db);
+}
+
 /**
  * Appends audit records about a person to that person's zone. Always called with the
  * transaction of the operation it records, so that neither exists without the other.
  * Records hold ids and field names, never personal values.
  */
-export async function recordAudit(trx: Transaction<ZoneDatabase> | Kysely<ZoneDatabase>, actor: Actor, events: readonly AuditEvent[]): Promise<void> {
+export async function recordAudit(trx: Executor<ZoneDatabase>, actor: Actor, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await trx.insertInto('audit_events').values(events.map((e) => ({
+  await append(trx, events.map((e) => ({
     person_id: e.personId,
     action: e.action,
     field: e.field ?? null,
@@ -33,5 +59,26 @@ export async function recordAudit(trx: Transaction<ZoneDatabase> | Kysely<ZoneDa
     app_id: e.appId ?? actor.appId ?? null,
     purpose: e.purpose ?? null,
     request_id: actor.requestId ?? null,
-  }))).execute();
+  })));
 }
+
+/**
+ * Appends app-level records to the control plane's trail, in the caller's transaction.
+ * Ids and codes only: the control plane holds nothing personal.
+ */
+export async function recordControlAudit(trx: Executor<ControlDatabase>, actor: Actor, events: readonly ControlAuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await append(trx, events.map((e) => ({
+    app_id: e.appId,
+    action: e.action,
+    detail: e.detail ?? null,
+    actor_kind: actor.kind,
+    actor_id: actor.id,
+    request_id: actor.requestId ?? null,
+  })));
+}
+
+/** The actor of operator commands (the CLI, locally or through the operator socket). */
+export const OPERATOR: Actor = Object.freeze({ kind: 'operator', id: null });
+/** Keygate itself, or a caller that did not say who acted. */
+export const SYSTEM: Actor = Object.freeze({ kind: 'system', id: null });

@@ -24,6 +24,12 @@ export interface GrantedProfileRow {
  * all, in one round trip (the hottest path of the API). The token must be unrevoked and
  * unexpired, and only fields the person still grants are readable. Returns undefined when
  * the token, its grant or its person is gone; then nothing is recorded.
+ *
+ * The records go through `keygate_audit_append`, the one writer of the zone's hash chain
+ * (see domain/audit/audit-log.ts): called from the select list, once for the single row
+ * (a token has one person), after the read has found that person. The function takes the
+ * chain lock and reads the last hash with a snapshot of its own, so this statement's
+ * earlier snapshot does not matter; the lock is held until the statement commits.
  */
 export async function readGrantedProfile(
   db: Kysely<ZoneDatabase>,
@@ -43,15 +49,16 @@ export async function readGrantedProfile(
       select p.id, p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct, k.master_key_id, k.wrapped_key
       from people p join person_keys k on k.person_id = p.id
       where p.id = (select person_id from access)
-    ),
-    audit as (
-      insert into audit_events (person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id)
-      select a.person_id, 'field.read', f, 'app', ${read.appId}, ${read.appId}::uuid, ${read.purpose}, ${read.requestId}
-      from access a cross join unnest(a.readable) as f
-      where exists (select 1 from person)
     )
     select a.person_id, a.user_id, a.readable, a.requested, p.master_key_id, p.wrapped_key,
-           p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct
+           p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct,
+           keygate_audit_append((
+             select coalesce(jsonb_agg(jsonb_build_object(
+               'person_id', a.person_id, 'action', 'field.read', 'field', r.f, 'actor_kind', 'app',
+               'actor_id', ${read.appId}::text, 'app_id', ${read.appId}::text, 'purpose', ${read.purpose}::text,
+               'request_id', ${read.requestId}::text) order by r.n), '[]'::jsonb)
+             from unnest(a.readable) with ordinality as r(f, n)
+           )) as audited
     from access a join person p on p.id = a.person_id`.execute(db);
   return rows[0];
 }

@@ -138,13 +138,33 @@ export async function admitCall(
 ): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
   const app = await identifyApp(request, apps);
   await appRateLimit.admit(app.id);
-  requireSignature(request, app);
-  allowCorsOrigin(request, reply, app);
-  const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
-  const key = verifySignature(request, app, endpointPath, accessToken);
-  enforceIp(app, clientAddress(request));
-  enforceDomain(request, app, key !== null);
-  return { app: key ? withSigningKey(app, key) : app, accessToken, key };
+  try {
+    requireSignature(request, app);
+    allowCorsOrigin(request, reply, app);
+    const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
+    const key = verifySignature(request, app, endpointPath, accessToken);
+    enforceIp(app, clientAddress(request));
+    enforceDomain(request, app, key !== null);
+    return { app: key ? withSigningKey(app, key) : app, accessToken, key };
+  } catch (error) {
+    if (error instanceof KeygateError && AUDITED_REFUSALS.has(error.code)) await recordRefusal(request, apps, app.id, error.code);
+    throw error;
+  }
+}
+
+/** Refusals by an app's protections, recorded in the control plane's audit trail. */
+const AUDITED_REFUSALS: ReadonlySet<string> = new Set(['origin_not_allowed', 'signature_required', 'ip_not_allowed', 'bad_signature', 'return_url_not_allowed']);
+
+/**
+ * Records a protection refusal (app id, code, request id: no address, nothing about the
+ * caller). Best effort: the caller gets its refusal even when the record cannot be written.
+ */
+export async function recordRefusal(request: FastifyRequest, apps: AppsService, appId: string, code: string): Promise<void> {
+  try {
+    await apps.recordRefusal(appId, code, request.id);
+  } catch (error) {
+    request.log.warn({ err: (error as Error).message, appId, code }, 'could not record a refusal in the audit trail');
+  }
 }
 
 /**
@@ -165,8 +185,8 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
   } catch {
     throw new KeygateError('invalid_json');
   }
-  // PostgreSQL text cannot hold U+0000, and no field of the protocol needs it.
-  if (containsNul(value)) throw new KeygateError('invalid_request', 'Strings may not contain the NUL character.');
+  // PostgreSQL text cannot hold U+0000 or half a surrogate pair, and no field of the protocol needs them.
+  if (hasUnstorableText(value)) throw new KeygateError('invalid_request', 'Strings must be valid Unicode without the NUL character.');
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -176,8 +196,12 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
   return parsed.data;
 }
 
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
+// A lone surrogate (half of a UTF-16 pair) cannot be encoded as UTF-8.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isUnstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+function hasUnstorableText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return isUnstorable(value);
   if (depth > 64 || value === null || typeof value !== 'object') return false;
-  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => isUnstorable(key) || hasUnstorableText(item, depth + 1));
 }

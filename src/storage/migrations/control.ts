@@ -87,4 +87,98 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`alter table connect_requests add column key_id text`.execute(db);
     },
   },
+  '0003_audit_chain': {
+    async up(db) {
+      // What happened to apps (created, changed, keys rotated, deleted, …) and the API's
+      // protection refusals: ids and codes only, nothing personal, no addresses. Kept as a
+      // hash chain like a zone's trail (see src/domain/audit/chain.ts for the encoding).
+      await sql`
+        create table audit_events (
+          id bigint generated always as identity primary key,
+          occurred_at timestamptz not null default now(),
+          app_id uuid,
+          action text not null,
+          detail text,
+          actor_kind text not null check (actor_kind in ('person', 'app', 'operator', 'system')),
+          actor_id text,
+          request_id text,
+          prev_hash bytea not null,
+          hash bytea not null
+        )`.execute(db);
+      await sql`create unique index audit_events_prev_hash_key on audit_events (prev_hash)`.execute(db);
+      await sql`create index audit_events_app_idx on audit_events (app_id, occurred_at) where app_id is not null`.execute(db);
+      // The canonical encoding (src/domain/audit/chain.ts): item(NULL) = 0x00,
+      // item(text) = 0x01 || uint32_be(UTF-8 length) || UTF-8 bytes.
+      const item = (text: string) =>
+        `coalesce(decode('01', 'hex') || int4send(octet_length(convert_to(${text}, 'UTF8'))) || convert_to(${text}, 'UTF8'), decode('00', 'hex'))`;
+      await sql`
+        create function keygate_audit_hash(
+          previous bytea, p_id bigint, p_occurred_at timestamptz, p_app_id uuid, p_action text, p_detail text,
+          p_actor_kind text, p_actor_id text, p_request_id text
+        ) returns bytea language sql stable parallel safe as $$
+          select sha256(previous || ${sql.raw([
+            "'keygate.audit.control.v1'", 'p_id::text', '((extract(epoch from p_occurred_at) * 1000000)::bigint)::text',
+            'p_app_id::text', 'p_action', 'p_detail', 'p_actor_kind', 'p_actor_id', 'p_request_id',
+          ].map(item).join('\n            || '))})
+        $$`.execute(db);
+      // The one writer, serialised per store as in a zone (see zone migration 0006).
+      await sql`
+        create function keygate_audit_append(events jsonb) returns integer language plpgsql volatile as $$
+        declare
+          e record;
+          previous bytea;
+          next_id bigint;
+          stamp timestamptz := now();
+          ids bigint[] := '{}';
+          prevs bytea[] := '{}';
+          hashes bytea[] := '{}';
+        begin
+          if events is null or jsonb_array_length(events) = 0 then
+            return 0;
+          end if;
+          perform pg_advisory_xact_lock(1801937251);
+          select a.hash into previous from audit_events a order by a.id desc limit 1;
+          previous := coalesce(previous, decode(repeat('00', 32), 'hex'));
+          for e in
+            select * from rows from (jsonb_to_recordset(events) as (app_id uuid, action text, detail text, actor_kind text,
+              actor_id text, request_id text)) with ordinality as x(app_id, action, detail, actor_kind, actor_id, request_id, ord)
+            order by x.ord
+          loop
+            next_id := nextval(pg_get_serial_sequence('audit_events', 'id'));
+            ids := ids || next_id;
+            prevs := prevs || previous;
+            previous := keygate_audit_hash(previous, next_id, stamp, e.app_id, e.action, e.detail, e.actor_kind, e.actor_id, e.request_id);
+            hashes := hashes || previous;
+          end loop;
+          insert into audit_events (id, occurred_at, app_id, action, detail, actor_kind, actor_id, request_id, prev_hash, hash)
+            overriding system value
+            select c.id, stamp, x.app_id, x.action, x.detail, x.actor_kind, x.actor_id, x.request_id, c.prev_hash, c.hash
+            from rows from (jsonb_to_recordset(events) as (app_id uuid, action text, detail text, actor_kind text,
+              actor_id text, request_id text)) with ordinality as x(app_id, action, detail, actor_kind, actor_id, request_id, ord)
+            join unnest(ids, prevs, hashes) with ordinality as c(id, prev_hash, hash, ord) on c.ord = x.ord;
+          return cardinality(ids);
+        end $$`.execute(db);
+      await sql`
+        create function keygate_audit_append_only() returns trigger language plpgsql as $$
+        begin
+          raise exception 'audit records are append-only' using errcode = 'insufficient_privilege';
+        end $$`.execute(db);
+      await sql`
+        create trigger audit_events_append_only before update or delete on audit_events
+          for each row execute function keygate_audit_append_only()`.execute(db);
+      await sql`
+        create trigger audit_events_no_truncate before truncate on audit_events
+          for each statement execute function keygate_audit_append_only()`.execute(db);
+      await sql`
+        create table audit_checkpoints (
+          id bigint generated always as identity primary key,
+          created_at timestamptz not null,
+          last_id bigint not null,
+          last_hash bytea not null,
+          key_id text not null,
+          signature bytea not null
+        )`.execute(db);
+      await sql`create index audit_checkpoints_last_idx on audit_checkpoints (last_id)`.execute(db);
+    },
+  },
 };

@@ -182,4 +182,109 @@ export const zoneMigrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0006_audit_chain': {
+    async up(db) {
+      // The audit trail becomes a hash chain: every record commits to the one before it,
+      // hash = SHA-256(prev_hash || encode(record)), with the canonical encoding described in
+      // src/domain/audit/chain.ts (this SQL and that file must agree byte for byte):
+      // item(NULL) = 0x00, item(text) = 0x01 || uint32_be(UTF-8 length) || UTF-8 bytes.
+      const item = (text: string) =>
+        `coalesce(decode('01', 'hex') || int4send(octet_length(convert_to(${text}, 'UTF8'))) || convert_to(${text}, 'UTF8'), decode('00', 'hex'))`;
+      await sql`
+        create function keygate_audit_hash(
+          previous bytea, p_id bigint, p_occurred_at timestamptz, p_person_id uuid, p_action text, p_field text,
+          p_actor_kind text, p_actor_id text, p_app_id uuid, p_purpose text, p_request_id text
+        ) returns bytea language sql stable parallel safe as $$
+          select sha256(previous || ${sql.raw([
+            "'keygate.audit.zone.v1'", 'p_id::text', '((extract(epoch from p_occurred_at) * 1000000)::bigint)::text',
+            'p_person_id::text', 'p_action', 'p_field', 'p_actor_kind', 'p_actor_id', 'p_app_id::text', 'p_purpose', 'p_request_id',
+          ].map(item).join('\n            || '))})
+        $$`.execute(db);
+      await sql`alter table audit_events add column prev_hash bytea, add column hash bytea`.execute(db);
+      // Records written before the chain existed are chained in the order of their ids.
+      await sql`
+        do $$
+        declare
+          r record;
+          previous bytea := decode(repeat('00', 32), 'hex');
+          chained bytea;
+        begin
+          for r in select * from audit_events order by id loop
+            chained := keygate_audit_hash(previous, r.id, r.occurred_at, r.person_id, r.action, r.field,
+                                          r.actor_kind, r.actor_id, r.app_id, r.purpose, r.request_id);
+            update audit_events set prev_hash = previous, hash = chained where id = r.id;
+            previous := chained;
+          end loop;
+        end $$`.execute(db);
+      await sql`alter table audit_events alter column prev_hash set not null, alter column hash set not null`.execute(db);
+      // One successor per record: even a writer that skipped the lock could not fork the chain.
+      await sql`create unique index audit_events_prev_hash_key on audit_events (prev_hash)`.execute(db);
+      // The one writer of audit records. Appends are serialised per store by a transaction
+      // advisory lock taken right before the last hash is read (a volatile function reads
+      // with a fresh snapshot, so it sees the append that held the lock before it); ids are
+      // drawn under the lock, so id order is chain order. The lock is held to the end of the
+      // caller's transaction: a rolled-back append leaves no trace but an unused id.
+      await sql`
+        create function keygate_audit_append(events jsonb) returns integer language plpgsql volatile as $$
+        declare
+          e record;
+          previous bytea;
+          next_id bigint;
+          stamp timestamptz := now();
+          ids bigint[] := '{}';
+          prevs bytea[] := '{}';
+          hashes bytea[] := '{}';
+        begin
+          if events is null or jsonb_array_length(events) = 0 then
+            return 0;
+          end if;
+          perform pg_advisory_xact_lock(1801937251);
+          select a.hash into previous from audit_events a order by a.id desc limit 1;
+          previous := coalesce(previous, decode(repeat('00', 32), 'hex'));
+          for e in
+            select * from rows from (jsonb_to_recordset(events) as (person_id uuid, action text, field text, actor_kind text,
+              actor_id text, app_id uuid, purpose text, request_id text)) with ordinality as x(person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id, ord)
+            order by x.ord
+          loop
+            next_id := nextval(pg_get_serial_sequence('audit_events', 'id'));
+            ids := ids || next_id;
+            prevs := prevs || previous;
+            previous := keygate_audit_hash(previous, next_id, stamp, e.person_id, e.action, e.field, e.actor_kind, e.actor_id, e.app_id, e.purpose, e.request_id);
+            hashes := hashes || previous;
+          end loop;
+          insert into audit_events (id, occurred_at, person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id, prev_hash, hash)
+            overriding system value
+            select c.id, stamp, x.person_id, x.action, x.field, x.actor_kind, x.actor_id, x.app_id, x.purpose, x.request_id, c.prev_hash, c.hash
+            from rows from (jsonb_to_recordset(events) as (person_id uuid, action text, field text, actor_kind text,
+              actor_id text, app_id uuid, purpose text, request_id text)) with ordinality as x(person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id, ord)
+            join unnest(ids, prevs, hashes) with ordinality as c(id, prev_hash, hash, ord) on c.ord = x.ord;
+          return cardinality(ids);
+        end $$`.execute(db);
+      // Append-only: the application never updates or deletes a record (someone who owns the
+      // table can lift this, which is what the chain and the signed checkpoints detect).
+      await sql`
+        create function keygate_audit_append_only() returns trigger language plpgsql as $$
+        begin
+          raise exception 'audit records are append-only' using errcode = 'insufficient_privilege';
+        end $$`.execute(db);
+      await sql`
+        create trigger audit_events_append_only before update or delete on audit_events
+          for each row execute function keygate_audit_append_only()`.execute(db);
+      await sql`
+        create trigger audit_events_no_truncate before truncate on audit_events
+          for each statement execute function keygate_audit_append_only()`.execute(db);
+      // Signed (HMAC, key derived from the zone's master key) statements that the chain
+      // reached last_id with last_hash: cutting the tail off behind one is detected.
+      await sql`
+        create table audit_checkpoints (
+          id bigint generated always as identity primary key,
+          created_at timestamptz not null,
+          last_id bigint not null,
+          last_hash bytea not null,
+          key_id text not null,
+          signature bytea not null
+        )`.execute(db);
+      await sql`create index audit_checkpoints_last_idx on audit_checkpoints (last_id)`.execute(db);
+    },
+  },
 };
