@@ -354,7 +354,7 @@ async function main() {
   const keygatePort = await freePort();
   const env = {
     NODE_ENV: 'production', KEYGATE_LOG_LEVEL: 'warn', KEYGATE_WORKERS: String(WORKERS),
-    KEYGATE_PUBLIC_URL: `http://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1',
+    KEYGATE_PUBLIC_URL: `http://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1', KEYGATE_BEHIND_TLS_PROXY: 'true',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
     KEYGATE_REDIS_URL: REDIS_URL, KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
     KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(),

@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
+import type http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeygateConfig } from '../config/config.js';
+import { buildHttpsRedirectServer } from '../http/server.js';
 import { createKeygate } from '../keygate.js';
 import { createLogger } from '../logger.js';
 import { startOperatorSocket } from './operator-socket.js';
@@ -28,16 +30,35 @@ export async function serve(config: KeygateConfig): Promise<void> {
   return serveInThisProcess(config, cluster.isWorker);
 }
 
+/** Listeners each serving process opens: the main one, and the HTTPS redirect when configured. */
+const listenersOf = (config: KeygateConfig) => (config.httpRedirectPort === undefined ? 1 : 2);
+
+function listenOn(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Promise<void> {
   const keygate = await createKeygate({ config });
   let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
+  const redirect = config.httpRedirectPort === undefined ? undefined : buildHttpsRedirectServer(config.publicUrl);
   try {
     if (usesEmbeddedStores(config)) operatorSocket = await startOperatorSocket(keygate);
     await keygate.http.listen({ host: config.host, port: config.port });
+    if (redirect) await listenOn(redirect, config.host, config.httpRedirectPort!);
   } catch (error) {
+    if (redirect?.listening) redirect.close();
     await operatorSocket?.close();
     await keygate.close();
     throw error;
+  }
+  if (redirect && !isWorker) {
+    keygate.logger.info({ port: config.httpRedirectPort }, `plain HTTP on port ${config.httpRedirectPort} redirects to ${config.publicUrl}`);
   }
   if (!isWorker) keygate.logger.info({ url: config.publicUrl }, `Keygate is serving ${config.publicUrl}`);
 
@@ -68,10 +89,13 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
     const server = keygate.http.server;
     server.prependListener('request', (_request, response) => { response.shouldKeepAlive = false; });
     net.Server.prototype.close.call(server);
+    // The redirect answers at once and closes each connection after its answer.
+    redirect?.close();
     await sleep(DRAIN_OPEN_CONNECTIONS_MS);
     // Connections busy now become idle once their answer is sent; close each as it does,
     // so that keep-alive clients do not hold the shutdown open.
     const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
+    redirect?.closeAllConnections();
     await operatorSocket?.close();
     await keygate.close();
     clearInterval(sweep);
@@ -86,12 +110,19 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
 function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
   const logger = createLogger(config.logLevel);
   let stopping = false;
-  const listening = new Set<number>();
+  // A worker serves once each of its listeners (main, and the HTTPS redirect) listens.
+  const listeners = new Map<number, number>();
+  const serving = new Set<number>();
   const fork = () => cluster.fork();
   cluster.on('listening', (worker) => {
-    const first = listening.size < count;
-    listening.add(worker.id);
-    if (first && listening.size === count) logger.info({ url: config.publicUrl, workers: count }, `Keygate is serving ${config.publicUrl} with ${count} workers`);
+    const opened = (listeners.get(worker.id) ?? 0) + 1;
+    listeners.set(worker.id, opened);
+    if (opened !== listenersOf(config)) return;
+    const first = serving.size < count;
+    serving.add(worker.id);
+    if (first && serving.size === count) {
+      logger.info({ url: config.publicUrl, workers: count, httpRedirectPort: config.httpRedirectPort }, `Keygate is serving ${config.publicUrl} with ${count} workers`);
+    }
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

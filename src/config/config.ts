@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseTrustedProxies } from '../domain/protection/ip.js';
 import { ZONE_NAMES, type ZoneName } from '../domain/zones/zones.js';
 
@@ -24,12 +25,26 @@ export interface ZoneKeys extends StoreKeys {
   readonly index: KeySource;
 }
 
+/** The certificate and private key the main listener serves HTTPS with (PEM, read at start). */
+export interface TlsMaterial {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 export interface KeygateConfig {
   readonly production: boolean;
   readonly host: string;
   readonly port: number;
   /** Absolute base URL people and apps reach the gateway at, without a trailing slash. */
   readonly publicUrl: string;
+  /** Built-in TLS: when set, the main listener serves HTTPS (HTTP/1.1) instead of plain HTTP. */
+  readonly tls?: TlsMaterial;
+  /** A plain-HTTP listener that answers every request with a 308 to the same path on the public https URL. */
+  readonly httpRedirectPort?: number;
+  /** The operator says TLS ends at a proxy in front of Keygate (allows an http:// public URL in production). */
+  readonly behindTlsProxy: boolean;
   readonly dataDir: string;
   readonly logLevel: string;
   readonly databaseUrls: Readonly<{ control?: string } & Partial<Record<ZoneName, string>>>;
@@ -61,11 +76,19 @@ export class ConfigError extends Error {
 const intFrom = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** An unset variable and an empty one mean the same. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
+
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: intFrom(0, 65535, 8080),
   KEYGATE_HOST: z.string().min(1).default('0.0.0.0'),
   KEYGATE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  KEYGATE_TLS_CERT: unsetIfEmpty(z.string().trim()),
+  KEYGATE_TLS_KEY: unsetIfEmpty(z.string().trim()),
+  KEYGATE_HTTP_REDIRECT_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535)),
+  KEYGATE_BEHIND_TLS_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   KEYGATE_DATA_DIR: z.string().min(1).default('./data'),
   KEYGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KEYGATE_RSA_BITS: z.coerce.number().int().refine((n) => [2048, 3072, 4096].includes(n), 'must be 2048, 3072 or 4096').default(2048),
@@ -96,6 +119,34 @@ function keySource(env: NodeJS.ProcessEnv, variable: string): KeySource {
   return Object.freeze({ variable, value, file });
 }
 
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new ConfigError(`${variable}: cannot read ${file}: ${why}`);
+  }
+}
+
+/**
+ * Reads the certificate and key of built-in TLS: both or neither, readable, and a pair
+ * OpenSSL accepts. Checked here so that a wrong file stops the start with one clear line.
+ */
+function tlsMaterial(certFile: string | undefined, keyFile: string | undefined): TlsMaterial | undefined {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile) throw new ConfigError('KEYGATE_TLS_CERT is missing: KEYGATE_TLS_KEY is set, and built-in TLS needs both KEYGATE_TLS_CERT and KEYGATE_TLS_KEY');
+  if (!keyFile) throw new ConfigError('KEYGATE_TLS_KEY is missing: KEYGATE_TLS_CERT is set, and built-in TLS needs both KEYGATE_TLS_CERT and KEYGATE_TLS_KEY');
+  const cert = readPem('KEYGATE_TLS_CERT', certFile);
+  const key = readPem('KEYGATE_TLS_KEY', keyFile);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(`KEYGATE_TLS_CERT and KEYGATE_TLS_KEY (${certFile}, ${keyFile}) are not a usable PEM certificate and matching private key: ${(error as Error).message}`);
+  }
+  return Object.freeze({ certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), cert, key });
+}
+
 function databaseUrl(env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const url = env[variable]?.trim();
   if (!url) return undefined;
@@ -123,7 +174,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  const publicUrl = (e.KEYGATE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const tls = tlsMaterial(e.KEYGATE_TLS_CERT, e.KEYGATE_TLS_KEY);
+  const publicUrl = (e.KEYGATE_PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicHttps = publicUrl.startsWith('https:');
+  const behindTlsProxy = e.KEYGATE_BEHIND_TLS_PROXY === 'true';
+  if (tls && !publicHttps) {
+    throw new ConfigError('KEYGATE_PUBLIC_URL must be an https:// URL when Keygate serves HTTPS itself (KEYGATE_TLS_CERT and KEYGATE_TLS_KEY are set)');
+  }
+  // People's passwords, codes and tokens must not cross the network in clear text.
+  if (production && !publicHttps && !behindTlsProxy) {
+    throw new ConfigError('KEYGATE_PUBLIC_URL is http:// in production: give an https:// KEYGATE_PUBLIC_URL and serve HTTPS '
+      + '(KEYGATE_TLS_CERT and KEYGATE_TLS_KEY, or a TLS proxy in front), or set KEYGATE_BEHIND_TLS_PROXY=true '
+      + 'if a proxy in front of Keygate already ends TLS');
+  }
+  const httpRedirectPort = e.KEYGATE_HTTP_REDIRECT_PORT;
+  if (httpRedirectPort !== undefined && !publicHttps) {
+    throw new ConfigError('KEYGATE_HTTP_REDIRECT_PORT redirects to HTTPS, so KEYGATE_PUBLIC_URL must be an https:// URL');
+  }
+  if (httpRedirectPort !== undefined && httpRedirectPort === e.PORT) {
+    throw new ConfigError('KEYGATE_HTTP_REDIRECT_PORT must differ from PORT');
+  }
 
   let trustedProxies: string[];
   try {
@@ -152,6 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     host: e.KEYGATE_HOST,
     port: e.PORT,
     publicUrl,
+    tls,
+    httpRedirectPort,
+    behindTlsProxy,
     dataDir: path.resolve(e.KEYGATE_DATA_DIR),
     logLevel: e.KEYGATE_LOG_LEVEL,
     databaseUrls: Object.freeze({ control: databaseUrl(env, 'KEYGATE_DATABASE_URL_CONTROL'), ...zoneUrls }),

@@ -1,6 +1,8 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { Logger } from 'pino';
 import { KeygateError } from '../domain/errors.js';
 import { isStoreUnavailable } from '../storage/availability.js';
@@ -19,13 +21,24 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Proxies whose `X-Forwarded-For` names the client (see `createClientAddressResolver`). */
   readonly trustedProxies?: readonly string[];
+  /** Built-in TLS: serve HTTPS (HTTP/1.1) with this PEM certificate and key instead of plain HTTP. */
+  readonly tls?: Readonly<{ cert: Buffer | string; key: Buffer | string }>;
 }
+
+/**
+ * The policy of every answer that does not set its own: nothing may load and nothing may
+ * frame it. Pages (`sendPage`) set a policy of their own, which this never replaces.
+ */
+export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 const isApiPath = (url: string) => url.startsWith('/auth/');
 
 /** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
 function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof KeygateError) return sendError(reply, error.code, error.message);
+  if (error instanceof KeygateError) {
+    if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+    return sendError(reply, error.code, error.message);
+  }
   if (isStoreUnavailable(error)) {
     request.log.warn({ err: error.message }, 'a store is unavailable');
     return sendError(reply.header('Retry-After', '1'), 'store_unavailable');
@@ -40,7 +53,7 @@ function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, r
 
 /** Builds the HTTP front-ends over the domain services: the Ukey1 v2 API and the gateway pages. */
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
-  const server = Fastify({
+  const fastifyOptions = {
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: API_BODY_LIMIT,
     genReqId: () => randomUUID(),
@@ -49,6 +62,31 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     // On shutdown: refuse new requests, let in-flight ones finish, drop idle keep-alives.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors before routing (a malformed percent-encoding in the path): our answer, not Fastify's.
+    frameworkErrors: (_error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      if (isApiPath(request.url)) return sendError(reply, 'invalid_request', 'The URL is malformed.');
+      return sendPage(reply, 400, messagePage('Request refused', 'This address is malformed. Go back and try again.'));
+    },
+  } as const;
+  // An https.Server offers everything the rest of Keygate uses of the http.Server
+  // (listen, closeIdleConnections, the request event), so one type serves both.
+  const server = (options.tls
+    ? Fastify({ ...fastifyOptions, https: { cert: options.tls.cert, key: options.tls.key } })
+    : Fastify(fastifyOptions)) as unknown as FastifyInstance;
+
+  // Browsers reach Keygate over HTTPS when its public URL says so, whether Keygate ends
+  // TLS itself or a proxy in front does; only then is HSTS sent (never over plain HTTP).
+  const publicHttps = new URL(options.publicUrl).protocol === 'https:';
+  await server.register(helmet, {
+    // Pages send a policy of their own (sendPage); everything else gets DEFAULT_CSP below.
+    contentSecurityPolicy: false,
+    // Two years, subdomains included (what HSTS preload lists ask for).
+    strictTransportSecurity: publicHttps ? { maxAge: 63_072_000, includeSubDomains: true } : false,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  server.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', DEFAULT_CSP);
   });
 
   // Liveness says the process answers; readiness says every store and Redis answer too.
@@ -56,11 +94,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   server.get('/readyz', async (_request, reply) => {
     const readiness = await options.services.readiness();
     return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks });
-  });
-
-  server.addHook('onSend', async (_request, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
   });
 
   const resolveClient = createClientAddressResolver(options.trustedProxies ?? []);
@@ -87,4 +120,36 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   });
 
   return server;
+}
+
+/** The path and query of a request target: origin-form as it is, absolute-form reduced to them. */
+function pathAndQuery(target: string | undefined): string {
+  if (target?.startsWith('/')) return target;
+  try {
+    const url = new URL(target ?? '');
+    return url.pathname.startsWith('/') ? `${url.pathname}${url.search}` : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * The plain-HTTP listener next to built-in TLS (`KEYGATE_HTTP_REDIRECT_PORT`): every request,
+ * whatever its method, gets a 308 to the same path and query on the public https URL. The
+ * target's origin is always the public URL's (never the request's Host), and nothing else
+ * is served here: no page, no API, no HSTS (browsers ignore it over plain HTTP).
+ */
+export function buildHttpsRedirectServer(publicUrl: string): http.Server {
+  const origin = new URL(publicUrl).origin;
+  return http.createServer((request, response) => {
+    response.writeHead(308, {
+      Location: `${origin}${pathAndQuery(request.url)}`,
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      // The client goes on to the HTTPS port: nothing more will come on this connection.
+      Connection: 'close',
+    });
+    response.end('Keygate answers over HTTPS only.\n');
+  });
 }

@@ -95,7 +95,7 @@ describe('the keygate CLI', () => {
   });
 
   it('refuses to start in production without keys, naming the variable', () => {
-    const started = keygateCli(['serve'], { ...env, NODE_ENV: 'production', PORT: '0' });
+    const started = keygateCli(['serve'], { ...env, NODE_ENV: 'production', PORT: '0', KEYGATE_PUBLIC_URL: 'https://id.example.org' });
     assert.equal(started.status, 1);
     assert.match(started.stderr, /KEYGATE_MASTER_KEY_CONTROL/);
   });

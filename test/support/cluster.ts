@@ -17,6 +17,8 @@ export async function createDeployment(): Promise<{ env: Record<string, string>;
     // One process per node keeps SIGKILL and port reuse simple; workers are measured by the benchmark.
     KEYGATE_WORKERS: '1',
     KEYGATE_PUBLIC_URL: 'http://localhost:8080',
+    // The nodes stand for ones behind a load balancer that ends TLS.
+    KEYGATE_BEHIND_TLS_PROXY: 'true',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control),
     KEYGATE_DATABASE_URL_EU: url(locations.eu),
     KEYGATE_DATABASE_URL_US: url(locations.us),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,6 +21,82 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message));
     assert.throws(() => loadConfig({ KEYGATE_AUTH_CODE_TTL_SECONDS: '600' }), /KEYGATE_AUTH_CODE_TTL_SECONDS/);
     assert.throws(() => loadConfig({ KEYGATE_DATABASE_URL_EU: 'mysql://x' }), /KEYGATE_DATABASE_URL_EU/);
+  });
+});
+
+describe('HTTPS configuration', () => {
+  const CERT = path.resolve('test/fixtures/tls/localhost-cert.pem');
+  const KEY = path.resolve('test/fixtures/tls/localhost-key.pem');
+  const tls = { KEYGATE_TLS_CERT: CERT, KEYGATE_TLS_KEY: KEY };
+  const refuses = (env: NodeJS.ProcessEnv, ...patterns: RegExp[]) =>
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)));
+
+  it('has no built-in TLS, no redirect and no proxy by default', () => {
+    const config = loadConfig({});
+    assert.equal(config.tls, undefined);
+    assert.equal(config.httpRedirectPort, undefined);
+    assert.equal(config.behindTlsProxy, false);
+  });
+
+  it('reads the certificate and key when both are set, and defaults the public URL to https', () => {
+    const config = loadConfig({ ...tls, PORT: '8443' });
+    assert.equal(config.tls?.certFile, CERT);
+    assert.equal(config.tls?.keyFile, KEY);
+    assert.deepEqual(config.tls?.cert, readFileSync(CERT));
+    assert.deepEqual(config.tls?.key, readFileSync(KEY));
+    assert.equal(config.publicUrl, 'https://localhost:8443');
+  });
+
+  it('needs both the certificate and the key, naming the missing one', () => {
+    refuses({ KEYGATE_TLS_CERT: CERT }, /^KEYGATE_TLS_KEY is missing/);
+    refuses({ KEYGATE_TLS_KEY: KEY }, /^KEYGATE_TLS_CERT is missing/);
+    // An empty variable counts as unset.
+    refuses({ KEYGATE_TLS_CERT: CERT, KEYGATE_TLS_KEY: ' ' }, /^KEYGATE_TLS_KEY is missing/);
+    assert.equal(loadConfig({ KEYGATE_TLS_CERT: '', KEYGATE_TLS_KEY: '' }).tls, undefined);
+  });
+
+  it('refuses unreadable files, files that are not PEM and a key that does not match the certificate', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keygate-tls-'));
+    refuses({ ...tls, KEYGATE_TLS_KEY: path.join(dir, 'missing.pem') }, /^KEYGATE_TLS_KEY: cannot read .*missing\.pem: no such file/);
+    refuses({ ...tls, KEYGATE_TLS_CERT: dir }, /^KEYGATE_TLS_CERT: cannot read .*: it is a directory$/);
+    refuses({ KEYGATE_TLS_CERT: KEY, KEYGATE_TLS_KEY: CERT }, /KEYGATE_TLS_CERT and KEYGATE_TLS_KEY/);
+    const otherKey = path.join(dir, 'other-key.pem');
+    writeFileSync(otherKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    refuses({ ...tls, KEYGATE_TLS_KEY: otherKey }, /KEYGATE_TLS_CERT and KEYGATE_TLS_KEY .*matching private key/);
+  });
+
+  it('refuses an http:// public URL when Keygate serves HTTPS itself', () => {
+    refuses({ ...tls, KEYGATE_PUBLIC_URL: 'http://localhost:8080' }, /KEYGATE_PUBLIC_URL must be an https:\/\/ URL/);
+    assert.equal(loadConfig({ ...tls, KEYGATE_PUBLIC_URL: 'https://id.example.org/' }).publicUrl, 'https://id.example.org');
+  });
+
+  it('refuses an http:// public URL in production unless KEYGATE_BEHIND_TLS_PROXY=true, naming both variables', () => {
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org' }, /KEYGATE_PUBLIC_URL/, /KEYGATE_BEHIND_TLS_PROXY=true/);
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080' }, /KEYGATE_BEHIND_TLS_PROXY/);
+    refuses({ NODE_ENV: 'production' }, /KEYGATE_BEHIND_TLS_PROXY/);
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'false' }, /KEYGATE_BEHIND_TLS_PROXY/);
+    const proxied = loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' });
+    assert.equal(proxied.behindTlsProxy, true);
+    assert.equal(proxied.publicUrl, 'http://localhost:8080');
+    assert.equal(loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' }).production, true);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...tls }).publicUrl, 'https://localhost:8080');
+    refuses({ KEYGATE_BEHIND_TLS_PROXY: 'yes' }, /^KEYGATE_BEHIND_TLS_PROXY: must be true or false/);
+  });
+
+  it('keeps http:// and loopback public URLs fine in development', () => {
+    assert.equal(loadConfig({ KEYGATE_PUBLIC_URL: 'http://localhost:3000' }).publicUrl, 'http://localhost:3000');
+    assert.equal(loadConfig({ KEYGATE_PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(loadConfig({ NODE_ENV: 'development', KEYGATE_PUBLIC_URL: 'http://id.internal' }).publicUrl, 'http://id.internal');
+  });
+
+  it('opens the HTTP redirect only towards an https public URL, on a port of its own', () => {
+    assert.equal(loadConfig({ ...tls, KEYGATE_HTTP_REDIRECT_PORT: '80', PORT: '443' }).httpRedirectPort, 80);
+    assert.equal(loadConfig({ KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_HTTP_REDIRECT_PORT: '8081' }).httpRedirectPort, 8081);
+    assert.equal(loadConfig({ ...tls, KEYGATE_HTTP_REDIRECT_PORT: '' }).httpRedirectPort, undefined);
+    refuses({ KEYGATE_HTTP_REDIRECT_PORT: '8081' }, /KEYGATE_HTTP_REDIRECT_PORT/, /KEYGATE_PUBLIC_URL must be an https:\/\/ URL/);
+    refuses({ ...tls, KEYGATE_HTTP_REDIRECT_PORT: '8080' }, /KEYGATE_HTTP_REDIRECT_PORT must differ from PORT/);
+    refuses({ ...tls, KEYGATE_HTTP_REDIRECT_PORT: '0' }, /^KEYGATE_HTTP_REDIRECT_PORT:/);
+    refuses({ ...tls, KEYGATE_HTTP_REDIRECT_PORT: 'eighty' }, /^KEYGATE_HTTP_REDIRECT_PORT:/);
   });
 });
 
