@@ -110,79 +110,124 @@ const numberText = fc.oneof(
 /** Any JSON value as text (with nesting), from fast-check's own JSON generator. */
 const anyJsonText = fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? 'null');
 
+/** Characters that a text column, a JSON parser or a regular expression may choke on. */
+const oddCharOther = fc.constantFrom('\u0001', '\u0008', '\u001b', '\u007f', '\u0085', '\u00a0', '\u2028', '\u202e', '\ufeff', '\ud800', '\udc00', '\uffff', '%00', '\\', '"');
+const oddChar = fc.oneof({ weight: 2, arbitrary: fc.constant('\u0000') }, { weight: 3, arbitrary: oddCharOther });
+
 /**
- * A value for a field whose valid values are `valid`: mostly right, otherwise of the
- * wrong type, empty, at its length bound or odd.
+ * A string of the right type whose content is odd: control characters (NUL above all),
+ * lone surrogates, any code point, only blanks, or exactly `max` long.
  */
-export function wrongish(valid: fc.Arbitrary<JsonText>, maxLength?: number): fc.Arbitrary<JsonText> {
+export function oddText(min: number, max: number): fc.Arbitrary<string> {
+  const upTo = Math.min(max, 30);
   return fc.oneof(
-    { weight: 6, arbitrary: valid },
+    { weight: 3, arbitrary: fc.string({ minLength: min, maxLength: upTo }) },
+    { weight: 3, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), oddChar, fc.string({ maxLength: 8 })).map(([a, c, b]) => `${a}${c}${b}`) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: min, maxLength: upTo }) },
+    { weight: 1, arbitrary: fc.string({ unit: nastyUnit, minLength: min, maxLength: upTo }) },
+    { weight: 1, arbitrary: fc.constantFrom(' ', '\t', '\n', '\r\n', '\u3000') },
+    { weight: 1, arbitrary: fc.constantFrom('x', 'é').map((unit) => unit.repeat(max)) },
+  ).filter((text) => text.length >= min && text.length <= max);
+}
+
+/**
+ * What a field of an endpoint's body takes: `good` values have the right type (with
+ * valid, plausible and odd content); `max` is the length the schema allows.
+ */
+export interface FieldSpec {
+  readonly good: fc.Arbitrary<JsonText>;
+  readonly max?: number;
+}
+
+/** A value for a field: mostly of the right type, otherwise of the wrong type, at its length bound or odd. */
+export function wrongish({ good, max }: FieldSpec): fc.Arbitrary<JsonText> {
+  return fc.oneof(
+    { weight: 8, arbitrary: good },
     { weight: 1, arbitrary: fc.constantFrom('null', 'true', 'false', '[]', '{}', '""', '"\\u0000"', '[null]', '{"0":1}') },
     { weight: 1, arbitrary: numberText },
     { weight: 2, arbitrary: anyString.map(str) },
     { weight: 1, arbitrary: anyJsonText },
-    { weight: 1, arbitrary: fc.array(valid, { maxLength: 3 }).map((items) => `[${items.join(',')}]`) },
-    { weight: 1, arbitrary: valid.map((v) => `{"value":${v}}`) },
-    ...(maxLength ? [{ weight: 1, arbitrary: boundaryString(maxLength).map(str) }] : []),
+    { weight: 1, arbitrary: fc.array(good, { maxLength: 3 }).map((items) => `[${items.join(',')}]`) },
+    { weight: 1, arbitrary: good.map((v) => `{"value":${v}}`) },
+    ...(max ? [{ weight: 1, arbitrary: boundaryString(max).map(str) }] : []),
   );
 }
 
-/** An object with the given fields (each may be missing), extra keys and repeated keys. */
-export function shapedObject(fields: Record<string, fc.Arbitrary<JsonText>>): fc.Arbitrary<JsonText> {
-  const entries = Object.entries(fields).map(([key, value]) =>
-    fc.option(value.map((v) => [key, v] as const), { freq: 6, nil: undefined }));
+type Fields = Record<string, FieldSpec>;
+
+const objectText = (entries: ReadonlyArray<readonly [string, JsonText]>) => `{${entries.map(([k, v]) => `${str(k)}:${v}`).join(',')}}`;
+
+/** An object whose every field has the right type (odd content included); rarely one is missing. */
+export function wellTypedObject(fields: Fields): fc.Arbitrary<JsonText> {
+  const entries = Object.entries(fields).map(([key, { good }]) =>
+    fc.option(good.map((v) => [key, v] as const), { freq: 12, nil: undefined }));
+  return fc.tuple(...entries).map((known) => objectText(known.filter((e): e is readonly [string, string] => e !== undefined)));
+}
+
+/** An object with the given fields (each may be missing, of any type), extra keys and repeated keys. */
+export function shapedObject(fields: Fields): fc.Arbitrary<JsonText> {
+  const entries = Object.entries(fields).map(([key, spec]) =>
+    fc.option(wrongish(spec).map((v) => [key, v] as const), { freq: 6, nil: undefined }));
   const extra = fc.array(fc.tuple(
     fc.oneof(anyString, fc.constantFrom('__proto__', 'constructor', ...Object.keys(fields))),
-    fc.oneof(anyJsonText, ...Object.values(fields)),
+    fc.oneof(anyJsonText, ...Object.values(fields).map((spec) => spec.good)),
   ), { maxLength: 2 });
   return fc.tuple(fc.tuple(...entries), extra, fc.boolean())
     .map(([known, more, extraFirst]) => {
       const present = known.filter((e): e is readonly [string, string] => e !== undefined);
-      const all = extraFirst ? [...more, ...present] : [...present, ...more];
-      return `{${all.map(([k, v]) => `${str(k)}:${v}`).join(',')}}`;
+      return objectText(extraFirst ? [...more, ...present] : [...present, ...more]);
     });
 }
 
-const scopeCode = fc.constantFrom(...FIELD_CODES, ...FIELD_CODES.map((f) => `${f}!`), 'phone', '', '!', 'EMAIL', 'email!!', 'email ');
-const requestId = wrongish(fc.oneof(
-  fc.string({ minLength: 1, maxLength: 20 }).map(str),
-  fc.integer({ min: -1000, max: 10 ** 9 }).map(String),
-), 128);
-const returnUrl = wrongish(fc.oneof(
-  { weight: 4, arbitrary: fc.constant(str(RETURN_URL)) },
-  { weight: 1, arbitrary: fc.webUrl().map(str) },
-  { weight: 1, arbitrary: fc.constantFrom(
-    'https://app.example.org@evil.com/callback/', 'https://app.example.org/callback/../x', 'http://app.example.org/callback/',
-    'javascript:alert(1)', 'https://app.example.org/callback/?a=1#x', '//evil.com', 'https://APP.example.org/callback/',
-    'https://app.example.org/callback/\u0000', 'https://app.example.org:443/callback/',
-  ).map(str) },
-), 2048);
-const connectId = wrongish(fc.oneof(
-  fc.constantFrom(ph('connect'), ph('closedConnect'), ph('connectUpper')).map(str),
-  uuidLike.map(str),
-), 64);
+const text = (min: number, max: number, ...plausible: fc.Arbitrary<string>[]) =>
+  fc.oneof({ weight: 2, arbitrary: oddText(min, max) }, ...plausible.map((arbitrary) => ({ weight: 2, arbitrary }))).map(str);
+const validScope = fc.subarray([...FIELD_CODES, 'firstname!', 'surname!', 'country!', 'language!']);
+const anyScopeCode = fc.constantFrom(...FIELD_CODES, ...FIELD_CODES.map((f) => `${f}!`), 'phone', '', '!', 'EMAIL', 'email!!', 'email ', 'email\u0000');
+const requestId: FieldSpec = {
+  good: fc.oneof(
+    { weight: 3, arbitrary: text(1, 128, fc.string({ minLength: 1, maxLength: 20 })) },
+    { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -1000, max: 10 ** 9 }), fc.maxSafeInteger(), fc.maxSafeNat()).map(String) },
+  ),
+  max: 128,
+};
 
 /** The fields of each endpoint's body (see the zod schemas in src/http/api/ukey1-v2.ts). */
-export const API_BODY_FIELDS: Record<string, Record<string, fc.Arbitrary<JsonText>>> = {
+export const API_BODY_FIELDS: Record<string, Fields> = {
   connect: {
     request_id: requestId,
-    scope: wrongish(fc.array(scopeCode, { maxLength: 26 }).map((codes) => JSON.stringify(codes))),
-    return_url: returnUrl,
+    scope: {
+      good: fc.oneof(
+        { weight: 4, arbitrary: validScope },
+        { weight: 1, arbitrary: fc.array(anyScopeCode, { maxLength: 26 }) },
+        { weight: 1, arbitrary: fc.array(oddText(0, 32), { maxLength: 3 }) },
+      ).map((codes) => JSON.stringify(codes)),
+    },
+    return_url: {
+      good: text(1, 2048,
+        fc.constant(RETURN_URL), fc.constant(RETURN_URL),
+        fc.oneof(oddText(0, 40), fc.constantFrom('?a=1', '#x', '?a=1#x', 'sub/', '../x', '%00', '%2e%2e/', '?\u0000')).map((tail) => `${RETURN_URL}${tail}`),
+        fc.webUrl(),
+        fc.constantFrom('https://app.example.org@evil.com/callback/', 'http://app.example.org/callback/', 'javascript:alert(1)', '//evil.com',
+          'https://APP.example.org/callback/', 'https://app.example.org:443/callback/', 'https://app.example.org/callback', 'http://127.0.0.1:1/x',
+          'https://[::1]/callback/', 'https://xn--80ak6aa92e.com/callback/'),
+      ),
+      max: 2048,
+    },
   },
   token: {
     request_id: requestId,
-    connect_id: connectId,
-    auth_code: wrongish(fc.oneof(fc.constant(str(ph('usedCode'))), fc.string({ maxLength: 60 }).map(str)), 256),
+    connect_id: { good: text(1, 64, fc.constantFrom(ph('connect'), ph('closedConnect'), ph('connectUpper')), uuidLike), max: 64 },
+    auth_code: { good: text(1, 256, fc.constant(ph('usedCode')), fc.constant(`${ph('usedCode')}x`)), max: 256 },
   },
   refresh: {
-    refresh_token: wrongish(fc.oneof(fc.constant(str(ph('usedRefresh'))), fc.string({ maxLength: 60 }).map(str)), 256),
+    refresh_token: { good: text(1, 256, fc.constant(ph('usedRefresh')), fc.constant(ph('accessToken'))), max: 256 },
   },
   invite: {
-    email: wrongish(fc.oneof(fc.emailAddress().map(str), fc.constant(str(ph('accountEmail')))), 320),
-    locale: wrongish(fc.constantFrom('en_GB', 'cs_CZ', 'cs', 'xx_YY', '', '../en').map(str), 16),
+    email: { good: text(3, 320, fc.emailAddress(), fc.constantFrom(ph('accountEmail'), 'INVITEE.FUZZ@example.cz', 'a@b', 'a@[127.0.0.1]')), max: 320 },
+    locale: { good: text(0, 16, fc.constantFrom('en_GB', 'cs_CZ', 'cs', 'xx_YY', '', '../en', 'en-GB')), max: 16 },
   },
   remove: {
-    reference_id: wrongish(fc.oneof(fc.constant(str(ph('reference'))), uuidLike.map(str)), 64),
+    reference_id: { good: text(1, 64, fc.constant(ph('reference')), uuidLike), max: 64 },
   },
   none: {},
 };
@@ -206,10 +251,11 @@ const deeplyNested = fc.tuple(fc.integer({ min: 1, max: 20_000 }), fc.constantFr
     return `{"request_id":${where === 'request_id' ? value : '"deep"'},"scope":${where === 'scope' ? value : '[]'},"return_url":${str(RETURN_URL)}}`;
   });
 
-/** Any API body: mostly the endpoint's own shape with wrong values, otherwise anything. */
-export function apiBody(fields: Record<string, fc.Arbitrary<JsonText>>): fc.Arbitrary<string | Uint8Array | undefined> {
+/** Any API body: mostly the endpoint's own shape, with odd or wrong values, otherwise anything. */
+export function apiBody(fields: Fields): fc.Arbitrary<string | Uint8Array | undefined> {
   return fc.oneof(
-    { weight: 8, arbitrary: shapedObject(fields) },
+    { weight: 4, arbitrary: wellTypedObject(fields) },
+    { weight: 6, arbitrary: shapedObject(fields) },
     { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) },
     { weight: 1, arbitrary: fc.constantFrom(
@@ -446,6 +492,18 @@ export const DASHBOARD_APP_FORMS: Record<string, FormFields> = {
   rename: { name: formValue(namish, 200) },
   rotate: { graceDays: formValue(fc.constantFrom('0', '1', '7', '30', '31', '-1', 'x', '1e', ' 7', '07', '0x1', ''), 2) },
   delete: { confirm: formValue(fc.oneof(fc.constant(ph('appName')), namish), 200) },
+};
+/** The account security forms (see src/http/account/security.ts). */
+export const ACCOUNT_SECURITY_FORMS: Record<string, FormFields> = {
+  nickname: { nickname: formValue(fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{2,29}$/), fc.constantFrom('jana', 'Jana', 'ab', 'admin', 'jana.fuzz@example.cz', '', ' x ')), 100) },
+  password: { current: formValue(passwordish, 256), password: formValue(passwordish, 1024) },
+  'totp/start': {},
+  'totp/confirm': {
+    secret: formValue(fc.oneof(fc.stringMatching(/^[A-Z2-7]{16,32}$/), fc.constantFrom('JBSWY3DPEHPK3PXP', 'jbswy3dpehpk3pxp')), 64),
+    proof: formValue(fc.base64String({ maxLength: 100 }), 128),
+    code: CODE_FIELDS.code!,
+  },
+  'totp/disable': { code: CODE_FIELDS.code! },
 };
 export const NEW_APP_FIELDS: FormFields = {
   name: formValue(namish, 200),

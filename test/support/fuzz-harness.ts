@@ -14,8 +14,8 @@ import {
  * Sends generated requests into one in-process Keygate (`server.inject`, no sockets) and
  * checks every answer: never a 5xx; the Ukey1 envelope on the API; a readable HTML page
  * without a stack trace elsewhere; and, for every refused request (status >= 400), the
- * same row counts (and the same `apps` rows) in the control plane and every zone before
- * and after it.
+ * same row counts in the control plane and in every zone before and after it (and no
+ * control-plane row of an app, owner, list entry or connect request updated).
  */
 
 const SESSION_COOKIE = 'keygate-session';
@@ -94,7 +94,10 @@ async function readCounters(db: Db): Promise<Array<{ name: string; n: string }>>
 const STACK_LINE = /^\s*at (?:async )?\S+ \(?(?:file:|node:|\/)|\bat \S+ \([^)]*:\d+:\d+\)|^\s*at [^\n]*:\d+:\d+\)?$/m;
 const ERROR_CLASS = /\b(?:[A-Z][a-z]+)*(?:Error|Exception)(?:: |\s*\[ERR_)|\bFST_ERR_|\bERR_[A-Z_]{4,}/;
 
-const excerpt = (text: string) => (text.length > 600 ? `${text.slice(0, 600)}... (${text.length} chars)` : text);
+const excerpt = (text: string) => {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 600 ? `${line.slice(0, 600)}... (${text.length} chars)` : line;
+};
 
 export class FuzzHarness {
   requests = 0;
@@ -291,16 +294,18 @@ export class FuzzHarness {
       const signedPath = request.sign.as === 'otherPath' ? (path === '/auth/v2/token' ? '/auth/v2/connect' : '/auth/v2/token') : path;
       const bearer = headers.authorization === undefined ? undefined : /^Bearer ([A-Za-z0-9_\-.~+/=]{1,8192})$/.exec(headers.authorization.trim())?.[1];
       headers['x-ukey1-app'] ??= signer.id;
-      headers['x-ukey1-signature'] = signRequest(key, { appId: signer.id, method: request.method, path: signedPath, rawBody: payload, accessToken: bearer });
+      // Fastify reads no body on GET and HEAD, so a server signs those without one.
+      const rawBody = request.method === 'GET' || request.method === 'HEAD' ? undefined : payload;
+      headers['x-ukey1-signature'] = signRequest(key, { appId: signer.id, method: request.method, path: signedPath, rawBody, accessToken: bearer });
     }
     return { method: request.method, url, headers, ...(payload === undefined ? {} : { payload }) };
   }
 
   /** Sends one request, checks its answer, and for a refusal checks that nothing was written. */
   async send(request: FuzzRequest): Promise<Answer> {
+    const wire = this.resolve(request);
     let clock = performance.now();
     const before = this.#state ?? await this.snapshot();
-    const wire = this.resolve(request);
     this.spent.snapshots += performance.now() - clock;
     clock = performance.now();
     const response = await this.keygate.http.inject({
