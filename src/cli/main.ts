@@ -5,7 +5,9 @@ import { AppSettingsError } from '../domain/apps/app-settings.js';
 import { isUuid } from '../domain/apps/apps-service.js';
 import { createKeygate } from '../keygate.js';
 import { StoreOpenError } from '../storage/stores.js';
-import { callOperatorSocket, type CreateAppRequest } from './operator-socket.js';
+import { callOperatorSocket, erasePerson, exportPerson, SEEDED_PASSWORD, seed, type CreateAppRequest } from './operator-socket.js';
+import { createInterface } from 'node:readline/promises';
+import type { Keygate } from '../keygate.js';
 import { serve } from './serve.js';
 import { progressBar } from './progress.js';
 import { isZoneName } from '../domain/zones/zones.js';
@@ -43,6 +45,12 @@ Commands:
   audit export                  Write audit records as JSON lines to stdout, in chain order.
       --zone STORE              Only this store (default: control, then every zone).
       --since ISO-TIME          Only records from then on, e.g. 2026-01-31T00:00:00Z.
+  person export --email EMAIL   Print everything held about one person as JSON (a data-subject
+                                access request), recorded as an operator action.
+  person erase --email EMAIL    Erase one person: their data key is destroyed, then every row.
+      --yes                     Do not ask to type the email again (required without a terminal).
+  seed --people N               Fill development stores with N fake people and a demo app they
+                                use (refused when NODE_ENV=production). Password: ${SEEDED_PASSWORD}
   help                          Show this text.
 
 Configuration comes from KEYGATE_* environment variables (and an optional .env file).`;
@@ -111,6 +119,57 @@ async function allowMandatory(config: KeygateConfig, args: string[]): Promise<vo
   }
   if (!found) throw new OperatorRefusal(`no app has the App ID ${appId}`);
   process.stdout.write(`App ${appId} may now make ${fields.join(', ')} mandatory (with a legal basis, in its settings).\n`);
+}
+
+/** Runs `work` through a running embedded server's socket, or on the stores directly. */
+async function asOperator<T>(config: KeygateConfig, route: string, body: unknown, work: (keygate: Keygate) => Promise<T>): Promise<T> {
+  const viaServer = await callOperatorSocket<T & { error?: string }>(config.dataDir, route, body);
+  if (viaServer) {
+    if (viaServer.status !== 200) throw new OperatorRefusal(viaServer.body.error ?? 'the server refused the request');
+    return viaServer.body;
+  }
+  const keygate = await createKeygate({ config });
+  try {
+    return await work(keygate);
+  } finally {
+    await keygate.close();
+  }
+}
+
+function emailOption(args: string[], extra: Record<string, { type: 'boolean' }> = {}) {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, ...extra }, strict: true });
+  if (!values.email) throw new UsageError('this command needs --email');
+  return values as { email: string } & Record<string, unknown>;
+}
+
+async function exportPersonCommand(config: KeygateConfig, args: string[]): Promise<void> {
+  const { email } = emailOption(args);
+  const data = await asOperator(config, '/people/export', { email }, (keygate) => exportPerson(keygate, email));
+  if (!data) throw new OperatorRefusal('no account has this email');
+  process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+}
+
+async function erasePersonCommand(config: KeygateConfig, args: string[]): Promise<void> {
+  const { email, yes } = emailOption(args, { yes: { type: 'boolean' } });
+  if (!yes) {
+    if (!process.stdin.isTTY) throw new UsageError('person erase asks for confirmation: run it in a terminal, or add --yes');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const typed = await prompt.question(`Erasing cannot be undone. Type the email again to erase ${email}: `);
+    prompt.close();
+    if (typed.trim() !== email) throw new OperatorRefusal('the email did not match; nothing was erased');
+  }
+  const { erased } = await asOperator(config, '/people/erase', { email }, async (keygate) => ({ erased: await erasePerson(keygate, email) }));
+  if (!erased) throw new OperatorRefusal('no account has this email; nothing was erased');
+  process.stdout.write('Erased: the data key is destroyed and every row about the person is gone. The audit trail records the erasure.\n');
+}
+
+async function seedCommand(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { people: { type: 'string' } }, strict: true });
+  const count = Number(values.people);
+  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new UsageError('seed needs --people N (1 to 100000)');
+  if (config.production) throw new OperatorRefusal('seed fills development stores only; NODE_ENV is production');
+  const result = await asOperator(config, '/seed', { people: count }, (keygate) => seed(keygate, count));
+  process.stdout.write(`Seeded ${result.people} people (${result.consents} consents to the demo app ${result.appId}); every seeded password is ${SEEDED_PASSWORD}.\n`);
 }
 
 async function migrateStores(config: KeygateConfig): Promise<void> {
@@ -285,6 +344,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'app' && sub === 'allow-mandatory') {
       await allowMandatory(config, rest);
+      return 0;
+    }
+    if (command === 'person' && sub === 'export') {
+      await exportPersonCommand(config, rest);
+      return 0;
+    }
+    if (command === 'person' && sub === 'erase') {
+      await erasePersonCommand(config, rest);
+      return 0;
+    }
+    if (command === 'seed') {
+      await seedCommand(config, [sub, ...rest].filter((a): a is string => a !== undefined));
       return 0;
     }
     if (command === 'migrate') {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { AppSettingsError } from '../domain/apps/app-settings.js';
 import { isUuid } from '../domain/apps/apps-service.js';
 import type { Keygate } from '../keygate.js';
+import { seedPeople } from '../domain/people/seed.js';
 import { isZoneName } from '../domain/zones/zones.js';
 import { OPERATOR } from '../domain/audit/audit-log.js';
 import type { StoreName } from '../storage/stores.js';
@@ -50,6 +51,27 @@ export function callOperatorSocket<T>(dataDir: string, route: string, body: unkn
   });
 }
 
+/** The operator's export of one person, or null when no account has this email. */
+export async function exportPerson(keygate: Keygate, email: string): Promise<Record<string, unknown> | null> {
+  const person = await keygate.services.people.findByEmail(email);
+  return person ? keygate.services.accountCentre.exportData(person, {}, OPERATOR) : null;
+}
+
+/** Erases one person at the operator's hand; false when no account has this email. */
+export async function erasePerson(keygate: Keygate, email: string): Promise<boolean> {
+  const person = await keygate.services.people.findByEmail(email);
+  if (!person) return false;
+  await keygate.services.accountCentre.erase(person, OPERATOR);
+  return true;
+}
+
+export const SEEDED_PASSWORD = 'seeded-person-password';
+
+export function seed(keygate: Keygate, count: number) {
+  if (keygate.config.production) throw new Error('keygate seed fills development stores only; NODE_ENV is production');
+  return seedPeople(keygate.services, count, SEEDED_PASSWORD);
+}
+
 /** Starts the operator socket of a running server. Refuses when another server owns the directory. */
 export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInstance> {
   const socketPath = operatorSocketPath(keygate.config.dataDir);
@@ -84,6 +106,14 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
       if (error instanceof AppSettingsError) return reply.code(400).send({ error: error.message });
       throw error;
     }
+  });
+  // Data-subject requests answered by the operator, and development seeding.
+  socket.post<{ Body: { email?: unknown } }>('/people/export', async (request) => exportPerson(keygate, String(request.body?.email ?? '')));
+  socket.post<{ Body: { email?: unknown } }>('/people/erase', async (request) => ({ erased: await erasePerson(keygate, String(request.body?.email ?? '')) }));
+  socket.post<{ Body: { people?: unknown } }>('/seed', async (request, reply) => {
+    const count = Number(request.body?.people);
+    if (!Number.isInteger(count) || count < 1 || count > 100_000) return reply.code(400).send({ error: '--people must be 1 to 100000' });
+    return seed(keygate, count);
   });
   socket.post<{ Body: { store?: string } }>('/keys/rotate', async (request, reply) => {
     const store = request.body?.store;

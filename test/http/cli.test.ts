@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/ports.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
-import { signRequest } from '../support/ukey1-client.js';
+import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { Outbox } from '../support/mailbox.js';
+import { signRequest, Ukey1ServerClient } from '../support/ukey1-client.js';
 
 
 
@@ -72,6 +74,38 @@ describe('the keygate CLI', () => {
     assert.equal(unknownApp.status, 1);
     assert.match(unknownApp.stderr, /no app has the App ID/);
     assert.equal(keygateCli(['app', 'allow-mandatory', appId], env).status, 2);
+  });
+
+  it('answers data-subject requests for the operator: export, then erasure with confirmation, and the audit trail still verifies', async () => {
+    const created = JSON.parse(keygateCli(['app', 'create', '--name', 'DSR', '--origin', 'https://dsr.example.org', '--return-url', 'https://dsr.example.org/back', '--json'], env).stdout);
+    const client = new Ukey1ServerClient(() => `http://127.0.0.1:${port}`, created.appId, created.secretKey, 'https://dsr.example.org');
+    const connect = await client.connect({ request_id: 'dsr', scope: ['firstname'], return_url: 'https://dsr.example.org/back' });
+    const visitor = new GatewayVisitor(overHttp(() => `http://127.0.0.1:${port}`));
+    assert.equal((await visitor.signUp(`/gateway/${connectIdOf(connect.body.gateway)}`, { ...SIGN_UP_JANA, email: 'dsr@example.cz' }, new Outbox(dataDir))).status, 303);
+
+    const exported = keygateCli(['person', 'export', '--email', 'DSR@example.cz'], env);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal(JSON.parse(exported.stdout).profile.email, 'dsr@example.cz');
+    const unconfirmed = keygateCli(['person', 'erase', '--email', 'dsr@example.cz'], env);
+    assert.equal(unconfirmed.status, 2, 'without a terminal, erasure needs --yes');
+    assert.match(unconfirmed.stderr, /--yes/);
+    const erased = keygateCli(['person', 'erase', '--email', 'dsr@example.cz', '--yes'], env);
+    assert.equal(erased.status, 0, erased.stderr);
+    const gone = keygateCli(['person', 'export', '--email', 'dsr@example.cz'], env);
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /no account/);
+    const verified = keygateCli(['audit', 'verify', '--no-checkpoint'], env);
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  });
+
+  it('seeds a development deployment with fake people, and never a production one', () => {
+    const seeded = keygateCli(['seed', '--people', '4'], env);
+    assert.equal(seeded.status, 0, seeded.stderr);
+    assert.match(seeded.stdout, /Seeded 4 people/);
+    assert.equal(keygateCli(['seed', '--people', 'many'], env).status, 2);
+    const refused = keygateCli(['seed', '--people', '4'], { ...env, NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /development stores only/);
   });
 
   it('refuses bad arguments with a clear message and a non-zero exit', () => {

@@ -167,10 +167,13 @@ export class AccountCentre {
     });
   }
 
-  /** Everything held about the person, decrypted, as one document (audited as an export). */
-  async exportData(person: PersonRef, actor: RequestActor): Promise<Record<string, unknown>> {
+  /**
+   * Everything held about the person, decrypted, as one document (audited as an export).
+   * `by` is who asked: the person themselves, or the operator answering their request.
+   */
+  async exportData(person: PersonRef, actor: RequestActor, by: Actor = { ...actor, kind: 'person', id: person.id }): Promise<Record<string, unknown>> {
     const zone = this.zones.get(person.zone);
-    const profile = await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { ...actor, kind: 'person', id: person.id }, 'data export');
+    const profile = await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), by, 'data export');
     const db = zone.db;
     const [account, consents, grants, sessions, apps, audit] = await Promise.all([
       db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst(),
@@ -180,7 +183,7 @@ export class AccountCentre {
       db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),
       db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id']).where('person_id', '=', person.id).orderBy('id').execute(),
     ]);
-    await zone.db.transaction().execute((trx) => recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.exported', personId: person.id }]));
+    await zone.db.transaction().execute((trx) => recordAudit(trx, by, [{ action: 'person.exported', personId: person.id }]));
     return {
       exportedAt: this.clock.now().toISOString(),
       zone: person.zone,
