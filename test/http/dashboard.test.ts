@@ -55,6 +55,12 @@ describe('the developer dashboard', () => {
     assert.match(settings.html, /IP protection is off/);
     assert.doesNotMatch(settings.html, /Domain protection is off/);
     assert.match(settings.html, /<svg[^>]*role="img"/, 'the usage chart is rendered on the server');
+    // The control plane records who created the app: the owner's opaque id, with the request.
+    const developerId = (await keygate.services.people.findByEmail('dev.one@example.cz'))!.id;
+    const record = await keygate.stores.control.db.selectFrom('audit_events').select(['actor_kind', 'actor_id', 'request_id'])
+      .where('app_id', '=', appId).where('action', '=', 'app.created').executeTakeFirstOrThrow();
+    assert.deepEqual([record.actor_kind, record.actor_id], ['person', developerId]);
+    assert.ok(record.request_id);
   });
 
   it('refuses bad origins, return URLs and addresses next to the field, and saves nothing', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppSettingsError } from '../../domain/apps/app-settings.js';
+import type { Actor } from '../../domain/audit/audit-log.js';
 import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
@@ -32,6 +33,9 @@ const send = (reply: FastifyReply, status: number, page: string) => sendPage(rep
  */
 export function dashboardRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
+
+  /** App changes are recorded in the control plane as the owner's (an opaque id), with the request. */
+  const actorOf = (request: FastifyRequest, person: PersonRef, appId?: string): Actor => ({ kind: 'person', id: person.id, appId, requestId: request.id });
 
   async function requirePerson(request: FastifyRequest, reply: FastifyReply): Promise<PersonRef | null> {
     const person = await context.currentPerson(request);
@@ -68,14 +72,14 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
   async function change(
     request: FastifyRequest<{ Params: { appId: string }; Body: Form }>,
     reply: FastifyReply,
-    apply: (app: App, person: PersonRef, form: Form) => Promise<string | FieldErrors>,
+    apply: (app: App, person: PersonRef, form: Form, actor: Actor) => Promise<string | FieldErrors>,
     entered?: AppPageView['entered'],
   ) {
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;
     const form = request.body ?? {};
     try {
-      const outcome = await apply(owned.app, owned.person, form);
+      const outcome = await apply(owned.app, owned.person, form, actorOf(request, owned.person, owned.app.id));
       if (typeof outcome === 'string') return renderApp(request, reply, owned.person, owned.app.id, 200, { notice: outcome });
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
@@ -122,7 +126,7 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     const form = request.body ?? {};
     const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls') };
     try {
-      const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true });
+      const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true }, actorOf(request, person));
       return send(reply, 201, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey }));
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
@@ -143,27 +147,27 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
   server.post<AppRoute>('/dashboard/apps/:appId/protections', async (request, reply) => {
     const form = request.body ?? {};
     const entered = { origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), ipEntries: lines(form, 'ipEntries') };
-    return change(request, reply, async (app) => {
+    return change(request, reply, async (app, _person, _form, actor) => {
       await services.apps.updateProtections(app.id, {
         protections: { domain: checked(form, 'domain'), returnUrl: checked(form, 'returnUrl'), serverOnly: checked(form, 'serverOnly'), ip: checked(form, 'ip') },
         ...entered,
-      });
+      }, actor);
       return 'Protections saved.';
     }, entered);
   });
 
-  server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
     const ask = formStrings(form, 'ask', 16).filter(isFieldCode);
     const require = formStrings(form, 'require', 16).filter(isFieldCode);
     const bases: Partial<Record<FieldCode, string>> = {};
     for (const field of require) bases[field] = formString(form, `basis_${field}`, 600) ?? '';
-    await services.apps.updateFields(app.id, ask, require, bases);
+    await services.apps.updateFields(app.id, ask, require, bases, actor);
     return 'Fields saved.';
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/private', async (request, reply) => change(request, reply, async (app, _person, form) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/private', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
     const makePrivate = formString(form, 'private', 8) === 'on';
-    await services.apps.setPrivate(app.id, makePrivate);
+    await services.apps.setPrivate(app.id, makePrivate, actor);
     return makePrivate ? 'The app is private: only its owners and the people on its list may sign in.' : 'The app is public again.';
   }));
 
@@ -183,24 +187,24 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     return 'Removed from the list.';
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, _person, form) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
     const owner = await services.people.findByEmail(formString(form, 'email', 320) ?? '');
     // Not revealing whether an address has an account would make adding owners
     // guesswork; the dashboard is for signed-in owners, and attempts are rate-limited
     // by the sign-in throttle's address budget like every form.
     if (!owner) return { owners: 'No Keygate account has this email. Ask them to create one first.' };
-    await services.apps.addOwner(app.id, owner);
+    await services.apps.addOwner(app.id, owner, actor);
     return 'Owner added.';
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form) => {
-    const outcome = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '');
+  server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+    const outcome = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '', actor);
     if (outcome === 'last_owner') return { owners: 'An app keeps at least one owner.' };
     return outcome === 'removed' ? 'Owner removed.' : { owners: 'This person is not an owner of the app.' };
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form) => {
-    await services.apps.rename(app.id, formString(form, 'name', 200) ?? '');
+  server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+    await services.apps.rename(app.id, formString(form, 'name', 200) ?? '', actor);
     return 'Renamed.';
   }));
 
@@ -209,7 +213,7 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     if (!owned) return reply;
     const graceDays = Number(formString(request.body ?? {}, 'graceDays', 2) ?? 'x');
     try {
-      const { secretKey } = await services.apps.rotateKey(owned.app.id, graceDays);
+      const { secretKey } = await services.apps.rotateKey(owned.app.id, graceDays, actorOf(request, owned.person, owned.app.id));
       return send(reply, 200, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: owned.app, secretKey, rotated: true }));
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
@@ -223,7 +227,7 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     if ((formString(request.body ?? {}, 'confirm', 200) ?? '').trim() !== owned.app.name) {
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { confirm: `Type "${owned.app.name}" exactly to delete the app.` } });
     }
-    await services.apps.deleteApp(owned.app.id);
+    await services.apps.deleteApp(owned.app.id, actorOf(request, owned.person, owned.app.id));
     return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(owned.person.id), notice: `${owned.app.name} was deleted.` }));
   });
 }
