@@ -193,6 +193,8 @@ export interface ConsentRecordsTable {
   legal_basis: string | null;
   decision: 'allowed' | 'canceled';
   decided_at: CreatedAt;
+  /** The client address of the decision, sealed under the person's data key. */
+  ip_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
 }
 
 export interface AuthCodesTable {

@@ -54,6 +54,10 @@ describe('the account centre', () => {
     const appId = client.appId;
     const page = await visitor.get('/account/apps');
     assert.match(page.html, /Centre Shop/);
+    // The proof of the decision, with the address it came from (sealed in the store).
+    assert.match(page.html, /<strong>Centre Shop<\/strong> allowed: asked for First name, Email, Country; you granted First name, Email, Country <span class="fine">from 127\.0\.0\.1<\/span>/);
+    const sealed = await keygate.stores.zones.eu.db.selectFrom('consent_records').select('ip_ct').where('ip_ct', 'is not', null).execute();
+    assert.ok(sealed.length > 0 && sealed.every((r) => !Buffer.from(r.ip_ct!).toString('latin1').includes('127.0.0.1')));
     assert.equal((await visitor.post('/account/apps/revoke-field', { app: appId, field: 'email' })).status, 200);
     const me = await client.me(token);
     assert.equal(me.status, 200);

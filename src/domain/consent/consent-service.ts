@@ -4,9 +4,26 @@ import { legalBasisFor, type App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
 import { KeygateError } from '../errors.js';
-import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import type { Transaction } from 'kysely';
+import type { ZoneDatabase } from '../../storage/schema.js';
+import { encryptField } from '../../crypto/field-cipher.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
 import type { FieldCode } from './fields.js';
 import { buildReturnRedirect } from './return-redirect.js';
+
+export const consentAddressLocation = (recordId: string) => ({ table: 'consent_records', column: 'ip_ct', rowId: recordId });
+
+/** Writes a consent record; the client address, when known, sealed under the person's data key. */
+async function insertConsentRecord(trx: Transaction<ZoneDatabase>, zone: Zone, record: ReturnType<typeof consentRecord>, from: string | null): Promise<void> {
+  let ipCt: Buffer | null = null;
+  if (from) {
+    const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', record.person_id).executeTakeFirstOrThrow();
+    const dataKey = unwrapDataKey(zone.ring, record.person_id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+    ipCt = encryptField(dataKey, consentAddressLocation(record.id), from);
+  }
+  await trx.insertInto('consent_records').values({ ...record, ip_ct: ipCt }).execute();
+}
 
 export type ConsentOutcome =
   | { readonly ok: true; readonly redirectUrl: string }
@@ -19,9 +36,9 @@ export const hashCode = (code: string): Buffer => createHash('sha256').update(co
  * The proof of a decision: what was asked, what was mandatory and on which legal basis,
  * and what the person granted.
  */
-function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, decision: 'allowed' | 'canceled', granted: FieldCode[]) {
+function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, decision: 'allowed' | 'canceled', granted: FieldCode[], id = randomUUID()) {
   return {
-    id: randomUUID(),
+    id,
     person_id: person.id,
     app_id: app.id,
     connect_id: connect.id,
@@ -46,7 +63,8 @@ export class ConsentService {
    * mandatory field included). Writes the grant, the consent record and a one-time code
    * to the person's zone in one transaction, then settles the connect request.
    */
-  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: Omit<Actor, 'kind' | 'id'>): Promise<ConsentOutcome> {
+  /** `from` is the client address the decision came from, kept sealed with the record as part of its proof. */
+  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<ConsentOutcome> {
     const fields = connect.scope.fields.filter((f) => granted.includes(f));
     const missingMandatory = connect.scope.mandatory.filter((f) => !fields.includes(f));
     if (missingMandatory.length > 0) return { ok: false, missingMandatory };
@@ -65,7 +83,7 @@ export class ConsentService {
           .values({ person_id: person.id, app_id: app.id, fields, granted_at: now })
           .onConflict((oc) => oc.columns(['person_id', 'app_id']).doUpdateSet({ fields, granted_at: now }))
           .execute();
-        await trx.insertInto('consent_records').values(consentRecord(person, app, connect, 'allowed', fields)).execute();
+        await insertConsentRecord(trx, zone, consentRecord(person, app, connect, 'allowed', fields), from);
         await trx.insertInto('auth_codes').values({
           code_hash: hashCode(code),
           connect_id: connect.id,
@@ -93,12 +111,12 @@ export class ConsentService {
   }
 
   /** The person refuses: the app learns `canceled` and receives no code. */
-  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<string> {
+  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<string> {
     if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
     if (person) {
       const zone = this.zones.get(person.zone);
       await zone.db.transaction().execute(async (trx) => {
-        await trx.insertInto('consent_records').values(consentRecord(person, app, connect, 'canceled', [])).execute();
+        await insertConsentRecord(trx, zone, consentRecord(person, app, connect, 'canceled', []), from);
         await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
       });
     }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { encryptField } from '../../crypto/field-cipher.js';
+import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
+import { consentAddressLocation } from '../consent/consent-service.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
 import type { AppsService } from '../apps/apps-service.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
@@ -26,6 +27,20 @@ export interface ActivityRecord {
   readonly appName: string | null;
   readonly actorKind: string;
   readonly purpose: string | null;
+}
+
+/** The proof of one decision, as the person sees it. */
+export interface ConsentProof {
+  readonly appId: string;
+  readonly appName: string;
+  readonly decidedAt: Date;
+  readonly decision: 'allowed' | 'canceled';
+  readonly requested: readonly string[];
+  readonly mandatory: readonly string[];
+  readonly legalBasis: string | null;
+  readonly granted: readonly string[];
+  /** Where the decision came from (decrypted for the person). */
+  readonly from: string | null;
 }
 
 export interface SessionSummary {
@@ -124,6 +139,30 @@ export class AccountCentre {
     });
   }
 
+  /** Every consent decision with its proof, newest first; the sealed addresses are opened (a recorded read). */
+  async consentHistory(person: PersonRef, reader: Actor): Promise<ConsentProof[]> {
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('consent_records').selectAll().where('person_id', '=', person.id).orderBy('decided_at', 'desc').limit(500).execute();
+      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirst();
+      const dataKey = key ? unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key }) : null;
+      if (rows.some((r) => r.ip_ct)) await recordAudit(trx, reader, [{ action: 'field.read', personId: person.id, field: 'consent_address', purpose: 'consent history' }]);
+      const names = new Map<string, string>();
+      for (const appId of new Set(rows.map((r) => r.app_id))) names.set(appId, (await this.apps.findApp(appId))?.name ?? 'A deleted app');
+      return rows.map((r) => ({
+        appId: r.app_id,
+        appName: names.get(r.app_id)!,
+        decidedAt: r.decided_at,
+        decision: r.decision,
+        requested: r.requested,
+        mandatory: r.mandatory,
+        legalBasis: r.legal_basis,
+        granted: r.granted,
+        from: r.ip_ct && dataKey ? decryptFieldText(dataKey, consentAddressLocation(r.id), r.ip_ct) : null,
+      }));
+    });
+  }
+
   /** The records about the person, newest first (optionally those of one app). */
   async activity(person: PersonRef, options: { appId?: string; limit?: number } = {}): Promise<ActivityRecord[]> {
     let query = this.zones.get(person.zone).db.selectFrom('audit_events')
@@ -177,7 +216,7 @@ export class AccountCentre {
     const db = zone.db;
     const [account, consents, grants, sessions, apps, audit] = await Promise.all([
       db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst(),
-      db.selectFrom('consent_records').select(['app_id', 'connect_id', 'requested', 'mandatory', 'granted', 'legal_basis', 'decision', 'decided_at']).where('person_id', '=', person.id).orderBy('decided_at').execute(),
+      this.consentHistory(person, by),
       this.connectedApps(person),
       db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at']).where('person_id', '=', person.id).execute(),
       db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),

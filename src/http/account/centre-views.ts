@@ -1,4 +1,4 @@
-import type { ActivityRecord, ConnectedApp, SessionSummary } from '../../domain/people/account-centre.js';
+import type { ActivityRecord, ConnectedApp, ConsentProof, SessionSummary } from '../../domain/people/account-centre.js';
 import type { Profile } from '../../domain/people/people-service.js';
 import { FIELD_LABELS, isFieldCode } from '../../domain/consent/fields.js';
 import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
@@ -39,7 +39,16 @@ ${e.image ? html`<p class="error" id="image-error">${e.image}</p>` : html``}</di
 </section>`);
 }
 
-export function appsPage(view: { csrf: string; apps: readonly ConnectedApp[]; notice?: string; error?: string }): string {
+function consentList(consents: readonly ConsentProof[]): SafeHtml {
+  if (consents.length === 0) return html``;
+  const names = (codes: readonly string[]) => codes.map((c) => (isFieldCode(c) ? FIELD_LABELS[c] : c)).join(', ') || 'nothing';
+  return html`<section aria-labelledby="consents-h"><h2 id="consents-h">Your decisions</h2>
+<ol class="timeline">${consents.map((c) => html`<li><time datetime="${c.decidedAt.toISOString()}">${when(c.decidedAt)}</time>
+<strong>${c.appName}</strong> ${c.decision === 'allowed' ? 'allowed' : 'refused'}: asked for ${names(c.requested)}${c.mandatory.length > 0 ? html`, requiring ${names(c.mandatory)} (${c.legalBasis ?? ''})` : html``}; you granted ${names(c.granted)}${c.from ? html` <span class="fine">from ${c.from}</span>` : html``}</li>`)}</ol>
+</section>`;
+}
+
+export function appsPage(view: { csrf: string; apps: readonly ConnectedApp[]; consents: readonly ConsentProof[]; notice?: string; error?: string }): string {
   return accountPage('Connected apps', html`${topbar(view.csrf)}
 <h1>Connected apps</h1>
 ${notice(view.notice)}${alertBox(view.error)}
@@ -49,7 +58,8 @@ ${view.apps.length === 0 ? html`<p>No app can read anything about you.</p>` : vi
 ${app.fields.length === 0 ? html`<p>It knows only that you signed in; it reads no field.</p>` : html`<ul class="fields">${app.fields.map((field) => html`<li>${isFieldCode(field) ? FIELD_LABELS[field] : field}
 <form method="post" action="/account/apps/revoke-field" class="inline">${csrfField(view.csrf)}<input type="hidden" name="app" value="${app.appId}"><input type="hidden" name="field" value="${field}"><button type="submit" class="link">Stop sharing ${isFieldCode(field) ? FIELD_LABELS[field] : field}</button></form></li>`)}</ul>`}
 <form method="post" action="/account/apps/revoke">${csrfField(view.csrf)}<input type="hidden" name="app" value="${app.appId}"><button type="submit" class="secondary">Disconnect ${app.name}</button></form>
-</section>`)}`);
+</section>`)}
+${consentList(view.consents)}`);
 }
 
 const ACTIONS: Record<string, string> = {

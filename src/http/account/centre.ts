@@ -93,7 +93,12 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   const renderApps = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; error?: string } = {}) =>
-    send(reply, status, appsPage({ csrf: csrf.tokenFor(request, reply), apps: await centre.connectedApps(person), ...extra }));
+    send(reply, status, appsPage({
+      csrf: csrf.tokenFor(request, reply),
+      apps: await centre.connectedApps(person),
+      consents: await centre.consentHistory(person, { kind: 'person', id: person.id, requestId: request.id }),
+      ...extra,
+    }));
 
   server.get('/account/apps', async (request, reply) => {
     const person = await requirePerson(request, reply);

@@ -91,7 +91,7 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
     const form = request.body ?? {};
     const decision = formString(form, 'decision', 16);
     if (decision === 'cancel') {
-      return reply.redirect(await services.consents.cancel(person, app, connect, actorOf(request)), 303);
+      return reply.redirect(await services.consents.cancel(person, app, connect, actorOf(request), context.clientAddress(request)), 303);
     }
     if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
     if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
@@ -99,7 +99,7 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
       return sendPage(reply, 400, consentPage({ ...loaded, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
     }
     const granted = formStrings(form, 'fields').filter(isFieldCode);
-    const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request));
+    const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request), context.clientAddress(request));
     if (!outcome.ok) {
       return sendPage(reply, 400, consentPage({
         ...loaded,
@@ -114,7 +114,7 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const person = await currentPerson(request);
-    return reply.redirect(await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request)), 303);
+    return reply.redirect(await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request), context.clientAddress(request)), 303);
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {

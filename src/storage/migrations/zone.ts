@@ -287,4 +287,10 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index audit_checkpoints_last_idx on audit_checkpoints (last_id)`.execute(db);
     },
   },
+  '0007_consent_address': {
+    async up(db) {
+      // Part of the proof of a consent: where it was given from, sealed like every personal value.
+      await sql`alter table consent_records add column ip_ct bytea`.execute(db);
+    },
+  },
 };
