@@ -61,6 +61,7 @@ describe('the developer dashboard', () => {
       .where('app_id', '=', appId).where('action', '=', 'app.created').executeTakeFirstOrThrow();
     assert.deepEqual([record.actor_kind, record.actor_id], ['person', developerId]);
     assert.ok(record.request_id);
+    assert.match(settings.html, /<code>app\.created<\/code>/, 'owners see the app\'s own audit trail');
   });
 
   it('refuses bad origins, return URLs and addresses next to the field, and saves nothing', async () => {

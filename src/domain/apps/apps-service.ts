@@ -342,6 +342,13 @@ export class AppsService {
     });
   }
 
+  /** The app's own audit records in the control plane, newest first: what its owners see in the dashboard. */
+  async auditTrail(appId: string, limit = 100): Promise<Array<{ at: Date; action: string; detail: string | null; actorKind: string }>> {
+    const rows = await this.db.selectFrom('audit_events').select(['occurred_at', 'action', 'detail', 'actor_kind'])
+      .where('app_id', '=', appId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ at: r.occurred_at, action: r.action, detail: r.detail, actorKind: r.actor_kind }));
+  }
+
   /** An erased person owns nothing any more. */
   async forgetOwner(personId: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

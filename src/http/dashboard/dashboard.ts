@@ -65,7 +65,8 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     }));
     const members = app.private ? await services.extranet.list(app.id) : [];
     const usage = await services.usage.lastDays(app.id);
-    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, ...extra }));
+    const trail = await services.apps.auditTrail(app.id);
+    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, ...extra }));
   }
 
   /** Runs a settings change; a refused value is shown next to its field and nothing is saved. */

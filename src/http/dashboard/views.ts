@@ -85,6 +85,7 @@ export interface AppPageView {
   readonly owners: ReadonlyArray<{ id: string; email: string | null; you: boolean }>;
   readonly members: readonly ExtranetMember[];
   readonly usage: readonly UsageDay[];
+  readonly trail: ReadonlyArray<{ at: Date; action: string; detail: string | null; actorKind: string }>;
   readonly notice?: string;
   readonly errors?: FieldErrors;
   /** Values re-shown after a refused save, as entered. */
@@ -203,6 +204,10 @@ ${csrfField(view.csrf)}
 ${input({ id: 'owner-email', name: 'email', label: 'Add an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
 <div class="actions"><button type="submit" class="secondary">Add owner</button></div>
 </form>
+</section>
+
+<section aria-labelledby="trail-h"><h2 id="trail-h">Audit trail</h2>
+${view.trail.length === 0 ? html`<p>Nothing recorded yet.</p>` : html`<ol class="timeline">${view.trail.map((r) => html`<li><time datetime="${r.at.toISOString()}">${r.at.toISOString().replace('T', ' ').slice(0, 16)} UTC</time> <code>${r.action}</code>${r.detail ? html` <span class="fine">${r.detail}</span>` : html``} <span class="fine">(${r.actorKind})</span></li>`)}</ol>`}
 </section>
 
 <section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
