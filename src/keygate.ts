@@ -9,6 +9,7 @@ import { UsageReport } from './domain/apps/usage.js';
 import { createMailer } from './mail/mailer.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { ConsentService } from './domain/consent/consent-service.js';
+import { ConsentProofs } from './domain/consent/consent-proofs.js';
 import { PeopleService } from './domain/people/people-service.js';
 import { AccountMail } from './domain/people/account-mail.js';
 import { AccountService } from './domain/people/account-service.js';
@@ -134,6 +135,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     accountCentre: new AccountCentre(zones, people, apps, clock),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
+    consentProofs: new ConsentProofs(zones),
     extranet: new AuditedExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),

@@ -3,6 +3,7 @@ import type { ExtranetService } from './apps/extranet.js';
 import type { UsageReport } from './apps/usage.js';
 import type { ConnectService } from './connect/connect-service.js';
 import type { ConsentService } from './consent/consent-service.js';
+import type { ConsentProofs } from './consent/consent-proofs.js';
 import type { PeopleService } from './people/people-service.js';
 import type { AccountService } from './people/account-service.js';
 import type { AccountCentre } from './people/account-centre.js';
@@ -22,6 +23,7 @@ export interface Services {
   readonly usage: UsageReport;
   readonly connects: ConnectService;
   readonly consents: ConsentService;
+  readonly consentProofs: ConsentProofs;
   readonly people: PeopleService;
   readonly accounts: AccountService;
   readonly accountCentre: AccountCentre;

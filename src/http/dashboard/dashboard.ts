@@ -66,7 +66,8 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     const members = app.private ? await services.extranet.list(app.id) : [];
     const usage = await services.usage.lastDays(app.id);
     const trail = await services.apps.auditTrail(app.id);
-    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, ...extra }));
+    const consents = await services.consentProofs.forApp(app.id, { kind: 'person', id: person.id, requestId: request.id });
+    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, consents, ...extra }));
   }
 
   /** Runs a settings change; a refused value is shown next to its field and nothing is saved. */

@@ -1,6 +1,7 @@
 import type { App } from '../../domain/apps/apps-service.js';
 import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
+import type { AppConsentProof } from '../../domain/consent/consent-proofs.js';
 import { FIELD_CODES, FIELD_LABELS, MANDATORY_BY_DEFAULT } from '../../domain/consent/fields.js';
 import { html, SafeHtml } from '../html.js';
 import { csrfField, errorText, input, layout, type FieldErrors } from '../gateway/views.js';
@@ -86,6 +87,7 @@ export interface AppPageView {
   readonly members: readonly ExtranetMember[];
   readonly usage: readonly UsageDay[];
   readonly trail: ReadonlyArray<{ at: Date; action: string; detail: string | null; actorKind: string }>;
+  readonly consents: readonly AppConsentProof[];
   readonly notice?: string;
   readonly errors?: FieldErrors;
   /** Values re-shown after a refused save, as entered. */
@@ -208,6 +210,12 @@ ${input({ id: 'owner-email', name: 'email', label: 'Add an owner (their Keygate 
 
 <section aria-labelledby="trail-h"><h2 id="trail-h">Audit trail</h2>
 ${view.trail.length === 0 ? html`<p>Nothing recorded yet.</p>` : html`<ol class="timeline">${view.trail.map((r) => html`<li><time datetime="${r.at.toISOString()}">${r.at.toISOString().replace('T', ' ').slice(0, 16)} UTC</time> <code>${r.action}</code>${r.detail ? html` <span class="fine">${r.detail}</span>` : html``} <span class="fine">(${r.actorKind})</span></li>`)}</ol>`}
+</section>
+
+<section aria-labelledby="consent-proofs-h"><h2 id="consent-proofs-h">Consent proofs</h2>
+<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Every address shown here is recorded as your read in that person's audit trail.</p>
+${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th><th scope="col">From</th></tr></thead>
+<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td><td>${c.from ?? ''}</td></tr>`)}</tbody></table>`}
 </section>
 
 <section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
