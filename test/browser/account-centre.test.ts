@@ -1,41 +1,28 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { launchChromium } from '../support/browser.js';
-import { freePort } from '../support/ports.js';
-import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { startBrowserSession } from '../support/browser.js';
+import type { TestKeygate } from '../support/test-keygate.js';
 import { jpegWithGps } from '../support/images.js';
 
 const EMAIL = 'centre.browser@example.cz';
 const PASSWORD = 'violet-harbor-lantern-2026';
 
 describe('the account centre in headless Chromium', () => {
+  let session: Awaited<ReturnType<typeof startBrowserSession>>;
   let keygate: TestKeygate;
-  let browser: Browser;
   let page: Page;
   let base: string;
-  const problems: string[] = [];
 
   before(async () => {
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
-    await keygate.http.listen({ host: '127.0.0.1', port });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ acceptDownloads: true })).newPage();
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => { if (message.text().includes('Content Security Policy')) problems.push(message.text()); });
+    session = await startBrowserSession({ contextOptions: { acceptDownloads: true } });
+    ({ keygate, page, base } = session);
   });
-  after(async () => {
-    await browser?.close();
-    await keygate?.close();
-  });
+  after(() => session?.close());
 
-  const submit = async (name: string) => {
-    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name, exact: true }).click()]);
-  };
+  const submit = (name: string) => session.submit(name);
   const open = async (link: string) => {
     await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: link, exact: true }).click()]);
   };
@@ -97,6 +84,6 @@ describe('the account centre in headless Chromium', () => {
     await submit('Delete my account');
     await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
     assert.equal(await keygate.services.people.findByEmail(EMAIL), null);
-    assert.deepEqual(problems, []);
+    assert.deepEqual(session.problems, []);
   });
 });

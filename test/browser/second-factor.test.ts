@@ -1,39 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { totpCodeAt } from '../../src/crypto/totp.js';
-import { launchChromium } from '../support/browser.js';
-import { freePort } from '../support/ports.js';
-import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { startBrowserSession } from '../support/browser.js';
+import type { TestKeygate } from '../support/test-keygate.js';
 
 const EMAIL = 'second.factor@example.cz';
 const PASSWORD = 'quartz-meadow-harbor-2026';
 
 describe('the second factor in headless Chromium: enrolment, then sign-in with a code', () => {
+  let session: Awaited<ReturnType<typeof startBrowserSession>>;
   let keygate: TestKeygate;
-  let browser: Browser;
   let page: Page;
   let base: string;
-  const problems: string[] = [];
 
   before(async () => {
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
-    await keygate.http.listen({ host: '127.0.0.1', port });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => { if (message.text().includes('Content Security Policy')) problems.push(message.text()); });
+    session = await startBrowserSession();
+    ({ keygate, page, base } = session);
   });
-  after(async () => {
-    await browser?.close();
-    await keygate?.close();
-  });
+  after(() => session?.close());
 
-  const submit = async (name: string) => {
-    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name }).click()]);
-  };
+  const submit = (name: string) => session.submit(name);
 
   it('enrols an authenticator app and asks for its code at the next sign-in', async () => {
     await page.goto(`${base}/account/sign-up`);
@@ -74,6 +61,6 @@ describe('the second factor in headless Chromium: enrolment, then sign-in with a
     await page.getByRole('heading', { name: 'Your profile' }).waitFor();
     await page.goto(`${base}/account/security`);
     assert.match(await page.locator('main').textContent() ?? '', /Recovery codes left: 10/);
-    assert.deepEqual(problems, []);
+    assert.deepEqual(session.problems, []);
   });
 });

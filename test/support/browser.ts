@@ -1,4 +1,6 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions } from 'playwright-core';
+import { freePort } from './ports.js';
+import { startTestKeygate } from './test-keygate.js';
 
 /** Debian's Chromium, headless, with a fresh profile, cut off from everything but this machine. */
 export function launchChromium(): Promise<Browser> {
@@ -10,4 +12,31 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+}
+
+/**
+ * A Keygate served over HTTP on a free port, and one Chromium page that records page
+ * errors and CSP violations (`problems`) — what a browser test of the pages needs.
+ */
+export async function startBrowserSession(options: { contextOptions?: BrowserContextOptions } = {}) {
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
+  await keygate.http.listen({ host: '127.0.0.1', port });
+  const browser = await launchChromium();
+  const page = await (await browser.newContext(options.contextOptions)).newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => { if (message.text().includes('Content Security Policy')) problems.push(message.text()); });
+  /** Clicks a button and waits for the page it leads to. */
+  const submit = async (name: string) => {
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name, exact: true }).click()]);
+  };
+  return {
+    keygate, browser, page, base, problems, submit,
+    async close() {
+      await browser.close();
+      await keygate.close();
+    },
+  };
 }

@@ -4,9 +4,8 @@ import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { ZoneRegistry } from '../zones/zone-registry.js';
 import { consentAddressLocation } from './consent-service.js';
 
-/** One consent decision as the app's developers see it: the person only by the app's own id for them. */
-export interface AppConsentProof {
-  readonly userId: string;
+/** What a consent record proves: what was asked and required (why), what was granted, when and from where. */
+export interface ConsentDecision {
   readonly decidedAt: Date;
   readonly decision: 'allowed' | 'canceled';
   readonly requested: readonly string[];
@@ -14,6 +13,11 @@ export interface AppConsentProof {
   readonly legalBasis: string | null;
   readonly granted: readonly string[];
   readonly from: string | null;
+}
+
+/** One consent decision as the app's developers see it: the person only by the app's own id for them. */
+export interface AppConsentProof extends ConsentDecision {
+  readonly userId: string;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import { encryptField } from '../../crypto/field-cipher.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { requireDataKey } from '../people/people-repo.js';
 import type { FieldCode } from './fields.js';
 import { buildReturnRedirect } from './return-redirect.js';
 
@@ -18,8 +18,7 @@ export const consentAddressLocation = (recordId: string) => ({ table: 'consent_r
 async function insertConsentRecord(trx: Transaction<ZoneDatabase>, zone: Zone, record: ReturnType<typeof consentRecord>, from: string | null): Promise<void> {
   let ipCt: Buffer | null = null;
   if (from) {
-    const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', record.person_id).executeTakeFirstOrThrow();
-    const dataKey = unwrapDataKey(zone.ring, record.person_id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+    const dataKey = await requireDataKey(trx, zone.ring, record.person_id);
     ipCt = encryptField(dataKey, consentAddressLocation(record.id), from);
   }
   await trx.insertInto('consent_records').values({ ...record, ip_ct: ipCt }).execute();

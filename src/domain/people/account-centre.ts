@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { consentAddressLocation } from '../consent/consent-service.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import type { ConsentDecision } from '../consent/consent-proofs.js';
 import type { AppsService } from '../apps/apps-service.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService, Profile } from './people-service.js';
-import { PERSON_FIELD_COLUMNS } from './people-repo.js';
+import { openDataKey, PERSON_FIELD_COLUMNS, requireDataKey } from './people-repo.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
@@ -30,17 +30,9 @@ export interface ActivityRecord {
 }
 
 /** The proof of one decision, as the person sees it. */
-export interface ConsentProof {
+export interface ConsentProof extends ConsentDecision {
   readonly appId: string;
   readonly appName: string;
-  readonly decidedAt: Date;
-  readonly decision: 'allowed' | 'canceled';
-  readonly requested: readonly string[];
-  readonly mandatory: readonly string[];
-  readonly legalBasis: string | null;
-  readonly granted: readonly string[];
-  /** Where the decision came from (decrypted for the person). */
-  readonly from: string | null;
 }
 
 export interface SessionSummary {
@@ -85,8 +77,7 @@ export class AccountCentre {
     const changed = (Object.keys(values) as EditableField[]).filter((f) => values[f] !== undefined);
     if (changed.length === 0) return;
     await zone.db.transaction().execute(async (trx) => {
-      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+      const dataKey = await requireDataKey(trx, zone.ring, person.id);
       const update: Record<string, Buffer> = {};
       for (const field of changed) {
         const column = PERSON_FIELD_COLUMNS[field];
@@ -144,8 +135,7 @@ export class AccountCentre {
     const zone = this.zones.get(person.zone);
     return zone.db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('consent_records').selectAll().where('person_id', '=', person.id).orderBy('decided_at', 'desc').limit(500).execute();
-      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirst();
-      const dataKey = key ? unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key }) : null;
+      const dataKey = await openDataKey(trx, zone.ring, person.id);
       if (rows.some((r) => r.ip_ct)) await recordAudit(trx, reader, [{ action: 'field.read', personId: person.id, field: 'consent_address', purpose: 'consent history' }]);
       const names = new Map<string, string>();
       for (const appId of new Set(rows.map((r) => r.app_id))) names.set(appId, (await this.apps.findApp(appId))?.name ?? 'A deleted app');

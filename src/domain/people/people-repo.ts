@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Bytes, PeopleTable, ZoneDatabase } from '../../storage/schema.js';
+import { unwrapDataKey, type KeyRing } from '../../crypto/key-ring.js';
 
 type ZoneDb = Kysely<ZoneDatabase> | Transaction<ZoneDatabase>;
 
@@ -42,4 +43,17 @@ export async function findSealedPerson(db: ZoneDb, personId: string) {
 
 export async function updatePasswordHash(db: ZoneDb, personId: string, hash: string): Promise<void> {
   await db.updateTable('people').set({ password_hash: hash }).where('id', '=', personId).execute();
+}
+
+/** The person's data key, unwrapped by their zone's master key; null when it is gone (erased). */
+export async function openDataKey(db: ZoneDb, ring: KeyRing, personId: string): Promise<Buffer | null> {
+  const key = await db.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', personId).executeTakeFirst();
+  return key ? unwrapDataKey(ring, personId, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key }) : null;
+}
+
+/** Like `openDataKey`, for a person who must exist. */
+export async function requireDataKey(db: ZoneDb, ring: KeyRing, personId: string): Promise<Buffer> {
+  const dataKey = await openDataKey(db, ring, personId);
+  if (!dataKey) throw new Error('the person has no data key');
+  return dataKey;
 }

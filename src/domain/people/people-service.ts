@@ -9,7 +9,7 @@ import type { FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
 import {
-  findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, updatePasswordHash,
+  findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
 } from './people-repo.js';
 import { normaliseNickname } from './nickname.js';
 import type { Transaction } from 'kysely';
@@ -96,8 +96,7 @@ export class PeopleService {
     }
     try {
       await zone.db.transaction().execute(async (trx) => {
-        const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
-        const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+        const dataKey = await requireDataKey(trx, zone.ring, person.id);
         await trx.updateTable('people').set({
           nickname_index: nickname ? this.#nicknameIndex(zone, nickname) : null,
           nickname_ct: nickname ? encryptField(dataKey, personField(person.id, 'nickname_ct'), nickname) : null,

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { decryptField, encryptField, DecryptionError } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { requireDataKey } from './people-repo.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
@@ -67,8 +68,7 @@ export class ProfileImages {
     const image = await normaliseImage(upload);
     const zone = this.zones.get(person.zone);
     await zone.db.transaction().execute(async (trx) => {
-      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+      const dataKey = await requireDataKey(trx, zone.ring, person.id);
       await trx.updateTable('people').set({ image_ct: encryptField(dataKey, imageLocation(person.id), image) }).where('id', '=', person.id).execute();
       await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
     });

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { requireDataKey } from './people-repo.js';
 import { hkdfKey } from '../../crypto/master-keys.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../crypto/recovery-codes.js';
 import { enrolmentQrSvg, generateTotpSecret, totpUri, verifyTotp } from '../../crypto/totp.js';
@@ -81,8 +82,7 @@ export class SecondFactor {
     const zone = this.zones.get(person.zone);
     const codes = generateRecoveryCodes();
     await zone.db.transaction().execute(async (trx) => {
-      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', person.id).executeTakeFirstOrThrow();
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key });
+      const dataKey = await requireDataKey(trx, zone.ring, person.id);
       await trx.updateTable('people')
         .set({ totp_secret_ct: encryptField(dataKey, secretLocation(person.id), secret), totp_last_step: verified.step })
         .where('id', '=', person.id).execute();

@@ -1,4 +1,5 @@
 import { sql, type Migration } from 'kysely';
+import { createAuditGuardsAndCheckpoints } from './audit-guards.js';
 
 /** Control-plane migrations, applied in key order. Never edit one that has shipped: add another. */
 export const controlMigrations: Record<string, Migration> = {
@@ -158,27 +159,7 @@ export const controlMigrations: Record<string, Migration> = {
             join unnest(ids, prevs, hashes) with ordinality as c(id, prev_hash, hash, ord) on c.ord = x.ord;
           return cardinality(ids);
         end $$`.execute(db);
-      await sql`
-        create function keygate_audit_append_only() returns trigger language plpgsql as $$
-        begin
-          raise exception 'audit records are append-only' using errcode = 'insufficient_privilege';
-        end $$`.execute(db);
-      await sql`
-        create trigger audit_events_append_only before update or delete on audit_events
-          for each row execute function keygate_audit_append_only()`.execute(db);
-      await sql`
-        create trigger audit_events_no_truncate before truncate on audit_events
-          for each statement execute function keygate_audit_append_only()`.execute(db);
-      await sql`
-        create table audit_checkpoints (
-          id bigint generated always as identity primary key,
-          created_at timestamptz not null,
-          last_id bigint not null,
-          last_hash bytea not null,
-          key_id text not null,
-          signature bytea not null
-        )`.execute(db);
-      await sql`create index audit_checkpoints_last_idx on audit_checkpoints (last_id)`.execute(db);
+      await createAuditGuardsAndCheckpoints(db);
     },
   },
 };
