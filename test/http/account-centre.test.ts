@@ -87,6 +87,11 @@ describe('the account centre', () => {
     const filtered = await visitor.get(`/account/activity?app=${other.appId}`);
     assert.doesNotMatch(filtered.html, /<strong>Centre Shop<\/strong> read/);
     assert.match(filtered.html, /<strong>Other Shop<\/strong> read/);
+    await visitor.post('/account/sign-out', {});
+    const person = (await keygate.services.people.findByEmail('reader@example.cz'))!;
+    const signedOut = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('action')
+      .where('person_id', '=', person.id).where('action', '=', 'person.signed_out').execute();
+    assert.equal(signedOut.length, 1, 'signing out is recorded');
   });
 
   it('lists sessions and signs out another browser, never someone else\'s', async () => {

@@ -110,6 +110,10 @@ describe('the Ukey1 v2 sign-in flow, driven by a server-side client written from
     const afterReplay = await client.me(token.body.access_token);
     assert.equal(afterReplay.status, 401);
     assert.equal(afterReplay.body.debug.code, 'invalid_token');
+    // Both refusals are in the app's trail in the control plane.
+    const refusals = await keygate.stores.control.db.selectFrom('audit_events').select('detail')
+      .where('app_id', '=', client.appId).where('action', '=', 'api.refused').execute();
+    assert.deepEqual(refusals.map((r) => r.detail).filter((d) => d?.startsWith('token.')).sort(), ['token.code_already_used', 'token.invalid_token']);
   });
 
   it('records one audit event per field read by /me, in the person\'s zone', async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { recordAudit } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';
@@ -57,9 +58,18 @@ export class SessionService {
     return row ? { id: row.person_id, zone: zone.name } : null;
   }
 
-  async endSession(token: string | undefined): Promise<void> {
+  /**
+   * Ends a session. A sign-out (`signOut`, the person's own act) is recorded in the same
+   * transaction; a session replaced at sign-in or ended with the account is not one.
+   */
+  async endSession(token: string | undefined, options: { signOut?: boolean; requestId?: string } = {}): Promise<void> {
     const zone = token ? this.#zoneOf(token) : null;
     if (!zone || !token) return;
-    await zone.db.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).execute();
+    await zone.db.transaction().execute(async (trx) => {
+      const ended = await trx.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).returning('person_id').executeTakeFirst();
+      if (ended && options.signOut) {
+        await recordAudit(trx, { kind: 'person', id: ended.person_id, requestId: options.requestId }, [{ action: 'person.signed_out', personId: ended.person_id }]);
+      }
+    });
   }
 }

@@ -34,7 +34,7 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
   });
 
   server.post('/account/sign-out', async (request, reply) => {
-    await context.endSession(request, reply);
+    await context.endSession(request, reply, { signOut: true });
     return reply.redirect('/account/sign-in', 303);
   });
 

@@ -112,7 +112,7 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
   });
 
   server.post('/dashboard/sign-out', async (request, reply) => {
-    await context.endSession(request, reply);
+    await context.endSession(request, reply, { signOut: true });
     return reply.redirect('/dashboard/sign-in', 303);
   });
 

@@ -118,7 +118,7 @@ export function gatewayRoutes(server: FastifyInstance, context: PageContext): vo
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {
-    await context.endSession(request, reply);
+    await context.endSession(request, reply, { signOut: true });
     return reply.redirect(isUuid(request.params.connectId) ? `/gateway/${request.params.connectId}` : '/', 303);
   });
 }

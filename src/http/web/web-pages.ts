@@ -35,7 +35,8 @@ export interface PageContext {
   sessionToken(request: FastifyRequest): string | undefined;
   /** Signs a person in with a fresh session id (a cookie planted before is worth nothing after). */
   startSession(request: FastifyRequest, reply: FastifyReply, person: PersonRef): Promise<void>;
-  endSession(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Ends this browser's session; `signOut` when the person asked for it (recorded). */
+  endSession(request: FastifyRequest, reply: FastifyReply, options?: { signOut?: boolean }): Promise<void>;
 }
 
 export type Form = Record<string, unknown>;
@@ -73,8 +74,8 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
       const token = await services.sessions.startSession(person);
       reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
     },
-    async endSession(request, reply) {
-      await services.sessions.endSession(request.cookies[sessionCookie.name]);
+    async endSession(request, reply, options = {}) {
+      await services.sessions.endSession(request.cookies[sessionCookie.name], { signOut: options.signOut, requestId: request.id });
       reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
     },
   };
