@@ -5,9 +5,11 @@ import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
 import { AppsService } from './domain/apps/apps-service.js';
+import { ExtranetService } from './domain/apps/extranet.js';
 import { UsageReport } from './domain/apps/usage.js';
 import { createMailer } from './mail/mailer.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { ConnectService } from './domain/connect/connect-service.js';
 import { ConsentService } from './domain/consent/consent-service.js';
 import { ConsentProofs } from './domain/consent/consent-proofs.js';
 import { PeopleService } from './domain/people/people-service.js';
@@ -37,7 +39,6 @@ import { purgeExpired, type PurgeResult } from './domain/retention.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
 import { AuditTrail } from './domain/audit/audit-trail.js';
 import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
-import { AuditedConnectService, AuditedExtranetService } from './domain/audit/audited-services.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
 
 /** How often each store's audit chain is verified since its last checkpoint and sealed by a new one. */
@@ -121,7 +122,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
-  const connects = new AuditedConnectService(apps, logger, stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
+  const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones);
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
@@ -136,7 +137,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
-    extranet: new AuditedExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
+    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),

@@ -6,6 +6,7 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { extranetInvitation, resolveLocale } from '../../mail/messages.js';
 import type { ControlDatabase } from '../../storage/schema.js';
+import { recordControlAudit, SYSTEM, type Actor } from '../audit/audit-log.js';
 import { KeygateError } from '../errors.js';
 import { normaliseEmail } from '../people/email.js';
 import type { PeopleService } from '../people/people-service.js';
@@ -48,7 +49,15 @@ export class ExtranetService {
    * anyone else gets an invitation in `locale` (en_GB when unknown). Inviting the same
    * address again returns its existing reference id (and sends the invitation again).
    */
-  async invite(app: App, emailInput: string, locale: string | undefined): Promise<{ status: InvitationStatus; referenceId: string }> {
+  async invite(app: App, emailInput: string, locale: string | undefined, actor: Actor = SYSTEM): Promise<{ status: InvitationStatus; referenceId: string }> {
+    const invited = await this.#invite(app, emailInput, locale);
+    // Recorded once done (the reference id, never the address): an invitation is mailed
+    // between the insert and its possible withdrawal, so this is not one transaction.
+    await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${invited.referenceId},status=${invited.status}` }]);
+    return invited;
+  }
+
+  async #invite(app: App, emailInput: string, locale: string | undefined): Promise<{ status: InvitationStatus; referenceId: string }> {
     if (!app.private) throw new KeygateError('not_private_app');
     const email = normaliseEmail(emailInput);
     if (!email) throw new KeygateError('invalid_request', 'Invalid email: not an email address.');
@@ -77,12 +86,16 @@ export class ExtranetService {
     return { status: 'email-sent', referenceId };
   }
 
-  async remove(app: App, referenceId: string): Promise<void> {
+  async remove(app: App, referenceId: string, actor: Actor = SYSTEM): Promise<void> {
     if (!app.private) throw new KeygateError('not_private_app');
-    const result = isUuid(referenceId)
-      ? await this.db.deleteFrom('extranet_members').where('app_id', '=', app.id).where('reference_id', '=', referenceId.toLowerCase()).executeTakeFirst()
-      : { numDeletedRows: 0n };
-    if (result.numDeletedRows === 0n) throw new KeygateError('unknown_reference');
+    const reference = referenceId.toLowerCase();
+    await this.db.transaction().execute(async (trx) => {
+      const result = isUuid(reference)
+        ? await trx.deleteFrom('extranet_members').where('app_id', '=', app.id).where('reference_id', '=', reference).executeTakeFirst()
+        : { numDeletedRows: 0n };
+      if (result.numDeletedRows === 0n) throw new KeygateError('unknown_reference');
+      await recordControlAudit(trx, actor, [{ action: 'extranet.removed', appId: app.id, detail: `reference=${reference}` }]);
+    });
   }
 
   /** The app's list, decrypted for its owners' dashboard. */

@@ -2,6 +2,8 @@ import { decryptFieldText } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { ZoneRegistry } from '../zones/zone-registry.js';
+import type { Selectable } from 'kysely';
+import type { ConsentRecordsTable } from '../../storage/schema.js';
 import { consentAddressLocation } from './consent-service.js';
 
 /** What a consent record proves: what was asked and required (why), what was granted, when and from where. */
@@ -13,6 +15,21 @@ export interface ConsentDecision {
   readonly legalBasis: string | null;
   readonly granted: readonly string[];
   readonly from: string | null;
+}
+
+type ConsentRow = Pick<Selectable<ConsentRecordsTable>, 'id' | 'decided_at' | 'decision' | 'requested' | 'mandatory' | 'legal_basis' | 'granted' | 'ip_ct'>;
+
+/** A consent record as its proof reads, its sealed address opened with the person's data key. */
+export function consentDecisionOf(row: ConsentRow, dataKey: Uint8Array | null): ConsentDecision {
+  return {
+    decidedAt: row.decided_at,
+    decision: row.decision,
+    requested: row.requested,
+    mandatory: row.mandatory,
+    legalBasis: row.legal_basis,
+    granted: row.granted,
+    from: row.ip_ct && dataKey ? decryptFieldText(dataKey, consentAddressLocation(row.id), row.ip_ct) : null,
+  };
 }
 
 /** One consent decision as the app's developers see it: the person only by the app's own id for them. */
@@ -39,15 +56,7 @@ export class ConsentProofs {
       await recordAudit(trx, { ...reader, appId }, opened.map((r) => ({ action: 'field.read', personId: r.person_id, field: 'consent_address', purpose: 'app consent proof' })));
       return rows.map((r): AppConsentProof => ({
         userId: r.user_id,
-        decidedAt: r.decided_at,
-        decision: r.decision,
-        requested: r.requested,
-        mandatory: r.mandatory,
-        legalBasis: r.legal_basis,
-        granted: r.granted,
-        from: r.ip_ct
-          ? decryptFieldText(unwrapDataKey(zone.ring, r.person_id, { masterKeyId: r.master_key_id, wrappedKey: r.wrapped_key }), consentAddressLocation(r.id), r.ip_ct)
-          : null,
+        ...consentDecisionOf(r, r.ip_ct ? unwrapDataKey(zone.ring, r.person_id, { masterKeyId: r.master_key_id, wrappedKey: r.wrapped_key }) : null),
       }));
     })));
     return perZone.flat().sort((a, b) => b.decidedAt.getTime() - a.decidedAt.getTime()).slice(0, limit);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
-import { consentAddressLocation } from '../consent/consent-service.js';
-import type { ConsentDecision } from '../consent/consent-proofs.js';
+import { encryptField } from '../../crypto/field-cipher.js';
+import { consentDecisionOf, type ConsentDecision } from '../consent/consent-proofs.js';
 import type { AppsService } from '../apps/apps-service.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -139,17 +138,7 @@ export class AccountCentre {
       if (rows.some((r) => r.ip_ct)) await recordAudit(trx, reader, [{ action: 'field.read', personId: person.id, field: 'consent_address', purpose: 'consent history' }]);
       const names = new Map<string, string>();
       for (const appId of new Set(rows.map((r) => r.app_id))) names.set(appId, (await this.apps.findApp(appId))?.name ?? 'A deleted app');
-      return rows.map((r) => ({
-        appId: r.app_id,
-        appName: names.get(r.app_id)!,
-        decidedAt: r.decided_at,
-        decision: r.decision,
-        requested: r.requested,
-        mandatory: r.mandatory,
-        legalBasis: r.legal_basis,
-        granted: r.granted,
-        from: r.ip_ct && dataKey ? decryptFieldText(dataKey, consentAddressLocation(r.id), r.ip_ct) : null,
-      }));
+      return rows.map((r) => ({ appId: r.app_id, appName: names.get(r.app_id)!, ...consentDecisionOf(r, dataKey) }));
     });
   }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPersonName } from '../../domain/people/names.js';
 import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isLanguageCode } from '../../domain/zones/countries.js';
@@ -10,7 +11,6 @@ import { messagePage, type FieldErrors } from '../gateway/views.js';
 import { formString, type Form, type PageContext } from '../web/web-pages.js';
 import { activityPage, appsPage, dataPage, profilePage, sessionsPage } from './centre-views.js';
 
-const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
 const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
 
 /**
@@ -84,8 +84,8 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
       language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
     };
     const errors: FieldErrors = {};
-    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
-    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+    if (!isPersonName(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+    if (!isPersonName(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
     if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
     if (Object.keys(errors).length > 0) return renderProfile(request, reply, person, 400, { errors });
     await centre.updateProfile(person, values, actor(request));

@@ -147,23 +147,40 @@ export async function admitCall(
     enforceDomain(request, app, key !== null);
     return { app: key ? withSigningKey(app, key) : app, accessToken, key };
   } catch (error) {
-    if (error instanceof KeygateError && AUDITED_REFUSALS.has(error.code)) await recordRefusal(request, apps, app.id, error.code);
+    await recordIfAudited(request, apps, app.id, error);
     throw error;
   }
 }
 
-/** Refusals by an app's protections, recorded in the control plane's audit trail. */
-const AUDITED_REFUSALS: ReadonlySet<string> = new Set(['origin_not_allowed', 'signature_required', 'ip_not_allowed', 'bad_signature', 'return_url_not_allowed']);
+/**
+ * Refusals recorded in the app's control-plane trail: by its protections (the code), and
+ * of its codes and tokens (the code, prefixed `token.`).
+ */
+const PROTECTION_REFUSALS: ReadonlySet<string> = new Set(['origin_not_allowed', 'signature_required', 'ip_not_allowed', 'bad_signature', 'return_url_not_allowed']);
+const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['invalid_code', 'code_already_used', 'invalid_refresh_token', 'refresh_token_reused', 'invalid_token']);
 
 /**
- * Records a protection refusal (app id, code, request id: no address, nothing about the
- * caller). Best effort: the caller gets its refusal even when the record cannot be written.
+ * Records a refusal worth recording (app id, code, request id: no address, nothing about
+ * the caller). Best effort: the caller gets its refusal even when the record cannot be written.
  */
-export async function recordRefusal(request: FastifyRequest, apps: AppsService, appId: string, code: string): Promise<void> {
+export async function recordIfAudited(request: FastifyRequest, apps: AppsService, appId: string, error: unknown): Promise<void> {
+  if (!(error instanceof KeygateError)) return;
+  const detail = PROTECTION_REFUSALS.has(error.code) ? error.code : TOKEN_REFUSALS.has(error.code) ? `token.${error.code}` : null;
+  if (!detail) return;
   try {
-    await apps.recordRefusal(appId, code, request.id);
+    await apps.recordRefusal(appId, detail, request.id);
+  } catch (failure) {
+    request.log.warn({ err: (failure as Error).message, appId, code: error.code }, 'could not record a refusal in the audit trail');
+  }
+}
+
+/** Runs an endpoint's own work for `app`; a refusal worth recording is recorded, then answered. */
+export async function recordingRefusals<T>(request: FastifyRequest, apps: AppsService, appId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
   } catch (error) {
-    request.log.warn({ err: (error as Error).message, appId, code }, 'could not record a refusal in the audit trail');
+    await recordIfAudited(request, apps, appId, error);
+    throw error;
   }
 }
 

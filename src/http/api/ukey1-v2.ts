@@ -5,7 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
-import { admitCall, answerPreflight, parseJsonBody, recordRefusal, type ClientAddress } from './steps.js';
+import { admitCall, answerPreflight, parseJsonBody, recordingRefusals, type ClientAddress } from './steps.js';
 
 export const API_BODY_LIMIT = 64 * 1024;
 
@@ -41,9 +41,6 @@ const extranetRemoveBody = z.object({
 
 const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
 
-/** Refusals of codes and tokens, recorded in the control plane like protection refusals. */
-const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['invalid_code', 'code_already_used', 'invalid_refresh_token', 'refresh_token_reused', 'invalid_token']);
-
 const tokenResponse = (issued: IssuedToken) => ({
   access_token: issued.accessToken,
   expiration: issued.expiration,
@@ -53,15 +50,7 @@ const tokenResponse = (issued: IssuedToken) => ({
 
 /** The Ukey1 v2 API (spec, "Endpoints"). */
 export async function ukey1V2Api(server: FastifyInstance, { services, clientAddress }: { services: Services; clientAddress: ClientAddress }): Promise<void> {
-  /** Runs a token operation for `appId`; a refused code or token is recorded, then answered. */
-  async function recordingRefusals<T>(request: FastifyRequest, appId: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof KeygateError && TOKEN_REFUSALS.has(error.code)) await recordRefusal(request, services.apps, appId, `token.${error.code}`);
-      throw error;
-    }
-  }
+  const recording = <T>(request: FastifyRequest, appId: string, work: () => Promise<T>) => recordingRefusals(request, services.apps, appId, work);
 
   // Bodies are kept as raw bytes: the request signature covers them exactly as sent,
   // and JSON is parsed from them whatever the Content-Type claims.
@@ -76,19 +65,19 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
   server.post('/auth/v2/connect', async (request, reply) => {
     const { app, key } = await admitCall(request, reply, services, clientAddress, '/auth/v2/connect');
     const body = parseJsonBody(request, connectBody);
-    const { connectId, gateway } = await services.connects.openConnect(app, {
+    const { connectId, gateway } = await recording(request, app.id, () => services.connects.openConnect(app, {
       requestId: body.request_id,
       scope: body.scope,
       returnUrl: body.return_url,
       keyId: key?.id ?? null,
-    });
+    }));
     return sendResult(reply, 201, { connect_id: connectId, gateway });
   });
 
   server.post('/auth/v2/token', async (request, reply) => {
     const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token');
     const body = parseJsonBody(request, tokenBody);
-    const issued = await recordingRefusals(request, app.id, () => services.tokens.exchangeCode(app, {
+    const issued = await recording(request, app.id, () => services.tokens.exchangeCode(app, {
       requestId: body.request_id,
       connectId: body.connect_id,
       authCode: body.auth_code,
@@ -100,14 +89,14 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
   server.post('/auth/v2/token/refresh', async (request, reply) => {
     const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
-    const issued = await recordingRefusals(request, app.id, () => services.tokens.refresh(app, body.refresh_token, actorOf(request)));
+    const issued = await recording(request, app.id, () => services.tokens.refresh(app, body.refresh_token, actorOf(request)));
     return sendResult(reply, 200, tokenResponse(issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
     const { app, accessToken } = await admitCall(request, reply, services, clientAddress, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
-    const { access, profile } = await recordingRefusals(request, app.id, () => services.tokens.readProfile(app, accessToken, actorOf(request)));
+    const { access, profile } = await recording(request, app.id, () => services.tokens.readProfile(app, accessToken, actorOf(request)));
     const user: Record<string, string | null> = { id: access.userId };
     for (const field of FIELD_CODES) user[field] = profile[field] ?? null;
     return sendResult(reply, 200, { scope: access.fields, user });
@@ -118,7 +107,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }
-    const access = await recordingRefusals(request, app.id, () => services.tokens.inspectToken(app, accessToken));
+    const access = await recording(request, app.id, () => services.tokens.inspectToken(app, accessToken));
     return sendResult(reply, 200, {
       permissions: access.fields,
       'rejected-permissions': access.requested.filter((f) => !access.fields.includes(f)),

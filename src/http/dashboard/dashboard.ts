@@ -173,10 +173,10 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     return makePrivate ? 'The app is private: only its owners and the people on its list may sign in.' : 'The app is public again.';
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/extranet', async (request, reply) => change(request, reply, async (app, _person, form) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
     const email = formString(form, 'email', 320) ?? '';
     try {
-      const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16));
+      const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16), actor);
       return invited.status === 'connected' ? 'This person already uses the app and is now on its list.' : 'Invitation sent.';
     } catch (error) {
       if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: 'Enter a valid email address.' };
@@ -184,8 +184,8 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     }
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/extranet/remove', async (request, reply) => change(request, reply, async (app, _person, form) => {
-    await services.extranet.remove(app, formString(form, 'reference', 64) ?? '');
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+    await services.extranet.remove(app, formString(form, 'reference', 64) ?? '', actor);
     return 'Removed from the list.';
   }));
 

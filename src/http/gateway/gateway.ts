@@ -1,12 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
-import { normaliseEmail } from '../../domain/people/email.js';
-import { checkNewPassword } from '../../domain/people/password-policy.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
 import { sendPage } from './pages.js';
 import { consentPage, messagePage, type GatewayPage } from './views.js';

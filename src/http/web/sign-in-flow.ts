@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isPersonName } from '../../domain/people/names.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normaliseEmail } from '../../domain/people/email.js';
 import { normaliseNickname } from '../../domain/people/nickname.js';
@@ -13,8 +14,6 @@ import {
 } from './sign-in-views.js';
 import { formString, type Form, type PageContext } from './web-pages.js';
 
-// Names: printable text without control characters or markup-significant angle brackets.
-const NAME = /^[^\p{Cc}\p{Cf}<>]{1,100}$/u;
 const SECOND_FACTOR_SECONDS = 5 * 60;
 const CHALLENGE_COOKIE_SECONDS = 30 * 60;
 const DEVICE_COOKIE_SECONDS = 400 * 24 * 60 * 60;
@@ -142,8 +141,8 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
     const passwordProblem = checkNewPassword(password, values);
     if (passwordProblem) errors.password = passwordProblem;
-    if (!NAME.test(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
-    if (!NAME.test(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
+    if (!isPersonName(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
+    if (!isPersonName(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
     if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
     if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
     if (Object.keys(errors).length > 0) return show(reply, resolved, 400, signUpPage(resolved.place, { values, errors }));
