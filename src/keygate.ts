@@ -38,6 +38,7 @@ import type { Redis } from 'ioredis';
 import { purgeExpired, type PurgeResult } from './domain/retention.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
 import { AuditTrail } from './domain/audit/audit-trail.js';
+import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
 import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
 
@@ -50,6 +51,8 @@ export interface KeygateOptions {
   readonly storeLocations?: Record<StoreName, StoreLocation>;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Fault injection for the zone-move tests. */
+  readonly zoneMoveFaults?: ZoneMoveFaults;
 }
 
 /** A wired Keygate: the same object behind the server, the CLI and the tests. */
@@ -61,8 +64,11 @@ export interface Keygate {
   readonly http: FastifyInstance;
   /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
   readonly redis?: Redis;
-  /** Deletes expired connect requests, codes, sessions and tokens (run periodically by `serve`). */
-  purgeExpired(): Promise<PurgeResult>;
+  /**
+   * Deletes expired connect requests, codes, sessions and tokens, and finishes zone moves
+   * that were interrupted between their two commits (run periodically by `serve`).
+   */
+  purgeExpired(): Promise<PurgeResult & { readonly zoneMovesFinished: number }>;
   /** Moves what a store sealed under retiring master keys to its current one (operator action). */
   rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
   /** Resolves once every account email handed over so far has been delivered or has failed. */
@@ -134,6 +140,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     challenges,
     accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices')),
     accountCentre: new AccountCentre(zones, people, apps, clock),
+    zoneMoves: new ZoneMoves(zones, stores.control.db, people, clock, options.zoneMoveFaults),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
@@ -181,7 +188,10 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     http,
     redis,
     audit,
-    purgeExpired: () => purgeExpired(stores, clock),
+    async purgeExpired() {
+      const purged = await purgeExpired(stores, clock);
+      return { ...purged, zoneMovesFinished: await services.zoneMoves.finishInterrupted() };
+    },
     async rotateMasterKey(store, rotation) {
       const result = store === 'control'
         ? await rotateControlKeys(stores.control.db, controlRing, rotation)

@@ -39,5 +39,11 @@ export function createDataKey(ring: KeyRing, personId: string): { dataKey: Buffe
   return { dataKey, wrapped: { masterKeyId: keyId, wrappedKey: sealed } };
 }
 
+/** Wraps an existing data key (a person moving to another zone keeps theirs). */
+export function wrapDataKey(ring: KeyRing, personId: string, dataKey: Uint8Array): WrappedDataKey {
+  const { keyId, sealed } = ring.seal(dataKeyLocation(personId), dataKey);
+  return { masterKeyId: keyId, wrappedKey: sealed };
+}
+
 export const unwrapDataKey = (ring: KeyRing, personId: string, wrapped: WrappedDataKey): Buffer =>
   ring.open(wrapped.masterKeyId, dataKeyLocation(personId), wrapped.wrappedKey);

@@ -15,6 +15,7 @@ import type { TokenService } from './tokens/token-service.js';
 import type { SignInThrottle } from './protection/sign-in-throttle.js';
 import type { AppRateLimit } from './protection/app-rate-limit.js';
 import type { Readiness } from '../readiness.js';
+import type { ZoneMoves } from './zones/zone-move.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
@@ -27,6 +28,7 @@ export interface Services {
   readonly people: PeopleService;
   readonly accounts: AccountService;
   readonly accountCentre: AccountCentre;
+  readonly zoneMoves: ZoneMoves;
   readonly challenges: Challenges;
   readonly secondFactor: SecondFactor;
   readonly images: ProfileImages;

@@ -50,6 +50,12 @@ interface Catalogue {
   signInCode(params: CodeParams): MailContent;
   newDeviceSignIn(params: { when: string }): MailContent;
   signInPaused(params: { minutes: number }): MailContent;
+  /** The code that confirms a new address for an existing account. */
+  emailChangeCode(params: CodeParams): MailContent;
+  /** Someone tried to move their account to an address that already has one. */
+  emailChangeTaken(params: Record<string, never>): MailContent;
+  /** To the old address, once the account moved to a new one. */
+  emailChanged(params: { when: string }): MailContent;
 }
 
 const CATALOGUES: Record<Locale, Catalogue> = {
@@ -118,6 +124,31 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'If this was not you, someone may be guessing your password: choose a new, strong one once the pause ends.',
       ],
     }),
+    emailChangeCode: ({ code, minutes }) => ({
+      subject: `Your Keygate code: ${code}`,
+      blocks: [
+        'Hello,',
+        `To make this address the sign-in email of your Keygate account, enter this code: ${code}`,
+        `It works once, for ${minutes} minutes.`,
+        'If you did not ask for this, ignore this email: nothing changes until the code is entered.',
+      ],
+    }),
+    emailChangeTaken: () => ({
+      subject: 'This address already has a Keygate account',
+      blocks: [
+        'Hello,',
+        'Someone just tried to change the email of their Keygate account to this address, but it already belongs to an account. Nothing was changed.',
+        'If it was not you, you can ignore this email; your account is unchanged.',
+      ],
+    }),
+    emailChanged: ({ when }) => ({
+      subject: 'The email of your Keygate account was changed',
+      blocks: [
+        'Hello,',
+        `On ${when} (UTC) the sign-in email of your Keygate account was changed from this address to another one. This address no longer signs in.`,
+        'If this was not you, someone has your password: reset it from the sign-in page with your new address, or contact the operator of this Keygate.',
+      ],
+    }),
   },
   cs_CZ: {
     htmlLang: 'cs',
@@ -184,6 +215,31 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'Pokud jste to nebyli vy, někdo možná hádá vaše heslo: po skončení pauzy si zvolte nové, silné heslo.',
       ],
     }),
+    emailChangeCode: ({ code, minutes }) => ({
+      subject: `Váš kód pro Keygate: ${code}`,
+      blocks: [
+        'Dobrý den,',
+        `aby se tato adresa stala přihlašovacím e-mailem vašeho účtu Keygate, zadejte tento kód: ${code}`,
+        `Platí jednou, po dobu ${minutes} minut.`,
+        'Pokud jste o změnu nežádali, tento e-mail ignorujte: bez zadání kódu se nic nezmění.',
+      ],
+    }),
+    emailChangeTaken: () => ({
+      subject: 'K této adrese už účet Keygate existuje',
+      blocks: [
+        'Dobrý den,',
+        'někdo se právě pokusil změnit e-mail svého účtu Keygate na tuto adresu, ale ta už patří jinému účtu. Nic se nezměnilo.',
+        'Pokud jste to nebyli vy, tento e-mail ignorujte; váš účet se nezměnil.',
+      ],
+    }),
+    emailChanged: ({ when }) => ({
+      subject: 'E-mail vašeho účtu Keygate byl změněn',
+      blocks: [
+        'Dobrý den,',
+        `${when} (UTC) byl přihlašovací e-mail vašeho účtu Keygate změněn z této adresy na jinou. Touto adresou se už přihlásit nelze.`,
+        'Pokud jste to nebyli vy, někdo zná vaše heslo: nastavte si nové na přihlašovací stránce pomocí nové adresy, nebo kontaktujte provozovatele tohoto Keygate.',
+      ],
+    }),
   },
 };
 
@@ -201,7 +257,10 @@ export type AccountMessage =
   | { kind: 'passwordReset'; params: LinkParams }
   | { kind: 'signInCode'; params: CodeParams }
   | { kind: 'newDeviceSignIn'; params: { when: string } }
-  | { kind: 'signInPaused'; params: { minutes: number } };
+  | { kind: 'signInPaused'; params: { minutes: number } }
+  | { kind: 'emailChangeCode'; params: CodeParams }
+  | { kind: 'emailChangeTaken'; params: Record<string, never> }
+  | { kind: 'emailChanged'; params: { when: string } };
 
 export function accountMessage(locale: Locale, message: AccountMessage): RenderedMail {
   const catalogue = CATALOGUES[locale];

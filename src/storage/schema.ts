@@ -106,7 +106,19 @@ export interface AuditCheckpointsTable {
   signature: Bytes;
 }
 
+/** A person's move between zones: started, then finished (moved) or given up before it committed (abandoned). */
+export interface ZoneMovesTable {
+  id: string;
+  person_id: string;
+  from_zone: string;
+  to_zone: string;
+  started_at: Date;
+  finished_at: Date | null;
+  outcome: 'moved' | 'abandoned' | null;
+}
+
 export interface ControlDatabase {
+  zone_moves: ZoneMovesTable;
   audit_events: ControlAuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   apps: AppsTable;
@@ -138,7 +150,7 @@ export interface PeopleTable {
   password_changed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor';
+export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor' | 'email_change';
 
 export interface ChallengesTable {
   token_hash: Bytes;
@@ -148,11 +160,15 @@ export interface ChallengesTable {
   attempts: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   expires_at: Date;
+  /** What the challenge is about (the new address of an email change), sealed under the person's data key. */
+  detail_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
 }
 
 export interface RecoveryCodesTable {
   person_id: string;
   code_hash: Bytes;
+  /** The zone whose key made the hash, for codes moved from another zone; null: this one. */
+  key_zone: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KnownDevicesTable {
@@ -255,6 +271,12 @@ export interface AuditEventsTable {
   app_id: string | null;
   purpose: string | null;
   request_id: string | null;
+  /** A copy made when its person moved zones: the store, id and time of the original. */
+  origin_store: ColumnType<string | null, never, never>;
+  origin_id: ColumnType<string | null, never, never>;
+  origin_at: ColumnType<Date | null, never, never>;
+  /** Set on a record redacted by a zone move: the id of that move's record. */
+  redacted_by: ColumnType<string | null, never, never>;
   /** Written only by the SQL function `keygate_audit_append` (see domain/audit/chain.ts). */
   prev_hash: ColumnType<Bytes, never, never>;
   hash: ColumnType<Bytes, never, never>;

@@ -58,6 +58,19 @@ describe('the account centre in headless Chromium', () => {
     assert.equal(metadata.exif, undefined, 'the served picture has no EXIF, so no GPS');
   });
 
+  it('moves the account to the United States zone when the country changes, picture and history included', async () => {
+    await page.getByLabel('Country').selectOption('US');
+    await page.getByLabel('Your password, to confirm').fill(PASSWORD);
+    await submit('Change country');
+    await page.getByRole('status').filter({ hasText: 'now lives in the United States zone' }).waitFor();
+    const person = (await keygate.services.people.findByEmail(EMAIL))!;
+    assert.equal(person.zone, 'us');
+    assert.equal((await keygate.stores.zones.eu.db.selectFrom('people').select('id').where('id', '=', person.id).execute()).length, 0);
+    const picture = page.getByRole('img', { name: 'Your profile picture' });
+    assert.equal(await picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 512, 'the picture moved too');
+    assert.equal(await page.getByLabel('Country').inputValue(), 'US');
+  });
+
   it('shows connected apps, the activity timeline and sessions', async () => {
     await open('Connected apps');
     await page.getByText('No app can read anything about you.').waitFor();

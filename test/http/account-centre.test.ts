@@ -161,4 +161,62 @@ describe('the account centre', () => {
     const records = await db.selectFrom('audit_events').select('action').where('person_id', '=', person.id).execute();
     assert.ok(records.some((r) => r.action === 'person.erased'));
   });
+
+  it('changes the email after a code sent to the new address; the old address is told and signs in no more', async () => {
+    const { visitor, token } = await connected('old.address@example.cz');
+    await visitor.get('/account/profile');
+    const started = await visitor.post('/account/email', { email: 'New.Address@Example.cz', password: SIGN_UP_JANA.password });
+    assert.equal(started.status, 200);
+    assert.match(started.html, /We sent a six-digit code to <strong>new\.address@example\.cz<\/strong>/);
+    const code = await keygate.outbox.code('new.address@example.cz');
+    const wrong = await visitor.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(started.html)![1]!, email: 'new.address@example.cz', code: code === '000000' ? '111111' : '000000' });
+    assert.equal(wrong.status, 400);
+    assert.equal((await client.me(token)).body.user.email, 'old.address@example.cz', 'nothing changes before the code');
+    const confirmed = await visitor.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(wrong.html)![1]!, email: 'new.address@example.cz', code });
+    assert.equal(confirmed.status, 200);
+    assert.match(confirmed.html, /Your sign-in email is now new\.address@example\.cz/);
+    assert.equal((await client.me(token)).body.user.email, 'new.address@example.cz', 'apps read the new address at once');
+    // Jana chose Czech: the notices are in Czech.
+    const notice = await keygate.outbox.next('old.address@example.cz', (m) => /byl změněn/.test(m.subject));
+    assert.match(notice.text, /Touto adresou se už přihlásit nelze/);
+    assert.equal(await keygate.services.people.findByEmail('old.address@example.cz'), null);
+    assert.ok(await keygate.services.people.findByEmail('new.address@example.cz'));
+    const person = (await keygate.services.people.findByEmail('new.address@example.cz'))!;
+    const changed = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('field')
+      .where('person_id', '=', person.id).where('action', '=', 'person.field_changed').execute();
+    assert.deepEqual(changed.map((c) => c.field), ['email']);
+    // The code works once.
+    assert.equal((await visitor.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(wrong.html)![1]!, email: 'x@example.cz', code })).status, 400);
+  });
+
+  it('answers a taken address like a free one, tells its owner, and changes nothing', async () => {
+    await connected('owner.taken@example.cz');
+    const { visitor } = await connected('wants.taken@example.cz');
+    await visitor.get('/account/profile');
+    const started = await visitor.post('/account/email', { email: 'owner.taken@example.cz', password: SIGN_UP_JANA.password });
+    assert.equal(started.status, 200);
+    assert.match(started.html, /We sent a six-digit code to <strong>owner\.taken@example\.cz<\/strong>/);
+    const notice = await keygate.outbox.next('owner.taken@example.cz', (m) => /už účet Keygate existuje/.test(m.subject));
+    assert.doesNotMatch(notice.subject, /\d{6}/, 'no code goes to an address that has an account');
+    const guessed = await visitor.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(started.html)![1]!, email: 'owner.taken@example.cz', code: '123456' });
+    assert.equal(guessed.status, 400);
+    assert.ok(await keygate.services.people.findByEmail('wants.taken@example.cz'));
+  });
+
+  it('refuses a bad address, the same address, a wrong password and someone else\'s code', async () => {
+    const { visitor } = await connected('careful@example.cz');
+    const { visitor: other } = await connected('other.careful@example.cz');
+    await visitor.get('/account/profile');
+    await other.get('/account/profile');
+    assert.equal((await visitor.post('/account/email', { email: 'not an address', password: SIGN_UP_JANA.password })).status, 400);
+    assert.equal((await visitor.post('/account/email', { email: 'careful@example.cz', password: SIGN_UP_JANA.password })).status, 400);
+    assert.equal((await visitor.post('/account/email', { email: 'fresh.careful@example.cz', password: 'not my password' })).status, 403);
+    assert.equal((await visitor.post('/account/email', { email: ['a@example.cz', 'b@example.cz'], password: SIGN_UP_JANA.password })).status, 400);
+    const started = await visitor.post('/account/email', { email: 'fresh.careful@example.cz', password: SIGN_UP_JANA.password });
+    const code = await keygate.outbox.code('fresh.careful@example.cz');
+    const stolen = await other.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(started.html)![1]!, email: 'fresh.careful@example.cz', code });
+    assert.equal(stolen.status, 400, 'a challenge is never used for another person');
+    assert.ok(await keygate.services.people.findByEmail('other.careful@example.cz'));
+    assert.equal(await keygate.services.people.findByEmail('fresh.careful@example.cz'), null);
+  });
 });

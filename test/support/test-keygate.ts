@@ -1,3 +1,4 @@
+import type { ZoneMoveFaults } from '../../src/domain/zones/zone-move.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +37,7 @@ export interface TestKeygateOptions {
   readonly dataDir?: string;
   /** A logger to capture what the server logs (silent otherwise). */
   readonly logger?: Logger;
+  readonly zoneMoveFaults?: ZoneMoveFaults;
 }
 
 const randomKey = () => randomBytes(32).toString('base64');
@@ -67,6 +69,7 @@ export async function startTestKeygate(options: TestKeygateOptions = {}): Promis
     config,
     clock,
     logger: options.logger,
+    zoneMoveFaults: options.zoneMoveFaults,
     storeLocations: options.storeLocations ?? postgres?.locations ?? await memoryStoreLocations(),
   });
   return {

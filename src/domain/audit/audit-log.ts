@@ -62,6 +62,40 @@ export async function recordAudit(trx: Executor<ZoneDatabase>, actor: Actor, eve
   })));
 }
 
+/** A record about a person being copied from the zone they leave, with where and when it was first written. */
+export interface AuditCopy {
+  readonly personId: string | null;
+  readonly action: string;
+  readonly field: string | null;
+  readonly actorKind: AuditActorKind;
+  readonly actorId: string | null;
+  readonly appId: string | null;
+  readonly purpose: string | null;
+  readonly requestId: string | null;
+  readonly originStore: string;
+  readonly originId: string;
+  /** ISO 8601 in UTC with microseconds, as PostgreSQL keeps it (a Date would drop them). */
+  readonly originAt: string;
+}
+
+/** Appends copies of records from another zone (a person's move), chained as copies. */
+export async function recordAuditCopies(trx: Transaction<ZoneDatabase>, copies: readonly AuditCopy[]): Promise<void> {
+  if (copies.length === 0) return;
+  await append(trx, copies.map((c) => ({
+    person_id: c.personId,
+    action: c.action,
+    field: c.field,
+    actor_kind: c.actorKind,
+    actor_id: c.actorId,
+    app_id: c.appId,
+    purpose: c.purpose,
+    request_id: c.requestId,
+    origin_store: c.originStore,
+    origin_id: c.originId,
+    origin_at: c.originAt,
+  })));
+}
+
 /**
  * Appends app-level records to the control plane's trail, in the caller's transaction.
  * Ids and codes only: the control plane holds nothing personal.

@@ -20,6 +20,16 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * - uuids are in their canonical lowercase form, as PostgreSQL prints them.
  * - The fields follow in the fixed order of `ZONE_FIELDS` or `CONTROL_FIELDS`.
  *
+ * A zone record copied from another zone when its person moved (`origin_store` set) is
+ * encoded under the tag `keygate.audit.zone.copy.v1`, with three more items after the
+ * fields: `origin_store`, `origin_id` (decimal) and `origin_at` (microseconds, decimal).
+ *
+ * A moved person's records in the zone they left are *redacted*: their contents are
+ * removed and `redacted_by` names the move record, which lists them (see
+ * `redactionDigest`). A redacted record keeps its id, time and both hashes, so the chain
+ * around it still links; its own hash can no longer be recomputed, which is why the move
+ * record commits to it.
+ *
  * Every item says whether it is present and how long it is, so no two different records
  * encode alike. Records are written by the SQL function `keygate_audit_append` (zone
  * migration 0006, control migration 0003), which implements this same encoding; this
@@ -32,6 +42,7 @@ export const CHAIN_TAGS: Readonly<Record<ChainKind, string>> = {
   zone: 'keygate.audit.zone.v1',
   control: 'keygate.audit.control.v1',
 };
+const ZONE_COPY_TAG = 'keygate.audit.zone.copy.v1';
 
 /** The columns of a zone record after `id` and `occurred_at`, in encoding order. */
 export const ZONE_FIELDS = ['person_id', 'action', 'field', 'actor_kind', 'actor_id', 'app_id', 'purpose', 'request_id'] as const;
@@ -39,6 +50,8 @@ export const ZONE_FIELDS = ['person_id', 'action', 'field', 'actor_kind', 'actor
 export const CONTROL_FIELDS = ['app_id', 'action', 'detail', 'actor_kind', 'actor_id', 'request_id'] as const;
 
 export const CHAIN_FIELDS: Readonly<Record<ChainKind, readonly string[]>> = { zone: ZONE_FIELDS, control: CONTROL_FIELDS };
+/** What a copied zone record adds after its fields, in encoding order (`origin_us`: microseconds). */
+export const ZONE_COPY_FIELDS = ['origin_store', 'origin_id', 'origin_us'] as const;
 
 /** The `prev_hash` of a store's first record. */
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
@@ -65,9 +78,33 @@ function item(value: string | null): Buffer {
 
 /** The canonical encoding of a record (see above). */
 export function encodeRecord(kind: ChainKind, record: Pick<ChainRecord, 'id' | 'occurredUs' | 'fields'>): Buffer {
-  const items = [item(CHAIN_TAGS[kind]), item(record.id), item(record.occurredUs)];
+  const copy = kind === 'zone' && (record.fields.origin_store ?? null) !== null;
+  const items = [item(copy ? ZONE_COPY_TAG : CHAIN_TAGS[kind]), item(record.id), item(record.occurredUs)];
   for (const name of CHAIN_FIELDS[kind]) items.push(item(record.fields[name] ?? null));
+  if (copy) for (const name of ZONE_COPY_FIELDS) items.push(item(record.fields[name] ?? null));
   return Buffer.concat(items);
+}
+
+/** The action of the record a zone move leaves in the zone the person left. */
+export const MOVED_OUT_ACTION = 'person.zone_moved_out';
+
+/**
+ * What a move record commits to about the records it redacted:
+ * SHA-256 over `id ":" hex(hash) "\n"` for each, in id order, as hex.
+ */
+export function redactionDigest(records: ReadonlyArray<{ readonly id: string; readonly hash: Uint8Array }>): string {
+  const digest = createHash('sha256');
+  for (const r of [...records].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))) digest.update(`${r.id}:${hex(r.hash)}\n`);
+  return digest.digest('hex');
+}
+
+/** The `purpose` of a move record: where the person went, and which records it redacted. */
+export const movedOutPurpose = (toZone: string, redacted: ReadonlyArray<{ readonly id: string; readonly hash: Uint8Array }>): string =>
+  `to ${toZone}; redacted ${redacted.length} records, sha256 ${redactionDigest(redacted)}`;
+
+export function parseMovedOutPurpose(purpose: string | null): { count: number; digest: string } | null {
+  const match = /^to [a-z]+; redacted (\d+) records, sha256 ([0-9a-f]{64})$/.exec(purpose ?? '');
+  return match ? { count: Number(match[1]), digest: match[2]! } : null;
 }
 
 /** `SHA-256(prev_hash || encode(record))`. */

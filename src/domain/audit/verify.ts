@@ -1,5 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { CHAIN_FIELDS, GENESIS_HASH, chainHash, hex, sameBytes, signCheckpoint, type ChainKind, type ChainRecord } from './chain.js';
+import {
+  CHAIN_FIELDS, GENESIS_HASH, MOVED_OUT_ACTION, ZONE_FIELDS, chainHash, hex, parseMovedOutPurpose, redactionDigest, sameBytes, signCheckpoint,
+  type ChainKind, type ChainRecord,
+} from './chain.js';
 
 /** What is wrong with a store's trail, at the first place it goes wrong. */
 export interface ChainFailure {
@@ -55,21 +58,55 @@ export interface VerifyOptions {
   readonly from?: { readonly id: string; readonly hash: Uint8Array; readonly checkpointId: string };
 }
 
-const US = sql.raw('((extract(epoch from occurred_at) * 1000000)::bigint)::text');
+const micros = (column: string) => `((extract(epoch from ${column}) * 1000000)::bigint)::text`;
+const US = sql.raw(micros('occurred_at'));
+// Zone records may be copies (with an origin) or redacted by a move.
+const ZONE_EXTRA = sql.raw(`, origin_store, origin_id::text as origin_id, ${micros('origin_at')} as origin_us, redacted_by::text as redacted_by`);
+
+interface StoredRecord extends ChainRecord {
+  /** The move record that redacted this one, if any (zone stores). */
+  readonly redactedBy: string | null;
+}
 
 /** Reads records after `after` in chain (id) order, every value as the text that is encoded. */
-async function readPage(db: Kysely<any>, kind: ChainKind, after: string, limit: number): Promise<ChainRecord[]> {
+async function readPage(db: Kysely<any>, kind: ChainKind, after: string, limit: number): Promise<StoredRecord[]> {
   const columns = sql.raw(CHAIN_FIELDS[kind].map((name) => `${name}::text as ${name}`).join(', '));
   const { rows } = await sql<Record<string, any>>`
-    select id::text as id, ${US} as occurred_us, ${columns}, prev_hash, hash
+    select id::text as id, ${US} as occurred_us, ${columns}${kind === 'zone' ? ZONE_EXTRA : sql.raw('')}, prev_hash, hash
     from audit_events where id > ${after}::bigint order by audit_events.id limit ${limit}`.execute(db);
+  const names = kind === 'zone' ? [...ZONE_FIELDS, 'origin_store', 'origin_id', 'origin_us'] : CHAIN_FIELDS[kind];
   return rows.map((row) => ({
     id: row.id,
     occurredUs: row.occurred_us,
-    fields: Object.fromEntries(CHAIN_FIELDS[kind].map((name) => [name, row[name] ?? null])),
+    fields: Object.fromEntries(names.map((name) => [name, row[name] ?? null])),
     prevHash: row.prev_hash ?? Buffer.alloc(0),
     hash: row.hash ?? Buffer.alloc(0),
+    redactedBy: row.redacted_by ?? null,
   }));
+}
+
+/** A redacted record keeps nothing but its id, time, hashes and the move that redacted it. */
+function isTombstone(row: StoredRecord): boolean {
+  const f = row.fields;
+  return f.action === 'redacted' && f.actor_kind === 'system'
+    && ['person_id', 'field', 'actor_id', 'app_id', 'purpose', 'request_id', 'origin_store', 'origin_id', 'origin_us'].every((name) => f[name] === null)
+    && row.redactedBy !== null && BigInt(row.redactedBy) > BigInt(row.id);
+}
+
+/**
+ * Checks that a move record commits to exactly the records that name it as their redactor
+ * (wherever they are in the chain, so also behind a checkpoint); null when it does.
+ */
+async function redactionProblem(db: Kysely<any>, move: StoredRecord): Promise<ChainFailure | null> {
+  const claim = parseMovedOutPurpose(move.fields.purpose ?? null);
+  const { rows } = await sql<{ id: string; hash: Uint8Array }>`
+    select id::text as id, hash from audit_events where redacted_by = ${move.id}::bigint order by audit_events.id`.execute(db);
+  if (claim && claim.count === rows.length && claim.digest === redactionDigest(rows)) return null;
+  const id = rows[0]?.id ?? move.id;
+  return {
+    kind: 'edited', id,
+    message: `record #${move.id} (a zone move) does not commit to the records redacted in its name: records were redacted outside the move, or the move record was edited`,
+  };
 }
 
 export async function readCheckpoints(db: Kysely<any>, newestOnly = false): Promise<StoredCheckpoint[]> {
@@ -182,14 +219,27 @@ export async function verifyChain(db: Kysely<any>, store: string, kind: ChainKin
   const total = Number(counted?.n ?? 0);
   options.onProgress?.(0, total);
   let next = 0;
+  // Redacted records seen whose move record is still ahead: by id, the move they name.
+  const awaitingMove = new Map<string, string>();
   for (;;) {
     const page = await readPage(db, kind, after, batchSize);
     if (page.length === 0) break;
     for (const row of page) {
-      const contentOk = sameBytes(chainHash(kind, row.prevHash, row), row.hash);
+      const redacted = row.redactedBy !== null;
+      if (redacted && !isTombstone(row)) {
+        return fail({ kind: 'edited', id: row.id, message: `record #${row.id} was edited: it is marked as redacted by a zone move but is not a proper redaction` });
+      }
+      // A redacted record's hash cannot be recomputed; its move record commits to it instead.
+      const contentOk = redacted || sameBytes(chainHash(kind, row.prevHash, row), row.hash);
       const linkOk = sameBytes(row.prevHash, expectedPrev);
       if (!linkOk) return fail(await diagnoseBrokenLink(db, row, previous, expectedPrev, contentOk));
       if (!contentOk) return fail({ kind: 'edited', id: row.id, message: `record #${row.id} was edited: its contents no longer match its hash` });
+      if (redacted) awaitingMove.set(row.id, row.redactedBy!);
+      if (kind === 'zone' && !redacted && row.fields.action === MOVED_OUT_ACTION) {
+        const problem = await redactionProblem(db, row);
+        if (problem) return fail(problem);
+        for (const [id, move] of awaitingMove) if (move === row.id) awaitingMove.delete(id);
+      }
       // Checkpoints at or before this record: the chain must pass through their record, with their hash.
       while (next < checkpoints.length && BigInt(checkpoints[next]!.lastId) <= BigInt(row.id)) {
         const checkpoint = checkpoints[next]!;
@@ -211,6 +261,10 @@ export async function verifyChain(db: Kysely<any>, store: string, kind: ChainKin
     }
     after = page[page.length - 1]!.id;
     options.onProgress?.(records, Math.max(total, records));
+  }
+  const unaccounted = awaitingMove.keys().next();
+  if (!unaccounted.done) {
+    return fail({ kind: 'edited', id: unaccounted.value, message: `record #${unaccounted.value} was redacted, but no zone move record accounts for it` });
   }
   if (next < checkpoints.length) {
     const checkpoint = checkpoints[next]!;

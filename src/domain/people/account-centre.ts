@@ -145,7 +145,8 @@ export class AccountCentre {
   /** The records about the person, newest first (optionally those of one app). */
   async activity(person: PersonRef, options: { appId?: string; limit?: number } = {}): Promise<ActivityRecord[]> {
     let query = this.zones.get(person.zone).db.selectFrom('audit_events')
-      .select(['occurred_at', 'action', 'field', 'app_id', 'actor_kind', 'purpose'])
+      // A record copied when the person moved zones shows when it first happened.
+      .select((eb) => [eb.fn.coalesce('origin_at', 'occurred_at').as('occurred_at'), 'action', 'field', 'app_id', 'actor_kind', 'purpose'])
       .where('person_id', '=', person.id);
     if (options.appId) query = query.where('app_id', '=', options.appId);
     const rows = await query.orderBy('id', 'desc').limit(options.limit ?? 500).execute();
@@ -199,7 +200,8 @@ export class AccountCentre {
       this.connectedApps(person),
       db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at']).where('person_id', '=', person.id).execute(),
       db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),
-      db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id']).where('person_id', '=', person.id).orderBy('id').execute(),
+      db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id', 'origin_store', 'origin_id', 'origin_at'])
+        .where('person_id', '=', person.id).orderBy('id').execute(),
     ]);
     await zone.db.transaction().execute((trx) => recordAudit(trx, by, [{ action: 'person.exported', personId: person.id }]));
     return {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { hashPassword } from '../../crypto/passwords.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -7,6 +8,7 @@ import type { AccountMail } from './account-mail.js';
 import { newChallengeToken, type Challenges } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword } from './password-policy.js';
+import { requireDataKey } from './people-repo.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
@@ -14,6 +16,7 @@ type RequestActor = Omit<Actor, 'kind' | 'id'>;
 export const SIGN_UP_CODE_MINUTES = 30;
 export const SIGN_IN_CODE_MINUTES = 10;
 export const RESET_LINK_MINUTES = 30;
+export const EMAIL_CHANGE_CODE_MINUTES = 30;
 
 /**
  * The email flows around an account: confirming the address at sign-up, one-time
@@ -21,6 +24,9 @@ export const RESET_LINK_MINUTES = 30;
  * answers the same way whether or not an account exists: the caller always gets a
  * challenge token (a decoy when there is no account), and mail goes out after the answer.
  */
+/** Where the new address of a pending email change is sealed. */
+const pendingEmailLocation = (personId: string) => ({ table: 'challenges', column: 'detail_ct', rowId: personId });
+
 export class AccountService {
   constructor(
     private readonly people: PeopleService,
@@ -60,6 +66,47 @@ export class AccountService {
     const person = await this.challenges.redeemCode(token, 'sign_up', code);
     if (person) await this.people.markEmailVerified(person, actor);
     return person;
+  }
+
+  /**
+   * Changing one's email, step one: a code goes to the new address, which waits sealed in
+   * the challenge. An address that already has an account gets a notice instead and the
+   * caller a decoy token: the answer is the same, so it tells no one who has an account.
+   */
+  async requestEmailChange(person: PersonRef, newEmail: string, actor: RequestActor): Promise<{ token: string } | 'invalid' | 'unchanged'> {
+    const email = normaliseEmail(newEmail);
+    if (!email) return 'invalid';
+    const current = await this.people.readFieldsOf(person, ['email', 'language'], { kind: 'person', id: person.id, requestId: actor.requestId }, 'email change');
+    if (!current) return 'invalid';
+    if (current.email === email) return 'unchanged';
+    const language = current.language ?? 'en';
+    if (await this.people.findByEmail(email)) {
+      this.mail.toAddress(email, language, { kind: 'emailChangeTaken', params: {} });
+      return { token: newChallengeToken() };
+    }
+    const zone = this.zones.get(person.zone);
+    const dataKey = await requireDataKey(zone.db, zone.ring, person.id);
+    const sealed = encryptField(dataKey, pendingEmailLocation(person.id), email);
+    const { token, code } = await this.challenges.create(person, 'email_change', EMAIL_CHANGE_CODE_MINUTES * 60, true, sealed);
+    this.mail.toAddress(email, language, { kind: 'emailChangeCode', params: { code: code!, minutes: EMAIL_CHANGE_CODE_MINUTES } });
+    return { token };
+  }
+
+  /**
+   * Step two: the right code makes the new address the sign-in email, and the old one is
+   * told. A challenge of someone else is never used for this person.
+   */
+  async confirmEmailChange(person: PersonRef, token: string, code: string, actor: RequestActor): Promise<{ email: string } | 'wrong_code' | 'taken'> {
+    const redeemed = await this.challenges.redeemCode(token, 'email_change', code);
+    if (!redeemed || redeemed.id !== person.id || redeemed.zone !== person.zone || !redeemed.detail) return 'wrong_code';
+    const zone = this.zones.get(person.zone);
+    const dataKey = await requireDataKey(zone.db, zone.ring, person.id);
+    const email = decryptFieldText(dataKey, pendingEmailLocation(person.id), redeemed.detail);
+    const changed = await this.people.changeEmail(person, email, actor);
+    if (!changed) return 'taken';
+    const when = this.clock.now().toISOString().replace('T', ' ').slice(0, 16);
+    if (changed.previous) this.mail.toAddress(changed.previous, changed.language, { kind: 'emailChanged', params: { when } });
+    return { email };
   }
 
   /** A password was right but the address is not confirmed yet: send a fresh code. */

@@ -27,7 +27,7 @@ export class Challenges {
   constructor(private readonly zones: ZoneRegistry, private readonly clock: Clock) {}
 
   /** Creates a challenge; returns its token and, when `withCode`, the code to email. */
-  async create(person: PersonRef, purpose: ChallengePurpose, ttlSeconds: number, withCode: boolean): Promise<{ token: string; code?: string }> {
+  async create(person: PersonRef, purpose: ChallengePurpose, ttlSeconds: number, withCode: boolean, detail: Uint8Array | null = null): Promise<{ token: string; code?: string }> {
     const token = newChallengeToken();
     const code = withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
     const db = this.zones.get(person.zone).db;
@@ -39,6 +39,7 @@ export class Challenges {
         person_id: person.id,
         purpose,
         code_hash: code ? hashCode(token, code) : null,
+        detail_ct: detail,
         expires_at: addSeconds(this.clock.now(), ttlSeconds),
       }).execute();
     });
@@ -68,7 +69,7 @@ export class Challenges {
    * Checks the code of a challenge. A right code uses the challenge up and returns its
    * person; a wrong one counts, and the last allowed wrong one burns the challenge.
    */
-  async redeemCode(token: string, purpose: ChallengePurpose, codeInput: string): Promise<PersonRef | null> {
+  async redeemCode(token: string, purpose: ChallengePurpose, codeInput: string): Promise<(PersonRef & { readonly detail: Uint8Array | null }) | null> {
     const found = await this.#find(token, purpose);
     const code = normaliseCode(codeInput);
     if (!found || !found.row.code_hash) return null;
@@ -78,7 +79,7 @@ export class Challenges {
     if (right) {
       const deleted = await zone.db.deleteFrom('challenges').where('token_hash', '=', row.token_hash).executeTakeFirst();
       // Two browsers racing with the right code: only the one that deleted it wins.
-      return deleted.numDeletedRows === 1n ? { id: row.person_id, zone: zone.name } : null;
+      return deleted.numDeletedRows === 1n ? { id: row.person_id, zone: zone.name, detail: row.detail_ct } : null;
     }
     const updated = await zone.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('token_hash', '=', row.token_hash).returning('attempts').executeTakeFirst();

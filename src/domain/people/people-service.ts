@@ -47,26 +47,28 @@ const personField = (personId: string, column: string) => ({ table: 'people', co
 export class PeopleService {
   constructor(private readonly zones: ZoneRegistry) {}
 
-  #emailIndex(zone: Zone, normalisedEmail: string): Buffer {
+  /** The blind index of a normalised email in a zone. */
+  emailIndex(zone: Zone, normalisedEmail: string): Buffer {
     return blindIndex(zone.indexKey, EMAIL_INDEX_PURPOSE, normalisedEmail);
   }
 
   /** Finds the zone and credentials of the person with this email, asking every zone by blind index. */
   async #findByEmail(normalisedEmail: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
     const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await findCredentialsByEmailIndex(zone.db, this.#emailIndex(zone, normalisedEmail));
+      const row = await findCredentialsByEmailIndex(zone.db, this.emailIndex(zone, normalisedEmail));
       return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
     }));
     return found.find((f) => f !== null) ?? null;
   }
 
-  #nicknameIndex(zone: Zone, nickname: string): Buffer {
+  /** The blind index of a normalised nickname in a zone. */
+  nicknameIndex(zone: Zone, nickname: string): Buffer {
     return blindIndex(zone.indexKey, NICKNAME_INDEX_PURPOSE, nickname);
   }
 
   async #findByNickname(nickname: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
     const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await findCredentialsByNicknameIndex(zone.db, this.#nicknameIndex(zone, nickname));
+      const row = await findCredentialsByNicknameIndex(zone.db, this.nicknameIndex(zone, nickname));
       return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
     }));
     return found.find((f) => f !== null) ?? null;
@@ -98,7 +100,7 @@ export class PeopleService {
       await zone.db.transaction().execute(async (trx) => {
         const dataKey = await requireDataKey(trx, zone.ring, person.id);
         await trx.updateTable('people').set({
-          nickname_index: nickname ? this.#nicknameIndex(zone, nickname) : null,
+          nickname_index: nickname ? this.nicknameIndex(zone, nickname) : null,
           nickname_ct: nickname ? encryptField(dataKey, personField(person.id, 'nickname_ct'), nickname) : null,
         }).where('id', '=', person.id).execute();
         await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: nickname ? 'person.nickname_set' : 'person.nickname_removed', personId: person.id }]);
@@ -108,6 +110,33 @@ export class PeopleService {
       throw error;
     }
     return 'ok';
+  }
+
+  /**
+   * Makes `email` (normalised, confirmed by the caller) the person's sign-in address. It
+   * must be free in every zone; within a zone the unique index settles a race. Returns
+   * the previous address (read to tell its owner: a recorded read), or null when taken.
+   */
+  async changeEmail(person: PersonRef, email: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ previous: string; language: string } | null> {
+    const holder = await this.#findByEmail(email);
+    if (holder) return null;
+    const zone = this.zones.get(person.zone);
+    try {
+      return await zone.db.transaction().execute(async (trx) => {
+        const previous = await this.readFields(trx, zone, person.id, ['email', 'language'], { kind: 'system', id: null, requestId: actor.requestId }, 'notice of an email change');
+        const dataKey = await requireDataKey(trx, zone.ring, person.id);
+        await trx.updateTable('people').set({
+          email_index: this.emailIndex(zone, email),
+          email_ct: encryptField(dataKey, personField(person.id, 'email_ct'), email),
+          email_verified_at: new Date(),
+        }).where('id', '=', person.id).execute();
+        await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'email' }]);
+        return { previous: previous?.email ?? '', language: previous?.language ?? 'en' };
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') return null;
+      throw error;
+    }
   }
 
   /** The person's own nickname, decrypted (an audited read by the person). */
@@ -177,7 +206,7 @@ export class PeopleService {
       await zone.db.transaction().execute(async (trx) => {
         await insertPerson(trx, {
           id,
-          email_index: this.#emailIndex(zone, email),
+          email_index: this.emailIndex(zone, email),
           email_ct: seal('email_ct', email),
           firstname_ct: seal('firstname_ct', input.firstname),
           surname_ct: seal('surname_ct', input.surname),

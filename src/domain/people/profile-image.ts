@@ -4,7 +4,7 @@ import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { requireDataKey } from './people-repo.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -117,7 +117,15 @@ export class ProfileImages {
   async fetchForApp(token: string, requestId: string): Promise<Buffer | null> {
     const claims = this.#open(token);
     if (!claims) return null;
-    const zone = this.zones.get(claims.zone as PersonRef['zone']);
+    // A link names the zone it was made in; a person who moved since is in another.
+    for (const zone of this.zones.searchOrder(claims.zone as PersonRef['zone'])) {
+      const image = await this.#fetchIn(zone, claims, requestId);
+      if (image) return image;
+    }
+    return null;
+  }
+
+  async #fetchIn(zone: Zone, claims: { personId: string; appId: string }, requestId: string): Promise<Buffer | null> {
     return zone.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('people')
         .innerJoin('person_keys', 'person_keys.person_id', 'people.id')

@@ -7,6 +7,7 @@ import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../..
 import { enrolmentQrSvg, generateTotpSecret, totpUri, verifyTotp } from '../../crypto/totp.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
+import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService } from './people-service.js';
 
@@ -114,10 +115,15 @@ export class SecondFactor {
         await recordAudit(trx, who, [{ action: 'second_factor.passed', personId: person.id }]);
         return true;
       }
-      const stored = await trx.selectFrom('recovery_codes').select('code_hash').where('person_id', '=', person.id).execute();
-      const index = findRecoveryCode(input, stored.map((r) => r.code_hash), this.#recoveryKey(zone));
-      if (index >= 0) {
-        await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).where('code_hash', '=', stored[index]!.code_hash).execute();
+      const stored = await trx.selectFrom('recovery_codes').select(['code_hash', 'key_zone']).where('person_id', '=', person.id).execute();
+      // Codes made before a move to this zone are hashed under the zone they were made in.
+      const used = [...new Set(stored.map((r) => r.key_zone ?? zone.name))].flatMap((keyZone) => {
+        const hashes = stored.filter((r) => (r.key_zone ?? zone.name) === keyZone).map((r) => r.code_hash);
+        const index = isZoneName(keyZone) ? findRecoveryCode(input, hashes, this.#recoveryKey(this.zones.get(keyZone))) : -1;
+        return index >= 0 ? [hashes[index]!] : [];
+      })[0];
+      if (used) {
+        await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).where('code_hash', '=', used).execute();
         await recordAudit(trx, who, [{ action: 'second_factor.recovery_code_used', personId: person.id }]);
         return true;
       }

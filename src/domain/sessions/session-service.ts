@@ -7,7 +7,8 @@ import { isZoneName } from '../zones/zones.js';
 /**
  * Gateway sessions. The cookie holds `zone.secret` where the secret is 256 random bits;
  * the person's zone stores only its SHA-256, so a database leak yields no usable session.
- * The zone prefix is routing, not a credential.
+ * The zone prefix is routing, not a credential: a person who moved zones since is found
+ * in their new zone.
  */
 export class SessionService {
   constructor(
@@ -43,19 +44,22 @@ export class SessionService {
   /** The person behind a session cookie, or null when it is unknown, idle too long or too old. */
   async resolveSession(token: string | undefined): Promise<PersonRef | null> {
     if (!token) return null;
-    const zone = this.#zoneOf(token);
-    if (!zone) return null;
+    const named = this.#zoneOf(token);
+    if (!named) return null;
     const now = this.clock.now();
     const idHash = this.#hash(token);
     const idleSince = addSeconds(now, -this.idleMinutes * 60);
-    const row = await zone.db.updateTable('sessions')
-      .set({ last_seen_at: now })
-      .where('id_hash', '=', idHash)
-      .where('expires_at', '>', now)
-      .where('last_seen_at', '>', idleSince)
-      .returning('person_id')
-      .executeTakeFirst();
-    return row ? { id: row.person_id, zone: zone.name } : null;
+    for (const zone of this.zones.searchOrder(named.name)) {
+      const row = await zone.db.updateTable('sessions')
+        .set({ last_seen_at: now })
+        .where('id_hash', '=', idHash)
+        .where('expires_at', '>', now)
+        .where('last_seen_at', '>', idleSince)
+        .returning('person_id')
+        .executeTakeFirst();
+      if (row) return { id: row.person_id, zone: zone.name };
+    }
+    return null;
   }
 
   /**
@@ -63,13 +67,17 @@ export class SessionService {
    * transaction; a session replaced at sign-in or ended with the account is not one.
    */
   async endSession(token: string | undefined, options: { signOut?: boolean; requestId?: string } = {}): Promise<void> {
-    const zone = token ? this.#zoneOf(token) : null;
-    if (!zone || !token) return;
-    await zone.db.transaction().execute(async (trx) => {
-      const ended = await trx.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).returning('person_id').executeTakeFirst();
-      if (ended && options.signOut) {
-        await recordAudit(trx, { kind: 'person', id: ended.person_id, requestId: options.requestId }, [{ action: 'person.signed_out', personId: ended.person_id }]);
-      }
-    });
+    const named = token ? this.#zoneOf(token) : null;
+    if (!named || !token) return;
+    for (const zone of this.zones.searchOrder(named.name)) {
+      const ended = await zone.db.transaction().execute(async (trx) => {
+        const row = await trx.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).returning('person_id').executeTakeFirst();
+        if (row && options.signOut) {
+          await recordAudit(trx, { kind: 'person', id: row.person_id, requestId: options.requestId }, [{ action: 'person.signed_out', personId: row.person_id }]);
+        }
+        return row !== undefined;
+      });
+      if (ended) return;
+    }
   }
 }

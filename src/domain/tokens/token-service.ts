@@ -13,7 +13,7 @@ import { KeygateError } from '../errors.js';
 import type { PeopleService, Profile } from '../people/people-service.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { readGrantedProfile } from './granted-profile.js';
-import { isZoneName } from '../zones/zones.js';
+import { isZoneName, type ZoneName } from '../zones/zones.js';
 
 export interface CodeExchange {
   readonly requestId: string;
@@ -118,6 +118,22 @@ export class TokenService {
       .sign(app.privateKey);
   }
 
+  /**
+   * Runs `attempt` in the zone a token or code names and, while it finds nothing there, in
+   * the others: the person may have moved zones since it was issued.
+   */
+  async #fromZone<T extends { kind: string }>(first: ZoneName, attempt: (zone: Zone) => Promise<T>): Promise<{ zone: Zone; outcome: T }> {
+    const [named, ...others] = this.zones.searchOrder(first);
+    let outcome = await attempt(named!);
+    if (outcome.kind !== 'invalid') return { zone: named!, outcome };
+    for (const zone of others) {
+      const elsewhere = await attempt(zone);
+      if (elsewhere.kind !== 'invalid') return { zone, outcome: elsewhere };
+      outcome = elsewhere;
+    }
+    return { zone: named!, outcome };
+  }
+
   /** Revokes every token of the families descending from `codeHash` (a leaked code or refresh token). */
   async #revokeLineage(trx: Transaction<ZoneDatabase>, codeHash: Uint8Array, now: Date) {
     await trx.updateTable('access_tokens').set({ revoked_at: now })
@@ -136,12 +152,11 @@ export class TokenService {
     if (!connect || connect.appId !== app.id || connect.requestId !== input.requestId || connect.status !== 'authorized' || !connect.zone) {
       throw new KeygateError('invalid_code');
     }
-    const zone = this.zones.get(connect.zone);
     const codeHash = hashCode(input.authCode);
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
 
-    const outcome = await zone.db.transaction().execute(async (trx) => {
+    const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.db.transaction().execute(async (trx) => {
       const claimed = await trx.updateTable('auth_codes')
         .set({ used_at: now })
         .where('code_hash', '=', codeHash)
@@ -164,7 +179,7 @@ export class TokenService {
         familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.person_id, scope: claimed.scope.filter(isFieldCode),
       };
       return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
-    });
+    }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
     const accessToken = await this.#signAccessToken(app, zone, outcome, now);
@@ -179,10 +194,9 @@ export class TokenService {
   async refresh(app: App, refreshToken: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedToken> {
     const [zoneName] = refreshToken.split('.');
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
-    const zone = this.zones.get(zoneName);
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
-    const outcome = await zone.db.transaction().execute(async (trx) => {
+    const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('refresh_tokens').selectAll()
         .where('token_hash', '=', hashCode(refreshToken)).where('app_id', '=', app.id).forUpdate().executeTakeFirst();
       if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: 'invalid' } as const;
@@ -200,7 +214,7 @@ export class TokenService {
         scope: row.scope.filter((f): f is FieldCode => isFieldCode(f) && grant.fields.includes(f)),
       };
       return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
-    });
+    }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_refresh_token');
     if (outcome.kind === 'reused') throw new KeygateError('refresh_token_reused');
     const accessToken = await this.#signAccessToken(app, zone, outcome, now);
@@ -260,10 +274,12 @@ export class TokenService {
 
   /** What this token may see now, without reading any personal field. */
   async inspectToken(app: App, token: string): Promise<TokenAccess> {
-    const { zone, jti } = await this.#verifyJwt(app, token);
-    const access = await zone.db.transaction().execute((trx) => this.#authorise(trx, zone, app, jti));
-    if (!access) throw new KeygateError('invalid_token');
-    return access;
+    const { zone: named, jti } = await this.#verifyJwt(app, token);
+    for (const zone of this.zones.searchOrder(named.name)) {
+      const access = await zone.db.transaction().execute((trx) => this.#authorise(trx, zone, app, jti));
+      if (access) return access;
+    }
+    throw new KeygateError('invalid_token');
   }
 
   /**
@@ -271,8 +287,15 @@ export class TokenService {
    * one audit record per field, committed with the read.
    */
   async readProfile(app: App, token: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
-    const { zone, jti } = await this.#verifyJwt(app, token);
-    const row = await readGrantedProfile(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
+    const { zone: named, jti } = await this.#verifyJwt(app, token);
+    const read = (zone: Zone) => readGrantedProfile(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
+    let zone = named;
+    let row = await read(zone);
+    // One statement in the token's zone on the hot path; the others only when it finds nothing.
+    for (const other of row ? [] : this.zones.searchOrder(named.name).slice(1)) {
+      row = await read(other);
+      if (row) { zone = other; break; }
+    }
     if (!row) throw new KeygateError('invalid_token');
     const fields = row.readable.filter(isFieldCode);
     const access: TokenAccess = {

@@ -33,6 +33,14 @@ export class ZoneRegistry {
     return [...this.#zones.values()];
   }
 
+  /**
+   * The named zone first, then the others. A token or cookie names the zone it was issued
+   * in; a person who moved since is found in another one.
+   */
+  searchOrder(first: ZoneName): Zone[] {
+    return [this.get(first), ...this.all().filter((z) => z.name !== first)];
+  }
+
   forCountry(country: string): Zone {
     return this.get(zoneOfCountry(country));
   }

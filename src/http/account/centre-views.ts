@@ -2,6 +2,7 @@ import type { ActivityRecord, ConnectedApp, ConsentProof, SessionSummary } from 
 import type { Profile } from '../../domain/people/people-service.js';
 import { FIELD_LABELS, isFieldCode } from '../../domain/consent/fields.js';
 import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
+import { ZONE_LABELS, type ZoneName } from '../../domain/zones/zones.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, input, select, type FieldErrors } from '../gateway/views.js';
 import { accountPage, topbar } from './views.js';
@@ -10,15 +11,13 @@ const when = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16) +
 const notice = (message?: string) => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
 const alertBox = (message?: string) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
 
-export function profilePage(view: { csrf: string; profile: Profile; hasImage: boolean; notice?: string; errors?: FieldErrors }): string {
+export function profilePage(view: { csrf: string; profile: Profile; zone: ZoneName; hasImage: boolean; notice?: string; errors?: FieldErrors }): string {
   const p = view.profile;
   const e = view.errors ?? {};
-  const countryName = COUNTRY_OPTIONS.find((c) => c.code === p.country)?.name ?? p.country ?? '';
   return accountPage('Your profile', html`${topbar(view.csrf)}
 <h1>Your profile</h1>
 ${notice(view.notice)}
-<dl class="facts"><dt>Email</dt><dd>${p.email ?? ''}</dd><dt>Country</dt><dd>${countryName}</dd></dl>
-<p class="fine">Your country decides which legal zone stores your data.</p>
+<dl class="facts"><dt>Email</dt><dd>${p.email ?? ''}</dd><dt>Data stored in</dt><dd>the ${ZONE_LABELS[view.zone]} zone</dd></dl>
 <form method="post" action="/account/profile" novalidate>
 ${csrfField(view.csrf)}
 ${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: p.firstname ?? '', autocomplete: 'given-name', error: e.firstname })}
@@ -26,6 +25,24 @@ ${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value:
 ${select({ id: 'language', name: 'language', label: 'Language', options: LANGUAGE_OPTIONS, value: p.language ?? '', error: e.language })}
 <div class="actions"><button type="submit" class="primary">Save</button></div>
 </form>
+<section aria-labelledby="email-h"><h2 id="email-h">Email</h2>
+<p class="fine">You sign in with your email, and apps you allow may read it. A code goes to the new address; the change takes effect once you enter it.</p>
+<form method="post" action="/account/email" novalidate>
+${csrfField(view.csrf)}
+${input({ id: 'new-email', name: 'email', label: 'New email', type: 'email', value: '', autocomplete: 'email', error: e.email })}
+${input({ id: 'email-password', name: 'password', label: 'Your password, to confirm the change', type: 'password', value: '', autocomplete: 'current-password', error: e.email_password })}
+<div class="actions"><button type="submit" class="secondary">Change email</button></div>
+</form>
+</section>
+<section aria-labelledby="country-h"><h2 id="country-h">Country</h2>
+<p class="fine">Your country decides which legal zone stores your data. If you choose a country of another zone, everything about you moves there at once: your profile, the apps you allowed, your sessions and the record of who read your data. Nothing stays behind.</p>
+<form method="post" action="/account/country" novalidate>
+${csrfField(view.csrf)}
+${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: p.country ?? '', error: e.country })}
+${input({ id: 'country-password', name: 'password', label: 'Your password, to confirm the move', type: 'password', value: '', autocomplete: 'current-password', error: e.country_password })}
+<div class="actions"><button type="submit" class="secondary">Change country</button></div>
+</form>
+</section>
 <section aria-labelledby="picture-h"><h2 id="picture-h">Profile picture</h2>
 ${view.hasImage ? html`<img src="/account/image" alt="Your profile picture" class="avatar" width="128" height="128">
 <form method="post" action="/account/image/remove" class="inline">${csrfField(view.csrf)}<button type="submit" class="link">Remove the picture</button></form>` : html`<p>No picture.</p>`}
@@ -37,6 +54,21 @@ ${e.image ? html`<p class="error" id="image-error">${e.image}</p>` : html``}</di
 <div class="actions"><button type="submit" class="secondary">Upload</button></div>
 </form>
 </section>`);
+}
+
+/** Step two of an email change: the code sent to the new address. */
+export function emailCodePage(view: { csrf: string; token: string; email: string; error?: string }): string {
+  return accountPage('Confirm your new email', html`${topbar(view.csrf)}
+<h1>Confirm your new email</h1>
+<p>We sent a six-digit code to <strong>${view.email}</strong>. Enter it to make it your sign-in email.</p>
+<form method="post" action="/account/email/confirm" novalidate>
+${csrfField(view.csrf)}
+<input type="hidden" name="token" value="${view.token}">
+<input type="hidden" name="email" value="${view.email}">
+${input({ id: 'code', name: 'code', label: 'Code from the email', type: 'text', value: '', autocomplete: 'one-time-code', error: view.error })}
+<div class="actions"><button type="submit" class="primary">Confirm</button></div>
+</form>
+<p class="fine"><a href="/account/profile">Keep my current email</a></p>`);
 }
 
 function consentList(consents: readonly ConsentProof[]): SafeHtml {

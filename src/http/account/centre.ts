@@ -2,14 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPersonName } from '../../domain/people/names.js';
 import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
-import { isLanguageCode } from '../../domain/zones/countries.js';
+import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
+import { ZONE_LABELS } from '../../domain/zones/zones.js';
+import { ZoneMoveError } from '../../domain/zones/zone-move.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import multipart from '@fastify/multipart';
 import { ImageRefused, MAX_IMAGE_BYTES } from '../../domain/people/profile-image.js';
 import { sendPage } from '../gateway/pages.js';
 import { messagePage, type FieldErrors } from '../gateway/views.js';
 import { formString, type Form, type PageContext } from '../web/web-pages.js';
-import { activityPage, appsPage, dataPage, profilePage, sessionsPage } from './centre-views.js';
+import { activityPage, appsPage, dataPage, emailCodePage, profilePage, sessionsPage } from './centre-views.js';
+import { normaliseEmail } from '../../domain/people/email.js';
 
 const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
 
@@ -32,6 +35,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     send(reply, status, profilePage({
       csrf: csrf.tokenFor(request, reply),
       profile: (await centre.profile(person, request.id)) ?? {},
+      zone: person.zone,
       hasImage: await centre.hasImage(person),
       ...extra,
     }));
@@ -160,8 +164,13 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     return person ? send(reply, 200, dataPage({ csrf: csrf.tokenFor(request, reply) })) : reply;
   });
 
-  /** Export and erasure need the password again: a session left open is not enough. */
-  async function reauthenticated(request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, person: PersonRef, field: 'export' | 'delete'): Promise<boolean> {
+  /**
+   * Export, erasure and a change of country need the password again: a session left open
+   * is not enough. On refusal `refuse` renders the page again with the message.
+   */
+  async function reauthenticated(
+    request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, person: PersonRef, refuse: (status: number, message: string) => Promise<unknown> | unknown,
+  ): Promise<boolean> {
     const verdict = await services.signInThrottle.admit(context.clientAddress(request) ?? 'unknown', `person:${person.id}`);
     const ok = verdict.allowed && await services.people.checkPassword(person, formString(request.body ?? {}, 'password', 256) ?? '');
     if (ok) {
@@ -169,13 +178,68 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
       return true;
     }
     if (!verdict.allowed) reply.header('Retry-After', String(verdict.retryAfterSeconds));
-    send(reply, verdict.allowed ? 403 : 429, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { [field]: verdict.allowed ? 'This password is not right.' : 'Too many attempts. Wait a minute.' } }));
+    await refuse(verdict.allowed ? 403 : 429, verdict.allowed ? 'This password is not right.' : 'Too many attempts. Wait a minute.');
     return false;
   }
+  const refuseOnDataPage = (request: FastifyRequest, reply: FastifyReply, field: 'export' | 'delete') => (status: number, message: string) =>
+    send(reply, status, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { [field]: message } }));
+
+  server.post<{ Body: Form }>('/account/email', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const email = (formString(request.body ?? {}, 'email', 320) ?? '').trim();
+    if (!normaliseEmail(email)) return renderProfile(request, reply, person, 400, { errors: { email: 'Enter an email address such as jana@example.cz.' } });
+    const refuse = (status: number, message: string) => renderProfile(request, reply, person, status, { errors: { email_password: message } });
+    if (!(await reauthenticated(request, reply, person, refuse))) return reply;
+    // Each request emails an address the person typed: counted like every mail request, per account.
+    const mail = await services.signInThrottle.admitMail(context.clientAddress(request) ?? 'unknown', `person:${person.id}`);
+    if (!mail.allowed) {
+      reply.header('Retry-After', String(mail.retryAfterSeconds));
+      return renderProfile(request, reply, person, 429, { errors: { email: `Too many codes asked for. Wait ${mail.retryAfterSeconds} seconds and try again.` } });
+    }
+    const started = await services.accounts.requestEmailChange(person, email, actor(request));
+    if (started === 'unchanged') return renderProfile(request, reply, person, 400, { errors: { email: 'This is already your email.' } });
+    if (started === 'invalid') return renderProfile(request, reply, person, 400, { errors: { email: 'Enter an email address such as jana@example.cz.' } });
+    return send(reply, 200, emailCodePage({ csrf: csrf.tokenFor(request, reply), token: started.token, email: normaliseEmail(email)! }));
+  });
+
+  server.post<{ Body: Form }>('/account/email/confirm', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const form = request.body ?? {};
+    const token = formString(form, 'token', 64) ?? '';
+    const shown = normaliseEmail(formString(form, 'email', 320) ?? '') ?? '';
+    const outcome = await services.accounts.confirmEmailChange(person, token, formString(form, 'code', 32) ?? '', actor(request));
+    if (outcome === 'wrong_code') {
+      return send(reply, 400, emailCodePage({ csrf: csrf.tokenFor(request, reply), token, email: shown, error: 'This code is not right, or it has expired. Check the email, or ask for a new code from your profile.' }));
+    }
+    if (outcome === 'taken') return renderProfile(request, reply, person, 409, { errors: { email: 'This address now belongs to another account. Nothing was changed.' } });
+    return renderProfile(request, reply, person, 200, { notice: `Your sign-in email is now ${outcome.email}. We told your previous address.` });
+  });
+
+  server.post<{ Body: Form }>('/account/country', async (request, reply) => {
+    const person = await requirePerson(request, reply);
+    if (!person) return reply;
+    const country = (formString(request.body ?? {}, 'country', 8) ?? '').trim().toUpperCase();
+    if (!isCountryCode(country)) return renderProfile(request, reply, person, 400, { errors: { country: 'Choose your country.' } });
+    const refuse = (status: number, message: string) => renderProfile(request, reply, person, status, { errors: { country_password: message } });
+    if (!(await reauthenticated(request, reply, person, refuse))) return reply;
+    let now: PersonRef;
+    try {
+      now = await services.zoneMoves.changeCountry(person, country, actor(request));
+    } catch (error) {
+      if (!(error instanceof ZoneMoveError)) throw error;
+      return renderProfile(request, reply, person, 409, { errors: { country: 'Your country could not be changed just now; nothing was changed. Try again.' } });
+    }
+    if (now.zone === person.zone) return renderProfile(request, reply, person, 200, { notice: 'Country saved.' });
+    // The session moved with the person; its cookie still names the old zone, so it is replaced.
+    await context.startSession(request, reply, now);
+    return renderProfile(request, reply, now, 200, { notice: `Country saved. Your data now lives in the ${ZONE_LABELS[now.zone]} zone; nothing of it is left in the ${ZONE_LABELS[person.zone]} zone.` });
+  });
 
   server.post<{ Body: Form }>('/account/export', async (request, reply) => {
     const person = await requirePerson(request, reply);
-    if (!person || !(await reauthenticated(request, reply, person, 'export'))) return reply;
+    if (!person || !(await reauthenticated(request, reply, person, refuseOnDataPage(request, reply, 'export')))) return reply;
     const data = await centre.exportData(person, actor(request));
     reply.header('Cache-Control', 'no-store');
     reply.header('Content-Disposition', 'attachment; filename="keygate-my-data.json"');
@@ -188,7 +252,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     if ((formString(request.body ?? {}, 'confirm', 16) ?? '').trim() !== 'DELETE') {
       return send(reply, 400, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { confirm: 'Type DELETE in capitals to confirm.' } }));
     }
-    if (!(await reauthenticated(request, reply, person, 'delete'))) return reply;
+    if (!(await reauthenticated(request, reply, person, refuseOnDataPage(request, reply, 'delete')))) return reply;
     await centre.erase(person, { kind: 'person', id: person.id, requestId: request.id });
     await context.endSession(request, reply);
     return send(reply, 200, messagePage('Your account is deleted', 'Your data key was destroyed and every app lost access. Nothing of yours can be read again.'));

@@ -162,4 +162,22 @@ export const controlMigrations: Record<string, Migration> = {
       await createAuditGuardsAndCheckpoints(db);
     },
   },
+  '0004_zone_moves': {
+    async up(db) {
+      // The journal of people moving between zones. A move commits in the new zone first
+      // and in the old one second; a move whose second commit never happened is finished
+      // from here (see src/domain/zones/zone-move.ts). Opaque ids and zone names only.
+      await sql`
+        create table zone_moves (
+          id uuid primary key,
+          person_id uuid not null,
+          from_zone text not null,
+          to_zone text not null,
+          started_at timestamptz not null,
+          finished_at timestamptz,
+          outcome text check (outcome in ('moved', 'abandoned'))
+        )`.execute(db);
+      await sql`create index zone_moves_open_idx on zone_moves (started_at) where finished_at is null`.execute(db);
+    },
+  },
 };

@@ -270,4 +270,111 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`alter table consent_records add column ip_ct bytea`.execute(db);
     },
   },
+  '0008_zone_moves_and_email_change': {
+    async up(db) {
+      // A person who changes country to one of another zone is moved: their rows are copied
+      // to the new zone and deleted here. Their audit records are copied too (a copy names
+      // the store, id and time of its original, and is chained under its own tag), and the
+      // originals here are redacted: their contents are removed, their id, time and hashes
+      // stay, so the chain still verifies, and `redacted_by` names the move record that
+      // commits to exactly which records it redacted.
+      await sql`
+        alter table audit_events
+          add column origin_store text,
+          add column origin_id bigint,
+          add column origin_at timestamptz,
+          add column redacted_by bigint`.execute(db);
+      // Recovery codes are keyed hashes under a zone's key; moved ones keep naming that zone.
+      await sql`alter table recovery_codes add column key_zone text`.execute(db);
+      // Changing one's email is confirmed by a code sent to the new address, which waits in
+      // the challenge, sealed under the person's data key.
+      await sql`
+        alter table challenges
+          drop constraint challenges_purpose_check,
+          add constraint challenges_purpose_check check (purpose in ('sign_up', 'sign_in_code', 'reset', 'second_factor', 'email_change')),
+          add column detail_ct bytea`.execute(db);
+      const item = (text: string) =>
+        `coalesce(decode('01', 'hex') || int4send(octet_length(convert_to(${text}, 'UTF8'))) || convert_to(${text}, 'UTF8'), decode('00', 'hex'))`;
+      const micros = (column: string) => `((extract(epoch from ${column}) * 1000000)::bigint)::text`;
+      await sql`
+        create function keygate_audit_copy_hash(
+          previous bytea, p_id bigint, p_occurred_at timestamptz, p_person_id uuid, p_action text, p_field text,
+          p_actor_kind text, p_actor_id text, p_app_id uuid, p_purpose text, p_request_id text,
+          p_origin_store text, p_origin_id bigint, p_origin_at timestamptz
+        ) returns bytea language sql stable parallel safe as $$
+          select sha256(previous || ${sql.raw([
+            "'keygate.audit.zone.copy.v1'", 'p_id::text', micros('p_occurred_at'),
+            'p_person_id::text', 'p_action', 'p_field', 'p_actor_kind', 'p_actor_id', 'p_app_id::text', 'p_purpose', 'p_request_id',
+            'p_origin_store', 'p_origin_id::text', micros('p_origin_at'),
+          ].map(item).join('\n            || '))})
+        $$`.execute(db);
+      // The same single writer as in 0006, now also taking copies (records with an origin).
+      const recordset = sql.raw(`rows from (jsonb_to_recordset(events) as (person_id uuid, action text, field text, actor_kind text,
+              actor_id text, app_id uuid, purpose text, request_id text, origin_store text, origin_id bigint, origin_at timestamptz))
+              with ordinality as x(person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id, origin_store, origin_id, origin_at, ord)`);
+      await sql`
+        create or replace function keygate_audit_append(events jsonb) returns integer language plpgsql volatile as $$
+        declare
+          e record;
+          previous bytea;
+          next_id bigint;
+          stamp timestamptz := now();
+          ids bigint[] := '{}';
+          prevs bytea[] := '{}';
+          hashes bytea[] := '{}';
+        begin
+          if events is null or jsonb_array_length(events) = 0 then
+            return 0;
+          end if;
+          perform pg_advisory_xact_lock(1801937251);
+          select a.hash into previous from audit_events a order by a.id desc limit 1;
+          previous := coalesce(previous, decode(repeat('00', 32), 'hex'));
+          for e in select * from ${recordset} order by x.ord
+          loop
+            next_id := nextval(pg_get_serial_sequence('audit_events', 'id'));
+            ids := ids || next_id;
+            prevs := prevs || previous;
+            if e.origin_store is null then
+              previous := keygate_audit_hash(previous, next_id, stamp, e.person_id, e.action, e.field, e.actor_kind, e.actor_id, e.app_id, e.purpose, e.request_id);
+            else
+              previous := keygate_audit_copy_hash(previous, next_id, stamp, e.person_id, e.action, e.field, e.actor_kind, e.actor_id, e.app_id, e.purpose, e.request_id,
+                                                  e.origin_store, e.origin_id, e.origin_at);
+            end if;
+            hashes := hashes || previous;
+          end loop;
+          insert into audit_events (id, occurred_at, person_id, action, field, actor_kind, actor_id, app_id, purpose, request_id,
+                                    origin_store, origin_id, origin_at, prev_hash, hash)
+            overriding system value
+            select c.id, stamp, x.person_id, x.action, x.field, x.actor_kind, x.actor_id, x.app_id, x.purpose, x.request_id,
+                   x.origin_store, x.origin_id, x.origin_at, c.prev_hash, c.hash
+            from ${recordset}
+            join unnest(ids, prevs, hashes) with ordinality as c(id, prev_hash, hash, ord) on c.ord = x.ord;
+          return cardinality(ids);
+        end $$`.execute(db);
+      // Still append-only, with one exception: inside a move (which sets keygate.audit_redaction
+      // for its transaction) a record may become a tombstone: contents removed, id, time and
+      // hashes untouched, pointing at the move record. Nothing is ever deleted.
+      await sql`
+        create function keygate_audit_guard() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'UPDATE' and current_setting('keygate.audit_redaction', true) = 'on'
+             and old.redacted_by is null and new.redacted_by is not null and new.redacted_by > old.id
+             and new.id = old.id and new.occurred_at = old.occurred_at and new.prev_hash = old.prev_hash and new.hash = old.hash
+             and new.action = 'redacted' and new.actor_kind = 'system'
+             and new.person_id is null and new.field is null and new.actor_id is null and new.app_id is null
+             and new.purpose is null and new.request_id is null
+             and new.origin_store is null and new.origin_id is null and new.origin_at is null then
+            return new;
+          end if;
+          raise exception 'audit records are append-only' using errcode = 'insufficient_privilege';
+        end $$`.execute(db);
+      await sql`drop trigger audit_events_append_only on audit_events`.execute(db);
+      await sql`
+        create trigger audit_events_append_only before update or delete on audit_events
+          for each row execute function keygate_audit_guard()`.execute(db);
+      // A move finds the records about its person, verification the records a move redacted.
+      await sql`create index audit_events_actor_idx on audit_events (actor_id) where actor_kind = 'person'`.execute(db);
+      await sql`create index audit_events_redacted_idx on audit_events (redacted_by) where redacted_by is not null`.execute(db);
+    },
+  },
 };
