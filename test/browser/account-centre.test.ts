@@ -8,6 +8,7 @@ import type { TestKeygate } from '../support/test-keygate.js';
 import { jpegWithGps } from '../support/images.js';
 
 const EMAIL = 'centre.browser@example.cz';
+const NEW_EMAIL = 'katka.horakova@example.org';
 const PASSWORD = 'violet-harbor-lantern-2026';
 
 describe('the account centre in headless Chromium', () => {
@@ -59,8 +60,8 @@ describe('the account centre in headless Chromium', () => {
   });
 
   it('moves the account to the United States zone when the country changes, picture and history included', async () => {
-    await page.getByLabel('Country').selectOption('US');
-    await page.getByLabel('Your password, to confirm').fill(PASSWORD);
+    await page.getByRole('combobox', { name: 'Country' }).selectOption('US');
+    await page.getByLabel('Your password, to confirm the move').fill(PASSWORD);
     await submit('Change country');
     await page.getByRole('status').filter({ hasText: 'now lives in the United States zone' }).waitFor();
     const person = (await keygate.services.people.findByEmail(EMAIL))!;
@@ -68,7 +69,19 @@ describe('the account centre in headless Chromium', () => {
     assert.equal((await keygate.stores.zones.eu.db.selectFrom('people').select('id').where('id', '=', person.id).execute()).length, 0);
     const picture = page.getByRole('img', { name: 'Your profile picture' });
     assert.equal(await picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 512, 'the picture moved too');
-    assert.equal(await page.getByLabel('Country').inputValue(), 'US');
+    assert.equal(await page.getByRole('combobox', { name: 'Country' }).inputValue(), 'US');
+  });
+
+  it('changes the sign-in email with a code sent to the new address', async () => {
+    await page.getByLabel('New email').fill(NEW_EMAIL);
+    await page.getByLabel('Your password, to confirm the change').fill(PASSWORD);
+    await submit('Change email');
+    await page.getByRole('heading', { name: 'Confirm your new email' }).waitFor();
+    await page.getByLabel('Code from the email').fill(await keygate.outbox.code(NEW_EMAIL));
+    await submit('Confirm');
+    await page.getByRole('status').filter({ hasText: `Your sign-in email is now ${NEW_EMAIL}` }).waitFor();
+    assert.equal(await keygate.services.people.findByEmail(EMAIL), null);
+    assert.equal((await keygate.services.people.findByEmail(NEW_EMAIL))?.zone, 'us');
   });
 
   it('shows connected apps, the activity timeline and sessions', async () => {
@@ -89,14 +102,14 @@ describe('the account centre in headless Chromium', () => {
     await page.getByLabel('Your password, to confirm it is you').fill(PASSWORD);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data' }).click()]);
     const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    assert.equal(exported.profile.email, EMAIL);
+    assert.equal(exported.profile.email, NEW_EMAIL);
     assert.equal(exported.profile.firstname, 'Katka');
 
     await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
     await page.getByLabel('Type DELETE to confirm').fill('DELETE');
     await submit('Delete my account');
     await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
-    assert.equal(await keygate.services.people.findByEmail(EMAIL), null);
+    assert.equal(await keygate.services.people.findByEmail(NEW_EMAIL), null);
     assert.deepEqual(session.problems, []);
   });
 });
