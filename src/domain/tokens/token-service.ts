@@ -13,6 +13,7 @@ import { KeygateError } from '../errors.js';
 import type { PeopleService, Profile } from '../people/people-service.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { readGrantedProfile } from './granted-profile.js';
+import { claimCodeAndIssue, useRefreshTokenAndIssue, type IssuedRow, type NewPair } from './token-issue.js';
 import { isZoneName, type ZoneName } from '../zones/zones.js';
 
 export interface CodeExchange {
@@ -104,6 +105,27 @@ export class TokenService {
     return { jti, expiresAt, refreshToken, userId: user.user_id, scope: lineage.scope };
   }
 
+  #newPair(zone: Zone, now: Date, requestId: string | null): { pair: NewPair; refreshToken: string } {
+    const refreshToken = `${zone.name}.${randomBytes(32).toString('base64url')}`;
+    return {
+      refreshToken,
+      pair: {
+        jti: randomUUID(),
+        accessExpiresAt: addSeconds(now, this.accessTokenTtlMinutes * 60),
+        refreshTokenHash: hashCode(refreshToken),
+        refreshExpiresAt: addSeconds(now, this.refreshTokenTtlDays * 24 * 3600),
+        now,
+        requestId,
+      },
+    };
+  }
+
+  async #answer(app: App, zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedRow): Promise<IssuedToken> {
+    const scope = issued.scope.filter(isFieldCode);
+    const accessToken = await this.#signAccessToken(app, zone, { jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.user_id, scope }, now);
+    return { accessToken, expiration: rfc3339(fresh.pair.accessExpiresAt), scope, refreshToken: fresh.refreshToken };
+  }
+
   async #signAccessToken(app: App, zone: Zone, issued: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[] }, now: Date) {
     const issuedAt = Math.floor(now.getTime() / 1000);
     return new SignJWT({ user: { id: issued.userId }, scope: issued.scope, zone: zone.name })
@@ -156,6 +178,13 @@ export class TokenService {
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
 
+    // The usual case in one statement; a code that cannot be claimed there (used, expired,
+    // unknown, or its person moved zones) takes the path below, which tells them apart.
+    const named = this.zones.get(connect.zone);
+    const fresh = this.#newPair(named, now, who.requestId ?? null);
+    const issued = await claimCodeAndIssue(named.db, { codeHash, connectId: connect.id, appId: app.id }, { ...fresh.pair, familyId: randomUUID() });
+    if (issued) return this.#answer(app, named, now, fresh, issued);
+
     const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.db.transaction().execute(async (trx) => {
       const claimed = await trx.updateTable('auth_codes')
         .set({ used_at: now })
@@ -196,6 +225,11 @@ export class TokenService {
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+    const named = this.zones.get(zoneName);
+    const fresh = this.#newPair(named, now, who.requestId ?? null);
+    const issued = await useRefreshTokenAndIssue(named.db, { tokenHash: hashCode(refreshToken), appId: app.id }, fresh.pair);
+    if (issued) return this.#answer(app, named, now, fresh, issued);
+
     const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('refresh_tokens').selectAll()
         .where('token_hash', '=', hashCode(refreshToken)).where('app_id', '=', app.id).forUpdate().executeTakeFirst();
