@@ -256,6 +256,10 @@ export interface SessionsTable {
   created_at: CreatedAt;
   last_seen_at: Date;
   expires_at: Date;
+  /** "Firefox on Windows", sealed under the person's data key. */
+  device_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  /** The network signed in from ("203.0.113.0/24"), sealed under the person's data key. */
+  network_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
 }
 
 export type AuditActorKind = 'person' | 'app' | 'operator' | 'system';

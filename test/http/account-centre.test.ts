@@ -100,7 +100,10 @@ describe('the account centre', () => {
     const base = `/gateway/${connectIdOf((await client.connect({ request_id: 's', scope: [], return_url: RETURN })).body.gateway)}`;
     assert.equal((await laptop.post(`${base}/sign-in`, { email: 'sessions@example.cz', password: SIGN_UP_JANA.password })).status, 303);
     const list = await laptop.get('/account/sessions');
-    assert.match(list.html, /This browser/);
+    assert.match(list.html, /This browser<\/strong> <span class="fine">\(from this computer\)<\/span>/);
+    // The browser and network are kept sealed: the store holds no readable trace of them.
+    const sealed = await keygate.stores.zones.eu.db.selectFrom('sessions').select(['network_ct']).where('network_ct', 'is not', null).execute();
+    assert.ok(sealed.length > 0 && sealed.every((r) => !Buffer.from(r.network_ct!).toString('latin1').includes('computer')));
     const otherId = /name="session" value="([0-9a-f]{64})"/.exec(list.html)![1]!;
     const { visitor: stranger } = await connected('stranger.sessions@example.cz', ['firstname'], other);
     await stranger.get('/account/sessions');

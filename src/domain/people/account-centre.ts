@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { encryptField } from '../../crypto/field-cipher.js';
+import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
+import { sessionField } from '../sessions/session-service.js';
 import { consentDecisionOf, type ConsentDecision } from '../consent/consent-proofs.js';
 import type { AppsService } from '../apps/apps-service.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
@@ -40,6 +41,10 @@ export interface SessionSummary {
   readonly createdAt: Date;
   readonly lastSeenAt: Date;
   readonly current: boolean;
+  /** "Firefox on Windows"; null when the browser did not say (or for sessions from before this was kept). */
+  readonly device: string | null;
+  /** The network it started from, e.g. "network 203.0.113.0/24". */
+  readonly network: string | null;
 }
 
 /** Fields a person edits in the account centre; email and country have flows of their own. */
@@ -159,13 +164,28 @@ export class AccountCentre {
     }));
   }
 
-  async sessions(person: PersonRef, currentToken: string | undefined): Promise<SessionSummary[]> {
+  /**
+   * The person's live sessions with the browser and network each started from (opened
+   * from their seal: a recorded read by `reader`, the person or an export for them).
+   */
+  async sessions(person: PersonRef, currentToken: string | undefined, reader: Actor = { kind: 'person', id: person.id }): Promise<SessionSummary[]> {
     const current = sessionIdOf(currentToken);
-    const rows = await this.zones.get(person.zone).db.selectFrom('sessions').select(['id_hash', 'created_at', 'last_seen_at'])
-      .where('person_id', '=', person.id).where('expires_at', '>', this.clock.now()).orderBy('last_seen_at', 'desc').execute();
-    return rows.map((r) => {
-      const id = Buffer.from(r.id_hash).toString('hex');
-      return { id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, current: id === current };
+    const zone = this.zones.get(person.zone);
+    return zone.db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('sessions').select(['id_hash', 'created_at', 'last_seen_at', 'device_ct', 'network_ct'])
+        .where('person_id', '=', person.id).where('expires_at', '>', this.clock.now()).orderBy('last_seen_at', 'desc').execute();
+      const sealed = rows.some((r) => r.device_ct || r.network_ct);
+      const dataKey = sealed ? await openDataKey(trx, zone.ring, person.id) : null;
+      if (sealed) await recordAudit(trx, reader, [{ action: 'field.read', personId: person.id, field: 'session_origins', purpose: 'list of sessions' }]);
+      const open = (idHash: Uint8Array, column: string, value: Uint8Array | null) =>
+        dataKey && value ? decryptFieldText(dataKey, sessionField(idHash, column), value) : null;
+      return rows.map((r) => {
+        const id = Buffer.from(r.id_hash).toString('hex');
+        return {
+          id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, current: id === current,
+          device: open(r.id_hash, 'device_ct', r.device_ct), network: open(r.id_hash, 'network_ct', r.network_ct),
+        };
+      });
     });
   }
 
@@ -198,7 +218,7 @@ export class AccountCentre {
       db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst(),
       this.consentHistory(person, by),
       this.connectedApps(person),
-      db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at']).where('person_id', '=', person.id).execute(),
+      this.sessions(person, undefined, by),
       db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),
       db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id', 'origin_store', 'origin_id', 'origin_at'])
         .where('person_id', '=', person.id).orderBy('id').execute(),
@@ -215,7 +235,7 @@ export class AccountCentre {
       apps: apps.map((a) => ({ appId: a.app_id, yourIdForThisApp: a.user_id, since: a.created_at })),
       grants,
       consents,
-      sessions,
+      sessions: sessions.map(({ createdAt, lastSeenAt, device, network }) => ({ createdAt, lastSeenAt, device, network })),
       audit,
     };
   }

@@ -1,8 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { encryptField, type FieldLocation } from '../../crypto/field-cipher.js';
+import { openDataKey } from '../people/people-repo.js';
+import { describeDevice, describeNetwork, type SessionOrigin } from './session-origin.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';
+
+/** Where a session's sealed values live: bound to the session's row. */
+export const sessionField = (idHash: Uint8Array, column: string): FieldLocation =>
+  ({ table: 'sessions', column, rowId: Buffer.from(idHash).toString('hex') });
 
 /**
  * Gateway sessions. The cookie holds `zone.secret` where the secret is 256 random bits;
@@ -28,15 +35,25 @@ export class SessionService {
     return this.zones.get(zone);
   }
 
-  /** Starts a session for a person who just proved who they are; returns the cookie value. */
-  async startSession(person: PersonRef): Promise<string> {
+  /**
+   * Starts a session for a person who just proved who they are; returns the cookie value.
+   * The browser and network it comes from are kept sealed, for the person's list of sessions.
+   */
+  async startSession(person: PersonRef, origin: SessionOrigin = {}): Promise<string> {
     const token = `${person.zone}.${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
-    await this.zones.get(person.zone).db.insertInto('sessions').values({
-      id_hash: this.#hash(token),
+    const zone = this.zones.get(person.zone);
+    const idHash = this.#hash(token);
+    const dataKey = await openDataKey(zone.db, zone.ring, person.id);
+    const seal = (column: string, value: string | null) =>
+      dataKey && value ? encryptField(dataKey, sessionField(idHash, column), value) : null;
+    await zone.db.insertInto('sessions').values({
+      id_hash: idHash,
       person_id: person.id,
       last_seen_at: now,
       expires_at: addSeconds(now, this.absoluteHours * 3600),
+      device_ct: seal('device_ct', describeDevice(origin.userAgent)),
+      network_ct: seal('network_ct', describeNetwork(origin.address)),
     }).execute();
     return token;
   }

@@ -127,11 +127,17 @@ export function activityPage(view: { csrf: string; records: readonly ActivityRec
 ${view.records.length === 0 ? html`<p>Nothing recorded.</p>` : html`<ol class="timeline">${view.records.map((r) => html`<li><time datetime="${r.at.toISOString()}">${when(r.at)}</time> ${describe(r)}</li>`)}</ol>`}`);
 }
 
+/** " (Firefox on Windows, from network 203.0.113.0/24)", from what the session kept. */
+const origin = (s: SessionSummary) => {
+  const parts = [s.device, s.network ? `from ${s.network}` : null].filter((p): p is string => p !== null);
+  return parts.length > 0 ? html` <span class="fine">(${parts.join(', ')})</span>` : html``;
+};
+
 export function sessionsPage(view: { csrf: string; sessions: readonly SessionSummary[]; notice?: string }): string {
   return accountPage('Sessions', html`${topbar(view.csrf)}
 <h1>Where you are signed in</h1>
 ${notice(view.notice)}
-<ul class="sessions">${view.sessions.map((s) => html`<li>${s.current ? html`<strong>This browser</strong>` : html`Another browser`}: signed in ${when(s.createdAt)}, last used ${when(s.lastSeenAt)}
+<ul class="sessions">${view.sessions.map((s) => html`<li>${s.current ? html`<strong>This browser</strong>` : html`Another browser`}${origin(s)}: signed in ${when(s.createdAt)}, last used ${when(s.lastSeenAt)}
 ${s.current ? html`` : html`<form method="post" action="/account/sessions/end" class="inline">${csrfField(view.csrf)}<input type="hidden" name="session" value="${s.id}"><button type="submit" class="link">Sign it out</button></form>`}</li>`)}</ul>
 <form method="post" action="/account/sessions/end-others">${csrfField(view.csrf)}<button type="submit" class="secondary">Sign out everywhere else</button></form>`);
 }

@@ -138,7 +138,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   const renderSessions = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, notice?: string) =>
-    send(reply, 200, sessionsPage({ csrf: csrf.tokenFor(request, reply), sessions: await centre.sessions(person, context.sessionToken(request)), notice }));
+    send(reply, 200, sessionsPage({ csrf: csrf.tokenFor(request, reply), sessions: await centre.sessions(person, context.sessionToken(request), { kind: 'person', id: person.id, requestId: request.id }), notice }));
 
   server.get('/account/sessions', async (request, reply) => {
     const person = await requirePerson(request, reply);

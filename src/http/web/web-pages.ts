@@ -71,7 +71,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
     sessionToken: (request) => request.cookies[sessionCookie.name],
     async startSession(request, reply, person) {
       await services.sessions.endSession(request.cookies[sessionCookie.name]);
-      const token = await services.sessions.startSession(person);
+      const token = await services.sessions.startSession(person, { userAgent: request.headers['user-agent'], address: options.clientAddress(request) });
       reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
     },
     async endSession(request, reply, options = {}) {

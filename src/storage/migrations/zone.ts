@@ -293,6 +293,9 @@ export const zoneMigrations: Record<string, Migration> = {
           drop constraint challenges_purpose_check,
           add constraint challenges_purpose_check check (purpose in ('sign_up', 'sign_in_code', 'reset', 'second_factor', 'email_change')),
           add column detail_ct bytea`.execute(db);
+      // What a person sees of each session: the browser and the network it signed in from,
+      // sealed under their data key like every personal value.
+      await sql`alter table sessions add column device_ct bytea, add column network_ct bytea`.execute(db);
       const item = (text: string) =>
         `coalesce(decode('01', 'hex') || int4send(octet_length(convert_to(${text}, 'UTF8'))) || convert_to(${text}, 'UTF8'), decode('00', 'hex'))`;
       const micros = (column: string) => `((extract(epoch from ${column}) * 1000000)::bigint)::text`;
