@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ACCOUNT_SECURITY_FORMS, API_BODY_FIELDS, CODE_FIELDS, CONSENT_FIELDS, DASHBOARD_APP_FORMS, EMAIL_FIELDS, NEW_APP_FIELDS, ORIGIN,
+  ACCOUNT_CENTRE_FORMS, ACCOUNT_SECURITY_FORMS, API_BODY_FIELDS, CODE_FIELDS, CONSENT_FIELDS, DASHBOARD_APP_FORMS, EMAIL_FIELDS, NEW_APP_FIELDS, ORIGIN,
   RESET_FIELDS, SIGN_IN_FIELDS, SIGN_UP_FIELDS,
   apiBody, appIdish, authorizationish, contentTypeish, encodedSegment, extraHeaders, formBody, formHeaders, headerValue,
   malformedSegment, originish, queryish, signatureish, uuidLike, wellTypedObject,
@@ -174,6 +174,7 @@ const ACCOUNT_FORMS: Record<string, FormFields> = {
   ...Object.fromEntries(Object.entries(SIGN_IN_STEPS).map(([step, fields]) => [`/account/${step}`, fields])),
   '/account/sign-out': {},
   ...Object.fromEntries(Object.entries(ACCOUNT_SECURITY_FORMS).map(([form, fields]) => [`/account/security/${form}`, fields])),
+  ...Object.fromEntries(Object.entries(ACCOUNT_CENTRE_FORMS).map(([form, fields]) => [`/account/${form}`, fields])),
 };
 const PAGE_STEPS = ['', '/', '/x', '/sign-in', '/sign-up', '/email-code', '/forgot', '/second-factor', '/confirm', '/security'];
 
