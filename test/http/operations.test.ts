@@ -89,11 +89,11 @@ describe('retention of expired records', () => {
       const code = new URL(decided.location!).searchParams.get('_ukey1[code]')!;
       assert.equal((await client.token({ request_id: 'old', connect_id: connectIdOf(connect.body.gateway), auth_code: code })).status, 200);
 
-      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0 });
+      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0, zoneMovesFinished: 0 });
       keygate.clock.advance(2 * 24 * 3600);
       const fresh = await client.connect({ request_id: 'new', scope: [], return_url: 'https://r.example.org/back' });
       const purged = await keygate.purgeExpired();
-      assert.deepEqual(purged, { connects: 1, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0 });
+      assert.deepEqual(purged, { connects: 1, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0, zoneMovesFinished: 0 });
       const left = await keygate.stores.control.db.selectFrom('connect_requests').select('id').execute();
       assert.deepEqual(left.map((r) => r.id), [fresh.body.connect_id]);
       const eu = keygate.stores.zones.eu.db;
