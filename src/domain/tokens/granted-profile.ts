@@ -18,47 +18,105 @@ export interface GrantedProfileRow {
   language_ct: Bytes;
 }
 
+export interface GrantedProfileRead {
+  readonly jti: string;
+  readonly appId: string;
+  readonly now: Date;
+  readonly purpose: string;
+  readonly requestId: string | null;
+}
+
 /**
- * Loads what an access token may read and records one `field.read` audit event per
- * field, in a single statement: the read and its audit trail commit together or not at
- * all, in one round trip (the hottest path of the API). The token must be unrevoked and
- * unexpired, and only fields the person still grants are readable. Returns undefined when
- * the token, its grant or its person is gone; then nothing is recorded.
+ * Loads what access tokens may read and records one `field.read` audit event per field
+ * read, in a single statement: the reads and their audit trail commit together or not at
+ * all, in one round trip (the hottest path of the API). Each token must be unrevoked and
+ * unexpired, and only fields its person still grants are readable. The answer has one
+ * entry per read, in order: undefined where the token, its grant or its person is gone
+ * (then nothing is recorded for it).
  *
  * The records go through `keygate_audit_append`, the one writer of the zone's hash chain
- * (see domain/audit/audit-log.ts): called from the select list, once for the single row
- * (a token has one person), after the read has found that person. The function takes the
- * chain lock and reads the last hash with a snapshot of its own, so this statement's
- * earlier snapshot does not matter; the lock is held until the statement commits.
+ * (see domain/audit/audit-log.ts), called once for the whole statement with every read's
+ * records. The function takes the chain lock and reads the last hash with a snapshot of
+ * its own, so this statement's earlier snapshot does not matter; the lock is held until
+ * the statement commits.
  */
-export async function readGrantedProfile(
-  db: Kysely<ZoneDatabase>,
-  read: { jti: string; appId: string; now: Date; purpose: string; requestId: string | null },
-): Promise<GrantedProfileRow | undefined> {
-  const { rows } = await sql<GrantedProfileRow>`
-    with access as (
-      select t.person_id, u.user_id,
-             array(select f from unnest(t.scope) with ordinality as s(f, n) where f = any(g.fields) order by n) as readable,
+export async function readGrantedProfiles(db: Kysely<ZoneDatabase>, reads: readonly GrantedProfileRead[]): Promise<Array<GrantedProfileRow | undefined>> {
+  if (reads.length === 0) return [];
+  const { rows } = await sql<GrantedProfileRow & { n: number }>`
+    with request as (
+      select * from unnest(
+        ${reads.map((r) => r.jti)}::uuid[], ${reads.map((r) => r.appId)}::uuid[], ${reads.map((r) => r.now.toISOString())}::timestamptz[],
+        ${reads.map((r) => r.purpose)}::text[], ${reads.map((r) => r.requestId)}::text[]
+      ) with ordinality as r(jti, app_id, now, purpose, request_id, n)
+    ),
+    access as (
+      select r.n, r.app_id, r.purpose, r.request_id, t.person_id, u.user_id,
+             array(select f from unnest(t.scope) with ordinality as s(f, k) where f = any(g.fields) order by k) as readable,
              (select c.requested from consent_records c where c.connect_id = t.connect_id limit 1) as requested
-      from access_tokens t
+      from request r
+      join access_tokens t on t.jti = r.jti and t.app_id = r.app_id
       join grants g on g.person_id = t.person_id and g.app_id = t.app_id
       join app_users u on u.person_id = t.person_id and u.app_id = t.app_id
-      where t.jti = ${read.jti} and t.app_id = ${read.appId} and t.revoked_at is null and t.expires_at > ${read.now}
+      where t.revoked_at is null and t.expires_at > r.now
     ),
-    person as (
-      select p.id, p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct, k.master_key_id, k.wrapped_key
-      from people p join person_keys k on k.person_id = p.id
-      where p.id = (select person_id from access)
+    found as (
+      select a.*, p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct, k.master_key_id, k.wrapped_key
+      from access a join people p on p.id = a.person_id join person_keys k on k.person_id = p.id
+    ),
+    audited as (
+      select keygate_audit_append((
+        select coalesce(jsonb_agg(jsonb_build_object(
+          'person_id', f.person_id, 'action', 'field.read', 'field', x.f, 'actor_kind', 'app',
+          'actor_id', f.app_id::text, 'app_id', f.app_id::text, 'purpose', f.purpose, 'request_id', f.request_id) order by f.n, x.k), '[]'::jsonb)
+        from found f cross join unnest(f.readable) with ordinality as x(f, k)
+      )) as appended
     )
-    select a.person_id, a.user_id, a.readable, a.requested, p.master_key_id, p.wrapped_key,
-           p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct,
-           keygate_audit_append((
-             select coalesce(jsonb_agg(jsonb_build_object(
-               'person_id', a.person_id, 'action', 'field.read', 'field', r.f, 'actor_kind', 'app',
-               'actor_id', ${read.appId}::text, 'app_id', ${read.appId}::text, 'purpose', ${read.purpose}::text,
-               'request_id', ${read.requestId}::text) order by r.n), '[]'::jsonb)
-             from unnest(a.readable) with ordinality as r(f, n)
-           )) as audited
-    from access a join person p on p.id = a.person_id`.execute(db);
-  return rows[0];
+    select f.n::int as n, f.person_id, f.user_id, f.readable, f.requested, f.master_key_id, f.wrapped_key,
+           f.firstname_ct, f.surname_ct, f.email_ct, f.image_ct, f.country_ct, f.language_ct,
+           (select appended from audited) as audited
+    from found f`.execute(db);
+  const byPosition = new Map(rows.map((row) => [Number(row.n), row]));
+  return reads.map((_, i) => byPosition.get(i + 1));
+}
+
+/** One statement at a time per store, at most this many reads in it. */
+const MAX_BATCH = 64;
+
+/**
+ * Reads granted profiles as they are asked for, gathering those that arrive while a
+ * store is busy into the next statement (group commit): under load, many `/me` calls
+ * share one round trip and one turn of the zone's chain lock; alone, a call runs at once.
+ */
+export class GrantedProfileReader {
+  readonly #queues = new Map<Kysely<ZoneDatabase>, { pending: Array<{ read: GrantedProfileRead; done: (row: GrantedProfileRow | undefined) => void; fail: (error: unknown) => void }>; running: boolean }>();
+
+  read(db: Kysely<ZoneDatabase>, read: GrantedProfileRead): Promise<GrantedProfileRow | undefined> {
+    let queue = this.#queues.get(db);
+    if (!queue) {
+      queue = { pending: [], running: false };
+      this.#queues.set(db, queue);
+    }
+    const waiting = queue;
+    return new Promise((done, fail) => {
+      waiting.pending.push({ read, done, fail });
+      if (!waiting.running) void this.#drain(db, waiting);
+    });
+  }
+
+  async #drain(db: Kysely<ZoneDatabase>, queue: { pending: Array<{ read: GrantedProfileRead; done: (row: GrantedProfileRow | undefined) => void; fail: (error: unknown) => void }>; running: boolean }): Promise<void> {
+    queue.running = true;
+    try {
+      while (queue.pending.length > 0) {
+        const batch = queue.pending.splice(0, MAX_BATCH);
+        try {
+          const rows = await readGrantedProfiles(db, batch.map((b) => b.read));
+          batch.forEach((b, i) => b.done(rows[i]));
+        } catch (error) {
+          batch.forEach((b) => b.fail(error));
+        }
+      }
+    } finally {
+      queue.running = false;
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
 import type { PeopleService, Profile } from '../people/people-service.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
-import { readGrantedProfile } from './granted-profile.js';
+import { GrantedProfileReader } from './granted-profile.js';
 import { claimCodeAndIssue, useRefreshTokenAndIssue, type IssuedRow, type NewPair } from './token-issue.js';
 import { isZoneName, type ZoneName } from '../zones/zones.js';
 
@@ -55,6 +55,8 @@ const JWT_ALGORITHM = 'RS512';
 const rfc3339 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class TokenService {
+  readonly #profiles = new GrantedProfileReader();
+
   constructor(
     private readonly zones: ZoneRegistry,
     private readonly connects: ConnectService,
@@ -322,7 +324,7 @@ export class TokenService {
    */
   async readProfile(app: App, token: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
     const { zone: named, jti } = await this.#verifyJwt(app, token);
-    const read = (zone: Zone) => readGrantedProfile(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
+    const read = (zone: Zone) => this.#profiles.read(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
     let zone = named;
     let row = await read(zone);
     // One statement in the token's zone on the hot path; the others only when it finds nothing.
