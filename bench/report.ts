@@ -1,3 +1,5 @@
+import type { MemoryFigures } from './memory.js';
+
 /** One scenario's figures, as `bench/results/*.json` holds them. */
 export interface ScenarioResult {
   name: string;
@@ -14,12 +16,17 @@ export interface ScenarioResult {
   peerRatio: number;
 }
 
+/** One run's figures; `npm run bench` fills all but `memory`, `npm run bench:memory` only `memory`. */
 export interface BenchReport {
   machine: { cpus: number; model: string; memoryGiB: number; node: string; workers: number };
-  peer: { name: string; rps: number; p99Ms: number; errors: number };
-  scenarios: ScenarioResult[];
-  scaling: Array<{ scenario: string; connections: number; rps: number; p99Ms: number; errors: number }>;
-  memory: { idleMiB: number[]; afterMiB: number[]; sessions: number; tokens: number };
+  peer?: { name: string; rps: number; p99Ms: number; errors: number };
+  scenarios?: ScenarioResult[];
+  /** The floor's RSA work on worker processes (`cluster`), on a worker-thread pool (`threads`) or through Web Crypto (`async`). */
+  floorModes?: Array<{ scenario: string; mode: string; rps: number; p50Ms: number; p99Ms: number; errors: number; cpuCores: number }>;
+  scaling?: Array<{ scenario: string; connections: number; rps: number; p99Ms: number; errors: number }>;
+  /** Resident memory per worker just after start and after the scenarios, with what the stores then held. */
+  resident?: { startMiB: number[]; afterRunMiB: number[]; sessions: number; tokens: number };
+  memory?: MemoryFigures;
 }
 
 // Keycloak's published sizing, per vCPU: 120 client-credential grants/s, 15 password sign-ins/s.
@@ -27,16 +34,41 @@ const KEYCLOAK_PER_CORE: Record<string, number> = { token: 120, signin: 15 };
 
 export function renderReport(report: BenchReport): { table: string; svg: string } {
   const cores = report.machine.cpus;
-  const header = '| scenario | requests/s | per core | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | floor/s | efficiency | peer ratio | Keycloak per core |';
-  const rule = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const ms = (value: number) => (Math.round(value * 10) / 10).toString();
-  const rows = report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`);
-  const memory = `Resident memory per worker: idle ${report.memory.idleMiB.join(' / ')} MiB, after the run ${report.memory.afterMiB.join(' / ')} MiB `
-    + `(${report.memory.sessions} sessions and ${report.memory.tokens} access tokens in the stores).`;
-  const peer = `Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`;
-  const scaling = ['| scenario | connections | requests/s | p99 ms | errors |', '|---|---:|---:|---:|---:|',
-    ...report.scaling.map((s) => `| ${s.scenario} | ${s.connections} | ${s.rps} | ${ms(s.p99Ms)} | ${s.errors} |`)].join('\n');
-  return { table: [header, rule, ...rows].join('\n') + `\n\n${peer}\n\n${memory}\n\n${scaling}`, svg: scalingChart(report) };
+  const parts: string[] = [];
+  if (report.scenarios) {
+    parts.push([
+      '| scenario | requests/s | per core | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | floor/s | efficiency | peer ratio | Keycloak per core |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`),
+    ].join('\n'));
+  }
+  if (report.peer) parts.push(`Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`);
+  if (report.resident) {
+    parts.push(`Resident memory per worker: at start ${report.resident.startMiB.join(' / ')} MiB, after the run ${report.resident.afterRunMiB.join(' / ')} MiB `
+      + `(${report.resident.sessions} sessions and ${report.resident.tokens} access tokens in the stores).`);
+  }
+  if (report.floorModes?.length) {
+    const cluster = (scenario: string) => report.floorModes!.find((f) => f.scenario === scenario && f.mode === 'cluster')?.rps ?? 0;
+    parts.push([
+      '| floor work | mode | requests/s | × cluster | p50 ms | p99 ms | errors | server CPU (cores) |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+      ...report.floorModes.map((f) => `| ${f.scenario} | ${f.mode} | ${f.rps} | ${Math.round((f.rps / cluster(f.scenario)) * 100) / 100} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} | ${f.errors} | ${f.cpuCores} |`),
+    ].join('\n'));
+  }
+  if (report.scaling) {
+    parts.push(['| scenario | connections | requests/s | p99 ms | errors |', '|---|---:|---:|---:|---:|',
+      ...report.scaling.map((s) => `| ${s.scenario} | ${s.connections} | ${s.rps} | ${ms(s.p99Ms)} | ${s.errors} |`)].join('\n'));
+  }
+  if (report.memory) {
+    const m = report.memory;
+    parts.push(['| worker | idle MiB | after MiB | peak MiB | growth |', '|---|---:|---:|---:|---:|',
+      ...m.idleMiB.map((idle, i) => `| ${i + 1} | ${idle} | ${m.afterMiB[i]} | ${m.peakMiB[i]} | ${Math.round((m.afterMiB[i]! / idle - 1) * 1000) / 10} % |`)].join('\n'));
+    parts.push(`${m.sessions} sessions and ${m.tokens} access tokens in the stores; the fill made ${m.fill.sessions} sessions (${m.fill.sessionsPerSecond}/s) `
+      + `and ${m.fill.tokens} tokens (${m.fill.tokensPerSecond}/s) over HTTP in ${m.fill.seconds} s, Keygate using ${m.fill.serverCores} cores; `
+      + `readings after ${m.settleSeconds} s idle.`);
+  }
+  return { table: parts.join('\n\n'), svg: report.scaling ? scalingChart(report) : '' };
 }
 
 /** Throughput (solid) and p99 latency (dashed) against connections, log scale on x. */
@@ -44,17 +76,18 @@ function scalingChart(report: BenchReport): string {
   const width = 640;
   const height = 320;
   const pad = { left: 60, right: 60, top: 30, bottom: 40 };
-  const levels = [...new Set(report.scaling.map((s) => s.connections))].sort((a, b) => a - b);
-  const maxRps = Math.max(1, ...report.scaling.map((s) => s.rps));
-  const maxP99 = Math.round(Math.max(1, ...report.scaling.map((s) => s.p99Ms)));
+  const points = report.scaling ?? [];
+  const levels = [...new Set(points.map((s) => s.connections))].sort((a, b) => a - b);
+  const maxRps = Math.max(1, ...points.map((s) => s.rps));
+  const maxP99 = Math.round(Math.max(1, ...points.map((s) => s.p99Ms)));
   const x = (c: number) => pad.left + (levels.indexOf(c) / Math.max(1, levels.length - 1)) * (width - pad.left - pad.right);
   const yRps = (v: number) => height - pad.bottom - (v / maxRps) * (height - pad.top - pad.bottom);
   const yP99 = (v: number) => height - pad.bottom - (v / maxP99) * (height - pad.top - pad.bottom);
   const colours: Record<string, string> = { me: '#2454c5', token: '#c5242f' };
   const lines = Object.keys(colours).map((name) => {
-    const points = report.scaling.filter((s) => s.scenario === name);
-    const rps = points.map((p) => `${x(p.connections).toFixed(1)},${yRps(p.rps).toFixed(1)}`).join(' ');
-    const p99 = points.map((p) => `${x(p.connections).toFixed(1)},${yP99(p.p99Ms).toFixed(1)}`).join(' ');
+    const ofScenario = points.filter((s) => s.scenario === name);
+    const rps = ofScenario.map((p) => `${x(p.connections).toFixed(1)},${yRps(p.rps).toFixed(1)}`).join(' ');
+    const p99 = ofScenario.map((p) => `${x(p.connections).toFixed(1)},${yP99(p.p99Ms).toFixed(1)}`).join(' ');
     return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${rps}"/>`
       + `<polyline fill="none" stroke="${colours[name]}" stroke-width="1.5" stroke-dasharray="5 4" points="${p99}"/>`;
   }).join('');

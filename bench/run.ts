@@ -2,33 +2,37 @@
 // prepared through the real flow, loaded scenario by scenario over loopback with
 // autocannon; each scenario is compared in the same run, with the same generator, with
 // a floor server doing only the same private-key work, and with oidc-provider as a peer.
+// `npm run bench:memory` (`run.ts memory`): the same Keygate, filled with 100,000 sessions
+// and tokens over HTTP, its workers' memory read before and after (bench/memory.ts).
 import type autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { constants, publicEncrypt, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createPostgresStores } from '../test/support/postgres-stores.js';
 import { freePort } from '../test/support/ports.js';
-import { Outbox } from '../test/support/mailbox.js';
+import { CodeInbox } from './inbox.js';
 import { load, type Measurement } from './load.js';
+import { measureMemory } from './memory.js';
+import { cpuSeconds, residentMiB } from './proc.js';
+import { api, FIELDS, form, freshCode, inParallel, openPage, ORIGIN, PASSWORD, RETURN_URL, signedHeaders, type Target } from './protocol.js';
 import { renderReport, type BenchReport, type ScenarioResult } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 2000);
+// The memory run needs people only to sign in as, one browser each at a time.
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? (process.argv[2] === 'memory' ? 256 : 2000));
+const MEMORY_TARGET = Number(process.env.BENCH_MEMORY_TARGET ?? 100_000);
 const WORKERS = Number(process.env.KEYGATE_WORKERS ?? os.availableParallelism());
 const CONNECTIONS = 32;
+const CODE_MAKING_SECONDS = 25;
 const SERVER_URL = process.env.KEYGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.KEYGATE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ORIGIN = 'https://bench.example.org';
-const RETURN_URL = `${ORIGIN}/back/`;
-const PASSWORD = 'bench password 1234';
-const FIELDS = ['firstname', 'surname', 'email', 'country'];
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-let outbox: Outbox;
+let inbox: CodeInbox;
 
 // ------------------------------------------------------------------ processes
 
@@ -63,109 +67,7 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
   });
 }
 
-/** CPU seconds used so far by a process and its children (the cluster workers). */
-function cpuSeconds(pid: number, withChildren = true): number {
-  const children = withChildren ? spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number) : [];
-  const pids = [pid, ...children];
-  const ticks = 100; // CLK_TCK on Linux
-  return pids.reduce((sum, p) => {
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-
-/** Resident memory of each worker (or of the process itself when it has none), in MiB. */
-function residentMiB(pid: number): number[] {
-  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-  return (children.length > 0 ? children : [pid]).map((p) => {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : 0;
-  });
-}
-
-// ------------------------------------------------------------------ protocol helpers
-
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  readonly appId: string;
-  readonly secretKey: string;
-  /** A pending connect whose gateway page takes sign-in posts. */
-  connectId: string;
-  /** People signed up through the gateway, with their browser's cookies and the forms' CSRF token. */
-  people: Array<{ email: string; cookie: string; csrf: string; device: string }>;
-  /** A CSRF cookie and token for sign-in posts. */
-  signInCsrf: { cookie: string; csrf: string };
-  accessTokens: string[];
-  refreshTokens: string[];
-}
-
-const pemOf = (secretKey: string) => `-----BEGIN PUBLIC KEY-----\n${secretKey.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----\n`;
-
-function signature(target: Target, method: string, path: string, body = '', token = ''): string {
-  const digest = createHash('sha512').update(target.appId + method + path + body + token).digest('hex');
-  return encodeURIComponent(publicEncrypt({ key: pemOf(target.secretKey), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(digest)).toString('base64'));
-}
-
-function signedHeaders(target: Target, method: string, path: string, body?: string, token?: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-ukey1-app': target.appId,
-    'x-origin': ORIGIN,
-    'x-ukey1-signature': signature(target, method, path, body, token),
-  };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  return headers;
-}
-
-async function api(target: Target, method: 'GET' | 'POST', path: string, body?: unknown, token?: string): Promise<any> {
-  const raw = body === undefined ? undefined : JSON.stringify(body);
-  const response = await fetch(`${target.url}${path}`, { method, headers: signedHeaders(target, method, path, raw, token), body: raw });
-  return response.json();
-}
-
-/** Opens a gateway page as a new browser: its CSRF cookie and the token of its forms. */
-async function openPage(target: Target, path: string): Promise<{ cookie: string; csrf: string }> {
-  const response = await fetch(`${target.url}${path}`);
-  const html = await response.text();
-  return { cookie: response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
-}
-
-async function form(target: Target, path: string, fields: Record<string, string | string[]>, cookie?: string) {
-  const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) body.append(k, one);
-  const response = await fetch(`${target.url}${path}`, {
-    method: 'POST', redirect: 'manual', body: body.toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-  });
-  await response.arrayBuffer();
-  return { status: response.status, location: response.headers.get('location') ?? '', cookies: response.headers.getSetCookie().map((c) => c.split(';')[0]!) };
-}
-
-async function inParallel<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await work(i);
-    }
-  }));
-  return results;
-}
-
-/** A fresh one-time code for a signed-in person: connect, then consent. */
-async function freshCode(target: Target, person: { cookie: string; csrf: string }, n: number) {
-  const requestId = `code-${n}`;
-  const connect = await api(target, 'POST', '/auth/v2/connect', { request_id: requestId, scope: FIELDS, return_url: RETURN_URL });
-  const consent = await form(target, `/gateway/${connect.connect_id}/consent`, { decision: 'allow', fields: FIELDS, _csrf: person.csrf }, person.cookie);
-  const code = new URL(consent.location).searchParams.get('_ukey1[code]') ?? '';
-  return { requestId, connectId: connect.connect_id as string, code };
-}
+// ------------------------------------------------------------------ preparation
 
 async function prepareKeygate(target: Target): Promise<void> {
   target.connectId = (await api(target, 'POST', '/auth/v2/connect', { request_id: 'signin', scope: [], return_url: RETURN_URL })).connect_id;
@@ -173,16 +75,18 @@ async function prepareKeygate(target: Target): Promise<void> {
   const started = Date.now();
   target.people = await inParallel(PEOPLE, 16, async (i) => {
     const email = `person-${i}@bench.example.${i % 3 === 0 ? 'com' : 'de'}`;
+    const country = i % 3 === 0 ? 'US' : 'DE';
     const page = await openPage(target, `/gateway/${target.connectId}?signup=1`);
     const signUp = await form(target, `/gateway/${target.connectId}/sign-up`, {
-      email, password: PASSWORD, firstname: `First${i}`, surname: `Surname${i}`, country: i % 3 === 0 ? 'US' : 'DE', language: 'en', _csrf: page.csrf,
+      email, password: PASSWORD, firstname: `First${i}`, surname: `Surname${i}`, country, language: 'en', _csrf: page.csrf,
     }, page.cookie);
     if (signUp.status !== 200) throw new Error(`sign-up ${i} answered ${signUp.status}`);
-    const code = await outbox.code(email);
+    const code = await inbox.code(email);
+    if (!code) throw new Error(`no confirmation code came for sign-up ${i}`);
     const confirmed = await form(target, `/gateway/${target.connectId}/confirm`, { code, _csrf: page.csrf }, [page.cookie, ...signUp.cookies].join('; '));
     if (confirmed.status !== 303) throw new Error(`confirming sign-up ${i} answered ${confirmed.status}`);
     const kept = confirmed.cookies.filter((c) => !c.endsWith('='));
-    return { email, cookie: [page.cookie, ...kept].join('; '), csrf: page.csrf, device: kept.find((c) => c.startsWith('keygate-device='))! };
+    return { email, country, cookie: [page.cookie, ...kept].join('; '), csrf: page.csrf, device: kept.find((c) => c.startsWith('keygate-device='))! };
   });
   log(`signed up ${PEOPLE} people in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const pairs = await inParallel(256, 16, async (i) => {
@@ -299,15 +203,23 @@ const scenarios: Record<string, RequestsFor> = {
   }),
 };
 
-/** The token scenario needs fresh single-use codes: made just before the run (they live 60 s). */
-async function tokenRun(target: Target, connections: number, codes: number, isKeygate: boolean): Promise<Measurement> {
+/**
+ * The token scenario needs fresh single-use codes: made just before the run. They live
+ * 60 s, and the run uses them in the order they were made, so making them stops after
+ * CODE_MAKING_SECONDS whatever the count: a slow machine runs fewer codes, not expired ones.
+ * Answers the run, to start once the codes are ready.
+ */
+async function prepareTokenRun(target: Target, connections: number, codes: number, isKeygate: boolean): Promise<() => Promise<Measurement>> {
+  const until = Date.now() + CODE_MAKING_SECONDS * 1000;
   const tickets = isKeygate
-    ? await inParallel(codes, 32, (i) => freshCode(target, target.people[i % target.people.length]!, ++counter))
+    ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? freshCode(target, target.people[i % target.people.length]!, ++counter) : null)))
+      .filter((ticket) => ticket !== null)
     : Array.from({ length: codes }, (_, i) => ({ requestId: `t-${i}`, connectId: randomBytes(16).toString('hex'), code: randomBytes(32).toString('base64url') }));
   let next = 0;
-  return load({
+  return () => load({
     url: target.url,
-    connections,
+    // autocannon needs at least one request per connection.
+    connections: Math.min(connections, tickets.length),
     amount: tickets.length,
     requests: [{
       method: 'POST', path: '/auth/v2/token',
@@ -323,14 +235,15 @@ async function tokenRun(target: Target, connections: number, codes: number, isKe
 const lastTokenRps = new Map<string, number>();
 
 async function measure(name: string, target: Target, server: Server, connections = CONNECTIONS, seconds = SECONDS): Promise<Measurement & { cpuCores: number }> {
+  // Enough fresh codes for about `seconds` at the last rate seen (at least one per connection), so the run stays short.
+  const expectedRps = lastTokenRps.get(target.name) ?? 300;
+  const run = name === 'token'
+    ? await prepareTokenRun(target, connections, Math.max(300, connections, Math.round(seconds * expectedRps * 1.2)), target.name === 'keygate')
+    : () => load({ url: target.url, connections, seconds, ...scenarios[name]!(target) });
   const before = cpuSeconds(server.child.pid!);
   const generatorBefore = process.cpuUsage();
   const started = Date.now();
-  // Enough fresh codes for about `seconds` at the last rate seen, so the run stays short.
-  const expectedRps = lastTokenRps.get(target.name) ?? 600;
-  const result = name === 'token'
-    ? await tokenRun(target, connections, Math.max(300, Math.round(seconds * expectedRps * 1.2)), target.name === 'keygate')
-    : await load({ url: target.url, connections, seconds, ...scenarios[name]!(target) });
+  const result = await run();
   const elapsed = (Date.now() - started) / 1000;
   const cpuCores = (cpuSeconds(server.child.pid!) - before) / elapsed;
   const generator = process.cpuUsage(generatorBefore);
@@ -342,17 +255,26 @@ async function measure(name: string, target: Target, server: Server, connections
 
 // ------------------------------------------------------------------ main
 
+interface Started {
+  keygate: Server;
+  ours: Target;
+  env: Record<string, string>;
+  /** Adds a server to stop at the end. */
+  keep(server: Server): Server;
+}
+
 async function main() {
-  log(`building; ${WORKERS} workers; ${SECONDS} s per scenario`);
+  const memoryRun = process.argv[2] === 'memory';
+  log(`building; ${WORKERS} workers; ${memoryRun ? `${MEMORY_TARGET} sessions and tokens` : `${SECONDS} s per scenario`}`);
   if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 
   const { locations, drop } = await createPostgresStores(SERVER_URL);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
-  outbox = new Outbox(dataDir);
+  inbox = new CodeInbox(dataDir);
   const url = (l: (typeof locations)['eu']) => (l.kind === 'postgres' ? l.url : '');
   const key = () => randomBytes(32).toString('base64');
   const keygatePort = await freePort();
-  const env = {
+  const env: Record<string, string> = {
     NODE_ENV: 'production', KEYGATE_LOG_LEVEL: 'warn', KEYGATE_WORKERS: String(WORKERS),
     KEYGATE_PUBLIC_URL: `http://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1', KEYGATE_BEHIND_TLS_PROXY: 'true',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
@@ -364,6 +286,9 @@ async function main() {
     // A load generator is one address sending thousands of sign-ins: not ordinary use.
     KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS: '1000000',
     KEYGATE_DB_POOL_SIZE: '16',
+    // The memory fill takes longer than the default 15 minutes: no token it made may expire
+    // and be purged before the stores are counted.
+    ...(memoryRun ? { KEYGATE_ACCESS_TOKEN_TTL_MINUTES: '60' } : {}),
   };
   const servers: Server[] = [];
   try {
@@ -374,97 +299,130 @@ async function main() {
     const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const keygate = await startProcess([...nodeArgs, 'bin/keygate.js', 'serve'], env, '/readyz', keygatePort);
     servers.push(keygate);
-    await sleep(500);
-    const idleMiB = residentMiB(keygate.child.pid!);
-
-    const floorPort = await freePort();
-    const floor = await startProcess(['--import', 'tsx', 'bench/floor-server.ts'], { WORKERS: String(WORKERS) }, /"ready":true/, floorPort);
-    servers.push(floor);
-    const floorInfo = JSON.parse(/\{"ready":true.*\}/.exec(floor.output)![0]);
-    const peerPort = await freePort();
-    const peer = await startProcess(['--import', 'tsx', 'bench/peer-oidc-provider.ts'], { WORKERS: String(WORKERS) }, /peer listening/, peerPort);
-    servers.push(peer);
-
     const ours: Target = {
       name: 'keygate', url: keygate.url, appId: app.appId, secretKey: app.secretKey, connectId: '', people: [], accessTokens: [], refreshTokens: [],
       signInCsrf: { cookie: '', csrf: '' },
     };
-    log('preparing state through the real flow');
-    await prepareKeygate(ours);
-    const floorTokens = await inParallel(256, 16, async () => (await (await fetch(`${floor.url}/bench/token`)).json()).access_token as string);
-    const floorTarget: Target = {
-      name: 'floor', url: floor.url, appId: floorInfo.appId, secretKey: floorInfo.secretKey, connectId: 'x',
-      people: ours.people.map((p) => ({ ...p, cookie: 'x=y' })), accessTokens: floorTokens, signInCsrf: { cookie: 'x=y', csrf: 'x' },
-      refreshTokens: Array.from({ length: 1024 }, () => `eu.${randomBytes(32).toString('base64url')}`),
-    };
-
-    log('peer: oidc-provider client_credentials');
-    const basic = `Basic ${Buffer.from('bench:bench-secret-bench-secret-bench-secret').toString('base64')}`;
-    const peerResult = await load({
-      url: peer.url, connections: CONNECTIONS, seconds: SECONDS,
-      requests: [{ method: 'POST', path: '/token', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' }],
-    });
-    log(`peer ${peerResult.rps.toFixed(0)} requests/s`);
-
-    const results: ScenarioResult[] = [];
-    const only = process.env.BENCH_ONLY?.split(',');
-    for (const name of ['connect', 'token', 'me', 'me-browser', 'signin', 'flow', 'refresh'].filter((n) => !only || only.includes(n))) {
-      // A fresh pool of refresh tokens: each run consumes its chains.
-      if (name === 'refresh') {
-        const pairs = await inParallel(CONNECTIONS * 2, 16, async (i) => {
-          const ticket = await freshCode(ours, ours.people[i % ours.people.length]!, ++counter);
-          return api(ours, 'POST', '/auth/v2/token', { request_id: ticket.requestId, connect_id: ticket.connectId, auth_code: ticket.code });
-        });
-        ours.refreshTokens = pairs.map((p) => p.refresh_token);
-      }
-      log(`scenario ${name}`);
-      const mine = await measure(name, ours, keygate);
-      const base = await measure(name, floorTarget, floor);
-      results.push({
-        name,
-        rps: round(mine.rps), p50Ms: mine.p50Ms, p95Ms: mine.p95Ms, p99Ms: mine.p99Ms, errors: mine.errors,
-        cpuCores: round(mine.cpuCores, 2),
-        floorRps: round(base.rps),
-        efficiency: round(mine.rps / base.rps, 2),
-        peerRatio: round(mine.rps / peerResult.rps, 2),
-      });
-      log(`  ${name}: ${mine.rps.toFixed(0)}/s (floor ${base.rps.toFixed(0)}/s), p99 ${mine.p99Ms} ms, errors ${mine.errors}`);
-    }
-
-    log('scaling of /me and token with concurrency');
-    const scaling: BenchReport['scaling'] = [];
-    for (const name of ['me', 'token'].filter((n) => !only || only.includes(n))) {
-      for (const connections of process.env.BENCH_SKIP_SCALING ? [] : [1, 8, 32, 128, 512]) {
-        const run = await measure(name, ours, keygate, connections, 5);
-        scaling.push({ scenario: name, connections, rps: round(run.rps), p99Ms: run.p99Ms, errors: run.errors });
-        log(`  ${name} @${connections}: ${run.rps.toFixed(0)}/s p99 ${run.p99Ms} ms`);
-      }
-    }
-
-    if (keygate.output.length > 0) log(`Keygate wrote ${keygate.output.length} bytes of log; the last: ${keygate.output.slice(-300)}`);
-    const counts = await countIssued(env);
-    const report: BenchReport = {
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, workers: WORKERS },
-      peer: { name: 'oidc-provider 8.8.1, client_credentials, RS256 JWT', rps: round(peerResult.rps), p99Ms: peerResult.p99Ms, errors: peerResult.errors },
-      scenarios: results,
-      scaling,
-      memory: { idleMiB, afterMiB: residentMiB(keygate.child.pid!), ...counts },
-    };
+    const started: Started = { keygate, ours, env, keep: (server) => (servers.push(server), server) };
+    const report = memoryRun ? await runMemory(started) : await runScenarios(started);
     mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+    const file = `bench/results/${memoryRun ? 'memory-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     const { table, svg } = renderReport(report);
-    mkdirSync('docs', { recursive: true });
-    writeFileSync('docs/benchmarks-scaling.svg', svg);
-    process.stdout.write(`${table}\n\nwritten ${file} and docs/benchmarks-scaling.svg\n`);
+    if (!memoryRun) writeFileSync('docs/benchmarks-scaling.svg', svg);
+    process.stdout.write(`${table}\n\nwritten ${file}${memoryRun ? '' : ' and docs/benchmarks-scaling.svg'}\n`);
   } finally {
+    const keygate = servers[0];
+    if (keygate && keygate.output.length > 0) log(`Keygate wrote ${keygate.output.length} bytes of log; the last: ${keygate.output.slice(-2000)}`);
     for (const server of servers.reverse()) {
       server.child.kill('SIGTERM');
       await new Promise((resolve) => server.child.once('exit', resolve)).catch(() => {});
     }
+    inbox.close();
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+const machine = (): BenchReport['machine'] =>
+  ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, workers: WORKERS });
+
+/** `npm run bench:memory`: the workers' memory after the stores hold MEMORY_TARGET sessions and tokens. */
+async function runMemory({ keygate, ours, env }: Started): Promise<BenchReport> {
+  log('preparing state through the real flow');
+  await prepareKeygate(ours);
+  const memory = await measureMemory({
+    target: ours, pid: keygate.child.pid!, inbox, redisUrl: REDIS_URL, redisPrefix: env.KEYGATE_REDIS_PREFIX!,
+    count: () => countIssued(env), sessions: MEMORY_TARGET, tokens: MEMORY_TARGET, log,
+  });
+  return { machine: machine(), memory };
+}
+
+/** `npm run bench`: every scenario against Keygate and the floor, the floor's modes, the peer, and the scaling runs. */
+async function runScenarios({ keygate, ours, env, keep }: Started): Promise<BenchReport> {
+  await sleep(500);
+  const startMiB = residentMiB(keygate.child.pid!);
+  const startFloor = async (mode: string) => {
+    const floor = keep(await startProcess(['--import', 'tsx', 'bench/floor-server.ts'], { WORKERS: String(WORKERS), FLOOR_MODE: mode }, /"ready":true/, await freePort()));
+    return { server: floor, info: JSON.parse(/\{"ready":true.*\}/.exec(floor.output)![0]) as { appId: string; secretKey: string } };
+  };
+  const floors = { cluster: await startFloor('cluster'), threads: await startFloor('threads'), async: await startFloor('async') };
+  const peer = keep(await startProcess(['--import', 'tsx', 'bench/peer-oidc-provider.ts'], { WORKERS: String(WORKERS) }, /peer listening/, await freePort()));
+
+  log('preparing state through the real flow');
+  await prepareKeygate(ours);
+  const floorTargets = Object.fromEntries(await Promise.all(Object.entries(floors).map(async ([mode, { server, info }]): Promise<[string, Target]> => {
+    const tokens = await inParallel(256, 16, async () => (await (await fetch(`${server.url}/bench/token`)).json()).access_token as string);
+    return [mode, {
+      name: mode === 'cluster' ? 'floor' : `floor-${mode}`, url: server.url, appId: info.appId, secretKey: info.secretKey, connectId: 'x',
+      people: ours.people.map((p) => ({ ...p, cookie: 'x=y' })), accessTokens: tokens, signInCsrf: { cookie: 'x=y', csrf: 'x' },
+      refreshTokens: Array.from({ length: 1024 }, () => `eu.${randomBytes(32).toString('base64url')}`),
+    }];
+  })));
+
+  log('peer: oidc-provider client_credentials');
+  const basic = `Basic ${Buffer.from('bench:bench-secret-bench-secret-bench-secret').toString('base64')}`;
+  const peerResult = await load({
+    url: peer.url, connections: CONNECTIONS, seconds: SECONDS,
+    requests: [{ method: 'POST', path: '/token', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' }],
+  });
+  log(`peer ${peerResult.rps.toFixed(0)} requests/s`);
+
+  const results: ScenarioResult[] = [];
+  const floorModes: NonNullable<BenchReport['floorModes']> = [];
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const name of ['connect', 'token', 'me', 'me-browser', 'signin', 'flow', 'refresh'].filter((n) => !only || only.includes(n))) {
+    // A fresh pool of refresh tokens: each run consumes its chains.
+    if (name === 'refresh') {
+      const pairs = await inParallel(CONNECTIONS * 2, 16, async (i) => {
+        const ticket = await freshCode(ours, ours.people[i % ours.people.length]!, ++counter);
+        return api(ours, 'POST', '/auth/v2/token', { request_id: ticket.requestId, connect_id: ticket.connectId, auth_code: ticket.code });
+      });
+      ours.refreshTokens = pairs.map((p) => p.refresh_token);
+    }
+    log(`scenario ${name}`);
+    const mine = await measure(name, ours, keygate);
+    const base = await measure(name, floorTargets.cluster!, floors.cluster.server);
+    results.push({
+      name,
+      rps: round(mine.rps), p50Ms: mine.p50Ms, p95Ms: mine.p95Ms, p99Ms: mine.p99Ms, errors: mine.errors,
+      cpuCores: round(mine.cpuCores, 2),
+      floorRps: round(base.rps),
+      efficiency: round(mine.rps / base.rps, 2),
+      peerRatio: round(mine.rps / peerResult.rps, 2),
+    });
+    log(`  ${name}: ${mine.rps.toFixed(0)}/s (floor ${base.rps.toFixed(0)}/s), p99 ${mine.p99Ms} ms, errors ${mine.errors}`);
+    // Cluster or worker-thread pool for the private-key work: the other two floors, right
+    // after the cluster floor, on the two scenarios whose floor is RSA work only.
+    if (name === 'me' || name === 'token') {
+      const row = (mode: string, m: Measurement & { cpuCores: number }) => ({ scenario: name, mode, rps: round(m.rps), p50Ms: m.p50Ms, p99Ms: m.p99Ms, errors: m.errors, cpuCores: round(m.cpuCores, 2) });
+      floorModes.push(row('cluster', base));
+      for (const mode of ['threads', 'async'] as const) {
+        const other = await measure(name, floorTargets[mode]!, floors[mode].server);
+        floorModes.push(row(mode, other));
+        log(`  ${name} floor, ${mode}: ${other.rps.toFixed(0)}/s (cluster ${base.rps.toFixed(0)}/s), p99 ${other.p99Ms} ms`);
+      }
+    }
+  }
+
+  log('scaling of /me and token with concurrency');
+  const scaling: BenchReport['scaling'] = [];
+  for (const name of ['me', 'token'].filter((n) => !only || only.includes(n))) {
+    for (const connections of process.env.BENCH_SKIP_SCALING ? [] : [1, 8, 32, 128, 512]) {
+      const run = await measure(name, ours, keygate, connections, 5);
+      scaling.push({ scenario: name, connections, rps: round(run.rps), p99Ms: run.p99Ms, errors: run.errors });
+      log(`  ${name} @${connections}: ${run.rps.toFixed(0)}/s p99 ${run.p99Ms} ms`);
+    }
+  }
+
+  return {
+    machine: machine(),
+    peer: { name: 'oidc-provider 8.8.1, client_credentials, RS256 JWT', rps: round(peerResult.rps), p99Ms: peerResult.p99Ms, errors: peerResult.errors },
+    scenarios: results,
+    floorModes,
+    scaling,
+    resident: { startMiB, afterRunMiB: residentMiB(keygate.child.pid!), ...(await countIssued(env)) },
+  };
 }
 
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
