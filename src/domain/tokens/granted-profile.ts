@@ -79,6 +79,12 @@ export async function readGrantedProfiles(db: Kysely<ZoneDatabase>, reads: reado
   return reads.map((_, i) => byPosition.get(i + 1));
 }
 
+/** The reads waiting for a store's next statement, and whether one is running. */
+interface ReadQueue {
+  readonly pending: Array<{ read: GrantedProfileRead; done: (row: GrantedProfileRow | undefined) => void; fail: (error: unknown) => void }>;
+  running: boolean;
+}
+
 /** One statement at a time per store, at most this many reads in it. */
 const MAX_BATCH = 64;
 
@@ -88,7 +94,7 @@ const MAX_BATCH = 64;
  * share one round trip and one turn of the zone's chain lock; alone, a call runs at once.
  */
 export class GrantedProfileReader {
-  readonly #queues = new Map<Kysely<ZoneDatabase>, { pending: Array<{ read: GrantedProfileRead; done: (row: GrantedProfileRow | undefined) => void; fail: (error: unknown) => void }>; running: boolean }>();
+  readonly #queues = new Map<Kysely<ZoneDatabase>, ReadQueue>();
 
   read(db: Kysely<ZoneDatabase>, read: GrantedProfileRead): Promise<GrantedProfileRow | undefined> {
     let queue = this.#queues.get(db);
@@ -103,7 +109,7 @@ export class GrantedProfileReader {
     });
   }
 
-  async #drain(db: Kysely<ZoneDatabase>, queue: { pending: Array<{ read: GrantedProfileRead; done: (row: GrantedProfileRow | undefined) => void; fail: (error: unknown) => void }>; running: boolean }): Promise<void> {
+  async #drain(db: Kysely<ZoneDatabase>, queue: ReadQueue): Promise<void> {
     queue.running = true;
     try {
       while (queue.pending.length > 0) {

@@ -42,6 +42,9 @@ interface SourceRecord {
 const MOVED_TABLES = ['app_users', 'grants', 'consent_records', 'auth_codes', 'access_tokens', 'refresh_tokens', 'sessions', 'known_devices'] as const;
 type MovedTable = (typeof MOVED_TABLES)[number];
 
+/** A move still open after this long is no longer running anywhere: it was interrupted. */
+const SETTLED_AFTER_MS = 60_000;
+
 export class ZoneMoveError extends Error {
   override name = 'ZoneMoveError';
 }
@@ -182,11 +185,11 @@ export class ZoneMoves {
    * A move that never committed in the new zone is closed as abandoned. Moves younger
    * than `olderThanMs` may still be running on another node and are left alone.
    */
-  finishInterrupted(olderThanMs = 60_000): Promise<number> {
+  finishInterrupted(olderThanMs = SETTLED_AFTER_MS): Promise<number> {
     return this.#serialised(() => this.#finishInterruptedNow(olderThanMs));
   }
 
-  async #finishInterruptedNow(olderThanMs = 60_000): Promise<number> {
+  async #finishInterruptedNow(olderThanMs = SETTLED_AFTER_MS): Promise<number> {
     const before = new Date(this.clock.now().getTime() - olderThanMs);
     const open = await this.control.selectFrom('zone_moves').selectAll().where('finished_at', 'is', null).where('started_at', '<', before).orderBy('started_at').execute();
     let finished = 0;
