@@ -129,7 +129,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
-  const people = new PeopleService(zones);
+  const people = new PeopleService(zones, stores.control.db);
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
   const accountMail = new AccountMail(people, mailer, logger);

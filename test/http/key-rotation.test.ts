@@ -31,7 +31,7 @@ describe('master key rotation', () => {
       const people = await eu.selectFrom('people').select('id').execute();
       const zoneWith = (ring: KeyRing): Zone => ({ name: 'eu', db: eu, ring, indexKey: Buffer.alloc(32) });
       const readAll = async (ring: KeyRing) => {
-        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', db: keygate.stores.zones.us.db, ring, indexKey: Buffer.alloc(32) }]));
+        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', db: keygate.stores.zones.us.db, ring, indexKey: Buffer.alloc(32) }]), keygate.stores.control.db);
         return eu.transaction().execute(async (trx) => Promise.all(people.map((p) =>
           service.readFields(trx, zoneWith(ring), p.id, ['firstname', 'email'], { kind: 'operator', id: 'test' }, 'rotation check'))));
       };

@@ -87,5 +87,13 @@ describe('what the server logs, and how long a refusal takes', () => {
     const ratio = median(existing) / median(unknown);
     console.log(`sign-in refusal, median existing / unknown: ${ratio.toFixed(3)} (${median(existing).toFixed(1)} ms / ${median(unknown).toFixed(1)} ms)`);
     assert.ok(ratio > 0.75 && ratio < 1.25, `medians differ by more than 25 %: ${ratio.toFixed(3)}`);
+
+    // Each refusal of an unknown identifier is a recorded transaction too (that is what keeps
+    // the timing even), in the control plane, naming no identifier.
+    const recorded = await keygate.stores.control.db.selectFrom('audit_events').selectAll()
+      .where('action', '=', 'sign_in.unknown_identifier').execute();
+    assert.equal(recorded.length, unknown.length);
+    assert.ok(recorded.every((row) => row.app_id === null && row.actor_kind === 'system' && row.request_id !== null));
+    assert.ok(!JSON.stringify(recorded).includes('nobody-'));
   });
 });

@@ -4,7 +4,7 @@ import { blindIndex } from '../../crypto/blind-index.js';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { createDataKey, unwrapDataKey } from '../../crypto/key-ring.js';
 import { hashPassword, PASSWORD_HASH_OPTIONS, verifyAgainstDummy, verifyPassword } from '../../crypto/passwords.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { recordAudit, recordControlAudit, type Actor } from '../audit/audit-log.js';
 import type { FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
@@ -12,8 +12,8 @@ import {
   findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
 } from './people-repo.js';
 import { normaliseNickname } from './nickname.js';
-import type { Transaction } from 'kysely';
-import type { ZoneDatabase } from '../../storage/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
 
 /** What a person gives at sign-up, already validated at the edge. */
 export interface SignUpInput {
@@ -45,7 +45,7 @@ export interface AccountState {
 const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
 
 export class PeopleService {
-  constructor(private readonly zones: ZoneRegistry) {}
+  constructor(private readonly zones: ZoneRegistry, private readonly control: Kysely<ControlDatabase>) {}
 
   /** The blind index of a normalised email in a zone. */
   emailIndex(zone: Zone, normalisedEmail: string): Buffer {
@@ -226,12 +226,20 @@ export class PeopleService {
   }
 
   /**
-   * Checks an email and password. Costs one argon2 verification whether or not the
-   * account exists, so neither the answer nor its timing tells which.
+   * Checks an email and password. Costs one argon2 verification and one recorded
+   * transaction whether or not the account exists, so neither the answer nor its timing
+   * tells which. A refusal for an identifier nobody holds concerns no one: it is recorded
+   * in the control plane, without the identifier.
    */
   async authenticate(identifier: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
     const found = await this.#findByIdentifier(identifier);
-    if (!found) return verifyAgainstDummy(password).then(() => null);
+    if (!found) {
+      await verifyAgainstDummy(password);
+      await this.control.transaction().execute((trx) => recordControlAudit(trx, { ...actor, kind: 'system', id: null }, [
+        { action: 'sign_in.unknown_identifier', appId: actor.appId ?? null },
+      ]));
+      return null;
+    }
     const ok = await verifyPassword(found.passwordHash, password);
     const zone = this.zones.get(found.person.zone);
     await zone.db.transaction().execute(async (trx) => {
