@@ -18,24 +18,33 @@ export class AccountMail {
 
   constructor(private readonly people: PeopleService, private readonly mailer: Mailer, private readonly logger: Logger) {}
 
-  #deliver(work: () => Promise<void>): void {
-    const sending = work().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not send an account email'));
+  /**
+   * Runs work after the answer (on the next turn of the event loop, once the answer has
+   * been written: an embedded store runs its queries on this thread); a failure is
+   * logged, never shown.
+   */
+  afterAnswer(work: () => Promise<void>): void {
+    const sending = new Promise<void>((resolve) => setImmediate(resolve)).then(work)
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'an account email request failed after the answer'));
     this.#pending.add(sending);
     void sending.finally(() => this.#pending.delete(sending));
   }
 
   /** To an address typed into a form (sign-up), in the language chosen there. */
   toAddress(email: string, language: string, message: AccountMessage): void {
-    this.#deliver(() => this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) }));
+    this.afterAnswer(() => this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) }));
   }
 
-  /** To a person's confirmed address: reading it and their language is an audited read. */
+  /** To a person's confirmed address, after the answer (see `sendToPerson`). */
   toPerson(person: PersonRef, message: AccountMessage, requestId?: string): void {
-    this.#deliver(async () => {
-      const profile = await this.people.readFieldsOf(person, ['email', 'language'], { kind: 'system', id: null, requestId }, `account email: ${message.kind}`);
-      if (!profile?.email) return;
-      await this.mailer.send({ to: profile.email, ...accountMessage(localeOfLanguage(profile.language), message) });
-    });
+    this.afterAnswer(() => this.sendToPerson(person, message, requestId));
+  }
+
+  /** To a person's confirmed address, now: reading it and their language is an audited read. */
+  async sendToPerson(person: PersonRef, message: AccountMessage, requestId?: string): Promise<void> {
+    const profile = await this.people.readFieldsOf(person, ['email', 'language'], { kind: 'system', id: null, requestId }, `account email: ${message.kind}`);
+    if (!profile?.email) return;
+    await this.mailer.send({ to: profile.email, ...accountMessage(localeOfLanguage(profile.language), message) });
   }
 
   /** Resolves once every message handed over so far has been delivered or has failed (shutdown, tests). */

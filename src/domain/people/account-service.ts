@@ -5,7 +5,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
 import type { AccountMail } from './account-mail.js';
-import { newChallengeToken, type Challenges } from './challenges.js';
+import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword } from './password-policy.js';
 import { requireDataKey } from './people-repo.js';
@@ -42,21 +42,24 @@ export class AccountService {
   /**
    * Starts a sign-up. A new address gets an unconfirmed account and a code by email;
    * an address that already has an account gets a notice instead, and the caller a
-   * decoy token. Both cost one password hash, so the time does not tell them apart.
+   * decoy token (and the holder's trail a record of the attempt). Both cost one password
+   * hash and one recorded transaction, so the time does not tell them apart.
    */
   async beginSignUp(input: SignUpInput, actor: RequestActor): Promise<{ token: string }> {
     const email = normaliseEmail(input.email)!;
-    const existing = await this.people.findByEmail(email);
-    if (!existing) {
-      const created = await this.people.signUp(input, actor);
-      if (created.ok) {
-        const { token, code } = await this.challenges.create(created.person, 'sign_up', SIGN_UP_CODE_MINUTES * 60, true);
-        this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: code!, minutes: SIGN_UP_CODE_MINUTES } });
-        return { token };
-      }
-    } else {
-      await hashPassword(input.password);
+    let issued: IssuedChallenge | undefined;
+    const created = await this.people.signUp(input, actor, {
+      within: async (trx, person) => {
+        issued = await this.challenges.insert(trx, person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId });
+      },
+    });
+    if (created.ok && issued) {
+      this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } });
+      return { token: issued.token };
     }
+    // The new account cost a password hash and one recorded transaction; so does this.
+    await hashPassword(input.password);
+    if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
     this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
     return { token: newChallengeToken() };
   }
@@ -81,13 +84,17 @@ export class AccountService {
     if (current.email === email) return 'unchanged';
     const language = current.language ?? 'en';
     if (await this.people.findByEmail(email)) {
+      // Recorded as the request itself is when the address is free, so the time tells nothing.
+      await this.people.recordRequest(person, 'person.email_change_requested', actor);
       this.mail.toAddress(email, language, { kind: 'emailChangeTaken', params: {} });
       return { token: newChallengeToken() };
     }
     const zone = this.zones.get(person.zone);
     const dataKey = await requireDataKey(zone.db, zone.ring, person.id);
     const sealed = encryptField(dataKey, pendingEmailLocation(person.id), email);
-    const { token, code } = await this.challenges.create(person, 'email_change', EMAIL_CHANGE_CODE_MINUTES * 60, true, sealed);
+    const { token, code } = await this.challenges.create(person, 'email_change', {
+      ttlSeconds: EMAIL_CHANGE_CODE_MINUTES * 60, withCode: true, detail: sealed, requestId: actor.requestId,
+    });
     this.mail.toAddress(email, language, { kind: 'emailChangeCode', params: { code: code!, minutes: EMAIL_CHANGE_CODE_MINUTES } });
     return { token };
   }
@@ -111,18 +118,26 @@ export class AccountService {
 
   /** A password was right but the address is not confirmed yet: send a fresh code. */
   async resendConfirmation(person: PersonRef, requestId: string): Promise<{ token: string }> {
-    const { token, code } = await this.challenges.create(person, 'sign_up', SIGN_UP_CODE_MINUTES * 60, true);
+    const { token, code } = await this.challenges.create(person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId });
     this.mail.toPerson(person, { kind: 'signUpCode', params: { code: code!, minutes: SIGN_UP_CODE_MINUTES } }, requestId);
     return { token };
   }
 
-  /** Passwordless sign-in, step one: a code by email to a confirmed account (a decoy otherwise). */
-  async requestSignInCode(identifier: string, requestId: string): Promise<{ token: string }> {
-    const person = await this.people.findByIdentifier(identifier);
-    const state = person ? await this.people.accountState(person) : null;
-    if (!person || !state?.emailVerified) return { token: newChallengeToken() };
-    const { token, code } = await this.challenges.create(person, 'sign_in_code', SIGN_IN_CODE_MINUTES * 60, true);
-    this.mail.toPerson(person, { kind: 'signInCode', params: { code: code!, minutes: SIGN_IN_CODE_MINUTES } }, requestId);
+  /**
+   * Passwordless sign-in, step one. The answer (a challenge token) is given before the
+   * identifier is looked up, so neither it nor its time can tell whether an account
+   * exists: the lookup, the challenge under that token and the mail come after it. Only
+   * a confirmed address gets a code.
+   */
+  requestSignInCode(identifier: string, requestId: string): { token: string } {
+    const token = newChallengeToken();
+    this.mail.afterAnswer(async () => {
+      const person = await this.people.findByIdentifier(identifier);
+      if (!person) return this.people.recordUnknownIdentifier('sign_in_code.unknown_identifier', { requestId });
+      if (!(await this.people.accountState(person))?.emailVerified) return this.people.recordRequest(person, 'person.sign_in_code_withheld', { requestId });
+      const { code } = await this.challenges.create(person, 'sign_in_code', { token, ttlSeconds: SIGN_IN_CODE_MINUTES * 60, withCode: true, requestId });
+      await this.mail.sendToPerson(person, { kind: 'signInCode', params: { code: code!, minutes: SIGN_IN_CODE_MINUTES } }, requestId);
+    });
     return { token };
   }
 
@@ -130,12 +145,17 @@ export class AccountService {
     return this.challenges.redeemCode(token, 'sign_in_code', code);
   }
 
-  /** Sends a single-use reset link to the account's address, if there is one; says nothing either way. */
-  async requestPasswordReset(identifier: string, requestId: string): Promise<void> {
-    const person = await this.people.findByIdentifier(identifier);
-    if (!person) return;
-    const { token } = await this.challenges.create(person, 'reset', RESET_LINK_MINUTES * 60, false);
-    this.mail.toPerson(person, { kind: 'passwordReset', params: { link: `${this.publicUrl}/reset/${token}`, minutes: RESET_LINK_MINUTES } }, requestId);
+  /**
+   * Sends a single-use reset link to the account's address, if there is one. Like the
+   * sign-in code, everything happens after the answer, which says nothing either way.
+   */
+  requestPasswordReset(identifier: string, requestId: string): void {
+    this.mail.afterAnswer(async () => {
+      const person = await this.people.findByIdentifier(identifier);
+      if (!person) return this.people.recordUnknownIdentifier('password_reset.unknown_identifier', { requestId });
+      const { token } = await this.challenges.create(person, 'reset', { ttlSeconds: RESET_LINK_MINUTES * 60, withCode: false, requestId });
+      await this.mail.sendToPerson(person, { kind: 'passwordReset', params: { link: `${this.publicUrl}/reset/${token}`, minutes: RESET_LINK_MINUTES } }, requestId);
+    });
   }
 
   /** Whether a reset link is still good (the page asks for the new password only then). */

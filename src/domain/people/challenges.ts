@@ -1,5 +1,7 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import type { ChallengePurpose } from '../../storage/schema.js';
+import type { Transaction } from 'kysely';
+import type { ChallengePurpose, ZoneDatabase } from '../../storage/schema.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 
@@ -14,6 +16,31 @@ const hashToken = (token: string): Buffer => createHash('sha256').update(token, 
 // A six-digit code is bound to its challenge's token: a code alone, or a leaked table, proves nothing.
 const hashCode = (token: string, code: string): Buffer => createHmac('sha256', token).update(code).digest();
 
+export interface ChallengeOptions {
+  /** The token, when the caller handed it out before the challenge could be made (see `requestSignInCode`). */
+  readonly token?: string;
+  readonly ttlSeconds: number;
+  /** Whether the challenge also needs a six-digit code (sent by email). */
+  readonly withCode: boolean;
+  /** Sealed data the challenge carries (the new address of an email change). */
+  readonly detail?: Uint8Array | null;
+  readonly requestId?: string | null;
+}
+
+export interface IssuedChallenge {
+  readonly token: string;
+  readonly code?: string;
+}
+
+/** The audit action recorded when a challenge of each kind is issued. */
+export const CHALLENGE_ISSUED: Readonly<Record<ChallengePurpose, string>> = {
+  sign_up: 'person.sign_up_code_sent',
+  sign_in_code: 'person.sign_in_code_sent',
+  reset: 'person.reset_link_sent',
+  second_factor: 'person.second_factor_asked',
+  email_change: 'person.email_change_requested',
+};
+
 /** Digits only, spaces ignored: what a person copies from an email. */
 export const normaliseCode = (input: string): string => input.replace(/\s+/g, '');
 
@@ -26,23 +53,29 @@ export const normaliseCode = (input: string): string => input.replace(/\s+/g, ''
 export class Challenges {
   constructor(private readonly zones: ZoneRegistry, private readonly clock: Clock) {}
 
-  /** Creates a challenge; returns its token and, when `withCode`, the code to email. */
-  async create(person: PersonRef, purpose: ChallengePurpose, ttlSeconds: number, withCode: boolean, detail: Uint8Array | null = null): Promise<{ token: string; code?: string }> {
-    const token = newChallengeToken();
-    const code = withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
-    const db = this.zones.get(person.zone).db;
-    // A new challenge replaces the person's earlier ones of the same kind.
-    await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', purpose).execute();
-      await trx.insertInto('challenges').values({
-        token_hash: hashToken(token),
-        person_id: person.id,
-        purpose,
-        code_hash: code ? hashCode(token, code) : null,
-        detail_ct: detail,
-        expires_at: addSeconds(this.clock.now(), ttlSeconds),
-      }).execute();
-    });
+  /** Creates a challenge in its own transaction (see `insert`). */
+  async create(person: PersonRef, purpose: ChallengePurpose, options: ChallengeOptions): Promise<IssuedChallenge> {
+    return this.zones.get(person.zone).db.transaction().execute((trx) => this.insert(trx, person, purpose, options));
+  }
+
+  /**
+   * Creates a challenge in the caller's transaction (of the person's zone) and records
+   * that it was issued; returns its token and, when `withCode`, the code to email. A new
+   * challenge replaces the person's earlier ones of the same kind.
+   */
+  async insert(trx: Transaction<ZoneDatabase>, person: PersonRef, purpose: ChallengePurpose, options: ChallengeOptions): Promise<IssuedChallenge> {
+    const token = options.token ?? newChallengeToken();
+    const code = options.withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
+    await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', purpose).execute();
+    await trx.insertInto('challenges').values({
+      token_hash: hashToken(token),
+      person_id: person.id,
+      purpose,
+      code_hash: code ? hashCode(token, code) : null,
+      detail_ct: options.detail ?? null,
+      expires_at: addSeconds(this.clock.now(), options.ttlSeconds),
+    }).execute();
+    await recordAudit(trx, { kind: 'system', id: null, requestId: options.requestId ?? null }, [{ action: CHALLENGE_ISSUED[purpose], personId: person.id }]);
     return { token, code };
   }
 

@@ -25,7 +25,22 @@ export interface SignUpInput {
   readonly language: string;
 }
 
-export type SignUpResult = { readonly ok: true; readonly person: PersonRef } | { readonly ok: false; readonly reason: 'email_taken' | 'invalid_email' };
+export type SignUpResult =
+  | { readonly ok: true; readonly person: PersonRef }
+  | { readonly ok: false; readonly reason: 'invalid_email' }
+  | { readonly ok: false; readonly reason: 'email_taken'; readonly holder: PersonRef | null };
+
+export interface SignUpOptions {
+  readonly emailVerified?: boolean;
+  /** More work for the new person in the transaction that creates them (the confirmation challenge). */
+  readonly within?: (trx: Transaction<ZoneDatabase>, person: PersonRef) => Promise<void>;
+}
+
+/** Requests about a person that changed nothing (see `recordRequest`). */
+export type UnansweredRequestAction = 'person.sign_up_attempted' | 'person.sign_in_code_withheld' | 'person.email_change_requested';
+
+/** Requests that named an email or nickname nobody holds: recorded in the control plane, without it. */
+export type UnknownIdentifierAction = 'sign_in.unknown_identifier' | 'sign_in_code.unknown_identifier' | 'password_reset.unknown_identifier';
 
 /** A person's sealed fields with their wrapped data key, as loaded from the zone. */
 export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uint8Array } & Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array | null>;
@@ -192,10 +207,11 @@ export class PeopleService {
    * under a fresh data key, the data key wrapped by the zone's master key, the email
    * findable only through its blind index.
    */
-  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>, options: { emailVerified?: boolean } = {}): Promise<SignUpResult> {
+  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>, options: SignUpOptions = {}): Promise<SignUpResult> {
     const email = normaliseEmail(input.email);
     if (!email) return { ok: false, reason: 'invalid_email' };
-    if (await this.#findByEmail(email)) return { ok: false, reason: 'email_taken' };
+    const holder = await this.#findByEmail(email);
+    if (holder) return { ok: false, reason: 'email_taken', holder: holder.person };
 
     const zone = this.zones.forCountry(input.country);
     const id = randomUUID();
@@ -216,10 +232,11 @@ export class PeopleService {
           email_verified_at: options.emailVerified ? new Date() : null,
         }, wrapped);
         await recordAudit(trx, { ...actor, kind: 'person', id }, [{ action: 'person.signed_up', personId: id }]);
+        await options.within?.(trx, { id, zone: zone.name });
       });
     } catch (error) {
       // Two sign-ups with one email racing: the unique blind index lets only one through.
-      if ((error as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' };
+      if ((error as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken', holder: null };
       throw error;
     }
     return { ok: true, person: { id, zone: zone.name } };
@@ -235,9 +252,7 @@ export class PeopleService {
     const found = await this.#findByIdentifier(identifier);
     if (!found) {
       await verifyAgainstDummy(password);
-      await this.control.transaction().execute((trx) => recordControlAudit(trx, { ...actor, kind: 'system', id: null }, [
-        { action: 'sign_in.unknown_identifier', appId: actor.appId ?? null },
-      ]));
+      await this.recordUnknownIdentifier('sign_in.unknown_identifier', actor);
       return null;
     }
     const ok = await verifyPassword(found.passwordHash, password);
@@ -251,6 +266,27 @@ export class PeopleService {
       ]);
     });
     return ok ? found.person : null;
+  }
+
+  /**
+   * Records a request that named an identifier nobody holds, in one transaction of the
+   * control plane: what the same request for an existing account costs in its zone, so
+   * that the time of the answer does not tell the two apart.
+   */
+  async recordUnknownIdentifier(action: UnknownIdentifierAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+    await this.control.transaction().execute((trx) => recordControlAudit(trx, { ...actor, kind: 'system', id: null }, [
+      { action, appId: actor.appId ?? null },
+    ]));
+  }
+
+  /**
+   * Records, in their zone, a request about this person that changed nothing: someone
+   * tried to create an account with their address, asked a sign-in code for an address
+   * not confirmed yet, or they asked to move to an address that is taken.
+   */
+  async recordRequest(person: PersonRef, action: UnansweredRequestAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+    await this.zones.get(person.zone).db.transaction().execute((trx) =>
+      recordAudit(trx, { ...actor, kind: 'system', id: null }, [{ action, personId: person.id }]));
   }
 
   /** The person with this email, if any; no personal field is read. */

@@ -106,6 +106,13 @@ const ACTIONS: Record<string, string> = {
   'person.sign_in_failed': 'A wrong password was tried',
   'person.signed_up': 'You created your account',
   'person.exported': 'You exported your data',
+  'person.sign_up_code_sent': 'A code to confirm your address was sent',
+  'person.sign_in_code_sent': 'A sign-in code was sent to your address',
+  'person.sign_in_code_withheld': 'A sign-in code was asked for before your address was confirmed; none was sent',
+  'person.reset_link_sent': 'A password reset link was sent to your address',
+  'person.second_factor_asked': 'Your authenticator code was asked for',
+  'person.email_change_requested': 'You asked to change your email',
+  'person.sign_up_attempted': 'Someone tried to create an account with your address',
 };
 
 function describe(record: ActivityRecord): SafeHtml {

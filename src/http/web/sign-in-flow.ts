@@ -95,7 +95,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
       return show(reply, resolved, 200, confirmationPage(resolved));
     }
     if (state.secondFactor && method !== 'second_factor') {
-      const { token } = await services.challenges.create(person, 'second_factor', SECOND_FACTOR_SECONDS, false);
+      const { token } = await services.challenges.create(person, 'second_factor', { ttlSeconds: SECOND_FACTOR_SECONDS, withCode: false, requestId: request.id });
       holdChallenge(reply, token);
       return reply.redirect(`${resolved.place.base}/second-factor`, 303);
     }
@@ -171,7 +171,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!resolved) return reply;
     const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
     if (await throttled(request, reply, resolved, identifier, (error) => emailCodeRequestPage(resolved.place, { error }), 'mail')) return reply;
-    holdChallenge(reply, (await services.accounts.requestSignInCode(identifier, request.id)).token);
+    holdChallenge(reply, services.accounts.requestSignInCode(identifier, request.id).token);
     return show(reply, resolved, 200, signInCodePage(resolved));
   });
 
@@ -194,7 +194,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!resolved) return reply;
     const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
     if (await throttled(request, reply, resolved, identifier, () => forgotPasswordPage(resolved.place), 'mail')) return reply;
-    await services.accounts.requestPasswordReset(identifier, request.id);
+    services.accounts.requestPasswordReset(identifier, request.id);
     return show(reply, resolved, 200, forgotPasswordPage(resolved.place, { sent: true }));
   });
 
