@@ -30,9 +30,14 @@ export class AccountMail {
     void sending.finally(() => this.#pending.delete(sending));
   }
 
-  /** To an address typed into a form (sign-up), in the language chosen there. */
+  /** To an address typed into a form (sign-up), in the language chosen there, after the answer. */
   toAddress(email: string, language: string, message: AccountMessage): void {
-    this.afterAnswer(() => this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) }));
+    this.afterAnswer(() => this.sendToAddress(email, language, message));
+  }
+
+  /** To an address typed into a form, now. */
+  async sendToAddress(email: string, language: string, message: AccountMessage): Promise<void> {
+    await this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) });
   }
 
   /** To a person's confirmed address, after the answer (see `sendToPerson`). */

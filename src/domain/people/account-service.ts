@@ -5,7 +5,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
 import type { AccountMail } from './account-mail.js';
-import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
+import { newChallengeToken, type Challenges } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword } from './password-policy.js';
 import { requireDataKey } from './people-repo.js';
@@ -40,28 +40,32 @@ export class AccountService {
   ) {}
 
   /**
-   * Starts a sign-up. A new address gets an unconfirmed account and a code by email;
-   * an address that already has an account gets a notice instead, and the caller a
-   * decoy token (and the holder's trail a record of the attempt). Both cost one password
-   * hash and one recorded transaction, so the time does not tell them apart.
+   * Starts a sign-up. The answer (a challenge token) is given before the address is looked
+   * up, and costs one password hash either way, so neither it nor its time tells whether
+   * the address has an account. After it, a new address gets an unconfirmed account with
+   * its confirmation challenge under that token, in one transaction, and a code by email;
+   * an address that already has an account gets a notice instead (and its holder's trail
+   * a record of the attempt).
    */
   async beginSignUp(input: SignUpInput, actor: RequestActor): Promise<{ token: string }> {
     const email = normaliseEmail(input.email)!;
-    let issued: IssuedChallenge | undefined;
-    const created = await this.people.signUp(input, actor, {
-      within: async (trx, person) => {
-        issued = await this.challenges.insert(trx, person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId });
-      },
+    const token = newChallengeToken();
+    const passwordHash = await hashPassword(input.password);
+    this.mail.afterAnswer(async () => {
+      let code: string | undefined;
+      const created = await this.people.signUp(input, actor, {
+        passwordHash,
+        within: async (trx, person) => {
+          ({ code } = await this.challenges.insert(trx, person, 'sign_up', { token, ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId }));
+        },
+      });
+      if (created.ok && code) {
+        return this.mail.sendToAddress(email, input.language, { kind: 'signUpCode', params: { code, minutes: SIGN_UP_CODE_MINUTES } });
+      }
+      if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
+      await this.mail.sendToAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
     });
-    if (created.ok && issued) {
-      this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } });
-      return { token: issued.token };
-    }
-    // The new account cost a password hash and one recorded transaction; so does this.
-    await hashPassword(input.password);
-    if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
-    this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
-    return { token: newChallengeToken() };
+    return { token };
   }
 
   /** Confirms the address with the emailed code; the account is then usable. */
