@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+import { preparingPool } from './prepared-statements.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -88,7 +89,7 @@ async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: 
         keepAlive: true,
       });
       postgres.on('error', (error) => pool.onIdleError?.(name, error));
-      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: postgres }) });
+      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(postgres) }) });
     }
   }
 }

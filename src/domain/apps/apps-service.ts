@@ -2,6 +2,7 @@ import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { generateAppKeyPair, privateKeyFromDer, publicKeyFromSecretKey } from '../../crypto/app-keys.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
+import { PREPARED } from '../../storage/prepared-statements.js';
 import type { AppsTable, ControlDatabase } from '../../storage/schema.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fields.js';
@@ -145,7 +146,7 @@ export class AppsService {
   async findApp(appId: string): Promise<App | null> {
     if (!isUuid(appId)) return null;
     const now = this.clock.now();
-    const row = await this.db.selectFrom('apps').selectAll('apps')
+    const row = await this.db.selectFrom('apps').modifyFront(PREPARED).selectAll('apps')
       .select(sql<AppRow['retiring']>`(
         select coalesce(json_agg(json_build_object(
           'key_id', k.key_id, 'secret_key', k.secret_key, 'private_key_ct', encode(k.private_key_ct, 'base64'),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { PREPARED } from '../../storage/prepared-statements.js';
 import type { ConnectStatus, ControlDatabase } from '../../storage/schema.js';
 import type { App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -66,7 +67,7 @@ export class ConnectService {
 
   /** The connect request with this id, whatever its state; null when unknown. */
   async findConnect(connectId: string): Promise<ConnectRequest | null> {
-    const row = await this.db.selectFrom('connect_requests').selectAll().where('id', '=', connectId).executeTakeFirst();
+    const row = await this.db.selectFrom('connect_requests').modifyFront(PREPARED).selectAll().where('id', '=', connectId).executeTakeFirst();
     if (!row) return null;
     return {
       id: row.id,

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { PREPARED } from '../../storage/prepared-statements.js';
 import type { Bytes, ZoneDatabase } from '../../storage/schema.js';
 
 /** A token's person as `/me` needs them: ids, what may be read now, and the sealed fields. */
@@ -42,7 +43,7 @@ export interface GrantedProfileRead {
  */
 export async function readGrantedProfiles(db: Kysely<ZoneDatabase>, reads: readonly GrantedProfileRead[]): Promise<Array<GrantedProfileRow | undefined>> {
   if (reads.length === 0) return [];
-  const { rows } = await sql<GrantedProfileRow & { n: number }>`
+  const { rows } = await sql<GrantedProfileRow & { n: number }>`${PREPARED}
     with request as (
       select * from unnest(
         ${reads.map((r) => r.jti)}::uuid[], ${reads.map((r) => r.appId)}::uuid[], ${reads.map((r) => r.now.toISOString())}::timestamptz[],

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { PREPARED } from '../../storage/prepared-statements.js';
 import type { Bytes, ZoneDatabase } from '../../storage/schema.js';
 
 /** The new pair's ids and times, chosen by the caller (who signs the JWT and returns the refresh token). */
@@ -50,7 +51,7 @@ export async function claimCodeAndIssue(
   db: Kysely<ZoneDatabase>, claim: { codeHash: Bytes; connectId: string; appId: string }, pair: NewPair & { familyId: string },
 ): Promise<IssuedRow | undefined> {
   // Nothing is claimed unless the pair can be issued: a failure here changes nothing.
-  const { rows } = await sql<IssuedRow>`
+  const { rows } = await sql<IssuedRow>`${PREPARED}
     with holder as (
       update auth_codes c set used_at = ${pair.now}
       from app_users u
@@ -71,7 +72,7 @@ export async function claimCodeAndIssue(
 export async function useRefreshTokenAndIssue(
   db: Kysely<ZoneDatabase>, use: { tokenHash: Bytes; appId: string }, pair: NewPair,
 ): Promise<IssuedRow | undefined> {
-  const { rows } = await sql<IssuedRow>`
+  const { rows } = await sql<IssuedRow>`${PREPARED}
     with used as (
       update refresh_tokens r set used_at = ${pair.now}
       from grants g, app_users u
