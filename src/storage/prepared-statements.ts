@@ -4,9 +4,8 @@ import type pg from 'pg';
 
 /**
  * Marks a statement of a hot path (anywhere in its text: first in raw SQL, or through
- * `modifyFront` on a query builder): on PostgreSQL it
- * is then prepared once per connection and its plan kept, instead of being planned on
- * every call. Only for statements whose text never varies (lists go in array parameters),
+ * `modifyFront` on a query builder): on PostgreSQL it is then prepared once per
+ * connection and its plan kept, instead of being planned on every call. Only for statements whose text never varies (lists go in array parameters),
  * so that each connection holds a handful of them. Embedded stores ignore it (a comment).
  */
 const MARK = '/* keygate:prepared */';

@@ -18,14 +18,16 @@ export const SIGN_IN_CODE_MINUTES = 10;
 export const RESET_LINK_MINUTES = 30;
 export const EMAIL_CHANGE_CODE_MINUTES = 30;
 
+/** Where the new address of a pending email change is sealed. */
+const pendingEmailLocation = (personId: string) => ({ table: 'challenges', column: 'detail_ct', rowId: personId });
+
 /**
  * The email flows around an account: confirming the address at sign-up, one-time
  * sign-in codes, password reset, new-device notices. Every request that names an email
  * answers the same way whether or not an account exists: the caller always gets a
- * challenge token (a decoy when there is no account), and mail goes out after the answer.
+ * challenge token (a decoy when there is no account), and the lookup that decides what
+ * happens, like the mail, comes after the answer.
  */
-/** Where the new address of a pending email change is sealed. */
-const pendingEmailLocation = (personId: string) => ({ table: 'challenges', column: 'detail_ct', rowId: personId });
 
 export class AccountService {
   constructor(

@@ -17,7 +17,7 @@ const hashToken = (token: string): Buffer => createHash('sha256').update(token, 
 const hashCode = (token: string, code: string): Buffer => createHmac('sha256', token).update(code).digest();
 
 export interface ChallengeOptions {
-  /** The token, when the caller handed it out before the challenge could be made (see `requestSignInCode`). */
+  /** The token, when the caller handed it out before the challenge could be made (sign-up, sign-in code). */
   readonly token?: string;
   readonly ttlSeconds: number;
   /** Whether the challenge also needs a six-digit code (sent by email). */
@@ -33,7 +33,7 @@ export interface IssuedChallenge {
 }
 
 /** The audit action recorded when a challenge of each kind is issued. */
-export const CHALLENGE_ISSUED: Readonly<Record<ChallengePurpose, string>> = {
+const CHALLENGE_ISSUED: Readonly<Record<ChallengePurpose, string>> = {
   sign_up: 'person.sign_up_code_sent',
   sign_in_code: 'person.sign_in_code_sent',
   reset: 'person.reset_link_sent',

@@ -272,8 +272,8 @@ export class PeopleService {
 
   /**
    * Records a request that named an identifier nobody holds, in one transaction of the
-   * control plane: what the same request for an existing account costs in its zone, so
-   * that the time of the answer does not tell the two apart.
+   * control plane. A sign-in waits for it, as it waits for the record of a wrong password
+   * in the account's zone: the same cost either way.
    */
   async recordUnknownIdentifier(action: UnknownIdentifierAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
     await this.control.transaction().execute((trx) => recordControlAudit(trx, { ...actor, kind: 'system', id: null }, [
