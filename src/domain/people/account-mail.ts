@@ -32,12 +32,7 @@ export class AccountMail {
 
   /** To an address typed into a form (sign-up), in the language chosen there, after the answer. */
   toAddress(email: string, language: string, message: AccountMessage): void {
-    this.afterAnswer(() => this.sendToAddress(email, language, message));
-  }
-
-  /** To an address typed into a form, now. */
-  async sendToAddress(email: string, language: string, message: AccountMessage): Promise<void> {
-    await this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) });
+    this.afterAnswer(() => this.mailer.send({ to: email, ...accountMessage(localeOfLanguage(language), message) }));
   }
 
   /** To a person's confirmed address, after the answer (see `sendToPerson`). */

@@ -5,7 +5,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
 import type { AccountMail } from './account-mail.js';
-import { newChallengeToken, type Challenges } from './challenges.js';
+import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword } from './password-policy.js';
 import { requireDataKey } from './people-repo.js';
@@ -25,8 +25,9 @@ const pendingEmailLocation = (personId: string) => ({ table: 'challenges', colum
  * The email flows around an account: confirming the address at sign-up, one-time
  * sign-in codes, password reset, new-device notices. Every request that names an email
  * answers the same way whether or not an account exists: the caller always gets a
- * challenge token (a decoy when there is no account), and the lookup that decides what
- * happens, like the mail, comes after the answer.
+ * challenge token (a decoy when there is no account), and mail goes out after the answer.
+ * Where the answer acknowledges nothing (a sign-in code, a reset link), the lookup that
+ * decides what happens comes after it too.
  */
 
 export class AccountService {
@@ -42,32 +43,28 @@ export class AccountService {
   ) {}
 
   /**
-   * Starts a sign-up. The answer (a challenge token) is given before the address is looked
-   * up, and costs one password hash either way, so neither it nor its time tells whether
-   * the address has an account. After it, a new address gets an unconfirmed account with
-   * its confirmation challenge under that token, in one transaction, and a code by email;
-   * an address that already has an account gets a notice instead (and its holder's trail
-   * a record of the attempt).
+   * Starts a sign-up. A new address gets an unconfirmed account and its confirmation
+   * challenge, in one transaction committed before the answer, and a code by email; an
+   * address that already has an account gets a notice instead, its holder's trail a record
+   * of the attempt, and the caller a decoy token. Both cost one password hash and one
+   * recorded transaction, so the time does not tell them apart.
    */
   async beginSignUp(input: SignUpInput, actor: RequestActor): Promise<{ token: string }> {
     const email = normaliseEmail(input.email)!;
-    const token = newChallengeToken();
-    const passwordHash = await hashPassword(input.password);
-    this.mail.afterAnswer(async () => {
-      let code: string | undefined;
-      const created = await this.people.signUp(input, actor, {
-        passwordHash,
-        within: async (trx, person) => {
-          ({ code } = await this.challenges.insert(trx, person, 'sign_up', { token, ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId }));
-        },
-      });
-      if (created.ok && code) {
-        return this.mail.sendToAddress(email, input.language, { kind: 'signUpCode', params: { code, minutes: SIGN_UP_CODE_MINUTES } });
-      }
-      if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
-      await this.mail.sendToAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
+    let issued: IssuedChallenge | undefined;
+    const created = await this.people.signUp(input, actor, {
+      within: async (trx, person) => {
+        issued = await this.challenges.insert(trx, person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId });
+      },
     });
-    return { token };
+    if (created.ok && issued) {
+      this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } });
+      return { token: issued.token };
+    }
+    await hashPassword(input.password);
+    if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
+    this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
+    return { token: newChallengeToken() };
   }
 
   /** Confirms the address with the emailed code; the account is then usable. */

@@ -17,7 +17,7 @@ const hashToken = (token: string): Buffer => createHash('sha256').update(token, 
 const hashCode = (token: string, code: string): Buffer => createHmac('sha256', token).update(code).digest();
 
 export interface ChallengeOptions {
-  /** The token, when the caller handed it out before the challenge could be made (sign-up, sign-in code). */
+  /** The token, when the caller handed it out before the challenge could be made (a sign-in code). */
   readonly token?: string;
   readonly ttlSeconds: number;
   /** Whether the challenge also needs a six-digit code (sent by email). */

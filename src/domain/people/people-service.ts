@@ -32,8 +32,6 @@ export type SignUpResult =
 
 export interface SignUpOptions {
   readonly emailVerified?: boolean;
-  /** The argon2 hash of `input.password`, when the caller has already paid for it. */
-  readonly passwordHash?: string;
   /** More work for the new person in the transaction that creates them (the confirmation challenge). */
   readonly within?: (trx: Transaction<ZoneDatabase>, person: PersonRef) => Promise<void>;
 }
@@ -217,7 +215,7 @@ export class PeopleService {
 
     const zone = this.zones.forCountry(input.country);
     const id = randomUUID();
-    const passwordHash = options.passwordHash ?? await hashPassword(input.password);
+    const passwordHash = await hashPassword(input.password);
     const { dataKey, wrapped } = createDataKey(zone.ring, id);
     const seal = (column: string, value: string) => encryptField(dataKey, personField(id, column), value);
     try {
