@@ -140,7 +140,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     challenges,
     accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices')),
     accountCentre: new AccountCentre(zones, people, apps, clock),
-    zoneMoves: new ZoneMoves(zones, stores.control.db, people, clock, options.zoneMoveFaults),
+    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),

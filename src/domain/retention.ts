@@ -1,44 +1,43 @@
 import type { Clock } from './clock.js';
 import { addSeconds } from './clock.js';
 import type { Stores } from '../storage/stores.js';
+import { PERSON_DATA, zoneTablesWhere, type ExpiringTable, type Retention } from './residency/person-data.js';
 
-/** How long finished things are kept before they are deleted (data minimisation). */
+/** How long finished connect requests are kept before they are deleted (data minimisation). */
 const KEEP_FINISHED_CONNECTS_SECONDS = 24 * 3600;
-const KEEP_USED_CODES_SECONDS = 24 * 3600;
 
-export interface PurgeResult {
-  readonly connects: number;
-  readonly codes: number;
-  readonly sessions: number;
-  readonly accessTokens: number;
-  readonly refreshTokens: number;
-}
+/** The name the purge reports for each zone table the person-data registry gives a retention (one each, or it does not compile). */
+const PURGED = {
+  auth_codes: 'codes',
+  sessions: 'sessions',
+  access_tokens: 'accessTokens',
+  refresh_tokens: 'refreshTokens',
+  challenges: 'challenges',
+} as const satisfies Record<ExpiringTable, string>;
+
+type PurgedTable = keyof typeof PURGED;
+
+export type PurgeResult = { readonly connects: number } & { readonly [T in PurgedTable as (typeof PURGED)[T]]: number };
 
 /**
- * Deletes what has outlived its use: connect requests a day after they expired, one-time
- * codes a day after they expired (kept that long to recognise a replay), sessions past
- * their absolute expiry, and tokens past theirs. Idempotent, so every node may run it.
- * Consents, grants and audit records are not touched: they are the person's history.
+ * Deletes what has outlived its use: connect requests a day after they expired, and in
+ * every zone each table the person-data registry gives a retention (one-time codes and
+ * challenges a day after they expired, kept that long to recognise a replay; sessions and
+ * tokens once expired). Idempotent, so every node may run it. Consents, grants and audit
+ * records have none: they are the person's history.
  */
 export async function purgeExpired(stores: Stores, clock: Clock): Promise<PurgeResult> {
   const now = clock.now();
   const connects = await stores.control.db.deleteFrom('connect_requests')
     .where('expires_at', '<', addSeconds(now, -KEEP_FINISHED_CONNECTS_SECONDS)).executeTakeFirst();
-  let codes = 0n;
-  let sessions = 0n;
-  let accessTokens = 0n;
-  let refreshTokens = 0n;
+  const expiring = zoneTablesWhere((entry) => entry.expires !== null) as ExpiringTable[];
+  const counts = Object.fromEntries(Object.values(PURGED).map((name) => [name, 0])) as Record<(typeof PURGED)[PurgedTable], number>;
   for (const zone of Object.values(stores.zones)) {
-    codes += (await zone.db.deleteFrom('auth_codes').where('expires_at', '<', addSeconds(now, -KEEP_USED_CODES_SECONDS)).executeTakeFirst()).numDeletedRows;
-    sessions += (await zone.db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst()).numDeletedRows;
-    accessTokens += (await zone.db.deleteFrom('access_tokens').where('expires_at', '<', now).executeTakeFirst()).numDeletedRows;
-    refreshTokens += (await zone.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).executeTakeFirst()).numDeletedRows;
+    for (const table of expiring) {
+      const { column, afterSeconds } = PERSON_DATA[table].expires as Retention<PurgedTable>;
+      const deleted = await zone.db.deleteFrom(table).where(column as 'expires_at', '<', addSeconds(now, -afterSeconds)).executeTakeFirst();
+      counts[PURGED[table]] += Number(deleted.numDeletedRows);
+    }
   }
-  return {
-    connects: Number(connects.numDeletedRows),
-    codes: Number(codes),
-    sessions: Number(sessions),
-    accessTokens: Number(accessTokens),
-    refreshTokens: Number(refreshTokens),
-  };
+  return { connects: Number(connects.numDeletedRows), ...counts };
 }

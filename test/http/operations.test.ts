@@ -77,7 +77,7 @@ describe('brute-force protection of password sign-in', () => {
 });
 
 describe('retention of expired records', () => {
-  it('deletes connect requests, codes, sessions and tokens once expired, and keeps what is still live', async () => {
+  it('deletes connect requests, codes, challenges, sessions and tokens once expired, and keeps what is still live', async () => {
     const keygate = await startTestKeygate();
     try {
       const { appId, secretKey } = await keygate.services.apps.createApp({ name: 'Retention', origins: ['https://r.example.org'], returnUrls: ['https://r.example.org/back'] });
@@ -89,11 +89,14 @@ describe('retention of expired records', () => {
       const code = new URL(decided.location!).searchParams.get('_ukey1[code]')!;
       assert.equal((await client.token({ request_id: 'old', connect_id: connectIdOf(connect.body.gateway), auth_code: code })).status, 200);
 
-      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0, zoneMovesFinished: 0 });
+      // A reset link nobody followed: its challenge outlives nothing it was for.
+      const person = (await keygate.services.people.findByEmail('retention@example.cz'))!;
+      await keygate.services.challenges.create(person, 'reset', { ttlSeconds: 1800, withCode: false });
+      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0, challenges: 0, zoneMovesFinished: 0 });
       keygate.clock.advance(2 * 24 * 3600);
       const fresh = await client.connect({ request_id: 'new', scope: [], return_url: 'https://r.example.org/back' });
       const purged = await keygate.purgeExpired();
-      assert.deepEqual(purged, { connects: 1, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0, zoneMovesFinished: 0 });
+      assert.deepEqual(purged, { connects: 1, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0, challenges: 1, zoneMovesFinished: 0 });
       const left = await keygate.stores.control.db.selectFrom('connect_requests').select('id').execute();
       assert.deepEqual(left.map((r) => r.id), [fresh.body.connect_id]);
       const eu = keygate.stores.zones.eu.db;

@@ -11,8 +11,9 @@ import { encryptField } from '../../crypto/field-cipher.js';
 import { requireDataKey } from '../people/people-repo.js';
 import type { FieldCode } from './fields.js';
 import { buildReturnRedirect } from './return-redirect.js';
+import { sealedAt } from '../residency/person-data.js';
 
-export const consentAddressLocation = (recordId: string) => ({ table: 'consent_records', column: 'ip_ct', rowId: recordId });
+export const consentAddressLocation = (recordId: string) => sealedAt('consent_records', 'ip_ct', recordId);
 
 /** Writes a consent record; the client address, when known, sealed under the person's data key. */
 async function insertConsentRecord(trx: Transaction<ZoneDatabase>, zone: Zone, record: ReturnType<typeof consentRecord>, from: string | null): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
+import { sealedColumns } from '../residency/person-data.js';
 
 export interface RotationProgress {
   readonly done: number;
@@ -34,7 +35,9 @@ interface SealedColumn {
   readonly sealed: string;
 }
 
-const PERSON_DATA_KEYS: SealedColumn = { table: 'person_keys', id: 'person_id', keyId: 'master_key_id', sealed: 'wrapped_key' };
+/** What a zone seals under its master key, from the person-data registry (the per-person data keys). */
+const ZONE_SEALED: SealedColumn[] = sealedColumns().filter((c) => c.sealing.under === 'master-key')
+  .map(({ table, column, sealing }) => ({ table, id: sealing.rowKey, keyId: sealing.keyIdColumn!, sealed: column }));
 const APP_PRIVATE_KEYS: SealedColumn = { table: 'apps', id: 'id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
 const RETIRING_APP_KEYS: SealedColumn = { table: 'app_retiring_keys', id: 'key_id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
 const EXTRANET_EMAILS: SealedColumn = { table: 'extranet_members', id: 'reference_id', keyId: 'email_master_key_id', sealed: 'email_ct' };
@@ -82,14 +85,17 @@ async function rotate(db: Kysely<any>, column: SealedColumn, ring: KeyRing, opti
 }
 
 export const rotateZoneKeys = (db: Kysely<ZoneDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
-  rotate(db, PERSON_DATA_KEYS, ring, options);
+  rotateAll(db, ZONE_SEALED, ring, options);
 
 /** The control plane seals app private keys (current and retiring) and private-app lists. */
-export async function rotateControlKeys(db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}): Promise<RotationResult> {
+export const rotateControlKeys = (db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
+  rotateAll(db, [APP_PRIVATE_KEYS, RETIRING_APP_KEYS, EXTRANET_EMAILS], ring, options);
+
+async function rotateAll(db: Kysely<any>, columns: readonly SealedColumn[], ring: KeyRing, options: RotationOptions): Promise<RotationResult> {
   let rewrapped = 0;
   let remaining = 0;
   const retired = new Set<string>();
-  for (const column of [APP_PRIVATE_KEYS, RETIRING_APP_KEYS, EXTRANET_EMAILS]) {
+  for (const column of columns) {
     const before = rewrapped;
     const result = await rotate(db, column, ring, {
       ...options,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
-import { sessionField } from '../sessions/session-service.js';
+import { sessionField, type SessionSealedColumn } from '../sessions/session-service.js';
 import { consentDecisionOf, type ConsentDecision } from '../consent/consent-proofs.js';
 import type { AppsService } from '../apps/apps-service.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
@@ -9,6 +10,7 @@ import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService, Profile } from './people-service.js';
 import { openDataKey, PERSON_FIELD_COLUMNS, requireDataKey } from './people-repo.js';
+import { exportSections, PERSON_DATA, sealedAt, zoneTablesWhere, type ExportSection, type PersonSealedColumn, type ZoneTable } from '../residency/person-data.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
@@ -51,7 +53,7 @@ export interface SessionSummary {
 export type EditableField = 'firstname' | 'surname' | 'language';
 
 const sessionIdOf = (token: string | undefined) => (token ? createHash('sha256').update(token, 'utf8').digest('hex') : '');
-const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
+const personField = (personId: string, column: PersonSealedColumn) => sealedAt('people', column, personId);
 
 /**
  * What a signed-in person sees and controls about themselves: their profile, the apps
@@ -177,7 +179,7 @@ export class AccountCentre {
       const sealed = rows.some((r) => r.device_ct || r.network_ct);
       const dataKey = sealed ? await openDataKey(trx, zone.ring, person.id) : null;
       if (sealed) await recordAudit(trx, reader, [{ action: 'field.read', personId: person.id, field: 'session_origins', purpose: 'list of sessions' }]);
-      const open = (idHash: Uint8Array, column: string, value: Uint8Array | null) =>
+      const open = (idHash: Uint8Array, column: SessionSealedColumn, value: Uint8Array | null) =>
         dataKey && value ? decryptFieldText(dataKey, sessionField(idHash, column), value) : null;
       return rows.map((r) => {
         const id = Buffer.from(r.id_hash).toString('hex');
@@ -211,32 +213,37 @@ export class AccountCentre {
    * `by` is who asked: the person themselves, or the operator answering their request.
    */
   async exportData(person: PersonRef, actor: RequestActor, by: Actor = { ...actor, kind: 'person', id: person.id }): Promise<Record<string, unknown>> {
-    const zone = this.zones.get(person.zone);
-    const profile = await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), by, 'data export');
-    const db = zone.db;
-    const [account, consents, grants, sessions, apps, audit] = await Promise.all([
-      db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst(),
-      this.consentHistory(person, by),
-      this.connectedApps(person),
-      this.sessions(person, undefined, by),
-      db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute(),
-      db.selectFrom('audit_events').select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id', 'origin_store', 'origin_id', 'origin_at'])
+    const db = this.zones.get(person.zone).db;
+    // One builder per section the person-data registry names; a table's rows reach the export only through its section.
+    const sections: Record<ExportSection, () => Promise<unknown>> = {
+      profile: async () => ({
+        ...await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), by, 'data export'),
+        nickname: await this.people.nicknameOf(person),
+      }),
+      account: async () => {
+        const account = await db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', person.id).executeTakeFirst();
+        return {
+          createdAt: account?.created_at, emailVerifiedAt: account?.email_verified_at, passwordChangedAt: account?.password_changed_at,
+          secondFactor: account?.totp_secret_ct !== null && account?.totp_secret_ct !== undefined,
+        };
+      },
+      apps: async () => (await db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', person.id).execute())
+        .map((a) => ({ appId: a.app_id, yourIdForThisApp: a.user_id, since: a.created_at })),
+      grants: () => this.connectedApps(person),
+      consents: () => this.consentHistory(person, by),
+      sessions: async () => (await this.sessions(person, undefined, by))
+        .map(({ createdAt, lastSeenAt, device, network }) => ({ createdAt, lastSeenAt, device, network })),
+      audit: () => db.selectFrom('audit_events')
+        .select(['id', 'occurred_at', 'action', 'field', 'actor_kind', 'app_id', 'purpose', 'request_id', 'origin_store', 'origin_id', 'origin_at'])
         .where('person_id', '=', person.id).orderBy('id').execute(),
-    ]);
-    await zone.db.transaction().execute((trx) => recordAudit(trx, by, [{ action: 'person.exported', personId: person.id }]));
+    };
+    const names = exportSections();
+    const built = await Promise.all(names.map((name) => sections[name]()));
+    await db.transaction().execute((trx) => recordAudit(trx, by, [{ action: 'person.exported', personId: person.id }]));
     return {
       exportedAt: this.clock.now().toISOString(),
       zone: person.zone,
-      profile: { ...profile, nickname: await this.people.nicknameOf(person) },
-      account: {
-        createdAt: account?.created_at, emailVerifiedAt: account?.email_verified_at, passwordChangedAt: account?.password_changed_at,
-        secondFactor: account?.totp_secret_ct !== null && account?.totp_secret_ct !== undefined,
-      },
-      apps: apps.map((a) => ({ appId: a.app_id, yourIdForThisApp: a.user_id, since: a.created_at })),
-      grants,
-      consents,
-      sessions: sessions.map(({ createdAt, lastSeenAt, device, network }) => ({ createdAt, lastSeenAt, device, network })),
-      audit,
+      ...Object.fromEntries(names.map((name, i) => [name, built[i]])),
     };
   }
 
@@ -248,8 +255,13 @@ export class AccountCentre {
   async erase(person: PersonRef, actor: Actor): Promise<void> {
     const zone = this.zones.get(person.zone);
     await zone.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('person_keys').where('person_id', '=', person.id).execute();
-      await trx.deleteFrom('people').where('id', '=', person.id).execute();
+      // Each table the registry says to delete, explicitly rather than through the foreign keys' cascade.
+      const anyTable = trx as unknown as Transaction<Record<ZoneTable, Record<string, unknown>>>;
+      for (const treatment of ['shred-first', 'delete', 'delete-last'] as const) {
+        for (const table of zoneTablesWhere((entry) => entry.erase === treatment)) {
+          await anyTable.deleteFrom(table).where(PERSON_DATA[table].person!, '=', person.id).execute();
+        }
+      }
       await recordAudit(trx, actor, [{ action: 'person.erased', personId: person.id }]);
     });
     await this.apps.forgetOwner(person.id);

@@ -10,6 +10,7 @@ import { normaliseEmail } from './email.js';
 import { checkNewPassword } from './password-policy.js';
 import { requireDataKey } from './people-repo.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
+import { sealedAt } from '../residency/person-data.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
@@ -19,7 +20,7 @@ export const RESET_LINK_MINUTES = 30;
 export const EMAIL_CHANGE_CODE_MINUTES = 30;
 
 /** Where the new address of a pending email change is sealed. */
-const pendingEmailLocation = (personId: string) => ({ table: 'challenges', column: 'detail_ct', rowId: personId });
+const pendingEmailLocation = (personId: string) => sealedAt('challenges', 'detail_ct', personId);
 
 /**
  * The email flows around an account: confirming the address at sign-up, one-time

@@ -12,6 +12,7 @@ import {
   findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
 } from './people-repo.js';
 import { normaliseNickname } from './nickname.js';
+import { PERSON_DATA, sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
 import type { Kysely, Transaction } from 'kysely';
 import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
 
@@ -48,8 +49,8 @@ export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uin
 /** Decrypted profile values, by field. Image is absent until the account centre can store one. */
 export type Profile = Partial<Record<FieldCode, string | null>>;
 
-const EMAIL_INDEX_PURPOSE = 'people.email';
-const NICKNAME_INDEX_PURPOSE = 'people.nickname';
+const EMAIL_INDEX_PURPOSE = PERSON_DATA.people.blindIndexes.email_index.purpose;
+const NICKNAME_INDEX_PURPOSE = PERSON_DATA.people.blindIndexes.nickname_index.purpose;
 
 /** What a sign-in needs to know about an account beyond its password. */
 export interface AccountState {
@@ -57,7 +58,7 @@ export interface AccountState {
   readonly secondFactor: boolean;
 }
 
-const personField = (personId: string, column: string) => ({ table: 'people', column, rowId: personId });
+const personField = (personId: string, column: PersonSealedColumn) => sealedAt('people', column, personId);
 
 export class PeopleService {
   constructor(private readonly zones: ZoneRegistry, private readonly control: Kysely<ControlDatabase>) {}
@@ -217,7 +218,7 @@ export class PeopleService {
     const id = randomUUID();
     const passwordHash = await hashPassword(input.password);
     const { dataKey, wrapped } = createDataKey(zone.ring, id);
-    const seal = (column: string, value: string) => encryptField(dataKey, personField(id, column), value);
+    const seal = (column: PersonSealedColumn, value: string) => encryptField(dataKey, personField(id, column), value);
     try {
       await zone.db.transaction().execute(async (trx) => {
         await insertPerson(trx, {

@@ -6,12 +6,13 @@ import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
+import { sealedAt } from '../residency/person-data.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 const IMAGE_SIDE = 512;
 const LINK_MINUTES = 60;
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
-const imageLocation = (personId: string) => ({ table: 'people', column: 'image_ct', rowId: personId });
+const imageLocation = (personId: string) => sealedAt('people', 'image_ct', personId);
 const linkLocation = { table: 'image_links', column: 'token', rowId: 'v1' };
 
 export class ImageRefused extends Error {

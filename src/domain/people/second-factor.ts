@@ -10,11 +10,12 @@ import type { Clock } from '../clock.js';
 import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService } from './people-service.js';
+import { sealedAt } from '../residency/person-data.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 const ENROLMENT_MINUTES = 15;
-const secretLocation = (personId: string) => ({ table: 'people', column: 'totp_secret_ct', rowId: personId });
+const secretLocation = (personId: string) => sealedAt('people', 'totp_secret_ct', personId);
 
 export interface Enrolment {
   readonly secret: string;

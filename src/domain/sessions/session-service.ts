@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encryptField, type FieldLocation } from '../../crypto/field-cipher.js';
+import { sealedAt, sealedRowKey } from '../residency/person-data.js';
 import { openDataKey } from '../people/people-repo.js';
 import { describeDevice, describeNetwork, type SessionOrigin } from './session-origin.js';
 import { recordAudit } from '../audit/audit-log.js';
@@ -8,8 +9,10 @@ import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';
 
 /** Where a session's sealed values live: bound to the session's row. */
-export const sessionField = (idHash: Uint8Array, column: string): FieldLocation =>
-  ({ table: 'sessions', column, rowId: Buffer.from(idHash).toString('hex') });
+export type SessionSealedColumn = 'device_ct' | 'network_ct';
+
+export const sessionField = (idHash: Uint8Array, column: SessionSealedColumn): FieldLocation =>
+  sealedAt('sessions', column, sealedRowKey('sessions', { id_hash: idHash }));
 
 /**
  * Gateway sessions. The cookie holds `zone.secret` where the secret is 256 random bits;
@@ -45,7 +48,7 @@ export class SessionService {
     const zone = this.zones.get(person.zone);
     const idHash = this.#hash(token);
     const dataKey = await openDataKey(zone.db, zone.ring, person.id);
-    const seal = (column: string, value: string | null) =>
+    const seal = (column: SessionSealedColumn, value: string | null) =>
       dataKey && value ? encryptField(dataKey, sessionField(idHash, column), value) : null;
     await zone.db.insertInto('sessions').values({
       id_hash: idHash,
