@@ -10,9 +10,9 @@ import type { Services } from '../domain/services.js';
 import { sendError } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
-import { webPages } from './web/web-pages.js';
-import { sendPage, sendUnavailablePage } from './gateway/pages.js';
-import { messagePage } from './gateway/views.js';
+import { messagePage } from './kit/layout.js';
+import { sendPage, sendUnavailablePage } from './kit/send-page.js';
+import { webPages } from './pages.js';
 
 export interface HttpServerOptions {
   readonly services: Services;

@@ -1,5 +1,3 @@
-import { html } from '../http/html.js';
-
 export const LOCALES = ['en_GB', 'cs_CZ'] as const;
 export type Locale = (typeof LOCALES)[number];
 
@@ -276,18 +274,23 @@ function assertWebUrl(url: string): void {
   if (protocol !== 'https:' && protocol !== 'http:') throw new Error('a link in an email must be an absolute http(s) URL');
 }
 
+// Mail keeps its own escaper rather than the pages' `html` template: a message has a few
+// paragraphs and links of plain text, and mail must not depend on the HTTP layer.
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
 function render(catalogue: Catalogue, { subject, blocks }: MailContent): RenderedMail {
   const text = blocks.map((block) => (typeof block === 'string' ? block : block.link)).join('\n\n') + '\n';
   const paragraphs = blocks.map((block) =>
-    typeof block === 'string' ? html`<p>${block}</p>` : html`<p><a href="${block.link}">${block.link}</a></p>`,
-  );
-  const page = html`<!doctype html>
-<html lang="${catalogue.htmlLang}">
-<head><meta charset="utf-8"><title>${subject}</title></head>
+    typeof block === 'string' ? `<p>${escape(block)}</p>` : `<p><a href="${escape(block.link)}">${escape(block.link)}</a></p>`,
+  ).join('');
+  const page = `<!doctype html>
+<html lang="${escape(catalogue.htmlLang)}">
+<head><meta charset="utf-8"><title>${escape(subject)}</title></head>
 <body>
 ${paragraphs}
 </body>
 </html>
 `;
-  return { subject, text, html: page.value };
+  return { subject, text, html: page };
 }

@@ -160,7 +160,7 @@ const malformedPathCall = (...prefixes: string[]): fc.Arbitrary<FuzzRequest> => 
 
 // Forms -----------------------------------------------------------------------------------
 
-/** The sign-in steps, under `/gateway/:connectId` and under `/dashboard` (src/http/web/sign-in-flow.ts). */
+/** The sign-in steps, under `/gateway/:connectId` and under `/dashboard` (src/http/interaction/sign-in-flow.ts). */
 const SIGN_IN_STEPS: Record<string, FormFields> = {
   'sign-in': SIGN_IN_FIELDS, 'sign-up': SIGN_UP_FIELDS, confirm: CODE_FIELDS, 'email-code': EMAIL_FIELDS, 'email-code/confirm': CODE_FIELDS,
   forgot: EMAIL_FIELDS, 'second-factor': CODE_FIELDS,

@@ -3,18 +3,17 @@ import type { Profile } from '../../domain/people/people-service.js';
 import { FIELD_LABELS, isFieldCode } from '../../domain/consent/fields.js';
 import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
 import { ZONE_LABELS, type ZoneName } from '../../domain/zones/zones.js';
-import { html, type SafeHtml } from '../html.js';
-import { csrfField, input, select, type FieldErrors } from '../gateway/views.js';
-import { accountPage, topbar } from './views.js';
+import { csrfField, input, select, type FieldErrors } from '../kit/form-controls.js';
+import { html, type SafeHtml } from '../kit/html.js';
+import { alert, notice, widePage } from '../kit/layout.js';
+import { topbar } from './views.js';
 
 const when = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-const notice = (message?: string) => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
-const alertBox = (message?: string) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
 
 export function profilePage(view: { csrf: string; profile: Profile; zone: ZoneName; hasImage: boolean; notice?: string; errors?: FieldErrors }): string {
   const p = view.profile;
   const e = view.errors ?? {};
-  return accountPage('Your profile', html`${topbar(view.csrf)}
+  return widePage('Your profile', html`${topbar(view.csrf)}
 <h1>Your profile</h1>
 ${notice(view.notice)}
 <dl class="facts"><dt>Email</dt><dd>${p.email ?? ''}</dd><dt>Data stored in</dt><dd>the ${ZONE_LABELS[view.zone]} zone</dd></dl>
@@ -58,7 +57,7 @@ ${e.image ? html`<p class="error" id="image-error">${e.image}</p>` : html``}</di
 
 /** Step two of an email change: the code sent to the new address. */
 export function emailCodePage(view: { csrf: string; token: string; email: string; error?: string }): string {
-  return accountPage('Confirm your new email', html`${topbar(view.csrf)}
+  return widePage('Confirm your new email', html`${topbar(view.csrf)}
 <h1>Confirm your new email</h1>
 <p>We sent a six-digit code to <strong>${view.email}</strong>. Enter it to make it your sign-in email.</p>
 <form method="post" action="/account/email/confirm" novalidate>
@@ -81,9 +80,9 @@ function consentList(consents: readonly ConsentProof[]): SafeHtml {
 }
 
 export function appsPage(view: { csrf: string; apps: readonly ConnectedApp[]; consents: readonly ConsentProof[]; notice?: string; error?: string }): string {
-  return accountPage('Connected apps', html`${topbar(view.csrf)}
+  return widePage('Connected apps', html`${topbar(view.csrf)}
 <h1>Connected apps</h1>
-${notice(view.notice)}${alertBox(view.error)}
+${notice(view.notice)}${alert(view.error)}
 ${view.apps.length === 0 ? html`<p>No app can read anything about you.</p>` : view.apps.map((app) => html`<section class="app" aria-labelledby="app-${app.appId}">
 <h2 id="app-${app.appId}">${app.name}</h2>
 <p class="fine">Allowed since ${when(app.grantedAt)}. <a href="/account/activity?app=${app.appId}">What it read</a></p>
@@ -124,7 +123,7 @@ function describe(record: ActivityRecord): SafeHtml {
 }
 
 export function activityPage(view: { csrf: string; records: readonly ActivityRecord[]; apps: readonly ConnectedApp[]; appId?: string }): string {
-  return accountPage('Who read my data', html`${topbar(view.csrf)}
+  return widePage('Who read my data', html`${topbar(view.csrf)}
 <h1>Who read my data</h1>
 <form method="get" action="/account/activity" class="inline-form">
 <div class="field"><label for="app">Show</label>
@@ -141,7 +140,7 @@ const origin = (s: SessionSummary) => {
 };
 
 export function sessionsPage(view: { csrf: string; sessions: readonly SessionSummary[]; notice?: string }): string {
-  return accountPage('Sessions', html`${topbar(view.csrf)}
+  return widePage('Sessions', html`${topbar(view.csrf)}
 <h1>Where you are signed in</h1>
 ${notice(view.notice)}
 <ul class="sessions">${view.sessions.map((s) => html`<li>${s.current ? html`<strong>This browser</strong>` : html`Another browser`}${origin(s)}: signed in ${when(s.createdAt)}, last used ${when(s.lastSeenAt)}
@@ -151,7 +150,7 @@ ${s.current ? html`` : html`<form method="post" action="/account/sessions/end" c
 
 export function dataPage(view: { csrf: string; errors?: FieldErrors }): string {
   const e = view.errors ?? {};
-  return accountPage('Export or delete', html`${topbar(view.csrf)}
+  return widePage('Export or delete', html`${topbar(view.csrf)}
 <h1>Your data</h1>
 <section aria-labelledby="export-h"><h2 id="export-h">Export</h2>
 <p>One JSON file with everything Keygate holds about you: profile, consents, connected apps, sessions and the records of who read what.</p>

@@ -8,28 +8,24 @@ import { ZoneMoveError } from '../../domain/zones/zone-move.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import multipart from '@fastify/multipart';
 import { ImageRefused, MAX_IMAGE_BYTES } from '../../domain/people/profile-image.js';
-import { sendPage } from '../gateway/pages.js';
-import { messagePage, type FieldErrors } from '../gateway/views.js';
-import { formString, type Form, type PageContext } from '../web/web-pages.js';
+import type { FieldErrors } from '../kit/form-controls.js';
+import { formString, type Form } from '../kit/forms.js';
+import { personOf } from '../kit/guard.js';
+import { messagePage } from '../kit/layout.js';
+import type { PageContext } from '../kit/page-context.js';
+import { sendScriptedPage as send } from '../kit/send-page.js';
 import { activityPage, appsPage, dataPage, emailCodePage, profilePage, sessionsPage } from './centre-views.js';
 import { normaliseEmail } from '../../domain/people/email.js';
 
-const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
-
 /**
  * The account centre: the person's profile, the apps they let in, who read their data,
- * their sessions, export and erasure. Export and erasure ask for the password again.
+ * their sessions, export and erasure (behind the account's guard). Export and erasure ask
+ * for the password again.
  */
 export function accountCentreRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
   const centre = services.accountCentre;
   const actor = (request: FastifyRequest) => ({ requestId: request.id });
-
-  async function requirePerson(request: FastifyRequest, reply: FastifyReply): Promise<PersonRef | null> {
-    const person = await context.currentPerson(request);
-    if (!person) reply.redirect('/account/sign-in', 303);
-    return person;
-  }
 
   const renderProfile = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) =>
     send(reply, status, profilePage({
@@ -44,8 +40,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   void server.register(async (uploads) => {
     await uploads.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: MAX_IMAGE_BYTES, files: 1, fields: 4, parts: 5 } });
     uploads.post<{ Body: Record<string, unknown> }>('/account/image', { bodyLimit: MAX_IMAGE_BYTES + 64 * 1024 }, async (request, reply) => {
-      const person = await requirePerson(request, reply);
-      if (!person) return reply;
+      const person = personOf(request);
       const file = request.body?.image;
       if (!Buffer.isBuffer(file)) return renderProfile(request, reply, person, 400, { errors: { image: 'Choose a PNG, JPEG or WebP image.' } });
       try {
@@ -59,28 +54,22 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post('/account/image/remove', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     await services.images.removeImage(person, actor(request));
     return renderProfile(request, reply, person, 200, { notice: 'Picture removed.' });
   });
 
   server.get('/account/image', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const image = await services.images.ownImage(person, request.id);
     if (!image) return reply.code(404).type('text/plain; charset=utf-8').send('No picture.');
     return reply.type('image/webp').header('Cache-Control', 'private, no-store').send(image);
   });
 
-  server.get('/account/profile', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    return person ? renderProfile(request, reply, person) : reply;
-  });
+  server.get('/account/profile', async (request, reply) => renderProfile(request, reply, personOf(request)));
 
   server.post<{ Body: Form }>('/account/profile', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const form = request.body ?? {};
     const values = {
       firstname: (formString(form, 'firstname', 200) ?? '').trim(),
@@ -104,14 +93,10 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
       ...extra,
     }));
 
-  server.get('/account/apps', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    return person ? renderApps(request, reply, person) : reply;
-  });
+  server.get('/account/apps', async (request, reply) => renderApps(request, reply, personOf(request)));
 
   server.post<{ Body: Form }>('/account/apps/revoke', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const appId = formString(request.body ?? {}, 'app', 64) ?? '';
     const revoked = isUuid(appId) && await centre.revokeApp(person, appId.toLowerCase(), actor(request));
     if (!revoked) return renderApps(request, reply, person, 404, { error: 'You have not connected this app.' });
@@ -119,8 +104,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post<{ Body: Form }>('/account/apps/revoke-field', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const form = request.body ?? {};
     const appId = formString(form, 'app', 64) ?? '';
     const field = formString(form, 'field', 16);
@@ -130,8 +114,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.get<{ Querystring: { app?: string } }>('/account/activity', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const appId = typeof request.query.app === 'string' && isUuid(request.query.app) ? request.query.app.toLowerCase() : undefined;
     const [records, apps] = await Promise.all([centre.activity(person, { appId }), centre.connectedApps(person)]);
     return send(reply, 200, activityPage({ csrf: csrf.tokenFor(request, reply), records, apps, appId }));
@@ -140,29 +123,21 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   const renderSessions = async (request: FastifyRequest, reply: FastifyReply, person: PersonRef, notice?: string) =>
     send(reply, 200, sessionsPage({ csrf: csrf.tokenFor(request, reply), sessions: await centre.sessions(person, context.sessionToken(request), { kind: 'person', id: person.id, requestId: request.id }), notice }));
 
-  server.get('/account/sessions', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    return person ? renderSessions(request, reply, person) : reply;
-  });
+  server.get('/account/sessions', async (request, reply) => renderSessions(request, reply, personOf(request)));
 
   server.post<{ Body: Form }>('/account/sessions/end', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const ended = await centre.endSessions(person, { id: formString(request.body ?? {}, 'session', 64) ?? '' }, actor(request));
     return renderSessions(request, reply, person, ended > 0 ? 'That browser is signed out.' : 'That session had already ended.');
   });
 
   server.post('/account/sessions/end-others', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const ended = await centre.endSessions(person, { allBut: context.sessionToken(request) }, actor(request));
     return renderSessions(request, reply, person, `${ended} other session${ended === 1 ? '' : 's'} signed out.`);
   });
 
-  server.get('/account/data', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    return person ? send(reply, 200, dataPage({ csrf: csrf.tokenFor(request, reply) })) : reply;
-  });
+  server.get('/account/data', async (request, reply) => send(reply, 200, dataPage({ csrf: csrf.tokenFor(request, reply) })));
 
   /**
    * Export, erasure and a change of country need the password again: a session left open
@@ -185,8 +160,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     send(reply, status, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { [field]: message } }));
 
   server.post<{ Body: Form }>('/account/email', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const email = (formString(request.body ?? {}, 'email', 320) ?? '').trim();
     if (!normaliseEmail(email)) return renderProfile(request, reply, person, 400, { errors: { email: 'Enter an email address such as jana@example.cz.' } });
     const refuse = (status: number, message: string) => renderProfile(request, reply, person, status, { errors: { email_password: message } });
@@ -204,8 +178,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post<{ Body: Form }>('/account/email/confirm', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const form = request.body ?? {};
     const token = formString(form, 'token', 64) ?? '';
     const shown = normaliseEmail(formString(form, 'email', 320) ?? '') ?? '';
@@ -218,8 +191,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post<{ Body: Form }>('/account/country', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const country = (formString(request.body ?? {}, 'country', 8) ?? '').trim().toUpperCase();
     if (!isCountryCode(country)) return renderProfile(request, reply, person, 400, { errors: { country: 'Choose your country.' } });
     const refuse = (status: number, message: string) => renderProfile(request, reply, person, status, { errors: { country_password: message } });
@@ -238,8 +210,8 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post<{ Body: Form }>('/account/export', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person || !(await reauthenticated(request, reply, person, refuseOnDataPage(request, reply, 'export')))) return reply;
+    const person = personOf(request);
+    if (!(await reauthenticated(request, reply, person, refuseOnDataPage(request, reply, 'export')))) return reply;
     const data = await centre.exportData(person, actor(request));
     reply.header('Cache-Control', 'no-store');
     reply.header('Content-Disposition', 'attachment; filename="keygate-my-data.json"');
@@ -247,8 +219,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
   });
 
   server.post<{ Body: Form }>('/account/delete', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     if ((formString(request.body ?? {}, 'confirm', 16) ?? '').trim() !== 'DELETE') {
       return send(reply, 400, dataPage({ csrf: csrf.tokenFor(request, reply), errors: { confirm: 'Type DELETE in capitals to confirm.' } }));
     }

@@ -1,7 +1,6 @@
-import { html, SafeHtml } from '../html.js';
-import { csrfField, errorText, input, layout, type FieldErrors } from '../gateway/views.js';
-
-const page = (title: string, body: SafeHtml) => layout(title, body, { wide: true, script: '/static/dashboard.js' });
+import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';
+import { html, SafeHtml } from '../kit/html.js';
+import { alert, notice, widePage as page } from '../kit/layout.js';
 
 const SECTIONS: ReadonlyArray<[string, string]> = [
   ['/account/profile', 'Profile'],
@@ -17,8 +16,6 @@ export function topbar(csrf: string): SafeHtml {
 <form method="post" action="/account/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form></nav>`;
 }
 
-export { page as accountPage };
-
 export interface SecurityView {
   readonly csrf: string;
   readonly nickname: string | null;
@@ -32,7 +29,7 @@ export function securityPage(view: SecurityView): string {
   const e = view.errors ?? {};
   return page('Account security', html`${topbar(view.csrf)}
 <h1>Account security</h1>
-${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : html``}
+${notice(view.notice)}
 
 <section aria-labelledby="nickname-h"><h2 id="nickname-h">Nickname</h2>
 <p class="fine">Sign in with a nickname instead of your email. Letters a–z, digits, dot, dash and underscore; 3 to 30 characters.</p>
@@ -77,7 +74,7 @@ export function enrolmentPage(view: { csrf: string; qrSvg: string; secret: strin
 <p>Scan this code with your authenticator app, or type the key by hand.</p>
 <figure class="qr">${new SafeHtml(view.qrSvg)}</figure>
 <p>Key: <code class="credential" id="totp-secret">${view.secret.replace(/(.{4})/g, '$1 ').trim()}</code></p>
-${view.error ? html`<p class="alert" role="alert">${view.error}</p>` : html``}
+${alert(view.error)}
 <form method="post" action="/account/security/totp/confirm" novalidate>
 ${csrfField(view.csrf)}
 <input type="hidden" name="secret" value="${view.secret}">

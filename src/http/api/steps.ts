@@ -5,6 +5,7 @@ import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from 
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import type { Services } from '../../domain/services.js';
 import { KeygateError } from '../../domain/errors.js';
+import type { ClientAddress } from '../client-address.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
 
 /**
@@ -118,9 +119,6 @@ export function enforceDomain(request: FastifyRequest, app: App, signed: boolean
   }
   if (!isBrowserOriginAllowed(header(request, 'origin'), app.origins)) throw new KeygateError('origin_not_allowed');
 }
-
-/** Resolves the client address of a request (socket, or `X-Forwarded-For` through trusted proxies). */
-export type ClientAddress = (request: FastifyRequest) => string | null;
 
 /**
  * The checks every endpoint runs before its own work, in the order listed above. The

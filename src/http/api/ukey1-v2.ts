@@ -5,7 +5,8 @@ import type { Services } from '../../domain/services.js';
 import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
-import { admitCall, answerPreflight, parseJsonBody, recordingRefusals, type ClientAddress } from './steps.js';
+import type { ClientAddress } from '../client-address.js';
+import { admitCall, answerPreflight, parseJsonBody, recordingRefusals } from './steps.js';
 
 export const API_BODY_LIMIT = 64 * 1024;
 

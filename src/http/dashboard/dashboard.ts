@@ -5,12 +5,15 @@ import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { html } from '../html.js';
-import { registerSignInFlow } from '../web/sign-in-flow.js';
-import { signInPage, signUpPage, type SignInPlace } from '../web/sign-in-views.js';
-import { sendPage } from '../gateway/pages.js';
-import { messagePage, type FieldErrors } from '../gateway/views.js';
-import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
+import { registerSignInFlow } from '../interaction/sign-in-flow.js';
+import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
+import type { FieldErrors } from '../kit/form-controls.js';
+import { formString, formStrings, type Form } from '../kit/forms.js';
+import { personOf, requirePerson } from '../kit/guard.js';
+import { html } from '../kit/html.js';
+import { messagePage } from '../kit/layout.js';
+import type { PageContext } from '../kit/page-context.js';
+import { sendScriptedPage as send } from '../kit/send-page.js';
 import {
   appListPage, appPage, credentialsPage, type AppPageView,
 } from './views.js';
@@ -23,29 +26,55 @@ const lines = (form: Form, name: string): string[] =>
 
 const checked = (form: Form, name: string): boolean => formString(form, name, 8) === 'on';
 
-const send = (reply: FastifyReply, status: number, page: string) => sendPage(reply, status, page, undefined, { script: true });
-
 /**
  * The developers' dashboard: for anyone with a Keygate account, their apps, credentials,
  * protections, fields, private-app lists, owners and usage. Every app route checks that
  * the signed-in person owns the app; anyone else gets the same "not found" as for an
  * app that does not exist.
  */
-export function dashboardRoutes(server: FastifyInstance, context: PageContext): void {
+export async function dashboardPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
+  const { csrf } = context;
+
+  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
+    base: '/dashboard',
+    lead: html`Manage the apps that send people to Keygate to sign in.`,
+    cancellable: false,
+    standalone: true,
+    csrf: csrf.tokenFor(request, reply),
+  });
+
+  server.get('/dashboard/sign-in', async (request, reply) => {
+    if (await context.currentPerson(request)) return reply.redirect('/dashboard', 303);
+    return send(reply, 200, signInPage(place(request, reply)));
+  });
+
+  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, signUpPage(place(request, reply))));
+
+  registerSignInFlow(server, context, {
+    prefix: '/dashboard',
+    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/dashboard' }),
+  });
+
+  server.post('/dashboard/sign-out', async (request, reply) => {
+    await context.endSession(request, reply, { signOut: true });
+    return reply.redirect('/dashboard/sign-in', 303);
+  });
+
+  await server.register(async (owner) => {
+    owner.addHook('preHandler', requirePerson(context, '/dashboard/sign-in'));
+    ownerRoutes(owner, context);
+  });
+}
+
+/** The owner's pages, behind the guard: every app route also checks that the person owns the app. */
+function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
 
   /** App changes are recorded in the control plane as the owner's (an opaque id), with the request. */
   const actorOf = (request: FastifyRequest, person: PersonRef, appId?: string): Actor => ({ kind: 'person', id: person.id, appId, requestId: request.id });
 
-  async function requirePerson(request: FastifyRequest, reply: FastifyReply): Promise<PersonRef | null> {
-    const person = await context.currentPerson(request);
-    if (!person) reply.redirect('/dashboard/sign-in', 303);
-    return person;
-  }
-
   async function loadOwnedApp(request: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): Promise<{ person: PersonRef; app: App } | null> {
-    const person = await requirePerson(request, reply);
-    if (!person) return null;
+    const person = personOf(request);
     const { appId } = request.params;
     const app = isUuid(appId) && (await services.apps.isOwner(appId, person.id)) ? await services.apps.findApp(appId) : null;
     if (!app) {
@@ -91,40 +120,13 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
     }
   }
 
-  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
-    base: '/dashboard',
-    lead: html`Manage the apps that send people to Keygate to sign in.`,
-    cancellable: false,
-    standalone: true,
-    csrf: csrf.tokenFor(request, reply),
-  });
-
-  server.get('/dashboard/sign-in', async (request, reply) => {
-    if (await context.currentPerson(request)) return reply.redirect('/dashboard', 303);
-    return send(reply, 200, signInPage(place(request, reply)));
-  });
-
-  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, signUpPage(place(request, reply))));
-
-  registerSignInFlow(server, context, {
-    prefix: '/dashboard',
-    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/dashboard' }),
-  });
-
-  server.post('/dashboard/sign-out', async (request, reply) => {
-    await context.endSession(request, reply, { signOut: true });
-    return reply.redirect('/dashboard/sign-in', 303);
-  });
-
   server.get('/dashboard', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id) }));
   });
 
   server.post<{ Body: Form }>('/dashboard/apps', async (request, reply) => {
-    const person = await requirePerson(request, reply);
-    if (!person) return reply;
+    const person = personOf(request);
     const form = request.body ?? {};
     const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls') };
     try {

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../html.js';
+import { escapeHtml } from '../kit/html.js';
 
 export interface UsageDay {
   /** `YYYY-MM-DD` */

@@ -3,16 +3,10 @@ import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
 import type { AppConsentProof } from '../../domain/consent/consent-proofs.js';
 import { FIELD_CODES, FIELD_LABELS, MANDATORY_BY_DEFAULT } from '../../domain/consent/fields.js';
-import { html, SafeHtml } from '../html.js';
-import { csrfField, errorText, input, layout, type FieldErrors } from '../gateway/views.js';
+import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';
+import { html, SafeHtml } from '../kit/html.js';
+import { alert, notice, widePage as page } from '../kit/layout.js';
 import { renderUsageChart } from './usage-chart.js';
-
-const SCRIPT = '/static/dashboard.js';
-const page = (title: string, body: SafeHtml) => layout(title, body, { wide: true, script: SCRIPT });
-
-function alertBox(message: string | undefined, kind: 'alert' | 'notice' = 'alert'): SafeHtml {
-  return message ? html`<p class="${kind}" role="${kind === 'alert' ? 'alert' : 'status'}">${message}</p>` : html``;
-}
 
 function textarea(props: { id: string; name: string; label: string; value: readonly string[]; hint: string; error?: string }): SafeHtml {
   return html`<div class="field">
@@ -56,7 +50,7 @@ export function appListPage(view: { csrf: string; apps: ReadonlyArray<{ id: stri
   const e = view.errors ?? {};
   return page('Your apps', html`${header(true, view.csrf)}
 <h1>Your apps</h1>
-${alertBox(view.notice, 'notice')}
+${notice(view.notice)}
 ${view.apps.length === 0
     ? html`<p>You have no apps yet.</p>`
     : html`<ul class="apps">${view.apps.map((app) => html`<li><a href="/dashboard/apps/${app.id}">${app.name}</a> <code class="fine">${app.id}</code></li>`)}</ul>`}
@@ -114,8 +108,8 @@ export function appPage(view: AppPageView): string {
   const chart = renderUsageChart(view.usage, { title: `${app.name}: the last ${view.usage.length} days`, signIns: 'Sign-ins', tokens: 'Tokens issued' });
   return page(app.name, html`${header(true, view.csrf)}
 <h1>${app.name}</h1>
-${alertBox(view.notice, 'notice')}
-${alertBox(e.form)}
+${notice(view.notice)}
+${alert(e.form)}
 ${copyable('app-id', 'App ID', app.id)}
 <details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}</details>
 

@@ -4,15 +4,20 @@ import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { formString, formStrings, type Form, type PageContext } from '../web/web-pages.js';
-import { sendPage } from './pages.js';
-import { consentPage, messagePage, type GatewayPage } from './views.js';
-import { html } from '../html.js';
-import { registerSignInFlow } from '../web/sign-in-flow.js';
-import { signInPage, signUpPage, type SignInPlace } from '../web/sign-in-views.js';
+import { registerSignInFlow } from '../interaction/sign-in-flow.js';
+import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
+import { formString, formStrings, type Form } from '../kit/forms.js';
+import { html } from '../kit/html.js';
+import { messagePage } from '../kit/layout.js';
+import type { PageContext } from '../kit/page-context.js';
+import { sendPage } from '../kit/send-page.js';
+import { consentPage, type GatewayPage } from './views.js';
 
-/** The gateway: the pages a person signs in and decides on an app's request through. */
-export function gatewayRoutes(server: FastifyInstance, context: PageContext): void {
+/**
+ * The gateway: the pages a person signs in and decides on an app's request through.
+ * No guard hook: a visitor without a session is shown the sign-in step of the request.
+ */
+export async function gatewayPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
   const { services, csrf } = context;
   const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
   const currentPerson = context.currentPerson;

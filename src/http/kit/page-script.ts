@@ -1,9 +1,9 @@
 /**
- * The dashboard's only script, served from our origin (the CSP allows no inline script):
- * copy buttons for the App ID and the Secret Key. Without JavaScript the values stay
- * selectable text.
+ * The only script of the dashboard and account pages, served from our origin (the CSP
+ * allows no inline script): copy buttons for the App ID and the Secret Key. Without
+ * JavaScript the values stay selectable text.
  */
-export const DASHBOARD_SCRIPT = `
+export const PAGE_SCRIPT = `
 document.addEventListener('click', function (event) {
   var button = event.target.closest && event.target.closest('button[data-copy]');
   if (!button) return;

@@ -6,13 +6,14 @@ import { normaliseNickname } from '../../domain/people/nickname.js';
 import { checkNewPassword } from '../../domain/people/password-policy.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { sendPage } from '../gateway/pages.js';
-import type { FieldErrors } from '../gateway/views.js';
+import type { FieldErrors } from '../kit/form-controls.js';
+import { formString, type Form } from '../kit/forms.js';
+import type { PageContext } from '../kit/page-context.js';
+import { sendPage } from '../kit/send-page.js';
 import {
-  emailCodePage, emailCodeRequestPage, forgotPasswordPage, resetPasswordPage, secondFactorPage, signInPage, signUpPage,
+  emailCodePage, emailCodeRequestPage, forgotPasswordPage, secondFactorPage, signInPage, signUpPage,
   type SignInPlace, type SignUpValues,
 } from './sign-in-views.js';
-import { formString, type Form, type PageContext } from './web-pages.js';
 
 const SECOND_FACTOR_SECONDS = 5 * 60;
 const CHALLENGE_COOKIE_SECONDS = 30 * 60;
@@ -219,25 +220,5 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const redeemed = await services.challenges.redeemToken(token, 'second_factor');
     if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
     return finish(request, reply, resolved, redeemed, 'second_factor');
-  });
-}
-
-/** The page a password-reset link opens; not tied to an app or the dashboard. */
-export function registerPasswordReset(server: FastifyInstance, context: PageContext): void {
-  const { services, csrf } = context;
-  server.get<{ Params: { token: string } }>('/reset/:token', async (request, reply) => {
-    const valid = await services.accounts.isResetLinkValid(request.params.token);
-    if (!valid) return sendPage(reply, 410, resetPasswordPage({ csrf: '', token: '', expired: true }));
-    return sendPage(reply, 200, resetPasswordPage({ csrf: csrf.tokenFor(request, reply), token: request.params.token }));
-  });
-
-  server.post<{ Params: { token: string }; Body: Form }>('/reset/:token', async (request, reply) => {
-    const { token } = request.params;
-    const outcome = await services.accounts.resetPassword(token, formString(request.body ?? {}, 'password', 1024) ?? '', { requestId: request.id });
-    if (outcome === 'expired') return sendPage(reply, 410, resetPasswordPage({ csrf: '', token: '', expired: true }));
-    if (outcome) return sendPage(reply, 400, resetPasswordPage({ csrf: csrf.tokenFor(request, reply), token, error: outcome }));
-    // Every session ended with the reset, this browser's included.
-    await context.endSession(request, reply);
-    return sendPage(reply, 200, resetPasswordPage({ csrf: '', token: '', done: true }));
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { messagePage } from './views.js';
+import { messagePage } from './layout.js';
 
 /**
  * Sends a server-rendered page with a CSP that allows no script and no inline style.
@@ -28,4 +28,9 @@ export function sendPage(reply: FastifyReply, status: number, page: string, retu
 export function sendUnavailablePage(reply: FastifyReply): FastifyReply {
   reply.header('Retry-After', '1');
   return sendPage(reply, 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
+}
+
+/** A page of the dashboard or the account, which load the page script (copy buttons). */
+export function sendScriptedPage(reply: FastifyReply, status: number, page: string): FastifyReply {
+  return sendPage(reply, status, page, undefined, { script: true });
 }

@@ -1,6 +1,7 @@
 import { COUNTRY_OPTIONS, LANGUAGE_OPTIONS } from '../../domain/zones/countries.js';
-import { html, SafeHtml } from '../html.js';
-import { csrfField, input, layout, select, type FieldErrors } from '../gateway/views.js';
+import { csrfField, input, select, type FieldErrors } from '../kit/form-controls.js';
+import { html, SafeHtml } from '../kit/html.js';
+import { alert, layout, widePage } from '../kit/layout.js';
 
 /**
  * Where a sign-in happens: on the gateway for an app's request, or for the dashboard.
@@ -18,10 +19,7 @@ export interface SignInPlace {
   readonly csrf: string;
 }
 
-const page = (place: SignInPlace, title: string, body: SafeHtml) =>
-  layout(title, body, place.standalone ? { wide: true, script: '/static/dashboard.js' } : {});
-
-const alert = (message: string | undefined) => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
+const page = (place: SignInPlace, title: string, body: SafeHtml) => (place.standalone ? widePage(title, body) : layout(title, body));
 
 function cancelForm(place: SignInPlace): SafeHtml {
   if (!place.cancellable) return html``;

@@ -1,5 +1,5 @@
-/** The gateway's only stylesheet, served from our origin so the CSP needs no inline style. */
-export const GATEWAY_CSS = `
+/** The pages' only stylesheet, served from our origin so the CSP needs no inline style. */
+export const PAGE_CSS = `
 :root { color-scheme: light dark; --accent: #2454c5; --error: #b3261e; --muted: #5f6368; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: Canvas; color: CanvasText; }

@@ -1,0 +1,32 @@
+import { html, type SafeHtml } from './html.js';
+
+/** A message per form field (or `form` for the whole form), shown next to it. */
+export type FieldErrors = Partial<Record<string, string>>;
+
+export function errorText(id: string, message: string | undefined): SafeHtml {
+  return message ? html`<p class="error" id="${id}-error">${message}</p>` : html``;
+}
+
+export function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; extra?: SafeHtml }): SafeHtml {
+  const invalid = props.error ? 'true' : 'false';
+  return html`<div class="field">
+<label for="${props.id}">${props.label}</label>
+<input id="${props.id}" name="${props.name}" type="${props.type}" value="${props.value ?? ''}" autocomplete="${props.autocomplete}" required aria-invalid="${invalid}"${props.error ? html` aria-describedby="${props.id}-error"` : html``}>
+${props.extra ?? html``}${errorText(props.id, props.error)}
+</div>`;
+}
+
+export function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string }): SafeHtml {
+  const invalid = props.error ? 'true' : 'false';
+  return html`<div class="field">
+<label for="${props.id}">${props.label}</label>
+<select id="${props.id}" name="${props.name}" required aria-invalid="${invalid}"${props.error ? html` aria-describedby="${props.id}-error"` : html``}>
+<option value="">Choose…</option>
+${props.options.map((o) => html`<option value="${o.code}"${o.code === props.value ? html` selected` : html``}>${o.name}</option>`)}
+</select>
+${errorText(props.id, props.error)}
+</div>`;
+}
+
+/** Every state-changing form carries the CSRF token of the page. */
+export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;

@@ -1,0 +1,28 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CsrfTokens } from './csrf.js';
+import { messagePage } from './layout.js';
+import { sendPage } from './send-page.js';
+
+/**
+ * Refuses state-changing requests that another site made the browser send. Pages are
+ * served with `Referrer-Policy: no-referrer`, under which browsers send `Origin: null`
+ * even for our own forms, so Fetch Metadata is the primary signal and a real foreign
+ * Origin the second; a request with neither (old browsers, non-browser clients) passes.
+ * Then every post must carry the CSRF token of the page it came from.
+ */
+export function refuseForeignForms(publicUrl: string, csrf: CsrfTokens) {
+  const publicOrigin = new URL(publicUrl).origin;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (request.method !== 'POST') return undefined;
+    const origin = request.headers.origin;
+    const site = request.headers['sec-fetch-site'];
+    const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;
+    if (foreignOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+      return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back and start again.'));
+    }
+    if (!csrf.isValid(request)) {
+      return sendPage(reply, 403, messagePage('This form has expired', 'Go back, reload the page and try again.'));
+    }
+    return undefined;
+  };
+}

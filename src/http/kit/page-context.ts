@@ -1,0 +1,56 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../domain/services.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import type { ClientAddress } from '../client-address.js';
+import { CsrfTokens } from './csrf.js';
+
+/** What every page route shares: the person's session, the forms' CSRF tokens, the client address. */
+export interface PageContext {
+  readonly services: Services;
+  readonly publicUrl: string;
+  readonly csrf: CsrfTokens;
+  readonly clientAddress: ClientAddress;
+  currentPerson(request: FastifyRequest): Promise<PersonRef | null>;
+  /** The session cookie's value, to tell "this browser" apart from the person's other sessions. */
+  sessionToken(request: FastifyRequest): string | undefined;
+  /** Signs a person in with a fresh session id (a cookie planted before is worth nothing after). */
+  startSession(request: FastifyRequest, reply: FastifyReply, person: PersonRef): Promise<void>;
+  /** Ends this browser's session; `signOut` when the person asked for it (recorded). */
+  endSession(request: FastifyRequest, reply: FastifyReply, options?: { signOut?: boolean }): Promise<void>;
+}
+
+export interface PageContextOptions {
+  readonly services: Services;
+  readonly publicUrl: string;
+  /** Keys the HMAC of the forms' CSRF tokens; the same on every node. */
+  readonly csrfKey: Buffer;
+  readonly clientAddress: ClientAddress;
+}
+
+/**
+ * The session and CSRF cookies of the pages. Over HTTPS they carry the `__Host-` prefix,
+ * so a sibling domain cannot plant one and they are never sent over plain HTTP.
+ */
+export function createPageContext(options: PageContextOptions): PageContext {
+  const { services, publicUrl } = options;
+  const https = publicUrl.startsWith('https:');
+  const sessionCookie = https ? { name: '__Host-keygate-session', secure: true } : { name: 'keygate-session', secure: false };
+  const csrf = new CsrfTokens(options.csrfKey, https ? { name: '__Host-keygate-csrf', secure: true } : { name: 'keygate-csrf', secure: false });
+  return {
+    services,
+    publicUrl,
+    csrf,
+    clientAddress: options.clientAddress,
+    currentPerson: (request) => services.sessions.resolveSession(request.cookies[sessionCookie.name]),
+    sessionToken: (request) => request.cookies[sessionCookie.name],
+    async startSession(request, reply, person) {
+      await services.sessions.endSession(request.cookies[sessionCookie.name]);
+      const token = await services.sessions.startSession(person, { userAgent: request.headers['user-agent'], address: options.clientAddress(request) });
+      reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
+    },
+    async endSession(request, reply, endOptions = {}) {
+      await services.sessions.endSession(request.cookies[sessionCookie.name], { signOut: endOptions.signOut, requestId: request.id });
+      reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
+    },
+  };
+}
