@@ -21,6 +21,7 @@ import { SecondFactor } from './domain/people/second-factor.js';
 import { ProfileImages } from './domain/people/profile-image.js';
 import type { Services } from './domain/services.js';
 import { SessionService } from './domain/sessions/session-service.js';
+import { SignInFlows } from './domain/authn/sign-in-flows.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
@@ -32,6 +33,8 @@ import { connectRedis } from './shared-state/redis.js';
 import { AppRateLimit } from './domain/protection/app-rate-limit.js';
 
 const API_CALLS_PER_APP_PER_MINUTE = 100_000;
+/** How long a person has to finish a sign-in they started. */
+const SIGN_IN_FLOW_SECONDS = 30 * 60;
 import { checkReadiness } from './readiness.js';
 import { hkdfKey } from './crypto/master-keys.js';
 import type { Redis } from 'ioredis';
@@ -147,6 +150,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
+    signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {

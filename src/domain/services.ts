@@ -16,6 +16,7 @@ import type { SignInThrottle } from './protection/sign-in-throttle.js';
 import type { AppRateLimit } from './protection/app-rate-limit.js';
 import type { Readiness } from '../readiness.js';
 import type { ZoneMoves } from './zones/zone-move.js';
+import type { SignInFlows } from './authn/sign-in-flows.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
@@ -33,6 +34,7 @@ export interface Services {
   readonly secondFactor: SecondFactor;
   readonly images: ProfileImages;
   readonly sessions: SessionService;
+  readonly signInFlows: SignInFlows;
   readonly tokens: TokenService;
   readonly signInThrottle: SignInThrottle;
   readonly appRateLimit: AppRateLimit;

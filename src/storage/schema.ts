@@ -117,7 +117,20 @@ export interface ZoneMovesTable {
   outcome: 'moved' | 'abandoned' | null;
 }
 
+/** A sign-in in progress (see `domain/authn/sign-in-flows.ts`). */
+export interface SignInFlowsTable {
+  id_hash: Bytes;
+  return_to: string;
+  person_id: string | null;
+  zone: string | null;
+  methods: ColumnType<string[], string[] | undefined, string[]>;
+  step: 'identify' | 'confirm_email' | 'second_factor';
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
 export interface ControlDatabase {
+  sign_in_flows: SignInFlowsTable;
   zone_moves: ZoneMovesTable;
   audit_events: ControlAuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -260,6 +273,10 @@ export interface SessionsTable {
   device_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
   /** The network signed in from ("203.0.113.0/24"), sealed under the person's data key. */
   network_ct: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  /** When the person last proved who they are for this session. */
+  auth_time: ColumnType<Date, Date | undefined, never>;
+  /** How (RFC 8176 values: `pwd`, `otp`, `mfa`, …). */
+  amr: ColumnType<string[], string[] | undefined, never>;
 }
 
 export type AuditActorKind = 'person' | 'app' | 'operator' | 'system';

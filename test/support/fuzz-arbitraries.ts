@@ -327,8 +327,8 @@ export const extraHeaders = fc.dictionary(headerName, headerValue, { maxKeys: 3,
 export const cookieish = fc.oneof(
   fc.constantFrom('keygate-session=x', 'keygate-csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'keygate-session=; keygate-session=a',
     'keygate-csrf=%zz', '=', ';;;', 'keygate-session="quoted"', 'a=b; a=c', 'keygate-session=eu.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    'keygate-challenge=x', 'keygate-challenge=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'keygate-device=%00'),
-  fc.tuple(fc.constantFrom('keygate-session', 'keygate-csrf', 'keygate-challenge', 'keygate-device', 'x'), headerValue).map(([k, v]) => `${k}=${v.replace(/[;\s]/g, '')}`),
+    'keygate-sign-in=x', 'keygate-sign-in=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'keygate-device=%00'),
+  fc.tuple(fc.constantFrom('keygate-session', 'keygate-csrf', 'keygate-sign-in', 'keygate-device', 'x'), headerValue).map(([k, v]) => `${k}=${v.replace(/[;\s]/g, '')}`),
   headerValue,
 );
 

@@ -50,12 +50,12 @@ export class AccountService {
    * of the attempt, and the caller a decoy token. Both cost one password hash and one
    * recorded transaction, so the time does not tell them apart.
    */
-  async beginSignUp(input: SignUpInput, actor: RequestActor): Promise<{ token: string }> {
+  async beginSignUp(input: SignUpInput, actor: RequestActor, token?: string): Promise<{ token: string }> {
     const email = normaliseEmail(input.email)!;
     let issued: IssuedChallenge | undefined;
     const created = await this.people.signUp(input, actor, {
       within: async (trx, person) => {
-        issued = await this.challenges.insert(trx, person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId });
+        issued = await this.challenges.insert(trx, person, 'sign_up', { token, ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId: actor.requestId });
       },
     });
     if (created.ok && issued) {
@@ -65,7 +65,7 @@ export class AccountService {
     await hashPassword(input.password);
     if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
     this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
-    return { token: newChallengeToken() };
+    return { token: token ?? newChallengeToken() };
   }
 
   /** Confirms the address with the emailed code; the account is then usable. */
@@ -121,10 +121,10 @@ export class AccountService {
   }
 
   /** A password was right but the address is not confirmed yet: send a fresh code. */
-  async resendConfirmation(person: PersonRef, requestId: string): Promise<{ token: string }> {
-    const { token, code } = await this.challenges.create(person, 'sign_up', { ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId });
-    this.mail.toPerson(person, { kind: 'signUpCode', params: { code: code!, minutes: SIGN_UP_CODE_MINUTES } }, requestId);
-    return { token };
+  async resendConfirmation(person: PersonRef, requestId: string, token?: string): Promise<{ token: string }> {
+    const issued = await this.challenges.create(person, 'sign_up', { token, ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId });
+    this.mail.toPerson(person, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } }, requestId);
+    return { token: issued.token };
   }
 
   /**
@@ -133,8 +133,7 @@ export class AccountService {
    * exists: the lookup, the challenge under that token and the mail come after it. Only
    * a confirmed address gets a code.
    */
-  requestSignInCode(identifier: string, requestId: string): { token: string } {
-    const token = newChallengeToken();
+  requestSignInCode(identifier: string, requestId: string, token = newChallengeToken()): { token: string } {
     this.mail.afterAnswer(async () => {
       const person = await this.people.findByIdentifier(identifier);
       if (!person) return this.people.recordUnknownIdentifier('sign_in_code.unknown_identifier', { requestId });

@@ -7,6 +7,13 @@ import { recordAudit } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';
+import { isAmrValue, type AmrValue } from '../authn/methods.js';
+
+/** When and how the person proved who they are for a session. */
+export interface SessionAuthentication {
+  readonly authTime: Date;
+  readonly amr: readonly AmrValue[];
+}
 
 /** Where a session's sealed values live: bound to the session's row. */
 export type SessionSealedColumn = 'device_ct' | 'network_ct';
@@ -42,7 +49,7 @@ export class SessionService {
    * Starts a session for a person who just proved who they are; returns the cookie value.
    * The browser and network it comes from are kept sealed, for the person's list of sessions.
    */
-  async startSession(person: PersonRef, origin: SessionOrigin = {}): Promise<string> {
+  async startSession(person: PersonRef, origin: SessionOrigin = {}, authentication: SessionAuthentication = { authTime: this.clock.now(), amr: [] }): Promise<string> {
     const token = `${person.zone}.${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
     const zone = this.zones.get(person.zone);
@@ -57,8 +64,23 @@ export class SessionService {
       expires_at: addSeconds(now, this.absoluteHours * 3600),
       device_ct: seal('device_ct', describeDevice(origin.userAgent)),
       network_ct: seal('network_ct', describeNetwork(origin.address)),
+      auth_time: authentication.authTime,
+      amr: [...authentication.amr],
     }).execute();
     return token;
+  }
+
+  /** When and how the person behind a live session proved who they are (null: no such session). */
+  async authenticationOf(token: string | undefined): Promise<SessionAuthentication | null> {
+    const named = token ? this.#zoneOf(token) : null;
+    if (!named || !token) return null;
+    const now = this.clock.now();
+    for (const zone of this.zones.searchOrder(named.name)) {
+      const row = await zone.db.selectFrom('sessions').select(['auth_time', 'amr'])
+        .where('id_hash', '=', this.#hash(token)).where('expires_at', '>', now).executeTakeFirst();
+      if (row) return { authTime: row.auth_time, amr: row.amr.filter(isAmrValue) };
+    }
+    return null;
   }
 
   /** The person behind a session cookie, or null when it is unknown, idle too long or too old. */

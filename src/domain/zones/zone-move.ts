@@ -171,6 +171,8 @@ export class ZoneMoves {
 
   async #settleControlPlane(personId: string, to: Zone): Promise<void> {
     await this.control.updateTable('app_owners').set({ zone: to.name }).where('person_id', '=', personId).execute();
+    // A sign-in half done (a second factor to give) goes on in the new zone.
+    await this.control.updateTable('sign_in_flows').set({ zone: to.name }).where('person_id', '=', personId).execute();
   }
 
   async #close(moveId: string, outcome: 'moved' | 'abandoned'): Promise<void> {

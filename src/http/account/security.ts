@@ -39,10 +39,12 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
   server.post<{ Body: Form }>('/account/security/password', async (request, reply) => {
     const person = personOf(request);
     const form = request.body ?? {};
+    // Read before the change ends every session: the renewed one keeps how the person signed in.
+    const signedIn = await context.sessionAuthentication(request);
     const problem = await services.accounts.changePassword(person, formString(form, 'current', 256) ?? '', formString(form, 'password', 1024) ?? '', { requestId: request.id });
     if (problem) return render(request, reply, person, 400, { errors: { [problem.field]: problem.message } });
     // Every session ended with the change; this browser continues on a fresh one.
-    await context.startSession(request, reply, person);
+    await context.startSession(request, reply, person, signedIn ?? undefined);
     return render(request, reply, person, 200, { notice: 'Password changed. Every other device was signed out.' });
   });
 

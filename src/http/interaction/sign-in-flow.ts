@@ -6,6 +6,8 @@ import { normaliseNickname } from '../../domain/people/nickname.js';
 import { checkNewPassword } from '../../domain/people/password-policy.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import { challengeTokenOf, type SignInFlow } from '../../domain/authn/sign-in-flows.js';
+import type { SignInMethodName } from '../../domain/authn/methods.js';
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, type Form } from '../kit/forms.js';
 import type { PageContext } from '../kit/page-context.js';
@@ -16,7 +18,8 @@ import {
 } from './sign-in-views.js';
 
 const SECOND_FACTOR_SECONDS = 5 * 60;
-const CHALLENGE_COOKIE_SECONDS = 30 * 60;
+/** As long as the flow lives (see `keygate.ts`): how long a person has to finish a sign-in. */
+const SIGN_IN_FLOW_COOKIE_SECONDS = 30 * 60;
 const DEVICE_COOKIE_SECONDS = 400 * 24 * 60 * 60;
 
 /** A place to sign in, resolved from the request (null: a page saying why not was sent). */
@@ -38,24 +41,35 @@ export interface SignInFlowOptions {
 const accountKey = (identifier: string) => normaliseEmail(identifier) ?? normaliseNickname(identifier) ?? identifier.trim().toLowerCase();
 
 /**
- * The steps of signing in, shared by the gateway and the dashboard: password, sign-up
- * with an emailed confirmation code, passwordless email code, forgotten password and the
- * second factor. The browser carries the pending step in an HttpOnly cookie; every
- * answer about an email is the same whether or not an account exists.
+ * The steps of signing in, shared by the gateway, the dashboard and the account centre:
+ * password, sign-up with an emailed confirmation code, passwordless email code, forgotten
+ * password and the second factor. What a sign-in has done so far is a flow in the domain
+ * (`domain/authn/sign-in-flows.ts`), bound to the surface it started on (`place.base`);
+ * the browser holds its token in an HttpOnly cookie. Every answer about an email is the
+ * same whether or not an account exists.
  */
 export function registerSignInFlow(server: FastifyInstance, context: PageContext, options: SignInFlowOptions): void {
   const { services } = context;
   const { prefix } = options;
   const https = context.publicUrl.startsWith('https:');
-  const challengeCookie = https ? '__Host-keygate-challenge' : 'keygate-challenge';
+  const flowCookie = https ? '__Host-keygate-sign-in' : 'keygate-sign-in';
   const deviceCookie = https ? '__Host-keygate-device' : 'keygate-device';
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: https };
 
   const show = (reply: FastifyReply, resolved: ResolvedPlace, status: number, page: string) =>
     sendPage(reply, status, page, resolved.returnUrl, { script: resolved.place.standalone });
-  const holdChallenge = (reply: FastifyReply, token: string) =>
-    reply.setCookie(challengeCookie, token, { ...cookieOptions, maxAge: CHALLENGE_COOKIE_SECONDS });
-  const heldChallenge = (request: FastifyRequest) => request.cookies[challengeCookie] ?? '';
+  const holdFlow = (reply: FastifyReply, flow: SignInFlow) =>
+    reply.setCookie(flowCookie, flow.token, { ...cookieOptions, maxAge: SIGN_IN_FLOW_COOKIE_SECONDS });
+  /** The sign-in this browser has under way on this surface, if any. */
+  const heldFlow = (request: FastifyRequest, resolved: ResolvedPlace) => services.signInFlows.find(request.cookies[flowCookie], resolved.place.base);
+  /** The token of the challenge a step of the held flow waits on (a token that matches nothing when there is no flow). */
+  const stepToken = (flow: SignInFlow | null, purpose: 'sign_up' | 'sign_in_code' | 'second_factor') => (flow ? challengeTokenOf(flow, purpose) : '');
+  /** The held flow, or a new one the browser now holds, for a step that sends a challenge. */
+  async function flowFor(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace): Promise<SignInFlow> {
+    const flow = await services.signInFlows.resume(request.cookies[flowCookie], resolved.place.base);
+    holdFlow(reply, flow);
+    return flow;
+  }
   const clientAddress = (request: FastifyRequest) => context.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown';
 
   /** Counts an attempt on an account from this address; answers 429 with Retry-After when over. */
@@ -85,23 +99,27 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   });
 
   /**
-   * The person proved who they are (by `method`). An unconfirmed address gets a code
-   * first, an enrolled second factor is asked for next; otherwise a fresh session starts.
+   * The person proved who they are by `method`. The flow says what follows: an
+   * unconfirmed address gets a code first, an enrolled second factor is asked for next;
+   * otherwise a fresh session starts, recording when and how the person signed in.
    */
-  async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, person: PersonRef, method: 'password' | 'email' | 'second_factor') {
+  async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, flow: SignInFlow | null, person: PersonRef, method: SignInMethodName) {
     const state = await services.people.accountState(person);
     if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: 'This account no longer exists.' }));
-    if (!state.emailVerified) {
-      holdChallenge(reply, (await services.accounts.resendConfirmation(person, request.id)).token);
-      return show(reply, resolved, 200, confirmationPage(resolved));
-    }
-    if (state.secondFactor && method !== 'second_factor') {
-      const { token } = await services.challenges.create(person, 'second_factor', { ttlSeconds: SECOND_FACTOR_SECONDS, withCode: false, requestId: request.id });
-      holdChallenge(reply, token);
+    const next = await services.signInFlows.proved(flow, resolved.place.base, person, method, state);
+    if (next.step !== 'complete') {
+      holdFlow(reply, next.flow);
+      if (next.step === 'confirm_email') {
+        await services.accounts.resendConfirmation(person, request.id, challengeTokenOf(next.flow, 'sign_up'));
+        return show(reply, resolved, 200, confirmationPage(resolved));
+      }
+      await services.challenges.create(person, 'second_factor', {
+        token: challengeTokenOf(next.flow, 'second_factor'), ttlSeconds: SECOND_FACTOR_SECONDS, withCode: false, requestId: request.id,
+      });
       return reply.redirect(`${resolved.place.base}/second-factor`, 303);
     }
-    reply.clearCookie(challengeCookie, cookieOptions);
-    await context.startSession(request, reply, person);
+    reply.clearCookie(flowCookie, cookieOptions);
+    await context.startSession(request, reply, person, next.authentication);
     let device = request.cookies[deviceCookie];
     if (!device || !/^[A-Za-z0-9_-]{43}$/.test(device)) {
       device = randomBytes(32).toString('base64url');
@@ -123,7 +141,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const person = identifier && password ? await services.people.authenticate(identifier, password, { requestId: request.id }) : null;
     if (!person) return show(reply, resolved, 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
     await services.signInThrottle.recordSuccess(accountKey(identifier));
-    return finish(request, reply, resolved, person, 'password');
+    return finish(request, reply, resolved, await heldFlow(request, resolved), person, 'password');
   });
 
   server.post<Route>(`${prefix}/sign-up`, async (request, reply) => {
@@ -148,17 +166,18 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
     if (Object.keys(errors).length > 0) return show(reply, resolved, 400, signUpPage(resolved.place, { values, errors }));
     if (await throttled(request, reply, resolved, values.email, (error) => signUpPage(resolved.place, { values, errors: { form: error } }), 'mail')) return reply;
-    const { token } = await services.accounts.beginSignUp({ ...values, password }, { requestId: request.id });
-    holdChallenge(reply, token);
+    const flow = await flowFor(request, reply, resolved);
+    await services.accounts.beginSignUp({ ...values, password }, { requestId: request.id }, challengeTokenOf(flow, 'sign_up'));
     return show(reply, resolved, 200, confirmationPage(resolved));
   });
 
   server.post<Route>(`${prefix}/confirm`, async (request, reply) => {
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
-    const person = await services.accounts.confirmSignUp(heldChallenge(request), formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
+    const flow = await heldFlow(request, resolved);
+    const person = await services.accounts.confirmSignUp(stepToken(flow, 'sign_up'), formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
     if (!person) return show(reply, resolved, 400, confirmationPage(resolved, 'This code is not right or has expired.'));
-    return finish(request, reply, resolved, person, 'email');
+    return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
   server.get(`${prefix}/email-code`, async (request, reply) => {
@@ -172,16 +191,18 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!resolved) return reply;
     const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
     if (await throttled(request, reply, resolved, identifier, (error) => emailCodeRequestPage(resolved.place, { error }), 'mail')) return reply;
-    holdChallenge(reply, services.accounts.requestSignInCode(identifier, request.id).token);
+    const flow = await flowFor(request, reply, resolved);
+    services.accounts.requestSignInCode(identifier, request.id, challengeTokenOf(flow, 'sign_in_code'));
     return show(reply, resolved, 200, signInCodePage(resolved));
   });
 
   server.post<Route>(`${prefix}/email-code/confirm`, async (request, reply) => {
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
-    const person = await services.accounts.signInWithCode(heldChallenge(request), formString(request.body ?? {}, 'code', 32) ?? '');
+    const flow = await heldFlow(request, resolved);
+    const person = await services.accounts.signInWithCode(stepToken(flow, 'sign_in_code'), formString(request.body ?? {}, 'code', 32) ?? '');
     if (!person) return show(reply, resolved, 400, signInCodePage(resolved, 'This code is not right or has expired.'));
-    return finish(request, reply, resolved, person, 'email');
+    return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
   server.get(`${prefix}/forgot`, async (request, reply) => {
@@ -202,14 +223,15 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   server.get(`${prefix}/second-factor`, async (request, reply) => {
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
-    if (!(await services.challenges.peek(heldChallenge(request), 'second_factor'))) return reply.redirect(resolved.place.standalone ? `${resolved.place.base}/sign-in` : resolved.place.base, 303);
+    if (!(await services.challenges.peek(stepToken(await heldFlow(request, resolved), 'second_factor'), 'second_factor'))) return reply.redirect(resolved.place.standalone ? `${resolved.place.base}/sign-in` : resolved.place.base, 303);
     return show(reply, resolved, 200, secondFactorPage(resolved.place));
   });
 
   server.post<Route>(`${prefix}/second-factor`, async (request, reply) => {
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
-    const token = heldChallenge(request);
+    const flow = await heldFlow(request, resolved);
+    const token = stepToken(flow, 'second_factor');
     const person = await services.challenges.peek(token, 'second_factor');
     if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
     const code = formString(request.body ?? {}, 'code', 64) ?? '';
@@ -219,6 +241,6 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     }
     const redeemed = await services.challenges.redeemToken(token, 'second_factor');
     if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
-    return finish(request, reply, resolved, redeemed, 'second_factor');
+    return finish(request, reply, resolved, flow, redeemed, 'totp');
   });
 }

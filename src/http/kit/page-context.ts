@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../domain/services.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
+import type { SessionAuthentication } from '../../domain/sessions/session-service.js';
 import type { ClientAddress } from '../client-address.js';
 import { CsrfTokens } from './csrf.js';
 
@@ -13,8 +14,14 @@ export interface PageContext {
   currentPerson(request: FastifyRequest): Promise<PersonRef | null>;
   /** The session cookie's value, to tell "this browser" apart from the person's other sessions. */
   sessionToken(request: FastifyRequest): string | undefined;
-  /** Signs a person in with a fresh session id (a cookie planted before is worth nothing after). */
-  startSession(request: FastifyRequest, reply: FastifyReply, person: PersonRef): Promise<void>;
+  /** When and how the person signed in for this browser's session (null: no live session). */
+  sessionAuthentication(request: FastifyRequest): Promise<SessionAuthentication | null>;
+  /**
+   * Signs a person in with a fresh session id (a cookie planted before is worth nothing
+   * after), recording `authentication`; without one (a session renewed after a change the
+   * person made while signed in) the current session's sign-in carries over.
+   */
+  startSession(request: FastifyRequest, reply: FastifyReply, person: PersonRef, authentication?: SessionAuthentication): Promise<void>;
   /** Ends this browser's session; `signOut` when the person asked for it (recorded). */
   endSession(request: FastifyRequest, reply: FastifyReply, options?: { signOut?: boolean }): Promise<void>;
 }
@@ -43,9 +50,12 @@ export function createPageContext(options: PageContextOptions): PageContext {
     clientAddress: options.clientAddress,
     currentPerson: (request) => services.sessions.resolveSession(request.cookies[sessionCookie.name]),
     sessionToken: (request) => request.cookies[sessionCookie.name],
-    async startSession(request, reply, person) {
-      await services.sessions.endSession(request.cookies[sessionCookie.name]);
-      const token = await services.sessions.startSession(person, { userAgent: request.headers['user-agent'], address: options.clientAddress(request) });
+    sessionAuthentication: (request) => services.sessions.authenticationOf(request.cookies[sessionCookie.name]),
+    async startSession(request, reply, person, authentication) {
+      const current = request.cookies[sessionCookie.name];
+      const carried = authentication ?? await services.sessions.authenticationOf(current) ?? undefined;
+      await services.sessions.endSession(current);
+      const token = await services.sessions.startSession(person, { userAgent: request.headers['user-agent'], address: options.clientAddress(request) }, carried);
       reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
     },
     async endSession(request, reply, endOptions = {}) {

@@ -180,4 +180,24 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`create index zone_moves_open_idx on zone_moves (started_at) where finished_at is null`.execute(db);
     },
   },
+  '0005_sign_in_flows': {
+    async up(db) {
+      // A sign-in in progress: where it returns to, the person once identified and the
+      // methods they completed, so that every step (a second factor, a confirmation code)
+      // knows what came before and the session can record how the person authenticated.
+      // The browser holds the flow's token; only its SHA-256 is kept. Ids and method names only.
+      await sql`
+        create table sign_in_flows (
+          id_hash bytea primary key,
+          return_to text not null,
+          person_id uuid,
+          zone text,
+          methods text[] not null default '{}',
+          step text not null check (step in ('identify', 'confirm_email', 'second_factor')),
+          created_at timestamptz not null default now(),
+          expires_at timestamptz not null
+        )`.execute(db);
+      await sql`create index sign_in_flows_expires_idx on sign_in_flows (expires_at)`.execute(db);
+    },
+  },
 };

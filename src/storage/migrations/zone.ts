@@ -380,4 +380,15 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`create index audit_events_redacted_idx on audit_events (redacted_by) where redacted_by is not null`.execute(db);
     },
   },
+  '0009_session_authentication': {
+    async up(db) {
+      // When and how the person proved who they are for this session (RFC 8176 method
+      // values), for re-authentication rules and the claims of later protocols. Sessions
+      // from before were started by a completed sign-in at their creation.
+      await sql`alter table sessions add column auth_time timestamptz, add column amr text[] not null default '{}'`.execute(db);
+      await sql`update sessions set auth_time = created_at`.execute(db);
+      await sql`alter table sessions alter column auth_time set not null, alter column auth_time set default now()`.execute(db);
+    },
+  },
 };
+
