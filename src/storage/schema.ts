@@ -236,8 +236,8 @@ export interface AuthCodesTable {
   used_at: Date | null;
 }
 
-export interface AccessTokensTable {
-  jti: string;
+/** What every token records of the code it descends from (its lineage) and of its life. */
+interface TokenLineageColumns {
   code_hash: Bytes;
   connect_id: string;
   person_id: string;
@@ -246,21 +246,17 @@ export interface AccessTokensTable {
   issued_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
+}
+
+export interface AccessTokensTable extends TokenLineageColumns {
+  jti: string;
   family_id: string | null;
 }
 
-export interface RefreshTokensTable {
+export interface RefreshTokensTable extends TokenLineageColumns {
   token_hash: Bytes;
   family_id: string;
-  code_hash: Bytes;
-  connect_id: string;
-  person_id: string;
-  app_id: string;
-  scope: string[];
-  issued_at: Date;
-  expires_at: Date;
   used_at: Date | null;
-  revoked_at: Date | null;
 }
 
 export interface SessionsTable {

@@ -21,12 +21,9 @@ export async function insertPerson(trx: ZoneDb, row: NewPersonRow, key: { master
   await trx.insertInto('person_keys').values({ person_id: row.id, master_key_id: key.masterKeyId, wrapped_key: key.wrappedKey }).execute();
 }
 
-export async function findCredentialsByEmailIndex(db: ZoneDb, emailIndex: Bytes): Promise<{ id: string; password_hash: string } | undefined> {
-  return db.selectFrom('people').select(['id', 'password_hash']).where('email_index', '=', emailIndex).executeTakeFirst();
-}
-
-export async function findCredentialsByNicknameIndex(db: ZoneDb, nicknameIndex: Bytes): Promise<{ id: string; password_hash: string } | undefined> {
-  return db.selectFrom('people').select(['id', 'password_hash']).where('nickname_index', '=', nicknameIndex).executeTakeFirst();
+/** The person whose blind index (of their email or nickname) is `value`, with their password hash. */
+export async function findCredentialsByIndex(db: ZoneDb, column: 'email_index' | 'nickname_index', value: Bytes): Promise<{ id: string; password_hash: string } | undefined> {
+  return db.selectFrom('people').select(['id', 'password_hash']).where(column, '=', value).executeTakeFirst();
 }
 
 export async function findSealedPerson(db: ZoneDb, personId: string) {

@@ -9,9 +9,10 @@ import type { FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
 import {
-  findCredentialsByEmailIndex, findCredentialsByNicknameIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
+  findCredentialsByIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
 } from './people-repo.js';
 import { normaliseNickname } from './nickname.js';
+import { readOwnSealedField } from './own-field.js';
 import { PERSON_DATA, sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
 import type { Kysely, Transaction } from 'kysely';
 import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
@@ -68,23 +69,23 @@ export class PeopleService {
     return blindIndex(zone.indexKey, EMAIL_INDEX_PURPOSE, normalisedEmail);
   }
 
-  /** Finds the zone and credentials of the person with this email, asking every zone by blind index. */
-  async #findByEmail(normalisedEmail: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
-    const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await findCredentialsByEmailIndex(zone.db, this.emailIndex(zone, normalisedEmail));
-      return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
-    }));
-    return found.find((f) => f !== null) ?? null;
-  }
-
   /** The blind index of a normalised nickname in a zone. */
   nicknameIndex(zone: Zone, nickname: string): Buffer {
     return blindIndex(zone.indexKey, NICKNAME_INDEX_PURPOSE, nickname);
   }
 
-  async #findByNickname(nickname: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+  /** Finds the zone and credentials of the person with this email, asking every zone by blind index. */
+  #findByEmail(normalisedEmail: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+    return this.#findByIndex('email_index', (zone) => this.emailIndex(zone, normalisedEmail));
+  }
+
+  #findByNickname(nickname: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+    return this.#findByIndex('nickname_index', (zone) => this.nicknameIndex(zone, nickname));
+  }
+
+  async #findByIndex(column: 'email_index' | 'nickname_index', indexIn: (zone: Zone) => Buffer): Promise<{ person: PersonRef; passwordHash: string } | null> {
     const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await findCredentialsByNicknameIndex(zone.db, this.nicknameIndex(zone, nickname));
+      const row = await findCredentialsByIndex(zone.db, column, indexIn(zone));
       return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
     }));
     return found.find((f) => f !== null) ?? null;
@@ -157,16 +158,10 @@ export class PeopleService {
 
   /** The person's own nickname, decrypted (an audited read by the person). */
   async nicknameOf(person: PersonRef): Promise<string | null> {
-    const zone = this.zones.get(person.zone);
-    return zone.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
-        .select(['people.nickname_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key']).where('people.id', '=', person.id).executeTakeFirst();
-      if (!row?.nickname_ct) return null;
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
-      await recordAudit(trx, { kind: 'person', id: person.id }, [{ action: 'field.read', personId: person.id, field: 'nickname', purpose: 'account settings' }]);
-      return decryptFieldText(dataKey, personField(person.id, 'nickname_ct'), row.nickname_ct);
-    });
+    const nickname = await readOwnSealedField(this.zones.get(person.zone), person, 'nickname_ct', { field: 'nickname', purpose: 'account settings' });
+    return nickname ? nickname.toString('utf8') : null;
   }
+
 
   async accountState(person: PersonRef): Promise<AccountState | null> {
     const row = await this.zones.get(person.zone).db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct'])

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
 import { sealedAt } from '../residency/person-data.js';
+import { readOwnSealedField } from './own-field.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 const IMAGE_SIDE = 512;
@@ -142,15 +143,8 @@ export class ProfileImages {
   }
 
   /** The person's own picture, for their account page (their own read, recorded). */
-  async ownImage(person: PersonRef, requestId: string): Promise<Buffer | null> {
-    const zone = this.zones.get(person.zone);
-    return zone.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
-        .select(['people.image_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key']).where('people.id', '=', person.id).executeTakeFirst();
-      if (!row?.image_ct) return null;
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
-      await recordAudit(trx, { kind: 'person', id: person.id, requestId }, [{ action: 'field.read', personId: person.id, field: 'image', purpose: 'account centre' }]);
-      return decryptField(dataKey, imageLocation(person.id), row.image_ct);
-    });
+  ownImage(person: PersonRef, requestId: string): Promise<Buffer | null> {
+    return readOwnSealedField(this.zones.get(person.zone), person, 'image_ct', { field: 'image', purpose: 'account centre', requestId });
   }
+
 }

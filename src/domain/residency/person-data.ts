@@ -79,6 +79,9 @@ export interface PersonTableEntry<T extends ZoneTable> {
 
 const DAY_SECONDS = 24 * 3600;
 
+/** What most tables are: rows naming the person by `person_id`, deleted with them, kept until then, nothing sealed. */
+const ROWS_OF_A_PERSON = { person: 'person_id', erase: 'delete', expires: null, sealed: null, blindIndexes: {} } as const;
+
 export const PERSON_DATA = {
   people: {
     person: 'id',
@@ -97,86 +100,59 @@ export const PERSON_DATA = {
     },
   },
   person_keys: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'rewrap',
     export: { omitted: 'the key that seals the other fields, itself sealed by the zone' },
     erase: 'shred-first',
-    expires: null,
     sealed: { under: 'master-key', columns: ['wrapped_key'], rowKey: 'person_id', keyIdColumn: 'master_key_id' },
-    blindIndexes: {},
   },
   app_users: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { sections: ['apps'] },
-    erase: 'delete',
-    expires: null,
-    sealed: null,
-    blindIndexes: {},
   },
   grants: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { sections: ['grants'] },
-    erase: 'delete',
-    expires: null,
-    sealed: null,
-    blindIndexes: {},
   },
   consent_records: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { sections: ['consents'] },
-    erase: 'delete',
-    expires: null,
     sealed: { under: 'data-key', columns: ['ip_ct'], rowKey: 'id' },
-    blindIndexes: {},
   },
   // One-time codes stay a day after they expired, to recognise a replay and revoke what the first use issued.
   auth_codes: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { omitted: 'hashes of single-use codes held for apps; their use is in the audit section' },
-    erase: 'delete',
     expires: { column: 'expires_at', afterSeconds: DAY_SECONDS },
-    sealed: null,
-    blindIndexes: {},
   },
   access_tokens: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { omitted: 'credentials held by apps; what they read is in the audit section' },
-    erase: 'delete',
     expires: { column: 'expires_at', afterSeconds: 0 },
-    sealed: null,
-    blindIndexes: {},
   },
   refresh_tokens: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { omitted: 'hashes of credentials held by apps; what they read is in the audit section' },
-    erase: 'delete',
     expires: { column: 'expires_at', afterSeconds: 0 },
-    sealed: null,
-    blindIndexes: {},
   },
   sessions: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { sections: ['sessions'] },
-    erase: 'delete',
     expires: { column: 'expires_at', afterSeconds: 0 },
     sealed: { under: 'data-key', columns: ['device_ct', 'network_ct'], rowKey: 'id_hash', rowKeyEncoding: 'hex' },
-    blindIndexes: {},
   },
   audit_events: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'audit-chain',
     export: { sections: ['audit'] },
     erase: 'keep',
-    expires: null,
-    sealed: null,
-    blindIndexes: {},
   },
   audit_checkpoints: {
     person: null,
@@ -189,31 +165,21 @@ export const PERSON_DATA = {
   },
   // Emailed codes, reset links, a half-finished second-factor step: asked for again after a move.
   challenges: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'left-behind',
     export: { omitted: 'pending codes and links, valid for minutes; each one sent is in the audit section' },
-    erase: 'delete',
     expires: { column: 'expires_at', afterSeconds: DAY_SECONDS },
     sealed: { under: 'data-key', columns: ['detail_ct'], rowKey: 'person_id' },
-    blindIndexes: {},
   },
   recovery_codes: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy-naming-key-zone',
     export: { omitted: 'hashes of the second factor\'s recovery codes; the account section says whether it is on' },
-    erase: 'delete',
-    expires: null,
-    sealed: null,
-    blindIndexes: {},
   },
   known_devices: {
-    person: 'person_id',
+    ...ROWS_OF_A_PERSON,
     move: 'copy',
     export: { omitted: 'keyed hashes of browsers seen, nothing readable; live sessions are in the sessions section' },
-    erase: 'delete',
-    expires: null,
-    sealed: null,
-    blindIndexes: {},
   },
 } as const satisfies { readonly [T in ZoneTable]: PersonTableEntry<T> };
 

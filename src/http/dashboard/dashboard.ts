@@ -5,8 +5,7 @@ import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { registerSignInFlow } from '../interaction/sign-in-flow.js';
-import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
+import { registerStandaloneSignIn } from '../interaction/sign-in-flow.js';
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, formStrings, type Form } from '../kit/forms.js';
 import { personOf, requirePerson } from '../kit/guard.js';
@@ -33,32 +32,7 @@ const checked = (form: Form, name: string): boolean => formString(form, name, 8)
  * app that does not exist.
  */
 export async function dashboardPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  const { csrf } = context;
-
-  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
-    base: '/dashboard',
-    lead: html`Manage the apps that send people to Keygate to sign in.`,
-    cancellable: false,
-    standalone: true,
-    csrf: csrf.tokenFor(request, reply),
-  });
-
-  server.get('/dashboard/sign-in', async (request, reply) => {
-    if (await context.currentPerson(request)) return reply.redirect('/dashboard', 303);
-    return send(reply, 200, signInPage(place(request, reply)));
-  });
-
-  server.get('/dashboard/sign-up', async (request, reply) => send(reply, 200, signUpPage(place(request, reply))));
-
-  registerSignInFlow(server, context, {
-    prefix: '/dashboard',
-    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: '/dashboard' }),
-  });
-
-  server.post('/dashboard/sign-out', async (request, reply) => {
-    await context.endSession(request, reply, { signOut: true });
-    return reply.redirect('/dashboard/sign-in', 303);
-  });
+  registerStandaloneSignIn(server, context, { base: '/dashboard', lead: html`Manage the apps that send people to Keygate to sign in.`, home: '/dashboard' });
 
   await server.register(async (owner) => {
     owner.addHook('preHandler', requirePerson(context, '/dashboard/sign-in'));

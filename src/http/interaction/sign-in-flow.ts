@@ -11,7 +11,8 @@ import type { SignInMethodName } from '../../domain/authn/methods.js';
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, type Form } from '../kit/forms.js';
 import type { PageContext } from '../kit/page-context.js';
-import { sendPage } from '../kit/send-page.js';
+import type { SafeHtml } from '../kit/html.js';
+import { sendPage, sendScriptedPage } from '../kit/send-page.js';
 import {
   emailCodePage, emailCodeRequestPage, forgotPasswordPage, secondFactorPage, signInPage, signUpPage,
   type SignInPlace, type SignUpValues,
@@ -242,5 +243,38 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const redeemed = await services.challenges.redeemToken(token, 'second_factor');
     if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
     return finish(request, reply, resolved, flow, redeemed, 'totp');
+  });
+}
+
+/** A surface of its own that a person signs in to (the dashboard, the account centre), not an app's request. */
+export interface StandaloneSurface {
+  /** Its path, e.g. `/dashboard`: the sign-in pages live under it and its flows return to it. */
+  readonly base: string;
+  readonly lead: SafeHtml;
+  /** Where a signed-in person lands. */
+  readonly home: string;
+}
+
+/**
+ * The sign-in, sign-up and sign-out pages of a standalone surface, and the steps of its
+ * sign-in: every surface has the same ones and differs only in where they return.
+ */
+export function registerStandaloneSignIn(server: FastifyInstance, context: PageContext, surface: StandaloneSurface): void {
+  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
+    base: surface.base, lead: surface.lead, cancellable: false, standalone: true, csrf: context.csrf.tokenFor(request, reply),
+  });
+  const send = (reply: FastifyReply, page: string) => sendScriptedPage(reply, 200, page);
+  server.get(`${surface.base}/sign-in`, async (request, reply) => {
+    if (await context.currentPerson(request)) return reply.redirect(surface.home, 303);
+    return send(reply, signInPage(place(request, reply)));
+  });
+  server.get(`${surface.base}/sign-up`, async (request, reply) => send(reply, signUpPage(place(request, reply))));
+  registerSignInFlow(server, context, {
+    prefix: surface.base,
+    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: surface.home }),
+  });
+  server.post(`${surface.base}/sign-out`, async (request, reply) => {
+    await context.endSession(request, reply, { signOut: true });
+    return reply.redirect(`${surface.base}/sign-in`, 303);
   });
 }
