@@ -136,12 +136,17 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
   const accountMail = new AccountMail(people, mailer, logger);
+  const signInThrottle = new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
+    redis,
+    prefix: config.redis.prefix,
+    limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
+  });
   const services: Services = {
     apps,
     connects,
     people,
     challenges,
-    accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices')),
+    accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person)),
     accountCentre: new AccountCentre(zones, people, apps, clock),
     zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults),
     secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
@@ -153,11 +158,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
     tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
-    signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
-      redis,
-      prefix: config.redis.prefix,
-      limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
-    }),
+    signInThrottle,
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix }),
     readiness: () => checkReadiness(stores, redis),
   };

@@ -41,6 +41,8 @@ export class AccountService {
     private readonly publicUrl: string,
     /** Keys the hashes of device cookies. */
     private readonly deviceKey: Buffer,
+    /** Counts a mail to a person against their account's budget; false: send nothing. */
+    private readonly admitMailTo: (person: PersonRef) => Promise<boolean>,
   ) {}
 
   /**
@@ -59,12 +61,19 @@ export class AccountService {
       },
     });
     if (created.ok && issued) {
-      this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } });
+      // Counted like any mail to the account, so that both answers cost the same.
+      if (await this.admitMailTo(created.person)) {
+        this.mail.toAddress(email, input.language, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } });
+      }
       return { token: issued.token };
     }
     await hashPassword(input.password);
-    if (!created.ok && created.reason === 'email_taken' && created.holder) await this.people.recordRequest(created.holder, 'person.sign_up_attempted', actor);
-    this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
+    const holder = !created.ok && created.reason === 'email_taken' ? created.holder : null;
+    if (holder) await this.people.recordRequest(holder, 'person.sign_up_attempted', actor);
+    // Repeated sign-ups with someone's address must not flood their inbox.
+    if (!holder || await this.admitMailTo(holder)) {
+      this.mail.toAddress(email, input.language, { kind: 'signUpExisting', params: { signInUrl: `${this.publicUrl}/dashboard/sign-in` } });
+    }
     return { token: token ?? newChallengeToken() };
   }
 
@@ -120,11 +129,17 @@ export class AccountService {
     return { email };
   }
 
-  /** A password was right but the address is not confirmed yet: send a fresh code. */
-  async resendConfirmation(person: PersonRef, requestId: string, token?: string): Promise<{ token: string }> {
+  /**
+   * A password was right but the address is not confirmed yet: a code is sent, within
+   * the account's mail budget, unless one is already waiting under `token` (the same
+   * sign-in asked again). Wrong codes are counted on the account by the caller, so a
+   * fresh challenge gives no fresh guesses.
+   */
+  async resendConfirmation(person: PersonRef, requestId: string, token: string): Promise<void> {
+    if (await this.challenges.peek(token, 'sign_up')) return;
+    if (!(await this.admitMailTo(person))) return;
     const issued = await this.challenges.create(person, 'sign_up', { token, ttlSeconds: SIGN_UP_CODE_MINUTES * 60, withCode: true, requestId });
     this.mail.toPerson(person, { kind: 'signUpCode', params: { code: issued.code!, minutes: SIGN_UP_CODE_MINUTES } }, requestId);
-    return { token: issued.token };
   }
 
   /**
@@ -138,6 +153,7 @@ export class AccountService {
       const person = await this.people.findByIdentifier(identifier);
       if (!person) return this.people.recordUnknownIdentifier('sign_in_code.unknown_identifier', { requestId });
       if (!(await this.people.accountState(person))?.emailVerified) return this.people.recordRequest(person, 'person.sign_in_code_withheld', { requestId });
+      if (!(await this.admitMailTo(person))) return;
       const { code } = await this.challenges.create(person, 'sign_in_code', { token, ttlSeconds: SIGN_IN_CODE_MINUTES * 60, withCode: true, requestId });
       await this.mail.sendToPerson(person, { kind: 'signInCode', params: { code: code!, minutes: SIGN_IN_CODE_MINUTES } }, requestId);
     });
@@ -156,6 +172,7 @@ export class AccountService {
     this.mail.afterAnswer(async () => {
       const person = await this.people.findByIdentifier(identifier);
       if (!person) return this.people.recordUnknownIdentifier('password_reset.unknown_identifier', { requestId });
+      if (!(await this.admitMailTo(person))) return;
       const { token } = await this.challenges.create(person, 'reset', { ttlSeconds: RESET_LINK_MINUTES * 60, withCode: false, requestId });
       await this.mail.sendToPerson(person, { kind: 'passwordReset', params: { link: `${this.publicUrl}/reset/${token}`, minutes: RESET_LINK_MINUTES } }, requestId);
     });
@@ -218,8 +235,7 @@ export class AccountService {
   }
 
   /** Tells the person that sign-in to their account is paused after repeated wrong passwords. */
-  async announcePause(identifier: string, minutes: number, requestId: string): Promise<void> {
-    const person = await this.people.findByIdentifier(identifier);
-    if (person) this.mail.toPerson(person, { kind: 'signInPaused', params: { minutes } }, requestId);
+  announcePause(person: PersonRef, minutes: number, requestId: string): void {
+    this.mail.toPerson(person, { kind: 'signInPaused', params: { minutes } }, requestId);
   }
 }

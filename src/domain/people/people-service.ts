@@ -53,6 +53,12 @@ export type Profile = Partial<Record<FieldCode, string | null>>;
 const EMAIL_INDEX_PURPOSE = PERSON_DATA.people.blindIndexes.email_index.purpose;
 const NICKNAME_INDEX_PURPOSE = PERSON_DATA.people.blindIndexes.nickname_index.purpose;
 
+/** An account found by one of its identifiers, with what its password is checked against. */
+export interface AccountCredentials {
+  readonly person: PersonRef;
+  readonly passwordHash: string;
+}
+
 /** What a sign-in needs to know about an account beyond its password. */
 export interface AccountState {
   readonly emailVerified: boolean;
@@ -75,15 +81,15 @@ export class PeopleService {
   }
 
   /** Finds the zone and credentials of the person with this email, asking every zone by blind index. */
-  #findByEmail(normalisedEmail: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+  #findByEmail(normalisedEmail: string): Promise<AccountCredentials | null> {
     return this.#findByIndex('email_index', (zone) => this.emailIndex(zone, normalisedEmail));
   }
 
-  #findByNickname(nickname: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+  #findByNickname(nickname: string): Promise<AccountCredentials | null> {
     return this.#findByIndex('nickname_index', (zone) => this.nicknameIndex(zone, nickname));
   }
 
-  async #findByIndex(column: 'email_index' | 'nickname_index', indexIn: (zone: Zone) => Buffer): Promise<{ person: PersonRef; passwordHash: string } | null> {
+  async #findByIndex(column: 'email_index' | 'nickname_index', indexIn: (zone: Zone) => Buffer): Promise<AccountCredentials | null> {
     const found = await Promise.all(this.zones.all().map(async (zone) => {
       const row = await findCredentialsByIndex(zone.db, column, indexIn(zone));
       return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
@@ -92,7 +98,7 @@ export class PeopleService {
   }
 
   /** An email or, without an `@`, a nickname: either finds the person across zones. */
-  async #findByIdentifier(identifier: string): Promise<{ person: PersonRef; passwordHash: string } | null> {
+  async #findByIdentifier(identifier: string): Promise<AccountCredentials | null> {
     if (identifier.includes('@')) {
       const email = normaliseEmail(identifier);
       return email ? this.#findByEmail(email) : null;
@@ -245,7 +251,19 @@ export class PeopleService {
    * in the control plane, without the identifier.
    */
   async authenticate(identifier: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
-    const found = await this.#findByIdentifier(identifier);
+    return this.signInWithPassword(await this.findAccount(identifier), password, actor);
+  }
+
+  /**
+   * The account an email or nickname names, so that attempts are counted on the account
+   * (whichever of its identifiers is typed) before its password is checked; null: nobody.
+   */
+  findAccount(identifier: string): Promise<AccountCredentials | null> {
+    return this.#findByIdentifier(identifier);
+  }
+
+  /** `authenticate`'s second half, for an account found by `findAccount` (or nobody: the same cost and a record either way). */
+  async signInWithPassword(found: AccountCredentials | null, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
     if (!found) {
       await verifyAgainstDummy(password);
       await this.recordUnknownIdentifier('sign_in.unknown_identifier', actor);

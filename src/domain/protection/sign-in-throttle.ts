@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { PersonRef } from '../zones/zone-registry.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
@@ -33,6 +34,9 @@ function limiter(points: number, duration: number, keyPrefix: string, redis?: Re
   if (!redis) return memory;
   return new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory });
 }
+
+/** The counter of a person's account: every limit on an account counts here, whichever of its identifiers was used. */
+export const accountCounter = (person: PersonRef): string => `person:${person.id}`;
 
 const DAY_SECONDS = 24 * 60 * 60;
 const MAIL_REQUESTS_PER_ACCOUNT = 5;
@@ -76,6 +80,32 @@ export class SignInThrottle {
     return { allowed: true };
   }
 
+  /**
+   * Counts a request from `address` that may lead to mail (the sign-in code and reset
+   * forms, which answer before the address is looked up): the account's own mail budget
+   * is counted after the answer, by `admitMailTo`.
+   */
+  async admitMailRequest(address: string): Promise<ThrottleVerdict> {
+    try {
+      await this.#addresses.consume(this.#pseudonym('address', address));
+      return { allowed: true };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+      throw error;
+    }
+  }
+
+  /** Counts one mail to a person's account against its budget (whichever identifier was typed); false: over it, send nothing. */
+  async admitMailTo(person: PersonRef): Promise<boolean> {
+    try {
+      await this.#mailRequests.consume(this.#account(accountCounter(person)));
+      return true;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return false;
+      throw error;
+    }
+  }
+
   #pseudonym(kind: string, value: string): string {
     return createHmac('sha256', this.pseudonymKey).update(kind).update('\0').update(value).digest('base64url');
   }
@@ -102,6 +132,14 @@ export class SignInThrottle {
       if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
       throw error;
     }
+    return this.admitOnAccount(account);
+  }
+
+  /**
+   * Counts one attempt on `account` alone: a later step of a sign-in whose first step
+   * was counted from its address too (a second factor, an emailed code). Same pauses.
+   */
+  async admitOnAccount(account: string): Promise<ThrottleVerdict> {
     const key = this.#account(account);
     try {
       await this.#accounts.consume(key);

@@ -8,6 +8,7 @@ import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { challengeTokenOf, type SignInFlow } from '../../domain/authn/sign-in-flows.js';
 import type { SignInMethodName } from '../../domain/authn/methods.js';
+import { accountCounter, type ThrottleVerdict } from '../../domain/protection/sign-in-throttle.js';
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, type Form } from '../kit/forms.js';
 import type { PageContext } from '../kit/page-context.js';
@@ -73,16 +74,41 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   }
   const clientAddress = (request: FastifyRequest) => context.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown';
 
-  /** Counts an attempt on an account from this address; answers 429 with Retry-After when over. */
-  async function throttled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, identifier: string, page: (error: string) => string, kind: 'password' | 'mail' = 'password'): Promise<boolean> {
-    const verdict = kind === 'password'
-      ? await services.signInThrottle.admit(clientAddress(request), accountKey(identifier))
-      : await services.signInThrottle.admitMail(clientAddress(request), accountKey(identifier));
+  /** Answers 429 with Retry-After when a limit refused the attempt. */
+  function refused(reply: FastifyReply, resolved: ResolvedPlace, verdict: ThrottleVerdict, page: (error: string) => string): boolean {
     if (verdict.allowed) return false;
-    if (verdict.pauseStarted) await services.accounts.announcePause(identifier, Math.ceil(verdict.retryAfterSeconds / 60), request.id);
     reply.header('Retry-After', String(verdict.retryAfterSeconds));
     show(reply, resolved, 429, page(`Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.`));
     return true;
+  }
+
+  /**
+   * Counts an attempt to prove who one is (a password, a second factor, an emailed code)
+   * on the account, whichever of its identifiers was used, and (a first step) from this address. The
+   * attempt that goes over pauses the account and tells its person. An identifier nobody
+   * holds is counted under its own name, so the answers are the same.
+   */
+  async function throttled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, account: PersonRef | string, page: (error: string) => string, step: 'first' | 'later' = 'first'): Promise<boolean> {
+    const key = typeof account === 'string' ? account : accountCounter(account);
+    const verdict = step === 'first' ? await services.signInThrottle.admit(clientAddress(request), key) : await services.signInThrottle.admitOnAccount(key);
+    if (!verdict.allowed && verdict.pauseStarted && typeof account !== 'string') {
+      services.accounts.announcePause(account, Math.ceil(verdict.retryAfterSeconds / 60), request.id);
+    }
+    return refused(reply, resolved, verdict, page);
+  }
+
+  /**
+   * Whom an emailed code's guesses count against: the account the pending challenge
+   * belongs to, so that a fresh challenge (a new sign-in, a new browser) gives no fresh
+   * guesses; without one (an address with no account, a decoy) the flow's own counter.
+   */
+  async function codeAccount(token: string, purpose: 'sign_up' | 'sign_in_code'): Promise<PersonRef | string> {
+    return (await services.challenges.peek(token, purpose)) ?? `code:${token}`;
+  }
+
+  /** Counts a request that may send mail from this address (the account's mail budget is counted where the mail is sent). */
+  async function mailThrottled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, page: (error: string) => string): Promise<boolean> {
+    return refused(reply, resolved, await services.signInThrottle.admitMailRequest(clientAddress(request)), page);
   }
 
   const confirmationPage = (resolved: ResolvedPlace, error?: string) => emailCodePage(resolved.place, {
@@ -119,6 +145,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
       });
       return reply.redirect(`${resolved.place.base}/second-factor`, 303);
     }
+    // Only a whole sign-in clears the account's count: a right password alone does not
+    // reopen the guesses at the second factor.
+    await services.signInThrottle.recordSuccess(accountCounter(person));
     reply.clearCookie(flowCookie, cookieOptions);
     await context.startSession(request, reply, person, next.authentication);
     let device = request.cookies[deviceCookie];
@@ -138,10 +167,11 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const form = request.body ?? {};
     const identifier = formString(form, 'email', 320) ?? '';
     const password = formString(form, 'password', 256) ?? '';
-    if (await throttled(request, reply, resolved, identifier, (error) => signInPage(resolved.place, { identifier, error }))) return reply;
-    const person = identifier && password ? await services.people.authenticate(identifier, password, { requestId: request.id }) : null;
+    // The account is looked up first so that its attempts count on it, whichever identifier is typed.
+    const account = identifier && password ? await services.people.findAccount(identifier) : null;
+    if (await throttled(request, reply, resolved, account?.person ?? accountKey(identifier), (error) => signInPage(resolved.place, { identifier, error }))) return reply;
+    const person = identifier && password ? await services.people.signInWithPassword(account, password, { requestId: request.id }) : null;
     if (!person) return show(reply, resolved, 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
-    await services.signInThrottle.recordSuccess(accountKey(identifier));
     return finish(request, reply, resolved, await heldFlow(request, resolved), person, 'password');
   });
 
@@ -166,7 +196,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
     if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
     if (Object.keys(errors).length > 0) return show(reply, resolved, 400, signUpPage(resolved.place, { values, errors }));
-    if (await throttled(request, reply, resolved, values.email, (error) => signUpPage(resolved.place, { values, errors: { form: error } }), 'mail')) return reply;
+    if (await mailThrottled(request, reply, resolved, (error) => signUpPage(resolved.place, { values, errors: { form: error } }))) return reply;
     const flow = await flowFor(request, reply, resolved);
     await services.accounts.beginSignUp({ ...values, password }, { requestId: request.id }, challengeTokenOf(flow, 'sign_up'));
     return show(reply, resolved, 200, confirmationPage(resolved));
@@ -176,7 +206,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
     const flow = await heldFlow(request, resolved);
-    const person = await services.accounts.confirmSignUp(stepToken(flow, 'sign_up'), formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
+    const token = stepToken(flow, 'sign_up');
+    if (await throttled(request, reply, resolved, await codeAccount(token, 'sign_up'), (error) => confirmationPage(resolved, error), 'later')) return reply;
+    const person = await services.accounts.confirmSignUp(token, formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
     if (!person) return show(reply, resolved, 400, confirmationPage(resolved, 'This code is not right or has expired.'));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
@@ -191,7 +223,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
     const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
-    if (await throttled(request, reply, resolved, identifier, (error) => emailCodeRequestPage(resolved.place, { error }), 'mail')) return reply;
+    if (await mailThrottled(request, reply, resolved, (error) => emailCodeRequestPage(resolved.place, { error }))) return reply;
     const flow = await flowFor(request, reply, resolved);
     services.accounts.requestSignInCode(identifier, request.id, challengeTokenOf(flow, 'sign_in_code'));
     return show(reply, resolved, 200, signInCodePage(resolved));
@@ -201,7 +233,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
     const flow = await heldFlow(request, resolved);
-    const person = await services.accounts.signInWithCode(stepToken(flow, 'sign_in_code'), formString(request.body ?? {}, 'code', 32) ?? '');
+    const token = stepToken(flow, 'sign_in_code');
+    if (await throttled(request, reply, resolved, await codeAccount(token, 'sign_in_code'), (error) => signInCodePage(resolved, error), 'later')) return reply;
+    const person = await services.accounts.signInWithCode(token, formString(request.body ?? {}, 'code', 32) ?? '');
     if (!person) return show(reply, resolved, 400, signInCodePage(resolved, 'This code is not right or has expired.'));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
@@ -216,7 +250,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const resolved = await options.resolve(request, reply);
     if (!resolved) return reply;
     const identifier = formString(request.body ?? {}, 'email', 320) ?? '';
-    if (await throttled(request, reply, resolved, identifier, () => forgotPasswordPage(resolved.place), 'mail')) return reply;
+    if (await mailThrottled(request, reply, resolved, () => forgotPasswordPage(resolved.place))) return reply;
     services.accounts.requestPasswordReset(identifier, request.id);
     return show(reply, resolved, 200, forgotPasswordPage(resolved.place, { sent: true }));
   });
@@ -235,6 +269,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const token = stepToken(flow, 'second_factor');
     const person = await services.challenges.peek(token, 'second_factor');
     if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
+    if (await throttled(request, reply, resolved, person, (error) => secondFactorPage(resolved.place, { error }), 'later')) return reply;
     const code = formString(request.body ?? {}, 'code', 64) ?? '';
     if (!(await services.secondFactor.verify(person, code, { requestId: request.id }))) {
       await services.challenges.countFailure(token, 'second_factor');
