@@ -50,20 +50,14 @@ function append<DB>(db: Executor<DB>, rows: ReadonlyArray<Record<string, string 
  */
 export async function recordAudit(trx: Executor<ZoneDatabase>, actor: Actor, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await append(trx, events.map((e) => ({
-    person_id: e.personId,
-    action: e.action,
-    field: e.field ?? null,
-    actor_kind: actor.kind,
-    actor_id: actor.id,
-    app_id: e.appId ?? actor.appId ?? null,
-    purpose: e.purpose ?? null,
-    request_id: actor.requestId ?? null,
+  await append(trx, events.map((e) => zoneAuditRow({
+    personId: e.personId, action: e.action, field: e.field ?? null, actorKind: actor.kind, actorId: actor.id,
+    appId: e.appId ?? actor.appId ?? null, purpose: e.purpose ?? null, requestId: actor.requestId ?? null,
   })));
 }
 
-/** A record about a person being copied from the zone they leave, with where and when it was first written. */
-export interface AuditCopy {
+/** What a zone's audit record holds, as its columns. */
+interface ZoneAuditRecord {
   readonly personId: string | null;
   readonly action: string;
   readonly field: string | null;
@@ -72,6 +66,18 @@ export interface AuditCopy {
   readonly appId: string | null;
   readonly purpose: string | null;
   readonly requestId: string | null;
+}
+
+/** A zone audit record as `keygate_audit_append` takes it (the one place its columns are named). */
+function zoneAuditRow(r: ZoneAuditRecord): Record<string, string | null> {
+  return {
+    person_id: r.personId, action: r.action, field: r.field, actor_kind: r.actorKind, actor_id: r.actorId,
+    app_id: r.appId, purpose: r.purpose, request_id: r.requestId,
+  };
+}
+
+/** A record about a person being copied from the zone they leave, with where and when it was first written. */
+export interface AuditCopy extends ZoneAuditRecord {
   readonly originStore: string;
   readonly originId: string;
   /** ISO 8601 in UTC with microseconds, as PostgreSQL keeps it (a Date would drop them). */
@@ -82,14 +88,7 @@ export interface AuditCopy {
 export async function recordAuditCopies(trx: Transaction<ZoneDatabase>, copies: readonly AuditCopy[]): Promise<void> {
   if (copies.length === 0) return;
   await append(trx, copies.map((c) => ({
-    person_id: c.personId,
-    action: c.action,
-    field: c.field,
-    actor_kind: c.actorKind,
-    actor_id: c.actorId,
-    app_id: c.appId,
-    purpose: c.purpose,
-    request_id: c.requestId,
+    ...zoneAuditRow(c),
     origin_store: c.originStore,
     origin_id: c.originId,
     origin_at: c.originAt,
