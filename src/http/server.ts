@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { KeygateError } from '../domain/errors.js';
 import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
-import { sendError } from './api/envelope.js';
+import { sendError, sendRefusal } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { webPages } from './web/web-pages.js';
@@ -35,10 +35,7 @@ const isApiPath = (url: string) => url.startsWith('/auth/');
 
 /** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
 function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof KeygateError) {
-    if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
-    return sendError(reply, error.code, error.message);
-  }
+  if (error instanceof KeygateError) return sendRefusal(reply, error);
   if (isStoreUnavailable(error)) {
     request.log.warn({ err: error.message }, 'a store is unavailable');
     return sendError(reply.header('Retry-After', '1'), 'store_unavailable');

@@ -81,7 +81,7 @@ export function readBearerToken(request: FastifyRequest): string | undefined {
   const authorization = header(request, 'authorization');
   if (authorization === undefined) return undefined;
   const match = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,8192})$/.exec(authorization.trim());
-  if (!match) throw new KeygateError('invalid_token', 'The Authorization header must be "Bearer <access token>".');
+  if (!match) throw new KeygateError('invalid_token', { reason: 'malformed_authorization' });
   return match[1];
 }
 
@@ -194,7 +194,7 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    throw new KeygateError('invalid_json', 'The request body is not valid UTF-8.');
+    throw new KeygateError('invalid_json', { reason: 'not_utf8' });
   }
   let value: unknown;
   try {
@@ -203,12 +203,12 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
     throw new KeygateError('invalid_json');
   }
   // PostgreSQL text cannot hold U+0000 or half a surrogate pair, and no field of the protocol needs them.
-  if (hasUnstorableText(value)) throw new KeygateError('invalid_request', 'Strings must be valid Unicode without the NUL character.');
+  if (hasUnstorableText(value)) throw new KeygateError('invalid_request', { field: 'body', reason: 'unstorable_text' });
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    throw new KeygateError('invalid_request', `Invalid ${where}: ${issue.message}`);
+    throw new KeygateError('invalid_request', { field: where, reason: 'schema', issue: issue.message });
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@ import type { Services } from '../../domain/services.js';
 import type { IssuedToken } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
+import { parseScope } from '../../protocols/ukey1/scope.js';
 import { admitCall, answerPreflight, parseJsonBody, recordingRefusals, type ClientAddress } from './steps.js';
 
 export const API_BODY_LIMIT = 64 * 1024;
@@ -67,7 +68,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
     const body = parseJsonBody(request, connectBody);
     const { connectId, gateway } = await recording(request, app.id, () => services.connects.openConnect(app, {
       requestId: body.request_id,
-      scope: body.scope,
+      scope: parseScope(body.scope, app.permissions),
       returnUrl: body.return_url,
       keyId: key?.id ?? null,
     }));

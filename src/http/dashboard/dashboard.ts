@@ -4,6 +4,7 @@ import type { Actor } from '../../domain/audit/audit-log.js';
 import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
+import { pageError } from '../error-pages.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { html } from '../html.js';
 import { registerSignInFlow } from '../web/sign-in-flow.js';
@@ -86,7 +87,8 @@ export function dashboardRoutes(server: FastifyInstance, context: PageContext): 
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
       if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
-      if (error instanceof KeygateError && error.status < 500) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: { form: error.message }, entered });
+      const refused = error instanceof KeygateError ? pageError(error) : null;
+      if (refused && refused.status < 500) return renderApp(request, reply, owned.person, owned.app.id, refused.status, { errors: { form: refused.message }, entered });
       throw error;
     }
   }

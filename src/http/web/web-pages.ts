@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KeygateError } from '../../domain/errors.js';
+import { pageError } from '../error-pages.js';
 import type { Services } from '../../domain/services.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { isStoreUnavailable } from '../../storage/availability.js';
@@ -99,7 +100,8 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
 
   server.setErrorHandler((error, request, reply) => {
     if (error instanceof KeygateError) {
-      return sendPage(reply, error.status, messagePage('Something is not right', error.message));
+      const { status, message } = pageError(error);
+      return sendPage(reply, status, messagePage('Something is not right', message));
     }
     if (isStoreUnavailable(error)) {
       request.log.warn({ err: (error as Error).message }, 'a store is unavailable');
