@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isValidRequestSignature, requestDigest } from '../../crypto/app-keys.js';
 import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from '../../domain/apps/apps-service.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import type { Services } from '../../domain/services.js';
 import { KeygateError } from '../../domain/errors.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
+import { findSigningKey } from '../../protocols/ukey1/request-signature.js';
 
 /**
  * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
@@ -94,8 +94,7 @@ export function verifySignature(request: FastifyRequest, app: App, endpointPath:
   const signature = header(request, 'x-ukey1-signature');
   if (signature === undefined) return null;
   const rawBody = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
-  const digest = requestDigest({ appId: app.id, method: request.method, path: endpointPath, rawBody, accessToken });
-  const key = app.keys.find((candidate) => isValidRequestSignature(candidate.privateKey, signature, digest));
+  const key = findSigningKey(app, signature, { method: request.method, path: endpointPath, rawBody, accessToken });
   if (!key) throw new KeygateError('bad_signature');
   return key;
 }
