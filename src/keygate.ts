@@ -25,6 +25,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
+import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
@@ -147,7 +148,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
-    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
+    tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle: new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
       redis,
@@ -162,6 +163,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   try {
     http = await buildHttpServer({
       services,
+      accessTokens: new Ukey1AccessTokens({ issuer: config.publicUrl, clock }),
       publicUrl: config.publicUrl,
       logger,
       csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf'),

@@ -9,6 +9,7 @@ import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
 import { sendError, sendRefusal } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
+import type { Ukey1AccessTokens } from '../protocols/ukey1/access-token.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { webPages } from './web/web-pages.js';
 import { sendPage, sendUnavailablePage } from './gateway/pages.js';
@@ -16,6 +17,8 @@ import { messagePage } from './gateway/views.js';
 
 export interface HttpServerOptions {
   readonly services: Services;
+  /** How the Ukey1 API signs and verifies its access tokens. */
+  readonly accessTokens: Ukey1AccessTokens;
   readonly publicUrl: string;
   readonly csrfKey: Buffer;
   readonly logger: Logger;
@@ -99,7 +102,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await server.register(cookie);
   await server.register(async (api) => {
     api.setErrorHandler(apiErrorHandler);
-    await ukey1V2Api(api, { services: options.services, clientAddress });
+    await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
   });
   await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 
