@@ -26,6 +26,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
+import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
@@ -156,7 +157,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
-    tokens: new TokenService(zones, connects, people, clock, config.publicUrl, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
+    tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle,
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix }),
@@ -167,6 +168,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   try {
     http = await buildHttpServer({
       services,
+      accessTokens: new Ukey1AccessTokens({ issuer: config.publicUrl, clock }),
       publicUrl: config.publicUrl,
       logger,
       csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf'),

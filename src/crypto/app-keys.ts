@@ -1,7 +1,4 @@
-import {
-  constants, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, sign, timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -29,44 +26,17 @@ export const publicKeyFromSecretKey = (secretKey: string): KeyObject =>
   createPublicKey({ key: Buffer.from(secretKey, 'base64'), format: 'der', type: 'spki' });
 
 /**
- * Ukey1 v2 request signature (spec, "Request signature"): the client RSA-OAEP-encrypts
- * (SHA-1/MGF1-SHA-1, OpenSSL's default) the hex SHA-512 digest of
- * `appId + METHOD + path + rawBody + accessToken` with the Secret Key. We decrypt it
- * and compare with our own digest of the bytes we received, in constant time.
+ * RSA-OAEP decryption with SHA-1 and MGF1-SHA-1 (OpenSSL's default OAEP, which clients
+ * encrypt with). Null for anything that does not decrypt: callers treat it as a refusal.
  */
-export function requestDigest(parts: { appId: string; method: string; path: string; rawBody?: Uint8Array; accessToken?: string }): Buffer {
-  const hash = createHash('sha512')
-    .update(parts.appId, 'utf8')
-    .update(parts.method.toUpperCase(), 'utf8')
-    .update(parts.path, 'utf8');
-  if (parts.rawBody) hash.update(parts.rawBody);
-  if (parts.accessToken) hash.update(parts.accessToken, 'utf8');
-  return Buffer.from(hash.digest('hex'), 'ascii');
+export function decryptOaepSha1(privateKey: KeyObject, ciphertext: Uint8Array): Buffer | null {
+  try {
+    return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ciphertext);
+  } catch {
+    return null;
+  }
 }
 
-/** `header` is the X-Ukey1-Signature value as sent: URL-encoded base64. */
-export function isValidRequestSignature(privateKey: KeyObject, header: string, expectedDigest: Buffer): boolean {
-  let ciphertext: Buffer;
-  try {
-    ciphertext = Buffer.from(decodeURIComponent(header), 'base64');
-  } catch {
-    return false;
-  }
-  if (ciphertext.length === 0) return false;
-  let decrypted: Buffer;
-  try {
-    decrypted = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ciphertext);
-  } catch {
-    return false;
-  }
-  return decrypted.length === expectedDigest.length && timingSafeEqual(decrypted, expectedDigest);
-}
-
-/**
- * Ukey1 v2 redirect signature: base64 of RSA PKCS#1 v1.5 SHA-512 over
- * `appId + request_id + connect_id + code + result`.
- */
-export function signRedirect(privateKey: KeyObject, fields: { appId: string; requestId: string; connectId: string; code: string; result: string }): string {
-  const data = Buffer.from(fields.appId + fields.requestId + fields.connectId + fields.code + fields.result, 'utf8');
-  return sign('sha512', data, { key: privateKey, padding: constants.RSA_PKCS1_PADDING }).toString('base64');
-}
+/** RSA PKCS#1 v1.5 signature with SHA-512 over `data`. */
+export const signSha512 = (privateKey: KeyObject, data: Uint8Array): Buffer =>
+  sign('sha512', data, { key: privateKey, padding: constants.RSA_PKCS1_PADDING });

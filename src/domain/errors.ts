@@ -1,50 +1,85 @@
 /**
- * The error catalogue: every refusal the product can give, with a stable code, an HTTP
- * status and a message that is safe to show (no secrets, no hint whether a person exists).
- * Anything not in here is unexpected and becomes a 500 whose detail goes to the log only.
+ * The refusals the product can give: a closed set of stable codes, some with typed
+ * details. There is no HTTP status and no wording here: each front-end maps a code and
+ * its details to its own answer (`protocols/ukey1/errors.ts` for the API's `debug`,
+ * `http/error-pages.ts` for pages), so a new protocol adds a mapping, not a copy of this.
+ * Anything thrown that is not a KeygateError is unexpected and becomes a 500 whose
+ * detail goes to the log only.
  */
-export const ERRORS = {
-  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
-  invalid_request: { status: 400, message: 'The request is malformed.' },
-  body_too_large: { status: 413, message: 'The request body is too large.' },
-  unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
-  missing_app_id: { status: 400, message: 'The X-Ukey1-App header is missing.' },
-  invalid_app_id: { status: 400, message: 'The App ID is not a valid UUID.' },
-  unknown_app: { status: 404, message: 'No app has this App ID.' },
-  bad_signature: { status: 401, message: 'The request signature is invalid.' },
-  origin_not_allowed: { status: 403, message: 'This origin is not allowed for this app.' },
-  signature_required: { status: 403, message: 'This app accepts only signed server-to-server calls.' },
-  ip_not_allowed: { status: 403, message: 'Calls from this address are not allowed for this app.' },
-  not_private_app: { status: 400, message: 'This app is not private: it has no list of allowed people.' },
-  unknown_reference: { status: 404, message: 'No invitation has this reference id.' },
-  mail_unavailable: { status: 503, message: 'The email could not be sent right now. Try again in a moment.' },
-  invalid_scope: { status: 400, message: 'The scope contains an unknown field or a field this app may not request.' },
-  return_url_not_allowed: { status: 403, message: 'The return URL is not registered for this app.' },
-  unknown_connect: { status: 404, message: 'This sign-in request does not exist or has expired.' },
-  connect_already_decided: { status: 409, message: 'This sign-in request has already been completed.' },
-  invalid_code: { status: 400, message: 'The authorization code is invalid or has expired.' },
-  code_already_used: { status: 400, message: 'The authorization code has already been used; the tokens issued for it are revoked.' },
-  invalid_refresh_token: { status: 400, message: 'The refresh token is invalid, expired or revoked.' },
-  refresh_token_reused: { status: 400, message: 'The refresh token has already been used; every token of its family is revoked.' },
-  missing_token: { status: 401, message: 'An access token is required.' },
-  invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked.' },
-  not_found: { status: 404, message: 'Not found.' },
-  method_not_allowed: { status: 405, message: 'Method not allowed.' },
-  too_many_attempts: { status: 429, message: 'Too many attempts. Wait a moment and try again.' },
-  too_many_requests: { status: 429, message: 'Too many calls for this app. Wait as long as Retry-After says, then try again.' },
-  store_unavailable: { status: 503, message: 'A data store is temporarily unavailable. Try again in a moment.' },
-  internal_error: { status: 500, message: 'Something went wrong on our side. The request id identifies it in our logs.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_request',
+  'missing_app_id',
+  'invalid_app_id',
+  'unknown_app',
+  'bad_signature',
+  'origin_not_allowed',
+  'signature_required',
+  'ip_not_allowed',
+  'not_private_app',
+  'unknown_reference',
+  'mail_unavailable',
+  'invalid_scope',
+  'return_url_not_allowed',
+  'unknown_connect',
+  'connect_already_decided',
+  'invalid_code',
+  'code_already_used',
+  'invalid_refresh_token',
+  'refresh_token_reused',
+  'missing_token',
+  'invalid_token',
+  'too_many_attempts',
+  'too_many_requests',
+] as const;
 
-export type ErrorCode = keyof typeof ERRORS;
+/** A stable, machine-readable refusal code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export class KeygateError extends Error {
+/**
+ * What an input was refused for. `schema` carries the schema validator's own account of
+ * the problem in `issue`; the others are ours.
+ */
+export type InputProblem =
+  | { readonly field: string; readonly reason: 'schema'; readonly issue: string }
+  | { readonly field: string; readonly reason: 'not_an_email' }
+  | { readonly field: 'body'; readonly reason: 'unstorable_text' };
+
+/**
+ * The details a refusal carries, by code; a code not listed carries none. An optional
+ * entry may be thrown with or without its details.
+ */
+export interface ErrorDetails {
+  /**
+   * A scope entry the app may not ask for: `field` is the entry as sent when it names no
+   * known field (`unknown_field`), otherwise the field code.
+   */
+  readonly invalid_scope: { readonly field: string; readonly reason: 'unknown_field' | 'not_permitted' | 'mandatory_not_permitted' };
+  readonly invalid_request?: InputProblem;
+  /** `not_utf8`: the bytes are not text at all, let alone JSON. */
+  readonly invalid_json?: { readonly reason: 'not_utf8' };
+  /** `malformed_authorization`: the Authorization header is not a bearer token. */
+  readonly invalid_token?: { readonly reason: 'malformed_authorization' };
+  /** How long the caller should wait before trying again. */
+  readonly too_many_attempts: { readonly retryAfterSeconds: number };
+  readonly too_many_requests: { readonly retryAfterSeconds: number };
+}
+
+/** The details of refusals with code `C` (undefined for a code that carries none). */
+export type DetailsOf<C extends ErrorCode> = C extends keyof ErrorDetails ? ErrorDetails[C] : undefined;
+
+type DetailsArgs<C extends ErrorCode> = C extends keyof ErrorDetails
+  ? undefined extends ErrorDetails[C] ? [details?: ErrorDetails[C]] : [details: ErrorDetails[C]]
+  : [];
+
+/** A refusal: the code says which, the details say what a front-end needs to word it. */
+export class KeygateError<C extends ErrorCode = ErrorCode> extends Error {
   override name = 'KeygateError';
-  readonly status: number;
+  readonly details: DetailsOf<C>;
 
-  /** `retryAfterSeconds`: for a 429, how long the caller should wait (sent as `Retry-After`). */
-  constructor(readonly code: ErrorCode, message?: string, readonly retryAfterSeconds?: number) {
-    super(message ?? ERRORS[code].message);
-    this.status = ERRORS[code].status;
+  constructor(readonly code: C, ...[details]: DetailsArgs<C>) {
+    // The code is what a log or a stack trace shows; the wording belongs to the front-ends.
+    super(code);
+    this.details = details as DetailsOf<C>;
   }
 }

@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import { KeygateError } from '../domain/errors.js';
 import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
-import { sendError } from './api/envelope.js';
+import { sendError, sendRefusal } from './api/envelope.js';
 import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
+import type { Ukey1AccessTokens } from '../protocols/ukey1/access-token.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { messagePage } from './kit/layout.js';
 import { sendPage, sendUnavailablePage } from './kit/send-page.js';
@@ -16,6 +17,8 @@ import { webPages } from './pages.js';
 
 export interface HttpServerOptions {
   readonly services: Services;
+  /** How the Ukey1 API signs and verifies its access tokens. */
+  readonly accessTokens: Ukey1AccessTokens;
   readonly publicUrl: string;
   readonly csrfKey: Buffer;
   readonly logger: Logger;
@@ -35,10 +38,7 @@ const isApiPath = (url: string) => url.startsWith('/auth/');
 
 /** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
 function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof KeygateError) {
-    if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
-    return sendError(reply, error.code, error.message);
-  }
+  if (error instanceof KeygateError) return sendRefusal(reply, error);
   if (isStoreUnavailable(error)) {
     request.log.warn({ err: error.message }, 'a store is unavailable');
     return sendError(reply.header('Retry-After', '1'), 'store_unavailable');
@@ -102,7 +102,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await server.register(cookie);
   await server.register(async (api) => {
     api.setErrorHandler(apiErrorHandler);
-    await ukey1V2Api(api, { services: options.services, clientAddress });
+    await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
   });
   await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 

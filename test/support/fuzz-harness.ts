@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import { ERRORS } from '../../src/domain/errors.js';
+import { UKEY1_ERRORS } from '../../src/protocols/ukey1/errors.js';
 import type { PersonRef } from '../../src/domain/zones/zone-registry.js';
 import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from './gateway-visitor.js';
 import { signRequest, Ukey1ServerClient } from './ukey1-client.js';
@@ -354,7 +354,7 @@ export class FuzzHarness {
     const { apps, connects, sessions } = this.keygate.services;
     if (!(await connects.findOpenConnect(this.value('connect')))) {
       const app = (await apps.findApp(this.value('app')))!;
-      const { connectId } = await connects.openConnect(app, { requestId: 'fuzz-open', scope: ['email'], returnUrl: RETURN_URL, keyId: null });
+      const { connectId } = await connects.openConnect(app, { requestId: 'fuzz-open', scope: { fields: ['email'], mandatory: [] }, returnUrl: RETURN_URL, keyId: null });
       this.#values.set('connect', connectId);
       this.#values.set('connectUpper', connectId.toUpperCase());
       this.markDirty();
@@ -414,8 +414,8 @@ export function checkApiAnswer(answer: Answer, requestHeaders: Record<string, st
   if (status >= 400) {
     const { debug } = envelope;
     assert.ok(debug !== null && typeof debug === 'object', `${describeAnswer(answer)}: no debug object`);
-    assert.ok(typeof debug.code === 'string' && debug.code in ERRORS, `${describeAnswer(answer)}: debug.code is not a known error code`);
-    assert.equal(ERRORS[debug.code as keyof typeof ERRORS].status, status, `${describeAnswer(answer)}: debug.code does not go with the status`);
+    assert.ok(typeof debug.code === 'string' && debug.code in UKEY1_ERRORS, `${describeAnswer(answer)}: debug.code is not a known error code`);
+    assert.equal(UKEY1_ERRORS[debug.code as keyof typeof UKEY1_ERRORS].status, status, `${describeAnswer(answer)}: debug.code does not go with the status`);
     assert.ok(typeof debug.message === 'string' && debug.message.trim().length > 0, `${describeAnswer(answer)}: no debug.message`);
   }
   checkNoLeak(answer);

@@ -1,4 +1,4 @@
-import { FIELD_CODES, MANDATORY_BY_DEFAULT, type FieldCode } from '../consent/fields.js';
+import { FIELD_CODES, MANDATORY_BY_DEFAULT, storedPermission, type FieldCode } from '../consent/fields.js';
 import { parseIpEntry } from '../protection/ip.js';
 import { normaliseOrigin } from '../protection/origin.js';
 import { parseReturnUrl } from '../protection/return-url.js';
@@ -96,7 +96,7 @@ export function validateFieldPermissions(
     if (basis.length === 0 || basis.length > MAX_LEGAL_BASIS || /[\p{Cc}<>]/u.test(basis)) {
       throw new AppSettingsError('legalBases', `Give the legal basis for requiring "${field}" (1 to ${MAX_LEGAL_BASIS} characters): people see it on the consent screen.`);
     }
-    permissions.push(`${field}!`);
+    permissions.push(storedPermission(field, true));
     bases[field] = basis;
   }
   return { permissions, legalBases: bases };

@@ -60,7 +60,7 @@ export class ExtranetService {
   async #invite(app: App, emailInput: string, locale: string | undefined): Promise<{ status: InvitationStatus; referenceId: string }> {
     if (!app.private) throw new KeygateError('not_private_app');
     const email = normaliseEmail(emailInput);
-    if (!email) throw new KeygateError('invalid_request', 'Invalid email: not an email address.');
+    if (!email) throw new KeygateError('invalid_request', { field: 'email', reason: 'not_an_email' });
     const emailIndex = this.#index(email);
     const existing = await this.db.selectFrom('extranet_members').select('reference_id')
       .where('app_id', '=', app.id).where('email_index', '=', emailIndex).executeTakeFirst();

@@ -4,7 +4,7 @@ import { PREPARED } from '../../storage/prepared-statements.js';
 import type { ConnectStatus, ControlDatabase } from '../../storage/schema.js';
 import type { App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
-import { formatScope, parseScope, type Scope } from '../consent/fields.js';
+import { scopeFromStored, storedScope, type Scope } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
 import { isReturnUrlAllowed, parseReturnUrl } from '../protection/return-url.js';
 import type { ZoneName } from '../zones/zones.js';
@@ -25,7 +25,8 @@ export interface ConnectRequest {
 
 export interface ConnectInput {
   readonly requestId: string;
-  readonly scope: readonly string[];
+  /** Already parsed by the protocol, and checked against what the app may ask for. */
+  readonly scope: Scope;
   readonly returnUrl: string;
   /** Set when the call was signed: the redirect back is then signed with the same key pair. */
   readonly keyId?: string | null;
@@ -49,14 +50,13 @@ export class ConnectService {
 
   /** Opens a connect request for `app` (spec, `POST /auth/v2/connect`). */
   async openConnect(app: App, input: ConnectInput): Promise<{ connectId: string; gateway: string }> {
-    const scope = parseScope(input.scope, app.permissions);
     if (!isAcceptableReturnUrl(app, input.returnUrl)) throw new KeygateError('return_url_not_allowed');
     const id = randomUUID();
     await this.db.insertInto('connect_requests').values({
       id,
       app_id: app.id,
       request_id: input.requestId,
-      scope: formatScope(scope),
+      scope: storedScope(input.scope),
       return_url: input.returnUrl,
       zone: null,
       key_id: input.keyId ?? null,
@@ -73,7 +73,7 @@ export class ConnectService {
       id: row.id,
       appId: row.app_id,
       requestId: row.request_id,
-      scope: parseScope(row.scope, row.scope),
+      scope: scopeFromStored(row.scope),
       returnUrl: row.return_url,
       status: row.status,
       zone: row.zone as ZoneName | null,

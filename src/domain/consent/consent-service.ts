@@ -10,7 +10,6 @@ import type { ZoneDatabase } from '../../storage/schema.js';
 import { encryptField } from '../../crypto/field-cipher.js';
 import { requireDataKey } from '../people/people-repo.js';
 import type { FieldCode } from './fields.js';
-import { buildReturnRedirect } from './return-redirect.js';
 import { sealedAt } from '../residency/person-data.js';
 
 export const consentAddressLocation = (recordId: string) => sealedAt('consent_records', 'ip_ct', recordId);
@@ -25,8 +24,19 @@ async function insertConsentRecord(trx: Transaction<ZoneDatabase>, zone: Zone, r
   await trx.insertInto('consent_records').values({ ...record, ip_ct: ipCt }).execute();
 }
 
+/**
+ * How a connect request ended, as its app is told: `authorized` with a one-time code,
+ * `canceled` (the person refused) or `denied` (a private app does not admit them), both
+ * without one. Each protocol carries it back to the app its own way.
+ */
+export type ConnectDecision =
+  | { readonly result: 'authorized'; readonly code: string }
+  | { readonly result: 'canceled' }
+  | { readonly result: 'denied' };
+
+/** The outcome of an attempt to allow: the decision, or the mandatory fields left unticked. */
 export type ConsentOutcome =
-  | { readonly ok: true; readonly redirectUrl: string }
+  | { readonly ok: true; readonly result: 'authorized'; readonly code: string }
   | { readonly ok: false; readonly missingMandatory: readonly FieldCode[] };
 
 /** One-time codes are looked up by their hash, so a stolen database holds no usable code. */
@@ -107,11 +117,11 @@ export class ConsentService {
       await zone.db.deleteFrom('auth_codes').where('connect_id', '=', connect.id).where('person_id', '=', person.id).execute();
       throw new KeygateError('connect_already_decided');
     }
-    return { ok: true, redirectUrl: buildReturnRedirect(app, connect, 'authorized', code) };
+    return { ok: true, result: 'authorized', code };
   }
 
   /** The person refuses: the app learns `canceled` and receives no code. */
-  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<string> {
+  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
     if (person) {
       const zone = this.zones.get(person.zone);
@@ -120,13 +130,13 @@ export class ConsentService {
         await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
       });
     }
-    return buildReturnRedirect(app, connect, 'canceled');
+    return { result: 'canceled' };
   }
 
   /** A private app does not admit this person: the app learns `denied` and receives no code. */
-  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<string> {
+  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'denied', null))) throw new KeygateError('connect_already_decided');
     await recordAudit(this.zones.get(person.zone).db, { ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]);
-    return buildReturnRedirect(app, connect, 'denied');
+    return { result: 'denied' };
   }
 }

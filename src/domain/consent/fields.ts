@@ -1,5 +1,3 @@
-import { KeygateError } from '../errors.js';
-
 /** The personal fields an app can ask for (spec, "Permissions"). */
 export const FIELD_CODES = ['firstname', 'surname', 'email', 'image', 'country', 'language'] as const;
 export type FieldCode = (typeof FIELD_CODES)[number];
@@ -28,40 +26,33 @@ export interface Scope {
  */
 export const MANDATORY_BY_DEFAULT: readonly FieldCode[] = ['firstname', 'surname', 'country', 'language'];
 
+/**
+ * What an app may ask for, as the control plane stores it (`apps.permissions`): a field
+ * code, or the code with a trailing `!` where the app may make that field mandatory. The
+ * same form stores a request's scope (`connect_requests.scope`). It predates the protocol
+ * modules and stays because changing it would rewrite stored rows and audit details.
+ */
+export const storedPermission = (field: FieldCode, mandatory: boolean): string => (mandatory ? `${field}!` : field);
+
 export const DEFAULT_PERMISSIONS: readonly string[] = [
   ...FIELD_CODES,
-  ...MANDATORY_BY_DEFAULT.map((field) => `${field}!`),
+  ...MANDATORY_BY_DEFAULT.map((field) => storedPermission(field, true)),
 ];
 
-/**
- * Parses the `scope` of a connect request against what the app may ask for.
- * Duplicates collapse; a field asked both with and without `!` is mandatory.
- * Fields keep the canonical order so that the consent screen is stable.
- */
-export function parseScope(input: readonly string[], permissions: readonly string[]): Scope {
-  const allowed = new Set(permissions);
-  const fields = new Set<FieldCode>();
-  const mandatory = new Set<FieldCode>();
-  for (const raw of input) {
-    const isMandatory = raw.endsWith('!');
-    const code = isMandatory ? raw.slice(0, -1) : raw;
-    if (!isFieldCode(code)) {
-      throw new KeygateError('invalid_scope', `Unknown field code in scope: ${JSON.stringify(raw.slice(0, 40))}.`);
-    }
-    if (!allowed.has(raw)) {
-      throw new KeygateError('invalid_scope', isMandatory
-        ? `This app may not make "${code}" mandatory.`
-        : `This app may not request "${code}".`);
-    }
-    fields.add(code);
-    if (isMandatory) mandatory.add(code);
-  }
+/** Whether an app with these stored permissions may ask for `field` (as mandatory, when `mandatory`). */
+export const mayAskFor = (permissions: readonly string[], field: FieldCode, mandatory: boolean): boolean =>
+  permissions.includes(storedPermission(field, mandatory));
+
+/** A scope in its stored form (`connect_requests.scope`), mandatory fields marked. */
+export const storedScope = (scope: Scope): string[] =>
+  scope.fields.map((f) => storedPermission(f, scope.mandatory.includes(f)));
+
+/** A scope read back from its stored form, fields in canonical order. */
+export function scopeFromStored(stored: readonly string[]): Scope {
+  const fields = new Set(stored.map((entry) => (entry.endsWith('!') ? entry.slice(0, -1) : entry)));
+  const mandatory = new Set(stored.filter((entry) => entry.endsWith('!')).map((entry) => entry.slice(0, -1)));
   return {
     fields: FIELD_CODES.filter((f) => fields.has(f)),
     mandatory: FIELD_CODES.filter((f) => mandatory.has(f)),
   };
 }
-
-/** Serialises a scope back to its wire form (`email!` for a mandatory email). */
-export const formatScope = (scope: Scope): string[] =>
-  scope.fields.map((f) => (scope.mandatory.includes(f) ? `${f}!` : f));

@@ -47,7 +47,7 @@ export async function seedPeople(
     if (!made.ok) continue;
     if (i % 3 !== 2) {
       const fields = pick(FIELD_SETS);
-      const { connectId } = await services.connects.openConnect(app, { requestId: `seed-${i}`, scope: [...fields], returnUrl: 'http://localhost:3000/callback/' });
+      const { connectId } = await services.connects.openConnect(app, { requestId: `seed-${i}`, scope: { fields: [...fields], mandatory: [] }, returnUrl: 'http://localhost:3000/callback/' });
       const connect = (await services.connects.findOpenConnect(connectId))!;
       const outcome = await services.consents.allow(made.person, app, connect, fields, { requestId: 'seed' });
       if (outcome.ok) consents++;

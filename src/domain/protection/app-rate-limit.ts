@@ -23,7 +23,7 @@ export class AppRateLimit {
       await this.#calls.consume(appId);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
-      throw new KeygateError('too_many_requests', undefined, Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      throw new KeygateError('too_many_requests', { retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) });
     }
   }
 }

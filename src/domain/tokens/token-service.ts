@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { appKeyId, isUuid, type App } from '../apps/apps-service.js';
+import { isUuid, type App } from '../apps/apps-service.js';
 import type { ProfileImages } from '../people/profile-image.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectService } from '../connect/connect-service.js';
@@ -22,13 +21,27 @@ export interface CodeExchange {
   readonly authCode: string;
 }
 
-export interface IssuedToken {
-  readonly accessToken: string;
-  /** RFC 3339, UTC. */
-  readonly expiration: string;
+/**
+ * A token pair just issued. The access token is its record here (ids and times); the
+ * front-end encodes it for the app (Ukey1: a JWT signed with the app's key).
+ */
+export interface IssuedTokens {
+  readonly jti: string;
+  /** The zone that holds the record, so that a presented token is looked up there first. */
+  readonly zone: ZoneName;
+  /** The person's id for this app. */
+  readonly userId: string;
   readonly scope: readonly FieldCode[];
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
   /** Opaque, single-use; exchanged at `POST /auth/v2/token/refresh` for a new pair. */
   readonly refreshToken: string;
+}
+
+/** Names an access token's record: what a front-end finds in a token it has verified. */
+export interface AccessTokenRef {
+  readonly zone: ZoneName;
+  readonly jti: string;
 }
 
 /** What a valid access token lets its app see right now. */
@@ -51,8 +64,9 @@ interface Lineage {
   readonly scope: readonly FieldCode[];
 }
 
-const JWT_ALGORITHM = 'RS512';
-const rfc3339 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const issuedTokens = (zone: Zone, issuedAt: Date, access: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[]; refreshToken: string }): IssuedTokens => ({
+  jti: access.jti, zone: zone.name, userId: access.userId, scope: access.scope, issuedAt, expiresAt: access.expiresAt, refreshToken: access.refreshToken,
+});
 
 export class TokenService {
   readonly #profiles = new GrantedProfileReader();
@@ -62,7 +76,6 @@ export class TokenService {
     private readonly connects: ConnectService,
     private readonly people: PeopleService,
     private readonly clock: Clock,
-    private readonly issuer: string,
     private readonly accessTokenTtlMinutes: number,
     private readonly refreshTokenTtlDays: number,
     private readonly images: ProfileImages,
@@ -122,24 +135,10 @@ export class TokenService {
     };
   }
 
-  async #answer(app: App, zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedRow): Promise<IssuedToken> {
-    const scope = issued.scope.filter(isFieldCode);
-    const accessToken = await this.#signAccessToken(app, zone, { jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.user_id, scope }, now);
-    return { accessToken, expiration: rfc3339(fresh.pair.accessExpiresAt), scope, refreshToken: fresh.refreshToken };
-  }
-
-  async #signAccessToken(app: App, zone: Zone, issued: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[] }, now: Date) {
-    const issuedAt = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ user: { id: issued.userId }, scope: issued.scope, zone: zone.name })
-      .setProtectedHeader({ alg: JWT_ALGORITHM, typ: 'JWT', kid: appKeyId(app.secretKey) })
-      .setIssuer(this.issuer)
-      .setAudience(app.id)
-      .setSubject(issued.userId)
-      .setJti(issued.jti)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
-      .setExpirationTime(Math.floor(issued.expiresAt.getTime() / 1000))
-      .sign(app.privateKey);
+  #answer(zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedRow): IssuedTokens {
+    return issuedTokens(zone, now, {
+      jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.user_id, scope: issued.scope.filter(isFieldCode), refreshToken: fresh.refreshToken,
+    });
   }
 
   /**
@@ -171,7 +170,7 @@ export class TokenService {
    * is claimed atomically; a second use fails and revokes every token the first issued,
    * because a replayed code means it leaked.
    */
-  async exchangeCode(app: App, input: CodeExchange, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedToken> {
+  async exchangeCode(app: App, input: CodeExchange, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedTokens> {
     const connect = isUuid(input.connectId) ? await this.connects.findConnect(input.connectId) : null;
     if (!connect || connect.appId !== app.id || connect.requestId !== input.requestId || connect.status !== 'authorized' || !connect.zone) {
       throw new KeygateError('invalid_code');
@@ -185,7 +184,7 @@ export class TokenService {
     const named = this.zones.get(connect.zone);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
     const issued = await claimCodeAndIssue(named.db, { codeHash, connectId: connect.id, appId: app.id }, { ...fresh.pair, familyId: randomUUID() });
-    if (issued) return this.#answer(app, named, now, fresh, issued);
+    if (issued) return this.#answer(named, now, fresh, issued);
 
     const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.db.transaction().execute(async (trx) => {
       const claimed = await trx.updateTable('auth_codes')
@@ -213,8 +212,7 @@ export class TokenService {
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
-    const accessToken = await this.#signAccessToken(app, zone, outcome, now);
-    return { accessToken, expiration: rfc3339(outcome.expiresAt), scope: outcome.scope, refreshToken: outcome.refreshToken };
+    return issuedTokens(zone, now, outcome);
   }
 
   /**
@@ -222,7 +220,7 @@ export class TokenService {
    * Each refresh token works once; presenting a used one means it was copied, so the
    * whole family is revoked. The new pair never carries a field the person has withdrawn.
    */
-  async refresh(app: App, refreshToken: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedToken> {
+  async refresh(app: App, refreshToken: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedTokens> {
     const [zoneName] = refreshToken.split('.');
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
     const now = this.clock.now();
@@ -230,7 +228,7 @@ export class TokenService {
     const named = this.zones.get(zoneName);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
     const issued = await useRefreshTokenAndIssue(named.db, { tokenHash: hashCode(refreshToken), appId: app.id }, fresh.pair);
-    if (issued) return this.#answer(app, named, now, fresh, issued);
+    if (issued) return this.#answer(named, now, fresh, issued);
 
     const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('refresh_tokens').selectAll()
@@ -253,13 +251,12 @@ export class TokenService {
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_refresh_token');
     if (outcome.kind === 'reused') throw new KeygateError('refresh_token_reused');
-    const accessToken = await this.#signAccessToken(app, zone, outcome, now);
-    return { accessToken, expiration: rfc3339(outcome.expiresAt), scope: outcome.scope, refreshToken: outcome.refreshToken };
+    return issuedTokens(zone, now, outcome);
   }
 
   /**
-   * Checks a bearer token inside a zone transaction: the JWT must verify with the app's
-   * key, and its record must be unrevoked and unexpired. The grant is read too, so a
+   * Checks an access token's record inside a zone transaction: it must be unrevoked and
+   * unexpired. The grant is read too, so a
    * field the person has withdrawn is gone at once, whatever the JWT says.
    */
   async #authorise(trx: Transaction<ZoneDatabase>, zone: Zone, app: App, jti: string): Promise<TokenAccess | null> {
@@ -286,32 +283,13 @@ export class TokenService {
     };
   }
 
-  async #verifyJwt(app: App, token: string): Promise<{ zone: Zone; jti: string }> {
-    try {
-      // Any live key pair of the app: a token signed before a rotation stays valid through the grace period.
-      const keyFor = (header: { kid?: string }) => {
-        const key = app.keys.find((k) => k.id === header.kid);
-        if (!key) throw new KeygateError('invalid_token');
-        return key.publicKey;
-      };
-      const { payload } = await jwtVerify(token, keyFor, {
-        algorithms: [JWT_ALGORITHM],
-        audience: app.id,
-        issuer: this.issuer,
-        currentDate: this.clock.now(),
-      });
-      if (!isZoneName(payload.zone) || typeof payload.jti !== 'string' || !isUuid(payload.jti)) throw new KeygateError('invalid_token');
-      return { zone: this.zones.get(payload.zone), jti: payload.jti };
-    } catch (error) {
-      if (error instanceof KeygateError || error instanceof joseErrors.JOSEError) throw new KeygateError('invalid_token');
-      throw error;
-    }
-  }
-
-  /** What this token may see now, without reading any personal field. */
-  async inspectToken(app: App, token: string): Promise<TokenAccess> {
-    const { zone: named, jti } = await this.#verifyJwt(app, token);
-    for (const zone of this.zones.searchOrder(named.name)) {
+  /**
+   * What this token may see now, without reading any personal field. `token` names a
+   * record the front-end found in a token it verified; the record decides.
+   */
+  async inspectToken(app: App, token: AccessTokenRef): Promise<TokenAccess> {
+    const { jti } = token;
+    for (const zone of this.zones.searchOrder(token.zone)) {
       const access = await zone.db.transaction().execute((trx) => this.#authorise(trx, zone, app, jti));
       if (access) return access;
     }
@@ -319,12 +297,14 @@ export class TokenService {
   }
 
   /**
-   * Reads the granted fields of the token's person for its app (spec, `GET /auth/v2/me`),
-   * one audit record per field, committed with the read.
+   * Reads the granted fields of the token's person for its app (Ukey1: `GET /auth/v2/me`),
+   * one audit record per field, committed with the read. `purpose` is what the records
+   * say the read was for; the front-end names it (Ukey1: `ukey1.me`).
    */
-  async readProfile(app: App, token: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
-    const { zone: named, jti } = await this.#verifyJwt(app, token);
-    const read = (zone: Zone) => this.#profiles.read(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose: 'ukey1.me', requestId: actor.requestId ?? null });
+  async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
+    const { jti } = token;
+    const named = this.zones.get(token.zone);
+    const read = (zone: Zone) => this.#profiles.read(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose, requestId: actor.requestId ?? null });
     let zone = named;
     let row = await read(zone);
     // One statement in the token's zone on the hot path; the others only when it finds nothing.

@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isValidRequestSignature, requestDigest } from '../../crypto/app-keys.js';
 import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from '../../domain/apps/apps-service.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import type { Services } from '../../domain/services.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { ClientAddress } from '../client-address.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
+import { findSigningKey } from '../../protocols/ukey1/request-signature.js';
 
 /**
  * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
@@ -82,7 +82,7 @@ export function readBearerToken(request: FastifyRequest): string | undefined {
   const authorization = header(request, 'authorization');
   if (authorization === undefined) return undefined;
   const match = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,8192})$/.exec(authorization.trim());
-  if (!match) throw new KeygateError('invalid_token', 'The Authorization header must be "Bearer <access token>".');
+  if (!match) throw new KeygateError('invalid_token', { reason: 'malformed_authorization' });
   return match[1];
 }
 
@@ -95,8 +95,7 @@ export function verifySignature(request: FastifyRequest, app: App, endpointPath:
   const signature = header(request, 'x-ukey1-signature');
   if (signature === undefined) return null;
   const rawBody = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
-  const digest = requestDigest({ appId: app.id, method: request.method, path: endpointPath, rawBody, accessToken });
-  const key = app.keys.find((candidate) => isValidRequestSignature(candidate.privateKey, signature, digest));
+  const key = findSigningKey(app, signature, { method: request.method, path: endpointPath, rawBody, accessToken });
   if (!key) throw new KeygateError('bad_signature');
   return key;
 }
@@ -192,7 +191,7 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    throw new KeygateError('invalid_json', 'The request body is not valid UTF-8.');
+    throw new KeygateError('invalid_json', { reason: 'not_utf8' });
   }
   let value: unknown;
   try {
@@ -201,12 +200,12 @@ export function parseJsonBody<T extends z.ZodType>(request: FastifyRequest, sche
     throw new KeygateError('invalid_json');
   }
   // PostgreSQL text cannot hold U+0000 or half a surrogate pair, and no field of the protocol needs them.
-  if (hasUnstorableText(value)) throw new KeygateError('invalid_request', 'Strings must be valid Unicode without the NUL character.');
+  if (hasUnstorableText(value)) throw new KeygateError('invalid_request', { field: 'body', reason: 'unstorable_text' });
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    throw new KeygateError('invalid_request', `Invalid ${where}: ${issue.message}`);
+    throw new KeygateError('invalid_request', { field: where, reason: 'schema', issue: issue.message });
   }
   return parsed.data;
 }

@@ -2,9 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FIELD_CODES } from '../../domain/consent/fields.js';
 import type { Services } from '../../domain/services.js';
-import type { IssuedToken } from '../../domain/tokens/token-service.js';
+import type { App } from '../../domain/apps/apps-service.js';
+import type { IssuedTokens } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
+import { formatExpiration, ME_PURPOSE, type Ukey1AccessTokens } from '../../protocols/ukey1/access-token.js';
+import { parseScope } from '../../protocols/ukey1/scope.js';
 import type { ClientAddress } from '../client-address.js';
 import { admitCall, answerPreflight, parseJsonBody, recordingRefusals } from './steps.js';
 
@@ -42,15 +45,17 @@ const extranetRemoveBody = z.object({
 
 const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
 
-const tokenResponse = (issued: IssuedToken) => ({
-  access_token: issued.accessToken,
-  expiration: issued.expiration,
-  scope: issued.scope,
-  refresh_token: issued.refreshToken,
-});
-
-/** The Ukey1 v2 API (spec, "Endpoints"). */
-export async function ukey1V2Api(server: FastifyInstance, { services, clientAddress }: { services: Services; clientAddress: ClientAddress }): Promise<void> {
+/** The Ukey1 v2 API (spec, "Endpoints"). `accessTokens` signs and verifies its access tokens. */
+export async function ukey1V2Api(
+  server: FastifyInstance,
+  { services, clientAddress, accessTokens }: { services: Services; clientAddress: ClientAddress; accessTokens: Ukey1AccessTokens },
+): Promise<void> {
+  const tokenResponse = async (app: App, issued: IssuedTokens) => ({
+    access_token: await accessTokens.sign(app, issued),
+    expiration: formatExpiration(issued.expiresAt),
+    scope: issued.scope,
+    refresh_token: issued.refreshToken,
+  });
   const recording = <T>(request: FastifyRequest, appId: string, work: () => Promise<T>) => recordingRefusals(request, services.apps, appId, work);
 
   // Bodies are kept as raw bytes: the request signature covers them exactly as sent,
@@ -68,7 +73,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
     const body = parseJsonBody(request, connectBody);
     const { connectId, gateway } = await recording(request, app.id, () => services.connects.openConnect(app, {
       requestId: body.request_id,
-      scope: body.scope,
+      scope: parseScope(body.scope, app.permissions),
       returnUrl: body.return_url,
       keyId: key?.id ?? null,
     }));
@@ -83,7 +88,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
       connectId: body.connect_id,
       authCode: body.auth_code,
     }, actorOf(request)));
-    return sendResult(reply, 200, tokenResponse(issued));
+    return sendResult(reply, 200, await tokenResponse(app, issued));
   });
 
   // Our extension: rotate a refresh token into a new access and refresh token.
@@ -91,13 +96,13 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
     const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
     const issued = await recording(request, app.id, () => services.tokens.refresh(app, body.refresh_token, actorOf(request)));
-    return sendResult(reply, 200, tokenResponse(issued));
+    return sendResult(reply, 200, await tokenResponse(app, issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
     const { app, accessToken } = await admitCall(request, reply, services, clientAddress, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
-    const { access, profile } = await recording(request, app.id, () => services.tokens.readProfile(app, accessToken, actorOf(request)));
+    const { access, profile } = await recording(request, app.id, async () => services.tokens.readProfile(app, await accessTokens.verify(app, accessToken), ME_PURPOSE, actorOf(request)));
     const user: Record<string, string | null> = { id: access.userId };
     for (const field of FIELD_CODES) user[field] = profile[field] ?? null;
     return sendResult(reply, 200, { scope: access.fields, user });
@@ -108,7 +113,7 @@ export async function ukey1V2Api(server: FastifyInstance, { services, clientAddr
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }
-    const access = await recording(request, app.id, () => services.tokens.inspectToken(app, accessToken));
+    const access = await recording(request, app.id, async () => services.tokens.inspectToken(app, await accessTokens.verify(app, accessToken)));
     return sendResult(reply, 200, {
       permissions: access.fields,
       'rejected-permissions': access.requested.filter((f) => !access.fields.includes(f)),

@@ -4,6 +4,7 @@ import type { Actor } from '../../domain/audit/audit-log.js';
 import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
+import { pageError } from '../kit/page-errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerStandaloneSignIn } from '../interaction/sign-in-flow.js';
 import type { FieldErrors } from '../kit/form-controls.js';
@@ -89,7 +90,8 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
       if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
-      if (error instanceof KeygateError && error.status < 500) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: { form: error.message }, entered });
+      const refused = error instanceof KeygateError ? pageError(error) : null;
+      if (refused && refused.status < 500) return renderApp(request, reply, owned.person, owned.app.id, refused.status, { errors: { form: refused.message }, entered });
       throw error;
     }
   }

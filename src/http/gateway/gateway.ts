@@ -3,6 +3,7 @@ import { isUuid } from '../../domain/apps/apps-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
+import { buildReturnRedirect } from '../../protocols/ukey1/return-redirect.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerSignInFlow } from '../interaction/sign-in-flow.js';
 import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
@@ -57,7 +58,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
   /** A private app the person may not use ends the request with `denied`. */
   async function denyIfNotAdmitted(request: FastifyRequest, reply: FastifyReply, loaded: GatewayPage, person: PersonRef): Promise<boolean> {
     if (await services.extranet.admits(loaded.app, person, request.id)) return false;
-    reply.redirect(await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request)), 303);
+    reply.redirect(buildReturnRedirect(loaded.app, loaded.connect, await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request))), 303);
     return true;
   }
 
@@ -93,7 +94,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
     const form = request.body ?? {};
     const decision = formString(form, 'decision', 16);
     if (decision === 'cancel') {
-      return reply.redirect(await services.consents.cancel(person, app, connect, actorOf(request), context.clientAddress(request)), 303);
+      return reply.redirect(buildReturnRedirect(app, connect, await services.consents.cancel(person, app, connect, actorOf(request), context.clientAddress(request))), 303);
     }
     if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
     if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
@@ -109,14 +110,14 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
         error: `${app.name} cannot work without the fields marked required. Tick them to continue, or cancel.`,
       }), connect.returnUrl);
     }
-    return reply.redirect(outcome.redirectUrl, 303);
+    return reply.redirect(buildReturnRedirect(app, connect, outcome), 303);
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/cancel', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const person = await currentPerson(request);
-    return reply.redirect(await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request), context.clientAddress(request)), 303);
+    return reply.redirect(buildReturnRedirect(loaded.app, loaded.connect, await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request), context.clientAddress(request))), 303);
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {

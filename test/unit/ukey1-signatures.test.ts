@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { isValidRequestSignature, requestDigest, signRedirect } from '../../src/crypto/app-keys.js';
+import { isValidRequestSignature, requestDigest } from '../../src/protocols/ukey1/request-signature.js';
+import { signRedirect } from '../../src/protocols/ukey1/return-redirect.js';
 import { isValidRedirectSignature, signRequest } from '../support/ukey1-client.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../fixtures/ukey1-v2-vectors.json', import.meta.url), 'utf8'));

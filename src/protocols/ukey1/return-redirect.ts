@@ -1,19 +1,40 @@
-import { signRedirect } from '../../crypto/app-keys.js';
-import type { App } from '../apps/apps-service.js';
-import type { ConnectRequest } from '../connect/connect-service.js';
+import type { KeyObject } from 'node:crypto';
+import { signSha512 } from '../../crypto/app-keys.js';
+import type { App } from '../../domain/apps/apps-service.js';
+import type { ConnectRequest } from '../../domain/connect/connect-service.js';
+import type { ConnectDecision } from '../../domain/consent/consent-service.js';
+
+/** What the redirect signature covers (spec, "Gateway → return URL"). */
+export interface RedirectFields {
+  readonly appId: string;
+  readonly requestId: string;
+  readonly connectId: string;
+  readonly code: string;
+  readonly result: string;
+}
+
+/**
+ * Ukey1 v2 redirect signature: base64 of RSA PKCS#1 v1.5 SHA-512 over
+ * `appId + request_id + connect_id + code + result`.
+ */
+export function signRedirect(privateKey: KeyObject, fields: RedirectFields): string {
+  const data = Buffer.from(fields.appId + fields.requestId + fields.connectId + fields.code + fields.result, 'utf8');
+  return signSha512(privateKey, data).toString('base64');
+}
 
 /** The key pair the app's server used to open the request, while it lives; otherwise the current one. */
 const signingKeyFor = (app: App, connect: ConnectRequest) =>
   (app.keys.find((key) => key.id === connect.keyId) ?? app.keys[0]!).privateKey;
 
-export type ConnectResult = 'authorized' | 'canceled' | 'denied';
-
 /**
  * The URL the person is sent back to (spec, "Gateway → return URL"): the app's return
  * URL with its own path, query and fragment kept, and the `_ukey1[…]` parameters added
- * before the fragment, signed with the app's private key.
+ * before the fragment, signed with the app's private key. The code is empty unless the
+ * request was authorized.
  */
-export function buildReturnRedirect(app: App, connect: ConnectRequest, result: ConnectResult, code = ''): string {
+export function buildReturnRedirect(app: App, connect: ConnectRequest, decision: ConnectDecision): string {
+  const { result } = decision;
+  const code = decision.result === 'authorized' ? decision.code : '';
   const url = new URL(connect.returnUrl);
   const fields = { appId: app.id, requestId: connect.requestId, connectId: connect.id, code, result };
   const params: Array<[string, string]> = [

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_PERMISSIONS, formatScope, parseScope } from '../../src/domain/consent/fields.js';
+import { DEFAULT_PERMISSIONS, storedScope } from '../../src/domain/consent/fields.js';
+import { parseScope } from '../../src/protocols/ukey1/scope.js';
 import { KeygateError } from '../../src/domain/errors.js';
 
 describe('scope parsing (spec, "Permissions")', () => {
   it('reads optional and mandatory fields in canonical order', () => {
     const scope = parseScope(['email', 'firstname!', 'country'], DEFAULT_PERMISSIONS);
     assert.deepEqual(scope, { fields: ['firstname', 'email', 'country'], mandatory: ['firstname'] });
-    assert.deepEqual(formatScope(scope), ['firstname!', 'email', 'country']);
+    assert.deepEqual(storedScope(scope), ['firstname!', 'email', 'country']);
   });
 
   it('collapses duplicates, and a field asked both ways is mandatory', () => {
