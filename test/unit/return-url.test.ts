@@ -13,6 +13,7 @@ const accepted: Array<[string, string]> = [
   ['https://example.org/login', 'a listed path without a trailing slash'],
   ['https://example.org/login/next', 'a sub-path of a listed path without a trailing slash'],
   ['https://example.org/login?x=1', 'a listed path with a query'],
+  ['https://example.org/callback/?a=1;b=2&pct=100%25', 'a semicolon and an encoded % in the query'],
   ['http://localhost:3000/back/done', 'http on localhost'],
 ];
 
@@ -33,6 +34,10 @@ const refused: Array<[string, string]> = [
   ['https://example.org/callback/%2e%2e/admin', 'encoded dots'],
   ['https://example.org/callback%2F..%2Fadmin', 'encoded slashes'],
   ['https://example.org/callback/%2fevil', 'an encoded slash inside the listed path'],
+  ['https://example.org/callback/..;/admin', 'a path parameter that servers strip before routing'],
+  ['https://example.org/callback/x;jsessionid=1', 'a path parameter under the listed path'],
+  ['https://example.org/callback/%252e%252e/admin', 'double-encoded dots'],
+  ['https://example.org/callback/%252F..%252Fadmin', 'a double-encoded slash'],
   ['javascript:alert(1)//example.org/callback/', 'a javascript: URL'],
   ['data:text/html,<script>alert(1)</script>', 'a data: URL'],
   ['//example.org/callback/', 'a scheme-relative URL'],

@@ -12,6 +12,11 @@ import { isIP } from 'node:net';
 // lets `/callback/%2e%2e/admin` look like a sub-path while meaning something else.
 const SUSPICIOUS = /[\\\u0000-\u0020\u007f]|%(2f|5c|2e|00)/i;
 
+// In the path, a `;` starts parameters that some servers strip before routing
+// (`/callback/..;/admin` reaches `/admin` behind Tomcat-style parsers), and an encoded
+// `%` is double encoding (`%252e%252e` becomes `..` once a proxy decodes it again).
+const SUSPICIOUS_IN_PATH = /;|%25/i;
+
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost') return true;
@@ -29,6 +34,7 @@ export function parseReturnUrl(value: string): URL | null {
     return null;
   }
   if (url.username !== '' || url.password !== '') return null;
+  if (SUSPICIOUS_IN_PATH.test(url.pathname)) return null;
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopback(url.hostname)) return url;
   return null;
