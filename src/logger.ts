@@ -1,7 +1,8 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-// A password-reset link carries its secret in the path: never log it.
-const SECRET_PATHS = /^(\/reset\/)[^/?]+/;
+// Capability links carry their secret in the path (a password reset, a picture an app
+// was given): whoever reads the log could use them, so they are never logged.
+const SECRET_PATHS = /^(\/(?:reset|images)\/)[^/?]+/;
 
 /**
  * Structured JSON logs that never carry personal data or secrets: requests are logged

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import sharp from 'sharp';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/logger.js';
@@ -50,6 +51,25 @@ describe('what the server logs, and how long a refusal takes', () => {
   const visitor = () => new GatewayVisitor(async (method, url, headers, payload) => {
     const response = await keygate.http.inject({ method, url, headers, payload, remoteAddress: CLIENT_ADDRESS });
     return { status: response.statusCode, body: response.body, headers: response.headers };
+  });
+
+  it('logs no capability link: a picture link is a path like a reset link, and both are redacted', async () => {
+    const email = 'log.picture@example.cz';
+    const connect = await client.connect({ request_id: 'pic', scope: ['image'], return_url: `${ORIGIN}/back` });
+    const base = `/gateway/${connectIdOf(connect.body.gateway)}`;
+    const browser = visitor();
+    await browser.signUp(base, { ...SIGN_UP_JANA, email }, keygate.outbox);
+    const person = (await keygate.services.people.findByEmail(email))!;
+    const picture = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00a' } }).png().toBuffer();
+    await keygate.services.images.setImage(person, picture, { requestId: 't' });
+    const decided = await browser.post(`${base}/consent`, { decision: 'allow', fields: ['image'] });
+    const code = new URL(decided.location!).searchParams.get('_ukey1[code]')!;
+    const token = await client.token({ request_id: 'pic', connect_id: connect.body.connect_id, auth_code: code });
+    const link = new URL((await client.me(token.body.access_token)).body.user.image as string);
+    assert.equal((await keygate.http.inject({ method: 'GET', url: link.pathname })).statusCode, 200);
+    const secret = link.pathname.split('/').pop()!;
+    assert.ok(logged.includes('/images/[redacted]'), 'the fetch is logged');
+    assert.ok(!logged.includes(secret.slice(0, 24)), 'without its token');
   });
 
   it('logs no email, name, address, password, code or token of anyone, whatever they do', async () => {
