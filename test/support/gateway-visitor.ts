@@ -30,6 +30,11 @@ export class GatewayVisitor {
   readonly cookies = new Map<string, string>();
   /** The CSRF token of the last page seen; forms are posted with it, as a browser would. */
   csrf: string | undefined;
+  /**
+   * Where the last redirect led when it also gave the browser a new form secret (a session
+   * started): a browser shows that page before it posts again, and so does the visitor.
+   */
+  #pageToShow: string | undefined;
   readonly #send: Transport;
 
   constructor(target: FastifyInstance | Transport) {
@@ -41,18 +46,23 @@ export class GatewayVisitor {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  #keepCookies(setCookie: string | string[] | number | undefined): void {
+  /** Keeps the cookies a response sets; true when it gave a new form (CSRF) secret. */
+  #keepCookies(setCookie: string | string[] | number | undefined): boolean {
+    let newFormSecret = false;
     for (const line of [setCookie ?? []].flat().map(String)) {
       const [pair] = line.split(';');
       const [name, ...value] = pair!.split('=');
       if (/Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0/i.test(line)) this.cookies.delete(name!.trim());
       else this.cookies.set(name!.trim(), value.join('='));
+      if (/csrf$/.test(name!.trim())) newFormSecret = true;
     }
+    return newFormSecret;
   }
 
   async get(url: string) {
     const cookie = this.#cookieHeader();
     const response = await this.#send('GET', url, cookie ? { cookie } : {});
+    this.#pageToShow = undefined;
     this.#keepCookies(response.headers['set-cookie']);
     this.#keepCsrf(response.body);
     return { status: response.status, html: response.body, headers: response.headers };
@@ -68,6 +78,7 @@ export class GatewayVisitor {
    * request's page when it has no CSRF token yet; `{ csrf: false }` posts without one.
    */
   async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}, options: { csrf?: boolean } = {}) {
+    if (options.csrf !== false && form._csrf === undefined && this.#pageToShow) await this.get(this.#pageToShow);
     if (options.csrf !== false && !this.csrf) {
       const page = /^\/gateway\/[^/]+/.exec(path)?.[0];
       if (page) await this.get(page);
@@ -77,9 +88,10 @@ export class GatewayVisitor {
     for (const [name, value] of Object.entries(form)) for (const v of [value].flat()) body.append(name, v);
     const cookie = this.#cookieHeader();
     const response = await this.#send('POST', path, { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers }, body.toString());
-    this.#keepCookies(response.headers['set-cookie']);
+    const location = response.headers.location as string | undefined;
+    if (this.#keepCookies(response.headers['set-cookie']) && location !== undefined && /^\/(?!\/)/.test(location)) this.#pageToShow = location;
     this.#keepCsrf(response.body);
-    return { status: response.status, html: response.body, location: response.headers.location as string | undefined, headers: response.headers };
+    return { status: response.status, html: response.body, location, headers: response.headers };
   }
 
   /**

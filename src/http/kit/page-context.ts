@@ -42,7 +42,8 @@ export function createPageContext(options: PageContextOptions): PageContext {
   const { services, publicUrl } = options;
   const https = publicUrl.startsWith('https:');
   const sessionCookie = https ? { name: '__Host-keygate-session', secure: true } : { name: 'keygate-session', secure: false };
-  const csrf = new CsrfTokens(options.csrfKey, https ? { name: '__Host-keygate-csrf', secure: true } : { name: 'keygate-csrf', secure: false });
+  const sessionOf = (request: FastifyRequest): string | undefined => request.cookies[sessionCookie.name];
+  const csrf = new CsrfTokens(options.csrfKey, https ? { name: '__Host-keygate-csrf', secure: true } : { name: 'keygate-csrf', secure: false }, sessionOf);
   return {
     services,
     publicUrl,
@@ -57,10 +58,14 @@ export function createPageContext(options: PageContextOptions): PageContext {
       await services.sessions.endSession(current);
       const token = await services.sessions.startSession(person, { userAgent: request.headers['user-agent'], address: options.clientAddress(request) }, carried);
       reply.setCookie(sessionCookie.name, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionCookie.secure });
+      // Forms rendered for the rest of this request belong to the new session, under a new CSRF secret.
+      request.cookies[sessionCookie.name] = token;
+      csrf.renew(request, reply);
     },
     async endSession(request, reply, endOptions = {}) {
       await services.sessions.endSession(request.cookies[sessionCookie.name], { signOut: endOptions.signOut, requestId: request.id });
       reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
+      delete request.cookies[sessionCookie.name];
     },
   };
 }
