@@ -17,6 +17,7 @@ import { AccountMail } from './domain/people/account-mail.js';
 import { AccountService } from './domain/people/account-service.js';
 import { AccountCentre } from './domain/people/account-centre.js';
 import { Challenges } from './domain/people/challenges.js';
+import { Reauthentication } from './domain/authn/reauthentication.js';
 import { SecondFactor } from './domain/people/second-factor.js';
 import { ProfileImages } from './domain/people/profile-image.js';
 import type { Services } from './domain/services.js';
@@ -142,15 +143,20 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     prefix: config.redis.prefix,
     limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
   });
+  const accounts = new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person));
+  const secondFactor = new SecondFactor({
+    zones, people, challenges, mail: accountMail, clock, publicUrl: config.publicUrl, enrolmentKey: hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment'),
+  });
   const services: Services = {
     apps,
     connects,
     people,
     challenges,
-    accounts: new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person)),
+    accounts,
     accountCentre: new AccountCentre(zones, people, apps, clock),
     zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults),
-    secondFactor: new SecondFactor(zones, people, clock, hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment')),
+    secondFactor,
+    reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
     extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),

@@ -16,6 +16,7 @@ import type { SignInThrottle } from './protection/sign-in-throttle.js';
 import type { AppRateLimit } from './protection/app-rate-limit.js';
 import type { Readiness } from '../readiness.js';
 import type { ZoneMoves } from './zones/zone-move.js';
+import type { Reauthentication } from './authn/reauthentication.js';
 import type { SignInFlows } from './authn/sign-in-flows.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
@@ -32,6 +33,7 @@ export interface Services {
   readonly zoneMoves: ZoneMoves;
   readonly challenges: Challenges;
   readonly secondFactor: SecondFactor;
+  readonly reauthentication: Reauthentication;
   readonly images: ProfileImages;
   readonly sessions: SessionService;
   readonly signInFlows: SignInFlows;

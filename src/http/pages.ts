@@ -6,6 +6,7 @@ import type { ClientAddress } from './client-address.js';
 import { dashboardPages } from './dashboard/dashboard.js';
 import { gatewayPages } from './gateway/gateway.js';
 import { passwordResetPages } from './interaction/password-reset.js';
+import { secondFactorUndoPages } from './interaction/second-factor-undo.js';
 import { refuseForeignForms } from './kit/form-protection.js';
 import { homePage } from './kit/layout.js';
 import { createPageContext } from './kit/page-context.js';
@@ -45,6 +46,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   });
 
   await server.register(passwordResetPages, { context });
+  await server.register(secondFactorUndoPages, { context });
   await server.register(gatewayPages, { context });
   await server.register(dashboardPages, { context });
   await server.register(accountPages, { context });

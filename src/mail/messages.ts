@@ -48,6 +48,8 @@ interface Catalogue {
   signInCode(params: CodeParams): MailContent;
   newDeviceSignIn(params: { when: string }): MailContent;
   signInPaused(params: { minutes: number }): MailContent;
+  /** A second factor was turned on or replaced; the link undoes it if that was not the person. */
+  secondFactorEnrolled(params: { link: string; days: number }): MailContent;
   /** The code that confirms a new address for an existing account. */
   emailChangeCode(params: CodeParams): MailContent;
   /** Someone tried to move their account to an address that already has one. */
@@ -120,6 +122,16 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'Hello,',
         `After several wrong passwords, sign-in to your Keygate account is paused for ${minutes} minutes. Your password still works after that.`,
         'If this was not you, someone may be guessing your password: choose a new, strong one once the pause ends.',
+      ],
+    }),
+    secondFactorEnrolled: ({ link, days }) => ({
+      subject: 'A second factor was set up for your Keygate account',
+      blocks: [
+        'Hello,',
+        'An authenticator app was just set up as the second factor of your Keygate account: from now on, signing in needs a code from it.',
+        `If this was you, there is nothing to do. If it was not, open this link: it removes that authenticator app and signs out every device. It works once, for ${days} days.`,
+        { link },
+        'Then reset your password, since whoever did this knew it.',
       ],
     }),
     emailChangeCode: ({ code, minutes }) => ({
@@ -213,6 +225,16 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'Pokud jste to nebyli vy, někdo možná hádá vaše heslo: po skončení pauzy si zvolte nové, silné heslo.',
       ],
     }),
+    secondFactorEnrolled: ({ link, days }) => ({
+      subject: 'K vašemu účtu Keygate byl nastaven druhý faktor',
+      blocks: [
+        'Dobrý den,',
+        'k vašemu účtu Keygate byla právě nastavena ověřovací aplikace jako druhý faktor: přihlášení od teď vyžaduje kód z ní.',
+        `Pokud jste to byli vy, nemusíte nic dělat. Pokud ne, otevřete tento odkaz: odebere tuto ověřovací aplikaci a odhlásí všechna zařízení. Platí jednou, po dobu ${days} dní.`,
+        { link },
+        'Potom si nastavte nové heslo, protože ten, kdo to udělal, ho znal.',
+      ],
+    }),
     emailChangeCode: ({ code, minutes }) => ({
       subject: `Váš kód pro Keygate: ${code}`,
       blocks: [
@@ -256,6 +278,7 @@ export type AccountMessage =
   | { kind: 'signInCode'; params: CodeParams }
   | { kind: 'newDeviceSignIn'; params: { when: string } }
   | { kind: 'signInPaused'; params: { minutes: number } }
+  | { kind: 'secondFactorEnrolled'; params: { link: string; days: number } }
   | { kind: 'emailChangeCode'; params: CodeParams }
   | { kind: 'emailChangeTaken'; params: Record<string, never> }
   | { kind: 'emailChanged'; params: { when: string } };

@@ -163,7 +163,7 @@ export interface PeopleTable {
   password_changed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor' | 'email_change';
+export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor' | 'email_change' | 'second_factor_undo';
 
 export interface ChallengesTable {
   token_hash: Bytes;

@@ -36,6 +36,7 @@ describe('the second factor in headless Chromium: enrolment, then sign-in with a
     await page.getByRole('heading', { name: 'Your profile' }).waitFor();
     await page.goto(`${base}/account/security`);
 
+    await page.getByLabel('Your password, to set it up').fill(PASSWORD);
     await submit('Set up an authenticator app');
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, '');

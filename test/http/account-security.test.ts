@@ -206,7 +206,7 @@ describe('account security: sessions, enumeration, email flows, nickname and sec
   it('requires the second factor once enrolled: replays and wrong codes fail, a recovery code works once', async () => {
     const { visitor } = await signUp('totp@example.cz');
     await visitor.get('/account/security');
-    const start = await visitor.post('/account/security/totp/start', {});
+    const start = await visitor.post('/account/security/totp/start', { password: SIGN_UP_JANA.password });
     assert.equal(start.status, 200);
     assert.doesNotMatch(start.html, /style=/);
     const secret = /name="secret" value="([A-Z2-7]+)"/.exec(start.html)![1]!;

@@ -497,7 +497,7 @@ export const DASHBOARD_APP_FORMS: Record<string, FormFields> = {
 export const ACCOUNT_SECURITY_FORMS: Record<string, FormFields> = {
   nickname: { nickname: formValue(fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{2,29}$/), fc.constantFrom('jana', 'Jana', 'ab', 'admin', 'jana.fuzz@example.cz', '', ' x ')), 100) },
   password: { current: formValue(passwordish, 256), password: formValue(passwordish, 1024) },
-  'totp/start': {},
+  'totp/start': { password: formValue(passwordish, 256), code: CODE_FIELDS.code! },
   'totp/confirm': {
     secret: formValue(fc.oneof(fc.stringMatching(/^[A-Z2-7]{16,32}$/), fc.constantFrom('JBSWY3DPEHPK3PXP', 'jbswy3dpehpk3pxp')), 64),
     proof: formValue(fc.base64String({ maxLength: 100 }), 128),

@@ -39,6 +39,7 @@ const CHALLENGE_ISSUED: Readonly<Record<ChallengePurpose, string>> = {
   reset: 'person.reset_link_sent',
   second_factor: 'person.second_factor_asked',
   email_change: 'person.email_change_requested',
+  second_factor_undo: 'person.second_factor_undo_link_sent',
 };
 
 /** Digits only, spaces ignored: what a person copies from an email. */

@@ -11,10 +11,14 @@ import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
+import type { Challenges } from './challenges.js';
+import type { AccountMail } from './account-mail.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 const ENROLMENT_MINUTES = 15;
+/** How long the link mailed at enrolment can remove the new factor. */
+export const UNDO_LINK_DAYS = 7;
 const secretLocation = (personId: string) => sealedAt('people', 'totp_secret_ct', personId);
 
 export interface Enrolment {
@@ -30,14 +34,26 @@ export interface Enrolment {
  * sealed under the person's data key like every personal field; recovery codes are kept
  * as keyed hashes only; a TOTP step is accepted once (replays are refused).
  */
+export interface SecondFactorDeps {
+  readonly zones: ZoneRegistry;
+  readonly people: PeopleService;
+  readonly challenges: Challenges;
+  readonly mail: AccountMail;
+  readonly clock: Clock;
+  readonly publicUrl: string;
+  /** Keys the enrolment proofs (the same on every node). */
+  readonly enrolmentKey: Buffer;
+}
+
 export class SecondFactor {
-  constructor(
-    private readonly zones: ZoneRegistry,
-    private readonly people: PeopleService,
-    private readonly clock: Clock,
-    /** Keys the enrolment proofs (the same on every node). */
-    private readonly enrolmentKey: Buffer,
-  ) {}
+  private readonly zones: ZoneRegistry;
+  private readonly people: PeopleService;
+  private readonly clock: Clock;
+  private readonly enrolmentKey: Buffer;
+
+  constructor(private readonly deps: SecondFactorDeps) {
+    ({ zones: this.zones, people: this.people, clock: this.clock, enrolmentKey: this.enrolmentKey } = deps);
+  }
 
   #recoveryKey(zone: Zone): Buffer {
     return hkdfKey(Buffer.from(zone.indexKey), 'keygate/recovery-codes');
@@ -77,22 +93,57 @@ export class SecondFactor {
     return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof };
   }
 
+  /** Whether an enrolment's proof still holds (it is given only after the person proved who they are). */
+  isEnrolmentLive(person: PersonRef, secret: string, proof: string): boolean {
+    return this.#isProofValid(person, secret, proof);
+  }
+
+  /**
+   * Turns the factor on (or replaces it), with new recovery codes, once the person shows a
+   * code from the new secret. Every session of the person ends (the caller starts a fresh
+   * one for this browser), and their address gets a link that undoes it.
+   */
   async confirmEnrolment(person: PersonRef, secret: string, proof: string, code: string, actor: RequestActor): Promise<string[] | null> {
     if (!this.#isProofValid(person, secret, proof)) return null;
     const verified = verifyTotp(secret, code, this.clock.now(), null);
     if (!verified.ok) return null;
     const zone = this.zones.get(person.zone);
     const codes = generateRecoveryCodes();
-    await zone.db.transaction().execute(async (trx) => {
+    const undo = await zone.db.transaction().execute(async (trx) => {
       const dataKey = await requireDataKey(trx, zone.ring, person.id);
       await trx.updateTable('people')
         .set({ totp_secret_ct: encryptField(dataKey, secretLocation(person.id), secret), totp_last_step: verified.step })
         .where('id', '=', person.id).execute();
       await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
       await trx.insertInto('recovery_codes').values(codes.map((c) => ({ person_id: person.id, code_hash: hashRecoveryCode(c, this.#recoveryKey(zone)) }))).execute();
+      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
+      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', 'second_factor_undo').execute();
       await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.enrolled', personId: person.id }]);
+      return this.deps.challenges.insert(trx, person, 'second_factor_undo', { ttlSeconds: UNDO_LINK_DAYS * 24 * 60 * 60, withCode: false, requestId: actor.requestId });
     });
+    this.deps.mail.toPerson(person, { kind: 'secondFactorEnrolled', params: { link: `${this.deps.publicUrl}/second-factor/undo/${undo.token}`, days: UNDO_LINK_DAYS } }, actor.requestId ?? undefined);
     return codes;
+  }
+
+  /** Whether an undo link is still good (its page asks to confirm first). */
+  async isUndoLinkLive(token: string): Promise<boolean> {
+    return (await this.deps.challenges.peek(token, 'second_factor_undo')) !== null;
+  }
+
+  /**
+   * The owner's way back when someone else set up a factor: the link mailed at enrolment
+   * removes it and ends every session. False when the link is used or expired.
+   */
+  async undoEnrolment(token: string, actor: RequestActor): Promise<boolean> {
+    const person = await this.deps.challenges.redeemToken(token, 'second_factor_undo');
+    if (!person) return false;
+    await this.zones.get(person.zone).db.transaction().execute(async (trx) => {
+      await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
+      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
+      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.removed_by_mailed_link', personId: person.id }]);
+    });
+    return true;
   }
 
   /**

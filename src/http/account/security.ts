@@ -36,20 +36,41 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     return render(request, reply, person, 200, { notice: value === '' ? 'Nickname removed.' : 'Nickname saved.' });
   });
 
+  /** Answers 429 when the account's limit refused the attempt, and says how long to wait. */
+  function waited(reply: FastifyReply, request: FastifyRequest, person: PersonRef, retryAfterSeconds: number, field: string) {
+    reply.header('Retry-After', String(retryAfterSeconds));
+    return render(request, reply, person, 429, { errors: { [field]: `Too many attempts. Wait ${retryAfterSeconds} seconds and try again.` } });
+  }
+
   server.post<{ Body: Form }>('/account/security/password', async (request, reply) => {
     const person = personOf(request);
     const form = request.body ?? {};
+    // The current password is a guess like a sign-in's: counted on the account.
+    const verdict = await services.reauthentication.admit(person, request.id);
+    if (!verdict.allowed) return waited(reply, request, person, verdict.retryAfterSeconds, 'current');
     // Read before the change ends every session: the renewed one keeps how the person signed in.
     const signedIn = await context.sessionAuthentication(request);
     const problem = await services.accounts.changePassword(person, formString(form, 'current', 256) ?? '', formString(form, 'password', 1024) ?? '', { requestId: request.id });
     if (problem) return render(request, reply, person, 400, { errors: { [problem.field]: problem.message } });
+    await services.reauthentication.succeeded(person);
     // Every session ended with the change; this browser continues on a fresh one.
     await context.startSession(request, reply, person, signedIn ?? undefined);
     return render(request, reply, person, 200, { notice: 'Password changed. Every other device was signed out.' });
   });
 
-  server.post('/account/security/totp/start', async (request, reply) => {
+  // Setting up or replacing the second factor needs the password again, and a current
+  // code when one is on: a session alone must not be able to lock its owner out.
+  server.post<{ Body: Form }>('/account/security/totp/start', async (request, reply) => {
     const person = personOf(request);
+    const form = request.body ?? {};
+    const proved = await services.reauthentication.confirm(person, {
+      password: formString(form, 'password', 256) ?? '',
+      code: formString(form, 'code', 64) ?? '',
+    }, { requestId: request.id });
+    if (!proved.ok) {
+      if ('retryAfterSeconds' in proved) return waited(reply, request, person, proved.retryAfterSeconds, 'enrol');
+      return render(request, reply, person, 400, { errors: { enrol: proved.wrong === 'password' ? 'Your password is not right.' : 'The code from your authenticator app (or the recovery code) is not right.' } });
+    }
     const enrolment = await services.secondFactor.beginEnrolment(person, request.id);
     return send(reply, 200, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...enrolment }));
   });
@@ -59,23 +80,27 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     const form = request.body ?? {};
     const secret = formString(form, 'secret', 64) ?? '';
     const proof = formString(form, 'proof', 128) ?? '';
-    const codes = /^[A-Z2-7]{16,64}$/.test(secret)
-      ? await services.secondFactor.confirmEnrolment(person, secret, proof, formString(form, 'code', 32) ?? '', { requestId: request.id })
-      : null;
-    if (!codes) {
-      const same = await services.secondFactor.resumeEnrolment(person, secret, proof, request.id);
-      const enrolment = same ?? await services.secondFactor.beginEnrolment(person, request.id);
-      const error = same ? 'That code did not match. Enter the current code from the app.' : 'This set-up expired. Scan this new code and try again.';
-      return send(reply, 400, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...enrolment, error }));
+    const wellFormed = /^[A-Z2-7]{16,64}$/.test(secret);
+    // The proof is given only after the password: an expired or forged one starts over there.
+    if (!wellFormed || !services.secondFactor.isEnrolmentLive(person, secret, proof)) {
+      return render(request, reply, person, 400, { errors: { enrol: 'This set-up expired. Start again: enter your password and set up the app.' } });
     }
-    // A change of privilege: a fresh session id.
-    await context.startSession(request, reply, person);
+    const signedIn = await context.sessionAuthentication(request);
+    const codes = await services.secondFactor.confirmEnrolment(person, secret, proof, formString(form, 'code', 32) ?? '', { requestId: request.id });
+    if (!codes) {
+      const enrolment = (await services.secondFactor.resumeEnrolment(person, secret, proof, request.id))!;
+      return send(reply, 400, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...enrolment, error: 'That code did not match. Enter the current code from the app.' }));
+    }
+    // Every session ended with the change of privilege; this browser continues on a fresh one.
+    await context.startSession(request, reply, person, signedIn ?? undefined);
     return send(reply, 200, recoveryCodesPage({ csrf: csrf.tokenFor(request, reply), codes }));
   });
 
   server.post<{ Body: Form }>('/account/security/totp/disable', async (request, reply) => {
     const person = personOf(request);
-    if (!(await services.secondFactor.verify(person, formString(request.body ?? {}, 'code', 64) ?? '', { requestId: request.id }))) {
+    const checked = await services.reauthentication.confirmCode(person, formString(request.body ?? {}, 'code', 64) ?? '', { requestId: request.id });
+    if (!checked.ok) {
+      if ('retryAfterSeconds' in checked) return waited(reply, request, person, checked.retryAfterSeconds, 'disable');
       return render(request, reply, person, 400, { errors: { disable: 'This code is not right.' } });
     }
     await services.secondFactor.disable(person, { requestId: request.id });

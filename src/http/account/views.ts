@@ -59,10 +59,20 @@ ${view.secondFactor
 ${csrfField(view.csrf)}
 ${input({ id: 'disable-code', name: 'code', label: 'Current code from your app, to turn it off', type: 'text', autocomplete: 'one-time-code', error: e.disable })}
 <div class="actions"><button type="submit" class="secondary">Turn off the second factor</button></div>
+</form>
+<h3>Replace the authenticator app</h3>
+<form method="post" action="/account/security/totp/start" novalidate>
+${csrfField(view.csrf)}
+${alert(e.enrol)}
+${input({ id: 'enrol-password', name: 'password', label: 'Your password', type: 'password', autocomplete: 'current-password' })}
+${input({ id: 'enrol-code', name: 'code', label: 'Current code from your app, or a recovery code', type: 'text', autocomplete: 'one-time-code' })}
+<div class="actions"><button type="submit" class="secondary">Set up a new authenticator app</button></div>
 </form>`
     : html`<p>Protect your account with a code from an authenticator app at every sign-in.</p>
-<form method="post" action="/account/security/totp/start">
+<form method="post" action="/account/security/totp/start" novalidate>
 ${csrfField(view.csrf)}
+${alert(e.enrol)}
+${input({ id: 'enrol-password', name: 'password', label: 'Your password, to set it up', type: 'password', autocomplete: 'current-password' })}
 <div class="actions"><button type="submit" class="primary">Set up an authenticator app</button></div>
 </form>`}
 </section>`);

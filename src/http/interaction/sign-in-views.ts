@@ -146,3 +146,19 @@ ${input({ id: 'password', name: 'password', label: 'New password', type: 'passwo
 </form>`);
 }
 
+
+/** The page the link mailed at a second factor's set-up opens: it asks before it removes anything. */
+export function undoSecondFactorPage(view: { csrf: string; token: string; state: 'ask' | 'done' | 'expired' }): string {
+  if (view.state === 'expired') {
+    return layout('Link expired', html`<h1>This link no longer works</h1><p>It works once, for seven days after the second factor was set up. If someone else controls your account, reset your password from the sign-in page.</p>`);
+  }
+  if (view.state === 'done') {
+    return layout('Second factor removed', html`<h1>Second factor removed</h1><p role="status">The authenticator app is no longer needed to sign in, and every device was signed out. Reset your password now from the sign-in page: whoever set it up knew it.</p>`);
+  }
+  return layout('Remove the second factor', html`<h1>Remove the second factor?</h1>
+<p>An authenticator app was set up as the second factor of your Keygate account. If that was not you, remove it: every device is signed out too.</p>
+<form method="post" action="/second-factor/undo/${view.token}" novalidate>
+${csrfField(view.csrf)}
+<div class="actions"><button type="submit" class="primary">Remove it and sign out everywhere</button></div>
+</form>`);
+}

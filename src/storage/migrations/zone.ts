@@ -390,5 +390,11 @@ export const zoneMigrations: Record<string, Migration> = {
       await sql`alter table sessions alter column auth_time set not null, alter column auth_time set default now()`.execute(db);
     },
   },
+  '0010_second_factor_undo': {
+    async up(db) {
+      // The link mailed when a second factor is set up, which removes it if that was not the person.
+      await sql`alter table challenges drop constraint challenges_purpose_check,
+        add constraint challenges_purpose_check check (purpose in ('sign_up', 'sign_in_code', 'reset', 'second_factor', 'email_change', 'second_factor_undo'))`.execute(db);
+    },
+  },
 };
-
