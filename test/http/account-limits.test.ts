@@ -101,4 +101,19 @@ describe('every limit on an account counts on the account, whatever identifier, 
     const sent = (await mailsTo('mail.budget@example.cz', /\d{6}/)) - before;
     assert.equal(sent, 4, 'the sign-up code and four of these fill the budget of five');
   });
+
+  it('limits how many nicknames one account may try, so "taken" cannot map who holds which', async () => {
+    await confirmedAccount('nickname.holder@example.cz', 'holder');
+    const visitor = new GatewayVisitor(keygate.http);
+    await visitor.get('/account/sign-up');
+    assert.equal((await visitor.signUp('/account', { ...SIGN_UP_JANA, email: 'nickname.prober@example.cz' }, keygate.outbox)).status, 303);
+    await visitor.get('/account/security');
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await visitor.post('/account/security/nickname', { nickname: i === 11 ? 'free-at-last' : i % 2 === 0 ? 'holder' : `probe${i}` })).status);
+    assert.deepEqual(statuses.slice(0, 10).filter((s) => s === 429), [], 'ten tries go through');
+    assert.deepEqual(statuses.slice(10), [429, 429], 'then the form waits');
+    const prober = (await keygate.services.people.findByEmail('nickname.prober@example.cz'))!;
+    assert.equal(await keygate.services.people.nicknameOf(prober), 'probe9', 'the last nickname taken before the limit');
+    assert.equal((await visitor.post('/account/security/nickname', { nickname: '' })).status, 200, 'removing one is never limited');
+  });
 });

@@ -41,6 +41,9 @@ export const accountCounter = (person: PersonRef): string => `person:${person.id
 const DAY_SECONDS = 24 * 60 * 60;
 const MAIL_REQUESTS_PER_ACCOUNT = 5;
 const MAIL_REQUEST_WINDOW_SECONDS = 15 * 60;
+/** Nicknames a person may try per hour: plenty to find a free one, too few to map who holds which. */
+const NICKNAME_TRIES_PER_ACCOUNT = 10;
+const NICKNAME_WINDOW_SECONDS = 60 * 60;
 /** Longest pause after repeated lockouts (exponential backoff stops growing here). */
 const MAX_PAUSE_SECONDS = 24 * 60 * 60;
 
@@ -49,6 +52,7 @@ export class SignInThrottle {
   readonly #pauses: RateLimiterAbstract;
   readonly #addresses: RateLimiterAbstract;
   readonly #mailRequests: RateLimiterAbstract;
+  readonly #nicknameTries: RateLimiterAbstract;
   readonly #limits: ThrottleLimits;
 
   /**
@@ -61,6 +65,21 @@ export class SignInThrottle {
     this.#pauses = limiter(1000, DAY_SECONDS, `${options.prefix}:signin-pauses`, options.redis);
     this.#addresses = limiter(this.#limits.addressAttempts, this.#limits.addressWindowSeconds, `${options.prefix}:signin-address`, options.redis);
     this.#mailRequests = limiter(MAIL_REQUESTS_PER_ACCOUNT, MAIL_REQUEST_WINDOW_SECONDS, `${options.prefix}:mail-requests`, options.redis);
+    this.#nicknameTries = limiter(NICKNAME_TRIES_PER_ACCOUNT, NICKNAME_WINDOW_SECONDS, `${options.prefix}:nickname-tries`, options.redis);
+  }
+
+  /**
+   * Counts one nickname a person tries to take. "Taken" tells whether someone holds a
+   * nickname, which choosing one cannot avoid; the count keeps it from becoming a directory.
+   */
+  async admitNicknameTry(person: PersonRef): Promise<ThrottleVerdict> {
+    try {
+      await this.#nicknameTries.consume(this.#account(accountCounter(person)));
+      return { allowed: true };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+      throw error;
+    }
   }
 
   /**

@@ -30,6 +30,10 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
   server.post<{ Body: Form }>('/account/security/nickname', async (request, reply) => {
     const person = personOf(request);
     const value = (formString(request.body ?? {}, 'nickname', 100) ?? '').trim();
+    if (value !== '') {
+      const verdict = await services.signInThrottle.admitNicknameTry(person);
+      if (!verdict.allowed) return waited(reply, request, person, verdict.retryAfterSeconds, 'nickname');
+    }
     const outcome = await services.people.setNickname(person, value === '' ? null : value, { requestId: request.id });
     if (outcome === 'invalid') return render(request, reply, person, 400, { errors: { nickname: 'Use 3 to 30 characters: letters a–z, digits, dot, dash or underscore, starting with a letter or digit.' } });
     if (outcome === 'taken') return render(request, reply, person, 400, { errors: { nickname: 'This nickname is taken. Choose another.' } });
