@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import type { CodeInbox } from './inbox.js';
 import { cpuSeconds, vmRssMiB, workersOf } from './proc.js';
-import { api, form, freshCode, inParallel, openPage, RETURN_URL, signedHeaders, type Target } from './protocol.js';
+import { api, form, freshCode, inParallel, isCookie, openPage, RETURN_URL, signedHeaders, type Target } from './protocol.js';
 
 /** What `npm run bench:memory` records as the results' `memory` object. */
 export interface MemoryFigures {
@@ -104,10 +104,10 @@ export async function measureMemory(options: MemoryRunOptions): Promise<MemoryFi
       const cookie = `${page.cookie}; ${person.device}`;
       const at = place;
       const asked = await form(target, `${at}/email-code`, { email: person.email, _csrf: page.csrf }, cookie);
-      const challenge = asked.cookies.find((c) => c.startsWith('keygate-challenge='));
+      const challenge = asked.cookies.find((c) => isCookie(c, 'keygate-challenge'));
       const code = asked.status === 200 && challenge ? await inbox.code(person.email) : null;
       const entered = code ? await form(target, `${at}/email-code/confirm`, { code, _csrf: page.csrf }, `${cookie}; ${challenge}`) : null;
-      if (entered?.status === 303 && entered.cookies.some((c) => c.startsWith('keygate-session=') && !c.endsWith('='))) return true;
+      if (entered?.status === 303 && entered.cookies.some((c) => isCookie(c, 'keygate-session') && !c.endsWith('='))) return true;
       await sleep(500);
       inbox.forget(person.email);
       return false;

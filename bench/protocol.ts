@@ -46,9 +46,12 @@ export async function api(target: Target, method: 'GET' | 'POST', path: string, 
   return response.json();
 }
 
-/** Opens a gateway page as a new browser: its CSRF cookie and the token of its forms. */
-export async function openPage(target: Target, path: string): Promise<{ cookie: string; csrf: string }> {
-  const response = await fetch(`${target.url}${path}`);
+/** Whether a `name=value` pair is Keygate's cookie `name` (with the `__Host-` prefix it has over HTTPS, or without). */
+export const isCookie = (pair: string, name: string): boolean => pair.startsWith(`${name}=`) || pair.startsWith(`__Host-${name}=`);
+
+/** Opens a gateway page as a new browser (or one holding `cookie`): the cookies it set and the token of its forms. */
+export async function openPage(target: Target, path: string, cookie?: string): Promise<{ cookie: string; csrf: string }> {
+  const response = await fetch(`${target.url}${path}`, cookie ? { headers: { cookie } } : {});
   const html = await response.text();
   return { cookie: response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
 }

@@ -17,7 +17,7 @@ import { CodeInbox } from './inbox.js';
 import { load, type Measurement } from './load.js';
 import { measureMemory } from './memory.js';
 import { cpuSeconds, residentMiB } from './proc.js';
-import { api, FIELDS, form, freshCode, inParallel, openPage, ORIGIN, PASSWORD, RETURN_URL, signedHeaders, type Target } from './protocol.js';
+import { api, FIELDS, form, freshCode, inParallel, isCookie, openPage, ORIGIN, PASSWORD, RETURN_URL, signedHeaders, type Target } from './protocol.js';
 import { renderReport, type BenchReport, type ScenarioResult } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -86,7 +86,11 @@ async function prepareKeygate(target: Target): Promise<void> {
     const confirmed = await form(target, `/gateway/${target.connectId}/confirm`, { code, _csrf: page.csrf }, [page.cookie, ...signUp.cookies].join('; '));
     if (confirmed.status !== 303) throw new Error(`confirming sign-up ${i} answered ${confirmed.status}`);
     const kept = confirmed.cookies.filter((c) => !c.endsWith('='));
-    return { email, country, cookie: [page.cookie, ...kept].join('; '), csrf: page.csrf, device: kept.find((c) => c.startsWith('keygate-device='))! };
+    // The session came with a new form secret: any page of the session gives the token of its forms.
+    const keptNames = new Set(kept.map((c) => c.split('=')[0]));
+    const cookie = [...page.cookie.split('; ').filter((c) => c !== '' && !keptNames.has(c.split('=')[0])), ...kept].join('; ');
+    const sessionPage = await openPage(target, '/account/security', cookie);
+    return { email, country, cookie, csrf: sessionPage.csrf, device: kept.find((c) => isCookie(c, 'keygate-device'))! };
   });
   log(`signed up ${PEOPLE} people in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const pairs = await inParallel(256, 16, async (i) => {
@@ -276,7 +280,7 @@ async function main() {
   const keygatePort = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: 'production', KEYGATE_LOG_LEVEL: 'warn', KEYGATE_WORKERS: String(WORKERS),
-    KEYGATE_PUBLIC_URL: `http://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1', KEYGATE_BEHIND_TLS_PROXY: 'true',
+    KEYGATE_PUBLIC_URL: `https://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1', KEYGATE_BEHIND_TLS_PROXY: 'true',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
     KEYGATE_REDIS_URL: REDIS_URL, KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
     KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(),

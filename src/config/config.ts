@@ -43,7 +43,7 @@ export interface KeygateConfig {
   readonly tls?: TlsMaterial;
   /** A plain-HTTP listener that answers every request with a 308 to the same path on the public https URL. */
   readonly httpRedirectPort?: number;
-  /** The operator says TLS ends at a proxy in front of Keygate (allows an http:// public URL in production). */
+  /** The operator says TLS ends at a proxy in front of Keygate (whose https:// address is the public URL). */
   readonly behindTlsProxy: boolean;
   readonly dataDir: string;
   readonly logLevel: string;
@@ -181,11 +181,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
   if (tls && !publicHttps) {
     throw new ConfigError('KEYGATE_PUBLIC_URL must be an https:// URL when Keygate serves HTTPS itself (KEYGATE_TLS_CERT and KEYGATE_TLS_KEY are set)');
   }
+  // Behind a proxy that ends TLS, people reach Keygate at the proxy's https:// address:
+  // an http:// public URL there would drop Secure and __Host- from every cookie and HSTS,
+  // and mail http:// links.
+  if (behindTlsProxy && !publicHttps) {
+    throw new ConfigError('KEYGATE_BEHIND_TLS_PROXY=true says a proxy in front of Keygate ends TLS, so people reach Keygate at its https:// address: '
+      + 'set KEYGATE_PUBLIC_URL to that https:// URL');
+  }
   // People's passwords, codes and tokens must not cross the network in clear text.
-  if (production && !publicHttps && !behindTlsProxy) {
-    throw new ConfigError('KEYGATE_PUBLIC_URL is http:// in production: give an https:// KEYGATE_PUBLIC_URL and serve HTTPS '
-      + '(KEYGATE_TLS_CERT and KEYGATE_TLS_KEY, or a TLS proxy in front), or set KEYGATE_BEHIND_TLS_PROXY=true '
-      + 'if a proxy in front of Keygate already ends TLS');
+  if (production && !publicHttps) {
+    throw new ConfigError('KEYGATE_PUBLIC_URL is http:// in production: give the https:// URL people reach Keygate at, and serve HTTPS '
+      + '(KEYGATE_TLS_CERT and KEYGATE_TLS_KEY, or a TLS proxy in front with KEYGATE_BEHIND_TLS_PROXY=true)');
   }
   const httpRedirectPort = e.KEYGATE_HTTP_REDIRECT_PORT;
   if (httpRedirectPort !== undefined && !publicHttps) {

@@ -142,8 +142,8 @@ describe('account security: sessions, enumeration, email flows, nickname and sec
     await signUp('fixation@example.cz');
     const visitor = new GatewayVisitor(keygate.http);
     const base = await gateway();
-    await visitor.get(base);
     visitor.cookies.set('keygate-session', 'eu.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    await visitor.get(base);
     const planted = visitor.cookies.get('keygate-session');
     assert.equal((await visitor.post(`${base}/sign-in`, { email: 'fixation@example.cz', password: SIGN_UP_JANA.password })).status, 303);
     assert.notEqual(visitor.cookies.get('keygate-session'), planted);

@@ -252,24 +252,30 @@ describe('the HTTPS configuration at start', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('refuses to start in production with an http:// public URL, naming KEYGATE_BEHIND_TLS_PROXY', () => {
+  it('refuses to start in production with an http:// public URL, behind a TLS proxy too', () => {
     const started = keygateCli(['serve'], {
       ...productionKeys(), NODE_ENV: 'production', KEYGATE_DATA_DIR: dataDir, PORT: '0', KEYGATE_PUBLIC_URL: 'http://localhost:8080',
     });
     assertCleanRefusal(started, /KEYGATE_BEHIND_TLS_PROXY/);
     assert.match(started.stderr, /KEYGATE_PUBLIC_URL/);
+    const proxied = keygateCli(['serve'], {
+      ...productionKeys(), NODE_ENV: 'production', KEYGATE_DATA_DIR: dataDir, PORT: '0', KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true',
+    });
+    assertCleanRefusal(proxied, /KEYGATE_BEHIND_TLS_PROXY=true/);
   });
 
-  it('starts in production with an http:// public URL when KEYGATE_BEHIND_TLS_PROXY=true', async () => {
+  it('serves plain HTTP behind a TLS proxy, with the proxy\'s https:// address in cookies, HSTS and links', async () => {
     const port = await freePort();
     const node = await startNode({
       ...productionKeys(), NODE_ENV: 'production', KEYGATE_DATA_DIR: dataDir,
-      KEYGATE_PUBLIC_URL: `http://localhost:${port}`, KEYGATE_BEHIND_TLS_PROXY: 'true',
+      KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'true',
     }, port);
     try {
       const answer = await request(`http://127.0.0.1:${port}/healthz`);
       assert.equal(answer.status, 200);
-      assert.equal(answer.headers['strict-transport-security'], undefined, 'the public URL is http: no HSTS');
+      assert.match(String(answer.headers['strict-transport-security']), /max-age=63072000/, 'browsers reach it over HTTPS: HSTS');
+      const page = await request(`http://127.0.0.1:${port}/account/sign-in`);
+      assert.match(String(page.headers['set-cookie']), /__Host-keygate-csrf=[^;]+;.*Secure/);
       node.process.kill('SIGTERM');
       assert.equal(await node.exited, 0);
     } finally {

@@ -16,8 +16,8 @@ export async function createDeployment(): Promise<{ env: Record<string, string>;
     NODE_ENV: 'production',
     // One process per node keeps SIGKILL and port reuse simple; workers are measured by the benchmark.
     KEYGATE_WORKERS: '1',
-    KEYGATE_PUBLIC_URL: 'http://localhost:8080',
-    // The nodes stand for ones behind a load balancer that ends TLS.
+    // The nodes stand for ones behind a load balancer that ends TLS at this address.
+    KEYGATE_PUBLIC_URL: 'https://localhost:8080',
     KEYGATE_BEHIND_TLS_PROXY: 'true',
     KEYGATE_DATABASE_URL_CONTROL: url(locations.control),
     KEYGATE_DATABASE_URL_EU: url(locations.eu),

@@ -70,14 +70,17 @@ describe('HTTPS configuration', () => {
     assert.equal(loadConfig({ ...tls, KEYGATE_PUBLIC_URL: 'https://id.example.org/' }).publicUrl, 'https://id.example.org');
   });
 
-  it('refuses an http:// public URL in production unless KEYGATE_BEHIND_TLS_PROXY=true, naming both variables', () => {
-    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org' }, /KEYGATE_PUBLIC_URL/, /KEYGATE_BEHIND_TLS_PROXY=true/);
-    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080' }, /KEYGATE_BEHIND_TLS_PROXY/);
-    refuses({ NODE_ENV: 'production' }, /KEYGATE_BEHIND_TLS_PROXY/);
-    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'false' }, /KEYGATE_BEHIND_TLS_PROXY/);
-    const proxied = loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' });
+  it('refuses an http:// public URL in production, behind a TLS proxy too, naming what to set', () => {
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org' }, /KEYGATE_PUBLIC_URL/, /https:\/\//, /KEYGATE_BEHIND_TLS_PROXY=true/);
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080' }, /KEYGATE_PUBLIC_URL is http:\/\/ in production/);
+    refuses({ NODE_ENV: 'production' }, /KEYGATE_PUBLIC_URL is http:\/\/ in production/);
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'false' }, /KEYGATE_PUBLIC_URL/);
+    // Behind a proxy that ends TLS, the public URL is the proxy's https:// address, in any mode.
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' }, /KEYGATE_BEHIND_TLS_PROXY=true/, /https:\/\/ URL/);
+    refuses({ KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' }, /KEYGATE_BEHIND_TLS_PROXY=true/);
+    const proxied = loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'true' });
     assert.equal(proxied.behindTlsProxy, true);
-    assert.equal(proxied.publicUrl, 'http://localhost:8080');
+    assert.equal(proxied.publicUrl, 'https://id.example.org');
     assert.equal(loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' }).production, true);
     assert.equal(loadConfig({ NODE_ENV: 'production', ...tls }).publicUrl, 'https://localhost:8080');
     refuses({ KEYGATE_BEHIND_TLS_PROXY: 'yes' }, /^KEYGATE_BEHIND_TLS_PROXY: must be true or false/);
