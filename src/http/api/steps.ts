@@ -119,8 +119,9 @@ export function enforceIp(app: App, clientAddress: string | null): void {
 
 /**
  * Domain protection. An unsigned call can only be a browser's, so its `Origin` must be
- * listed. A signed call comes from the app's server; its `X-Origin` is chosen by the
- * caller, so it is a second fence behind the signature.
+ * listed. A signed call claims to come from the app's server; its `X-Origin` is chosen
+ * by the caller, and so is the signature by anyone who computed the Secret Key: both are
+ * fences, and only IP protection (`enforceIp`) tells the app's server from anyone else.
  */
 export function enforceDomain(request: FastifyRequest, app: App, signed: boolean): void {
   if (!app.protections.domain) return;
