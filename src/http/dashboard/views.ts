@@ -103,7 +103,7 @@ export function protectionWarnings(app: App): string[] {
   if (!app.protections.domain) warnings.push('Domain protection is off: browsers on any site may call the API with this App ID, and server calls are not held to a listed X-Origin.');
   if (!app.protections.returnUrl) warnings.push('Return URL protection is off: a sign-in request may send people back to any https URL, so a stolen App ID can phish codes to another site.');
   if (!app.protections.serverOnly) warnings.push('Server-only protection is off: unsigned calls from browsers are accepted (needed by browser SDKs).');
-  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address, and calls that change the app (its private list) are refused.');
+  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address, and the API refuses calls that change the app (its private list).');
   return warnings;
 }
 
