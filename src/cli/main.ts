@@ -97,7 +97,7 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ appId: created.appId, secretKey: created.secretKey })}\n`);
   } else {
-    process.stdout.write(`App registered.\n\nApp ID:     ${created.appId}\nSecret Key: ${created.secretKey}\n\nKeep the Secret Key on your server only: it lets a server sign requests for this app.\n`);
+    process.stdout.write(`App registered.\n\nApp ID:     ${created.appId}\nSecret Key: ${created.secretKey}\n\nThe Secret Key identifies the app; its users can compute it from the signatures Keygate publishes.\nCalls that change the app (its private list) need IP protection on.\n`);
   }
 }
 

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'origin_not_allowed',
   'signature_required',
   'ip_not_allowed',
+  'ip_protection_required',
   'not_private_app',
   'unknown_reference',
   'mail_unavailable',

@@ -64,6 +64,20 @@ describe('the developer dashboard', () => {
     assert.match(settings.html, /<code>app\.created<\/code>/, 'owners see the app\'s own audit trail');
   });
 
+  it('says where the Secret Key is shown that it is no secret, and that only IP protection stops a determined user', async () => {
+    const visitor = await developer('dev.key@example.cz');
+    const { appId, page } = await createApp(visitor, 'Dash Key');
+    const settings = await visitor.get(`/dashboard/apps/${appId}`);
+    for (const html of [page.html, settings.html]) {
+      assert.match(html, /The Secret Key identifies this app, but it is no secret from its users: anyone sent back to the app can compute it/);
+      assert.match(html, /Calls that change the app, such as its private list, are accepted only with IP protection on and from a listed address\./);
+      assert.doesNotMatch(html, /keep it on servers only/);
+    }
+    const serverOnlyHint = /<span class="why" id="serverOnly-hint">([^<]*)<\/span>/.exec(settings.html)![1]!;
+    assert.match(serverOnlyHint, /This stops browsers, not a determined user/);
+    assert.match(serverOnlyHint, /Only IP protection tells your server from them\./);
+  });
+
   it('refuses bad origins, return URLs and addresses next to the field, and saves nothing', async () => {
     const visitor = await developer('dev.two@example.cz');
     const refused = await visitor.post('/dashboard/apps', { name: 'Bad', origins: 'https://ok.example.org\nhttps://evil.example.org/path', returnUrls: 'https://ok.example.org/back' });

@@ -304,11 +304,67 @@ describe('the four app protections', () => {
     });
   });
 
+  describe('calls that change the app (the private-app list)', () => {
+    // The Secret Key is public in all but name (anyone can compute it from two redirect
+    // signatures, see test/http/secret-key.test.ts): a signature alone must not let
+    // anyone put themselves on a private app's list. The app's server address must.
+    const SERVER = '198.51.100.20';
+    let listed: { appId: string; secretKey: string };
+    let reference: string;
+    const setIpProtection = (ip: boolean) => keygate.services.apps.updateProtections(listed.appId, {
+      protections: { domain: true, returnUrl: true, serverOnly: true, ip }, origins: [ORIGIN], returnUrls: [RETURN], ipEntries: ip ? ['198.51.100.0/24'] : [],
+    });
+    const from = (remoteAddress: string) => new Ukey1ServerClient(keygate.http, listed.appId, listed.secretKey, ORIGIN, remoteAddress);
+    const bodyOf = { POST: () => ({ email: 'insider@example.cz', locale: 'en_GB' }), DELETE: () => ({ reference_id: reference }) };
+    const members = async () => (await keygate.services.extranet.list(listed.appId)).map((m) => m.email).sort();
+
+    before(async () => {
+      listed = await keygate.services.apps.createApp({ name: 'Supplier portal', origins: [ORIGIN], returnUrls: [RETURN] });
+      await keygate.services.apps.setPrivate(listed.appId, true);
+      reference = (await keygate.services.extranet.invite((await keygate.services.apps.findApp(listed.appId))!, 'leaving@example.cz', 'en_GB')).referenceId;
+    });
+
+    for (const method of ['POST', 'DELETE'] as const) {
+      it(`refuses a signed ${method} /auth/v2/extranet/users with ip_protection_required while IP protection is off, and records it`, async () => {
+        await setIpProtection(false);
+        const before = await members();
+        for (const address of [SERVER, '192.0.2.1']) {
+          const response = await from(address).call(method, '/auth/v2/extranet/users', bodyOf[method]());
+          assert.equal(response.status, 403, address);
+          assert.equal(response.body.debug.code, 'ip_protection_required');
+          assert.match(response.body.debug.message, /changes the app's state.*IP protection on and from a listed address/);
+        }
+        assert.deepEqual(await members(), before, 'the list is as it was');
+        const [last] = await keygate.services.apps.auditTrail(listed.appId, 1);
+        assert.deepEqual([last!.action, last!.detail], ['api.refused', 'ip_protection_required']);
+      });
+
+      it(`refuses a signed ${method} /auth/v2/extranet/users with ip_not_allowed from an address IP protection does not list`, async () => {
+        await setIpProtection(true);
+        const before = await members();
+        const response = await from('192.0.2.1').call(method, '/auth/v2/extranet/users', bodyOf[method]());
+        assert.equal(response.status, 403);
+        assert.equal(response.body.debug.code, 'ip_not_allowed');
+        assert.deepEqual(await members(), before, 'the list is as it was');
+      });
+
+      it(`accepts a signed ${method} /auth/v2/extranet/users from a listed address with IP protection on`, async () => {
+        await setIpProtection(true);
+        const response = await from(SERVER).call(method, '/auth/v2/extranet/users', bodyOf[method]());
+        assert.equal(response.status, method === 'POST' ? 201 : 200, JSON.stringify(response.body));
+        assert.deepEqual(await members(), method === 'POST' ? ['insider@example.cz', 'leaving@example.cz'] : ['insider@example.cz']);
+      });
+    }
+  });
+
   describe('private apps', () => {
     it('admits owners and listed people, denies others, and is managed through /auth/v2/extranet/users', async () => {
       const owner = await keygate.services.people.signUp({ ...SIGN_UP_JANA, email: 'owner@example.cz', password: 'owner horse battery staple' }, {}, { emailVerified: true });
       assert.ok(owner.ok);
       const app = await keygate.services.apps.createApp({ name: 'Intranet', origins: [ORIGIN], returnUrls: [RETURN], owner: owner.person });
+      // Managing the list changes the app, so it needs IP protection; the app's server and
+      // its people's browsers all reach this in-process Keygate from the loopback address.
+      await keygate.services.apps.updateProtections(app.appId, { protections: { domain: true, returnUrl: true, serverOnly: false, ip: true }, origins: [ORIGIN], returnUrls: [RETURN], ipEntries: ['127.0.0.1'] });
       const intranet = new Ukey1ServerClient(keygate.http, app.appId, app.secretKey, ORIGIN);
 
       const notPrivate = await intranet.call('POST', '/auth/v2/extranet/users', { email: 'guest@example.cz', locale: 'cs_CZ' });
@@ -352,10 +408,10 @@ describe('the four app protections', () => {
       const again = await intranet.call('POST', '/auth/v2/extranet/users', { email: 'guest@example.cz', locale: 'en_GB' });
       assert.deepEqual([again.body.status, again.body.reference_id], ['connected', invited.body.reference_id]);
 
-      const removed = await intranet.call('DELETE' as 'POST', '/auth/v2/extranet/users', { reference_id: invited.body.reference_id });
+      const removed = await intranet.call('DELETE', '/auth/v2/extranet/users', { reference_id: invited.body.reference_id });
       assert.equal(removed.status, 200);
       assert.equal(removed.body.result, 200);
-      const unknown = await intranet.call('DELETE' as 'POST', '/auth/v2/extranet/users', { reference_id: invited.body.reference_id });
+      const unknown = await intranet.call('DELETE', '/auth/v2/extranet/users', { reference_id: invited.body.reference_id });
       assert.equal(unknown.status, 404);
       assert.equal(unknown.body.debug.code, 'unknown_reference');
       const bad = await intranet.call('POST', '/auth/v2/extranet/users', { email: ['a@example.cz', 'b@example.cz'] });

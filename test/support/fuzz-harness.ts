@@ -144,6 +144,11 @@ export class FuzzHarness {
     const app = await newApp('Fuzz App');
     const privateApp = await newApp('Fuzz Private App');
     await apps.setPrivate(privateApp.id, true);
+    // Its list is managed only from a listed address; the fuzzer's calls come from loopback,
+    // so that signed list calls reach the list and its store.
+    await apps.updateProtections(privateApp.id, {
+      protections: { domain: true, returnUrl: true, serverOnly: false, ip: true }, origins: [ORIGIN], returnUrls: [RETURN_URL], ipEntries: ['127.0.0.1'],
+    });
     const serverOnlyApp = await newApp('Fuzz Server-only App');
     await apps.updateProtections(serverOnlyApp.id, {
       protections: { domain: true, returnUrl: true, serverOnly: true, ip: false }, origins: [ORIGIN], returnUrls: [RETURN_URL], ipEntries: [],

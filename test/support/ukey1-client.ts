@@ -35,15 +35,19 @@ export interface ApiResponse {
 }
 
 export class Ukey1ServerClient {
-  /** `target`: an in-process server, or a function giving the base URL of the node to call next. */
+  /**
+   * `target`: an in-process server, or a function giving the base URL of the node to call
+   * next. `remoteAddress`: the address an in-process server sees the calls come from.
+   */
   constructor(
     private readonly target: FastifyInstance | (() => string),
     readonly appId: string,
     readonly secretKey: string,
     readonly origin: string,
+    readonly remoteAddress?: string,
   ) {}
 
-  async call(method: 'GET' | 'POST', path: string, body?: unknown, accessToken?: string, extraHeaders: Record<string, string> = {}): Promise<ApiResponse> {
+  async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, accessToken?: string, extraHeaders: Record<string, string> = {}): Promise<ApiResponse> {
     const rawBody = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = {
       'x-ukey1-app': this.appId,
@@ -57,7 +61,7 @@ export class Ukey1ServerClient {
       const response = await fetch(`${this.target()}${path}`, { method, headers, body: rawBody });
       return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.json() };
     }
-    const response = await this.target.inject({ method, url: path, headers, payload: rawBody });
+    const response = await this.target.inject({ method, url: path, headers, payload: rawBody, remoteAddress: this.remoteAddress });
     return { status: response.statusCode, headers: response.headers, body: response.json() };
   }
 

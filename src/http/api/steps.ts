@@ -12,13 +12,14 @@ import { findSigningKey } from '../../protocols/ukey1/request-signature.js';
  * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
  * security checks of every endpoint can be read in one place:
  *
- * 1. identifyApp      `X-Ukey1-App` names a known app (then counted against its rate limit)
- * 2. requireSignature server-only apps refuse unsigned calls (and give them no CORS headers)
- * 3. allowCorsOrigin  a browser may read the answer only from a listed origin
- * 4. readBearerToken  on /me and /system/scopes
- * 5. verifySignature  RSA-OAEP over the raw request, with any live key pair of the app
- * 6. enforceIp        IP protection, on the client address (trusted proxies only)
- * 7. enforceDomain    domain protection: listed `Origin` (browser) or `X-Origin` (server)
+ * 1. identifyApp         `X-Ukey1-App` names a known app (then counted against its rate limit)
+ * 2. requireSignature    server-only apps refuse unsigned calls (and give them no CORS headers)
+ * 3. allowCorsOrigin     a browser may read the answer only from a listed origin
+ * 4. readBearerToken     on /me and /system/scopes
+ * 5. verifySignature     RSA-OAEP over the raw request, with any live key pair of the app
+ * 6. requireIpProtection privileged calls (they change the app's state) need IP protection on
+ * 7. enforceIp           IP protection, on the client address (trusted proxies only)
+ * 8. enforceDomain       domain protection: listed `Origin` (browser) or `X-Origin` (server)
  */
 
 const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-Ukey1-App, X-Ukey1-Signature, X-Origin, User-Agent';
@@ -100,6 +101,17 @@ export function verifySignature(request: FastifyRequest, app: App, endpointPath:
   return key;
 }
 
+/**
+ * A call that changes the app's state (its private-app list) must be fenced by IP
+ * protection, because the signature alone proves nothing: the Secret Key is the app's
+ * public key, and anyone holding two of the PKCS#1 v1.5 signatures Keygate must publish
+ * for the app (redirects, access tokens) can compute it. Only the caller's network
+ * address, checked next by `enforceIp`, tells the app's server from anyone else.
+ */
+export function requireIpProtection(app: App): void {
+  if (!app.protections.ip) throw new KeygateError('ip_protection_required');
+}
+
 /** IP protection: the caller's address (see `ClientAddress`) must be listed; unknown is refused. */
 export function enforceIp(app: App, clientAddress: string | null): void {
   if (app.protections.ip && !isAddressAllowed(clientAddress, app.ipEntries)) throw new KeygateError('ip_not_allowed');
@@ -107,8 +119,9 @@ export function enforceIp(app: App, clientAddress: string | null): void {
 
 /**
  * Domain protection. An unsigned call can only be a browser's, so its `Origin` must be
- * listed. A signed call comes from the app's server; its `X-Origin` is chosen by the
- * caller, so it is a second fence behind the signature.
+ * listed. A signed call claims to come from the app's server; its `X-Origin` is chosen
+ * by the caller, and so is the signature by anyone who computed the Secret Key: both are
+ * fences, and only IP protection (`enforceIp`) tells the app's server from anyone else.
  */
 export function enforceDomain(request: FastifyRequest, app: App, signed: boolean): void {
   if (!app.protections.domain) return;
@@ -120,7 +133,8 @@ export function enforceDomain(request: FastifyRequest, app: App, signed: boolean
 }
 
 /**
- * The checks every endpoint runs before its own work, in the order listed above. The
+ * The checks every endpoint runs before its own work, in the order listed above;
+ * `privileged` marks a call that changes the app's state (step 6). The
  * app comes back as the caller sees it: what we sign for a signed call (JWT) uses the
  * key pair the caller signed with, so a server still on its old key during a grace
  * period can verify it.
@@ -131,7 +145,7 @@ export async function admitCall(
   { apps, appRateLimit }: Pick<Services, 'apps' | 'appRateLimit'>,
   clientAddress: ClientAddress,
   endpointPath: string,
-  options: { bearerToken?: boolean } = {},
+  options: { bearerToken?: boolean; privileged?: boolean } = {},
 ): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
   const app = await identifyApp(request, apps);
   await appRateLimit.admit(app.id);
@@ -140,6 +154,7 @@ export async function admitCall(
     allowCorsOrigin(request, reply, app);
     const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
     const key = verifySignature(request, app, endpointPath, accessToken);
+    if (options.privileged) requireIpProtection(app);
     enforceIp(app, clientAddress(request));
     enforceDomain(request, app, key !== null);
     return { app: key ? withSigningKey(app, key) : app, accessToken, key };
@@ -153,7 +168,7 @@ export async function admitCall(
  * Refusals recorded in the app's control-plane trail: by its protections (the code), and
  * of its codes and tokens (the code, prefixed `token.`).
  */
-const PROTECTION_REFUSALS: ReadonlySet<string> = new Set(['origin_not_allowed', 'signature_required', 'ip_not_allowed', 'bad_signature', 'return_url_not_allowed']);
+const PROTECTION_REFUSALS: ReadonlySet<string> = new Set(['origin_not_allowed', 'signature_required', 'ip_not_allowed', 'ip_protection_required', 'bad_signature', 'return_url_not_allowed']);
 const TOKEN_REFUSALS: ReadonlySet<string> = new Set(['invalid_code', 'code_already_used', 'invalid_refresh_token', 'refresh_token_reused', 'invalid_token']);
 
 /**

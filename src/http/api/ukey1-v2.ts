@@ -120,16 +120,18 @@ export async function ukey1V2Api(
     });
   });
 
-  // Private ("extranet") apps: the app's server manages who may sign in.
+  // Private ("extranet") apps: the app's server manages who may sign in. These are the
+  // API's only calls that change the app itself (the others act for one person or one
+  // sign-in), so they are the privileged ones.
   server.post('/auth/v2/extranet/users', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users', { privileged: true });
     const body = parseJsonBody(request, extranetInviteBody);
     const invited = await services.extranet.invite(app, body.email, body.locale);
     return sendResult(reply, 201, { status: invited.status, reference_id: invited.referenceId });
   });
 
   server.delete('/auth/v2/extranet/users', async (request, reply) => {
-    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users');
+    const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/extranet/users', { privileged: true });
     const body = parseJsonBody(request, extranetRemoveBody);
     await services.extranet.remove(app, body.reference_id);
     return sendResult(reply, 200, {});

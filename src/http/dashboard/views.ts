@@ -25,6 +25,14 @@ ${props.hint ? html`<span class="why" id="${props.id}-hint">${props.hint}</span>
 </div>`;
 }
 
+/**
+ * What the Secret Key guarantees, where it is shown. It is the app's RSA public key and
+ * every redirect and access token carries a signature made with the private half, so
+ * anyone sent back to the app can compute it: saying "keep it secret" would promise what
+ * the Ukey1 protocol cannot keep.
+ */
+const SECRET_KEY_NOTE = 'The Secret Key identifies this app, but it is no secret from its users: anyone sent back to the app can compute it from the signatures Keygate must publish (redirects, access tokens). Calls that change the app, such as its private list, are accepted only with IP protection on and from a listed address.';
+
 /** A value the developer copies into their configuration, with a copy button (dashboard.js). */
 function copyable(id: string, label: string, value: string): SafeHtml {
   return html`<div class="field">
@@ -68,9 +76,10 @@ ${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: 
 export function credentialsPage(view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
   return page(`${view.app.name}: credentials`, html`${header(true, view.csrf)}
 <h1>${view.rotated ? 'New Secret Key for' : 'Created'} ${view.app.name}</h1>
-<p class="notice" role="status">Copy these into your app's server configuration now. The Secret Key lets a server sign requests for this app: keep it on servers only.</p>
+<p class="notice" role="status">Copy these into your app's server configuration now.</p>
 ${copyable('app-id', 'App ID', view.app.id)}
 ${copyable('secret-key', 'Secret Key', view.secretKey)}
+<p class="fine">${SECRET_KEY_NOTE}</p>
 <p><a href="/dashboard/apps/${view.app.id}">Continue to the app's settings</a></p>`);
 }
 
@@ -94,7 +103,7 @@ export function protectionWarnings(app: App): string[] {
   if (!app.protections.domain) warnings.push('Domain protection is off: browsers on any site may call the API with this App ID, and server calls are not held to a listed X-Origin.');
   if (!app.protections.returnUrl) warnings.push('Return URL protection is off: a sign-in request may send people back to any https URL, so a stolen App ID can phish codes to another site.');
   if (!app.protections.serverOnly) warnings.push('Server-only protection is off: unsigned calls from browsers are accepted (needed by browser SDKs).');
-  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address.');
+  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address, and the API refuses calls that change the app (its private list).');
   return warnings;
 }
 
@@ -111,7 +120,8 @@ export function appPage(view: AppPageView): string {
 ${notice(view.notice)}
 ${alert(e.form)}
 ${copyable('app-id', 'App ID', app.id)}
-<details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}</details>
+<details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}
+<p class="fine">${SECRET_KEY_NOTE}</p></details>
 
 <section aria-labelledby="usage-h"><h2 id="usage-h">Usage</h2>
 <figure class="chart">${new SafeHtml(chart)}</figure>
@@ -123,7 +133,7 @@ ${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li
 ${csrfField(view.csrf)}
 <fieldset><legend>Domain protection</legend>
 ${checkbox({ id: 'domain', name: 'domain', label: 'Only listed origins', checked: app.protections.domain,
-    hint: 'Browsers get CORS answers only for these origins. Server calls must send a listed X-Origin, but a server chooses its own X-Origin: for server calls the signature is the lock, X-Origin a second fence.' })}
+    hint: 'Browsers get CORS answers only for these origins. Server calls must send a listed X-Origin, but a server chooses its own X-Origin: for server calls it is a fence, not a lock.' })}
 ${textarea({ id: 'origins', name: 'origins', label: 'Origins', value: entered.origins ?? app.origins, hint: 'One per line: scheme://host[:port].', error: e.origins })}
 </fieldset>
 <fieldset><legend>Return URL protection</legend>
@@ -133,11 +143,11 @@ ${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: 
 </fieldset>
 <fieldset><legend>Server-only protection</legend>
 ${checkbox({ id: 'serverOnly', name: 'serverOnly', label: 'Accept only signed server-to-server calls', checked: app.protections.serverOnly,
-    hint: 'Unsigned (browser) calls are refused and get no CORS headers. Browser SDKs stop working.' })}
+    hint: 'Unsigned (browser) calls are refused and get no CORS headers. Browser SDKs stop working. This stops browsers, not a determined user: anyone sent back to the app can compute the Secret Key and sign calls. Only IP protection tells your server from them.' })}
 </fieldset>
 <fieldset><legend>IP protection</legend>
 ${checkbox({ id: 'ip', name: 'ip', label: 'Only listed addresses', checked: app.protections.ip,
-    hint: 'API calls and gateway sign-ins for this app are accepted only from these IPv4/IPv6 addresses and subnets.' })}
+    hint: 'API calls and gateway sign-ins for this app are accepted only from these IPv4/IPv6 addresses and subnets. Calls that change the app (its private list) need it on.' })}
 ${textarea({ id: 'ipEntries', name: 'ipEntries', label: 'Addresses and subnets', value: entered.ipEntries ?? app.ipEntries, hint: 'One per line, e.g. 203.0.113.7 or 2001:db8::/32.', error: e.ipEntries })}
 </fieldset>
 <div class="actions"><button type="submit" class="primary">Save protections</button></div>

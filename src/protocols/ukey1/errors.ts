@@ -45,6 +45,7 @@ export const UKEY1_ERRORS: { readonly [C in Ukey1ErrorCode]: Wording<C> } = {
   origin_not_allowed: { status: 403, message: 'This origin is not allowed for this app.' },
   signature_required: { status: 403, message: 'This app accepts only signed server-to-server calls.' },
   ip_not_allowed: { status: 403, message: 'Calls from this address are not allowed for this app.' },
+  ip_protection_required: { status: 403, message: "This call changes the app's state: it is accepted only with the app's IP protection on and from a listed address." },
   not_private_app: { status: 400, message: 'This app is not private: it has no list of allowed people.' },
   unknown_reference: { status: 404, message: 'No invitation has this reference id.' },
   mail_unavailable: { status: 503, message: 'The email could not be sent right now. Try again in a moment.' },
