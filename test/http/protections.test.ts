@@ -348,6 +348,20 @@ describe('the four app protections', () => {
         assert.deepEqual(await members(), before, 'the list is as it was');
       });
 
+      it(`refuses an unsigned ${method} /auth/v2/extranet/users from a listed address with signature_required, even where browsers may call the app`, async () => {
+        await keygate.services.apps.updateProtections(listed.appId, {
+          protections: { domain: false, returnUrl: true, serverOnly: false, ip: true }, origins: [ORIGIN], returnUrls: [RETURN], ipEntries: ['198.51.100.0/24'],
+        });
+        const before = await members();
+        const response = await keygate.http.inject({
+          method, url: '/auth/v2/extranet/users', remoteAddress: SERVER,
+          headers: { 'x-ukey1-app': listed.appId, 'content-type': 'application/json', origin: 'https://elsewhere.example.com' }, payload: JSON.stringify(bodyOf[method]()),
+        });
+        assert.equal(response.statusCode, 403);
+        assert.equal(JSON.parse(response.body).debug.code, 'signature_required');
+        assert.deepEqual(await members(), before, 'the list is as it was');
+      });
+
       it(`accepts a signed ${method} /auth/v2/extranet/users from a listed address with IP protection on`, async () => {
         await setIpProtection(true);
         const response = await from(SERVER).call(method, '/auth/v2/extranet/users', bodyOf[method]());

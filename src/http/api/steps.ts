@@ -17,7 +17,7 @@ import { findSigningKey } from '../../protocols/ukey1/request-signature.js';
  * 3. allowCorsOrigin     a browser may read the answer only from a listed origin
  * 4. readBearerToken     on /me and /system/scopes
  * 5. verifySignature     RSA-OAEP over the raw request, with any live key pair of the app
- * 6. requireIpProtection privileged calls (they change the app's state) need IP protection on
+ * 6. guardPrivileged     privileged calls (they change the app's state) are signed, with IP protection on
  * 7. enforceIp           IP protection, on the client address (trusted proxies only)
  * 8. enforceDomain       domain protection: listed `Origin` (browser) or `X-Origin` (server)
  */
@@ -102,13 +102,16 @@ export function verifySignature(request: FastifyRequest, app: App, endpointPath:
 }
 
 /**
- * A call that changes the app's state (its private-app list) must be fenced by IP
- * protection, because the signature alone proves nothing: the Secret Key is the app's
- * public key, and anyone holding two of the PKCS#1 v1.5 signatures Keygate must publish
- * for the app (redirects, access tokens) can compute it. Only the caller's network
- * address, checked next by `enforceIp`, tells the app's server from anyone else.
+ * A call that changes the app's state (its private-app list) comes from the app's server,
+ * so it is signed, whatever the server-only setting: no web page a listed network's
+ * browser opens can make it. And it must be fenced by IP protection, because the
+ * signature alone proves nothing: the Secret Key is the app's public key, and anyone
+ * holding two of the PKCS#1 v1.5 signatures Keygate must publish for the app (redirects,
+ * access tokens) can compute it. Only the caller's network address, checked next by
+ * `enforceIp`, tells the app's server from anyone else.
  */
-export function requireIpProtection(app: App): void {
+export function guardPrivileged(app: App, signed: boolean): void {
+  if (!signed) throw new KeygateError('signature_required');
   if (!app.protections.ip) throw new KeygateError('ip_protection_required');
 }
 
@@ -154,7 +157,7 @@ export async function admitCall(
     allowCorsOrigin(request, reply, app);
     const accessToken = options.bearerToken ? readBearerToken(request) : undefined;
     const key = verifySignature(request, app, endpointPath, accessToken);
-    if (options.privileged) requireIpProtection(app);
+    if (options.privileged) guardPrivileged(app, key !== null);
     enforceIp(app, clientAddress(request));
     enforceDomain(request, app, key !== null);
     return { app: key ? withSigningKey(app, key) : app, accessToken, key };
