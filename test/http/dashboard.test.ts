@@ -116,6 +116,8 @@ describe('the developer dashboard', () => {
     const { appId } = await createApp(owner, 'Mine');
     const intruder = await developer('intruder@example.cz');
     assert.equal((await intruder.get(`/dashboard/apps/${appId}`)).status, 404);
+    // The intruder's forms carry a good token of their own session.
+    await intruder.get('/dashboard');
     for (const action of ['rename', 'delete', 'rotate', 'protections', 'private', 'owners']) {
       const response = await intruder.post(`/dashboard/apps/${appId}/${action}`, { name: 'Stolen', confirm: 'Mine', graceDays: '0', email: 'intruder@example.cz', private: 'on' });
       assert.equal(response.status, 404, action);
