@@ -1,33 +1,47 @@
-import { mkdirSync, watch } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 
 /**
- * The codes Keygate mails (sign-up confirmation, sign-in), read as they land in its
- * outbox: inotify, not a directory scan per wait, since the outbox of a memory run
- * receives 100,000 mails. Each mail is deleted once read, as a person would after using
- * its code.
+ * The codes Keygate mails (sign-up confirmation, sign-in), received by an SMTP server of
+ * the benchmark's own, as production sends them. Only the recipient and the subject's
+ * code are kept: a memory run receives 100,000 mails, so nothing else is parsed.
  */
 export class CodeInbox {
   readonly #arrived = new Map<string, string>();
   readonly #waiting = new Map<string, (code: string | null) => void>();
-  readonly #watcher;
+  readonly #server: SMTPServer;
 
-  /** `dataDir` is Keygate's KEYGATE_DATA_DIR; its outbox is made here so that it can be watched before the first mail. */
-  constructor(dataDir: string) {
-    const outbox = path.join(dataDir, 'outbox');
-    mkdirSync(outbox, { recursive: true, mode: 0o700 });
-    this.#watcher = watch(outbox, (_event, file) => {
-      if (file?.endsWith('.eml')) void this.#read(path.join(outbox, file));
-    });
+  private constructor(server: SMTPServer, readonly url: string) {
+    this.#server = server;
   }
 
-  async #read(file: string): Promise<void> {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const to = /^To: (\S+)\r?$/m.exec(text)?.[1]?.toLowerCase();
-    const code = /^Subject: .*\b(\d{6})\r?$/m.exec(text)?.[1];
-    if (!to || !code) return;
-    await rm(file, { force: true });
+  /** Starts the SMTP server on loopback; `url` is Keygate's KEYGATE_SMTP_URL. */
+  static async start(): Promise<CodeInbox> {
+    let inbox: CodeInbox | undefined;
+    const server = new SMTPServer({
+      secure: false, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, closeTimeout: 1000,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('error', callback);
+        stream.on('end', () => {
+          const to = session.envelope.rcptTo[0]?.address.toLowerCase();
+          const code = /^Subject: .*\b(\d{6})\r?$/m.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+          if (to && code && inbox) inbox.#deliver(to, code);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.server.address() as AddressInfo;
+    inbox = new CodeInbox(server, `smtp://127.0.0.1:${port}`);
+    return inbox;
+  }
+
+  #deliver(to: string, code: string): void {
     const waiter = this.#waiting.get(to);
     if (waiter) {
       this.#waiting.delete(to);
@@ -62,8 +76,7 @@ export class CodeInbox {
     this.#arrived.delete(address.toLowerCase());
   }
 
-  close(): void {
-    this.#watcher.close();
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 }
-

@@ -46,7 +46,7 @@ export interface MemoryRunOptions {
   readonly target: Target;
   /** The Keygate primary: its workers are measured. */
   readonly pid: number;
-  /** Keygate's outbox, read like the people's inboxes. */
+  /** The mail Keygate sends, read like the people's inboxes. */
   readonly inbox: CodeInbox;
   readonly redisUrl: string;
   readonly redisPrefix: string;

@@ -274,7 +274,7 @@ async function main() {
 
   const { locations, drop } = await createPostgresStores(SERVER_URL);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
-  inbox = new CodeInbox(dataDir);
+  inbox = await CodeInbox.start();
   const url = (l: (typeof locations)['eu']) => (l.kind === 'postgres' ? l.url : '');
   const key = () => randomBytes(32).toString('base64');
   const keygatePort = await freePort();
@@ -285,7 +285,8 @@ async function main() {
     KEYGATE_REDIS_URL: REDIS_URL, KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
     KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(),
     KEYGATE_INDEX_KEY_EU: key(), KEYGATE_INDEX_KEY_US: key(), KEYGATE_INDEX_KEY_CONTROL: key(),
-    // Mail (sign-up codes) goes to this run's own outbox, read back like an inbox.
+    // Mail (sign-up and sign-in codes) goes to this run's own SMTP server, read back like an inbox.
+    KEYGATE_SMTP_URL: inbox.url,
     KEYGATE_DATA_DIR: dataDir,
     // A load generator is one address sending thousands of sign-ins: not ordinary use.
     KEYGATE_SIGNIN_ATTEMPTS_PER_ADDRESS: '1000000',
@@ -322,7 +323,7 @@ async function main() {
       server.child.kill('SIGTERM');
       await new Promise((resolve) => server.child.once('exit', resolve)).catch(() => {});
     }
-    inbox.close();
+    await inbox.close();
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -193,6 +193,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     throw new ConfigError('KEYGATE_PUBLIC_URL is http:// in production: give the https:// URL people reach Keygate at, and serve HTTPS '
       + '(KEYGATE_TLS_CERT and KEYGATE_TLS_KEY, or a TLS proxy in front with KEYGATE_BEHIND_TLS_PROXY=true)');
   }
+  // The outbox folder is a development stand-in: it keeps codes, links and addresses in plain text.
+  if (production && !e.KEYGATE_SMTP_URL) {
+    throw new ConfigError('KEYGATE_SMTP_URL is required in production: without it mail goes to the outbox folder, '
+      + 'a development stand-in that keeps sign-in codes, reset links and addresses in plain text');
+  }
   const httpRedirectPort = e.KEYGATE_HTTP_REDIRECT_PORT;
   if (httpRedirectPort !== undefined && !publicHttps) {
     throw new ConfigError('KEYGATE_HTTP_REDIRECT_PORT redirects to HTTPS, so KEYGATE_PUBLIC_URL must be an https:// URL');

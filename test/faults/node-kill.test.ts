@@ -7,7 +7,6 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
-import { Outbox } from '../support/mailbox.js';
 import { sleep } from '../support/services.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 
@@ -41,7 +40,7 @@ describe('a node killed with SIGKILL during load', () => {
 
     const acknowledged = { signUps: [] as Array<{ email: string; zone: 'eu' | 'us' }>, consents: [] as string[], tokens: [] as Array<{ jti: string; zone: string }> };
     const client = new Ukey1ServerClient(() => node.url, appId, secretKey, ORIGIN);
-    const outbox = new Outbox(deployment.env.KEYGATE_DATA_DIR!);
+    const outbox = deployment.mail;
     let running = true;
     const deadline = Date.now() + 30_000;
 

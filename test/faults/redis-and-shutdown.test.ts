@@ -5,7 +5,6 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
-import { Outbox } from '../support/mailbox.js';
 import { sleep, startRedis, stopRedis } from '../support/services.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 
@@ -38,7 +37,7 @@ describe('Redis and shutdown faults', () => {
   it('keeps sign-in working while Redis is down, limits per node meanwhile, and goes back to Redis when it returns', async () => {
     const { deployment, node, gateway } = await deploy();
     const visitor = new GatewayVisitor(overHttp(() => node.url));
-    const outbox = new Outbox(deployment.env.KEYGATE_DATA_DIR!);
+    const outbox = deployment.mail;
     assert.equal((await visitor.signUp(`/gateway/${await gateway()}`, { ...SIGN_UP_JANA, email: 'redis@example.cz' }, outbox)).status, 303);
     assert.equal((await new GatewayVisitor(overHttp(() => node.url)).signUp(`/gateway/${await gateway()}`, { ...SIGN_UP_JANA, email: 'guessed@example.cz' }, outbox)).status, 303);
     assert.equal(await signIn(node, await gateway(), 'redis@example.cz', SIGN_UP_JANA.password), 303);

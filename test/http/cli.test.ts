@@ -103,7 +103,7 @@ describe('the keygate CLI', () => {
     assert.equal(seeded.status, 0, seeded.stderr);
     assert.match(seeded.stdout, /Seeded 4 people/);
     assert.equal(keygateCli(['seed', '--people', 'many'], env).status, 2);
-    const refused = keygateCli(['seed', '--people', '4'], { ...env, NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' });
+    const refused = keygateCli(['seed', '--people', '4'], { ...env, NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_SMTP_URL: 'smtp://127.0.0.1:2525' });
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /development stores only/);
   });
@@ -128,8 +128,15 @@ describe('the keygate CLI', () => {
     assert.match(JSON.parse(created.stdout).appId, /^[0-9a-f-]{36}$/);
   });
 
-  it('refuses to start in production without keys, naming the variable', () => {
+  it('refuses to start in production without an SMTP server, naming the variable', () => {
     const started = keygateCli(['serve'], { ...env, NODE_ENV: 'production', PORT: '0', KEYGATE_PUBLIC_URL: 'https://id.example.org' });
+    assert.equal(started.status, 1);
+    assert.match(started.stderr, /KEYGATE_SMTP_URL is required in production/);
+    assert.doesNotMatch(started.stderr, /\n\s+at /, 'one clear line, no stack trace');
+  });
+
+  it('refuses to start in production without keys, naming the variable', () => {
+    const started = keygateCli(['serve'], { ...env, NODE_ENV: 'production', PORT: '0', KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_SMTP_URL: 'smtp://127.0.0.1:2525' });
     assert.equal(started.status, 1);
     assert.match(started.stderr, /KEYGATE_MASTER_KEY_CONTROL/);
   });

@@ -58,7 +58,9 @@ function request(url: string, options: { method?: string; body?: string; headers
 }
 
 const randomKey = () => randomBytes(32).toString('base64');
+/** What production needs besides its URL: the keys, and an SMTP server (nothing is mailed here). */
 const productionKeys = () => ({
+  KEYGATE_SMTP_URL: 'smtp://127.0.0.1:2525',
   KEYGATE_MASTER_KEY_CONTROL: randomKey(),
   KEYGATE_MASTER_KEY_EU: randomKey(),
   KEYGATE_MASTER_KEY_US: randomKey(),

@@ -5,7 +5,6 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
-import { Outbox } from '../support/mailbox.js';
 import { isValidRedirectSignature, Ukey1ServerClient } from '../support/ukey1-client.js';
 
 const ORIGIN = 'https://multi.example.org';
@@ -61,7 +60,7 @@ describe('several stateless nodes on PostgreSQL and Redis', () => {
     other();
     assert.equal((await visitor.post(`/gateway/${connectId}/sign-up`, { ...SIGN_UP_JANA, email: 'multi@example.cz' })).status, 200); // a
     other();
-    const code = await new Outbox(deployment.env.KEYGATE_DATA_DIR!).code('multi@example.cz');
+    const code = await deployment.mail.code('multi@example.cz');
     assert.equal((await visitor.post(`/gateway/${connectId}/confirm`, { code })).status, 303); // b: the challenge made on a
     other();
     assert.match((await visitor.get(`/gateway/${connectId}`)).html, /Allow Multi/); // a: the session made on b

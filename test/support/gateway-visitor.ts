@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Outbox } from './mailbox.js';
 
 interface Exchange {
   status: number;
@@ -24,6 +23,11 @@ export const overHttp = (base: () => string): Transport => async (method, url, h
     headers: { ...Object.fromEntries(response.headers), 'set-cookie': response.headers.getSetCookie() },
   };
 };
+
+/** Where a person reads the codes mailed to them (the outbox of a development server, or an SMTP server's mail). */
+export interface Mailbox {
+  code(address: string): Promise<string>;
+}
 
 /** A person in a browser without JavaScript: follows the gateway's forms and keeps its cookies. */
 export class GatewayVisitor {
@@ -100,7 +104,7 @@ export class GatewayVisitor {
    * Returns the answer to the code (a redirect onwards), or the sign-up form's when
    * it was refused.
    */
-  async signUp(base: string, form: Record<string, string>, outbox: Outbox) {
+  async signUp(base: string, form: Record<string, string>, outbox: Mailbox) {
     const started = await this.post(`${base}/sign-up`, form);
     if (started.status !== 200 || !/name="code"/.test(started.html)) return started;
     return this.post(`${base}/confirm`, { code: await outbox.code(form.email!) });

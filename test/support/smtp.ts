@@ -22,6 +22,8 @@ export interface TestSmtpServer {
   url: string;
   messages: ReceivedMail[];
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  /** The six-digit code of the next message to `address` not read this way before, waiting up to 10 s. */
+  code(address: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,25 +78,32 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   });
   const { port } = server.server.address() as AddressInfo;
 
+  const codesRead = new Set<ReceivedMail>();
+  const waitFor: TestSmtpServer['waitFor'] = (predicate, timeoutMs = 5000) => {
+    const already = messages.find(predicate);
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve, reject) => {
+      const onMail = (mail: ReceivedMail) => {
+        if (!predicate(mail)) return;
+        clearTimeout(timer);
+        arrivals.off('mail', onMail);
+        resolve(mail);
+      };
+      const timer = setTimeout(() => {
+        arrivals.off('mail', onMail);
+        reject(new Error(`no matching mail within ${timeoutMs} ms (${messages.length} received)`));
+      }, timeoutMs);
+      arrivals.on('mail', onMail);
+    });
+  };
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    waitFor(predicate, timeoutMs = 5000) {
-      const already = messages.find(predicate);
-      if (already) return Promise.resolve(already);
-      return new Promise((resolve, reject) => {
-        const onMail = (mail: ReceivedMail) => {
-          if (!predicate(mail)) return;
-          clearTimeout(timer);
-          arrivals.off('mail', onMail);
-          resolve(mail);
-        };
-        const timer = setTimeout(() => {
-          arrivals.off('mail', onMail);
-          reject(new Error(`no matching mail within ${timeoutMs} ms (${messages.length} received)`));
-        }, timeoutMs);
-        arrivals.on('mail', onMail);
-      });
+    waitFor,
+    async code(address) {
+      const mail = await waitFor((m) => !codesRead.has(m) && m.to.some((to) => to.toLowerCase() === address.toLowerCase()) && /\b\d{6}\b/.test(m.subject), 10_000);
+      codesRead.add(mail);
+      return /\b(\d{6})\b/.exec(mail.subject)![1]!;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -7,6 +7,9 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { KeyMaterialError, resolveKey } from '../../src/crypto/master-keys.js';
 
+/** An SMTP server to name; nothing is sent while the configuration is read. */
+const SMTP = { KEYGATE_SMTP_URL: 'smtp://127.0.0.1:2525' };
+
 describe('configuration', () => {
   it('has working defaults for development', () => {
     const config = loadConfig({});
@@ -78,12 +81,18 @@ describe('HTTPS configuration', () => {
     // Behind a proxy that ends TLS, the public URL is the proxy's https:// address, in any mode.
     refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' }, /KEYGATE_BEHIND_TLS_PROXY=true/, /https:\/\/ URL/);
     refuses({ KEYGATE_PUBLIC_URL: 'http://localhost:8080', KEYGATE_BEHIND_TLS_PROXY: 'true' }, /KEYGATE_BEHIND_TLS_PROXY=true/);
-    const proxied = loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'true' });
+    const proxied = loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_BEHIND_TLS_PROXY: 'true', ...SMTP });
     assert.equal(proxied.behindTlsProxy, true);
     assert.equal(proxied.publicUrl, 'https://id.example.org');
-    assert.equal(loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' }).production, true);
-    assert.equal(loadConfig({ NODE_ENV: 'production', ...tls }).publicUrl, 'https://localhost:8080');
+    assert.equal(loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', ...SMTP }).production, true);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...tls, ...SMTP }).publicUrl, 'https://localhost:8080');
     refuses({ KEYGATE_BEHIND_TLS_PROXY: 'yes' }, /^KEYGATE_BEHIND_TLS_PROXY: must be true or false/);
+  });
+
+  it('refuses production without an SMTP server, naming KEYGATE_SMTP_URL; development keeps the outbox', () => {
+    refuses({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org' }, /KEYGATE_SMTP_URL is required in production/, /outbox/);
+    assert.equal(loadConfig({ NODE_ENV: 'production', KEYGATE_PUBLIC_URL: 'https://id.example.org', ...SMTP }).mail.smtpUrl, SMTP.KEYGATE_SMTP_URL);
+    assert.equal(loadConfig({}).mail.smtpUrl, undefined);
   });
 
   it('keeps http:// and loopback public URLs fine in development', () => {
