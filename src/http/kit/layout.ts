@@ -33,8 +33,15 @@ export function messagePage(title: string, message: string): string {
   return layout(title, html`<h1>${title}</h1><p>${message}</p>`);
 }
 
+/** The first visit: what Keygate is, and the ways on, for a person and for a developer. */
 export function homePage(): string {
   return layout('Keygate', html`<h1>Keygate</h1>
-<p>A self-hostable sign-in and data-protection gateway. Apps send you here to sign in; you decide, field by field, what each app may read.</p>
-<p class="fine">Apps speak the Ukey1 v2 API under <code>/auth/v2</code>.</p>`);
+<p>A self-hostable sign-in and data-protection gateway. Apps send you here to sign in; you decide, field by field, what each app may read, and see every time one reads it.</p>
+<nav aria-label="Start here">
+<h2>Your account</h2>
+<p><a href="/account">Sign in to your account</a> or <a href="/account/sign-up">create an account</a>: your profile, the apps you connected, who read your data, your sessions and security.</p>
+<h2>Developers</h2>
+<p><a href="/dashboard">Open the developer dashboard</a> to register an app, set its protections and get its App ID and Secret Key.</p>
+</nav>
+<p class="fine">Apps speak the Ukey1 v2 API under <code>/auth/v2</code>, so the published Ukey1 SDKs work unchanged.</p>`);
 }
