@@ -70,7 +70,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const members = app.private ? await services.extranet.list(app.id) : [];
     const usage = await services.usage.lastDays(app.id);
     const trail = await services.apps.auditTrail(app.id);
-    const consents = await services.consentProofs.forApp(app.id, { kind: 'person', id: person.id, requestId: request.id });
+    const consents = await services.consentProofs.forApp(app.id);
     return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, consents, ...extra }));
   }
 

@@ -207,9 +207,9 @@ ${view.trail.length === 0 ? html`<p>Nothing recorded yet.</p>` : html`<ol class=
 </section>
 
 <section aria-labelledby="consent-proofs-h"><h2 id="consent-proofs-h">Consent proofs</h2>
-<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Every address shown here is recorded as your read in that person's audit trail.</p>
-${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th><th scope="col">From</th></tr></thead>
-<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td><td>${c.from ?? ''}</td></tr>`)}</tbody></table>`}
+<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Where each decision was made from is kept for the person and the audit, not shown here.</p>
+${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th></tr></thead>
+<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td></tr>`)}</tbody></table>`}
 </section>
 
 <section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
