@@ -64,7 +64,7 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       blocks: [
         'Hello,',
         `You have been invited to ${appName}, a private application. Your email address has been added to its list of people who are allowed to sign in.`,
-        'You can sign in here:',
+        `Keygate, the sign-in service ${appName} uses, sends this message for the app's owners. This page on Keygate shows where to continue:`,
         { link: signInUrl },
         'If you were not expecting this invitation, you can safely ignore this email.',
       ],
@@ -155,7 +155,7 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       blocks: [
         'Dobrý den,',
         `zveme vás do neveřejné aplikace ${appName}. Vaše e-mailová adresa byla přidána na seznam osob, které se do ní mohou přihlásit.`,
-        'Přihlásit se můžete zde:',
+        `Tuto zprávu posílá jménem vlastníků aplikace Keygate, přihlašovací služba, kterou ${appName} používá. Kam pokračovat, najdete na této stránce Keygate:`,
         { link: signInUrl },
         'Pokud tuto pozvánku nečekáte, můžete tento e-mail bez obav ignorovat.',
       ],

@@ -60,6 +60,10 @@ export interface ExtranetMembersTable {
   email_ct: Bytes;
   email_master_key_id: string;
   invited_at: CreatedAt;
+  /** The language the invitation was asked in (`en_GB`, `cs_CZ`). */
+  locale: ColumnType<string, string | undefined, string>;
+  /** When an invitation was last mailed; null: none went out (the address's mail limit). */
+  mailed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';

@@ -487,6 +487,7 @@ export const DASHBOARD_APP_FORMS: Record<string, FormFields> = {
   private: { private: formValue(onish, 8) },
   extranet: { email: formValue(emailish, 320), locale: formValue(fc.constantFrom('en_GB', 'cs_CZ', 'xx'), 16) },
   'extranet/remove': { reference: formValue(fc.oneof(uuidLike, fc.constant(ph('reference'))), 64) },
+  'extranet/resend': { reference: formValue(fc.oneof(uuidLike, fc.constant(ph('reference'))), 64) },
   owners: { email: formValue(emailish, 320) },
   'owners/remove': { person: formValue(fc.oneof(fc.constantFrom(ph('person'), ph('otherPerson')), uuidLike), 64) },
   rename: { name: formValue(namish, 200) },

@@ -41,6 +41,25 @@ export async function dashboardPages(server: FastifyInstance, { context }: { con
   });
 }
 
+/** A refusal shown on the app page with its own status, next to a field or for the form. */
+class FormRefusal extends Error {
+  constructor(readonly status: number, readonly errors: FieldErrors) {
+    super('form refused');
+  }
+}
+
+const inMinutes = (seconds: number): string => {
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 1 ? 'in a minute' : minutes < 120 ? `in ${minutes} minutes` : `in ${Math.ceil(minutes / 60)} hours`;
+};
+
+/** How the limits on invitations read on the app page; anything else goes on as it was. */
+function refusedMail(error: unknown, field: 'invite' | 'owners'): unknown {
+  if (!(error instanceof KeygateError) || error.code !== 'too_many_requests') return error;
+  const { retryAfterSeconds } = error.details as { retryAfterSeconds: number };
+  return new FormRefusal(429, { [field]: `This app has sent many invitations lately. Try again ${inMinutes(retryAfterSeconds)}.` });
+}
+
 /** The owner's pages, behind the guard: every app route also checks that the person owns the app. */
 function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
@@ -89,6 +108,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
       if (typeof outcome === 'string') return renderApp(request, reply, owned.person, owned.app.id, 200, { notice: outcome });
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
+      if (error instanceof FormRefusal) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: error.errors, entered });
       if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
       const refused = error instanceof KeygateError ? pageError(error) : null;
       if (refused && refused.status < 500) return renderApp(request, reply, owned.person, owned.app.id, refused.status, { errors: { form: refused.message }, entered });
@@ -155,10 +175,22 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const email = formString(form, 'email', 320) ?? '';
     try {
       const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16), actor);
-      return invited.status === 'connected' ? 'This person already uses the app and is now on its list.' : 'Invitation sent.';
+      if (invited.mail === 'already_listed') return 'This address is already on the list; it was not emailed again. Use "Resend invitation" to email it.';
+      return invited.mail === 'sent'
+        ? 'Added to the list, and the invitation was emailed.'
+        : 'Added to the list. It was not emailed now: this address has had several invitations today. Use "Resend invitation" later.';
     } catch (error) {
       if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: 'Enter a valid email address.' };
-      throw error;
+      throw refusedMail(error, 'invite');
+    }
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/resend', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+    try {
+      const mail = await services.extranet.resend(app, formString(form, 'reference', 64) ?? '', actor);
+      return mail === 'sent' ? 'The invitation was emailed again.' : 'Not emailed: this address has had several invitations today. Try again tomorrow.';
+    } catch (error) {
+      throw refusedMail(error, 'invite');
     }
   }));
 

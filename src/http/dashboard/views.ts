@@ -34,6 +34,8 @@ function copyable(id: string, label: string, value: string): SafeHtml {
 </div>`;
 }
 
+const day = (at: Date): string => at.toISOString().slice(0, 10);
+
 function header(signedIn: boolean, csrf: string): SafeHtml {
   return html`<nav class="topbar"><a href="/dashboard">Your apps</a>${signedIn ? html`
 <form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form>` : html``}</nav>`;
@@ -171,7 +173,10 @@ ${csrfField(view.csrf)}
 </form>
 ${app.private ? html`<h3>Allowed people</h3>
 ${view.members.length === 0 ? html`<p>Nobody is on the list yet.</p>` : html`<ul class="members">${view.members.map((m) => html`<li>${m.email}
+<span class="fine">${m.mailedAt ? `invitation emailed ${day(m.mailedAt)}` : 'not emailed yet'}</span>
+<form method="post" action="${path}/extranet/resend" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Resend invitation to ${m.email}</button></form>
 <form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Remove ${m.email}</button></form></li>`)}</ul>`}
+<p class="fine">Each address is emailed once, when it is added; "Resend invitation" emails it again. The email links to Keygate's page about this app, which links on to the app's first origin. An address gets a few invitations a day at most, from all apps together.</p>
 <form method="post" action="${path}/extranet" novalidate>
 ${csrfField(view.csrf)}
 ${input({ id: 'invite-email', name: 'email', label: 'Invite by email', type: 'email', autocomplete: 'off', error: e.invite })}

@@ -200,4 +200,17 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`create index sign_in_flows_expires_idx on sign_in_flows (expires_at)`.execute(db);
     },
   },
+  '0006_private_app_invitation_mail': {
+    async up(db) {
+      // A private app's invitation is mailed once per address, in the language it was
+      // asked in; a resend is an explicit act of an owner and uses the same language.
+      // Entries listed before this migration were mailed when listed (or belonged to people
+      // who already used the app): counted as mailed then.
+      await sql`
+        alter table extranet_members
+          add column locale text not null default 'en_GB',
+          add column mailed_at timestamptz`.execute(db);
+      await sql`update extranet_members set mailed_at = invited_at`.execute(db);
+    },
+  },
 };
