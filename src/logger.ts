@@ -1,8 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 // Capability links carry their secret in the path (a password reset, a picture an app
-// was given): whoever reads the log could use them, so they are never logged.
-const SECRET_PATHS = /^(\/(?:reset|images)\/)[^/?]+/;
+// was given, an invitation to own an app): whoever reads the log could use them, so they
+// are never logged.
+const SECRET_PATHS = /^(\/(?:reset|images|dashboard\/owner-invitations)\/)[^/?]+/;
 
 /**
  * Structured JSON logs that never carry personal data or secrets: requests are logged

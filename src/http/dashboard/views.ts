@@ -202,8 +202,9 @@ ${errorText('grace', e.graceDays)}</div>
 <form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">Remove</button></form>` : html``}</li>`)}</ul>
 <form method="post" action="${path}/owners" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'owner-email', name: 'email', label: 'Add an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
-<div class="actions"><button type="submit" class="secondary">Add owner</button></div>
+${input({ id: 'owner-email', name: 'email', label: 'Invite an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
+<p class="fine">The account gets an invitation by email and becomes an owner once it accepts.</p>
+<div class="actions"><button type="submit" class="secondary">Invite owner</button></div>
 </form>
 </section>
 
@@ -229,4 +230,25 @@ ${input({ id: 'confirm', name: 'confirm', label: `Type the app's name to delete 
 <div class="actions"><button type="submit" class="danger">Delete app</button></div>
 </form>
 </section>`);
+}
+
+/** An invitation to own an app, as its invitee sees it behind the link. */
+export function ownerInvitationPage(view: { csrf: string; appName: string; expiresAt: Date; action: string }): string {
+  return page(`Invitation to own ${view.appName}`, html`${header(true, view.csrf)}
+<h1>Become an owner of ${view.appName}?</h1>
+<p>An owner of <strong>${view.appName}</strong> invited your Keygate account to become one of its owners. Owners manage the app here: its settings, its Secret Key, who may sign in, and its owners.</p>
+<p class="fine">The invitation works until ${view.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, once.</p>
+<form method="post" action="${view.action}" class="inline-form">
+${csrfField(view.csrf)}
+<div class="actions"><button type="submit" class="primary" name="decision" value="accept">Accept</button>
+<button type="submit" class="secondary" name="decision" value="decline">Decline</button></div>
+</form>`);
+}
+
+/** The link of an invitation opened without a session: sign in first, as the invited account. */
+export function signInToAnswerPage(): string {
+  return page('Sign in to answer', html`${header(false, '')}
+<h1>Sign in to answer this invitation</h1>
+<p>This link is an invitation to become an owner of an app. Only the Keygate account it was sent to can answer it.</p>
+<p><a href="/dashboard/sign-in">Sign in to the dashboard</a> with that account, then open the link from the email again.</p>`);
 }

@@ -213,4 +213,26 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`update extranet_members set mailed_at = invited_at`.execute(db);
     },
   },
+  '0007_owner_invitations': {
+    async up(db) {
+      // An invitation to become an owner of an app, waiting for the invited account to
+      // accept it. Like app_owners it names people by opaque id only (no address, no zone:
+      // the invitee's session gives the zone when they accept): the invitee, and the owner
+      // who invited, whose invitation lapses when they stop being an owner. The link's
+      // token is a capability, so only its SHA-256 is kept.
+      await sql`
+        create table owner_invitations (
+          id uuid primary key,
+          token_hash bytea not null unique,
+          app_id uuid not null references apps (id) on delete cascade,
+          person_id uuid not null,
+          invited_by uuid not null,
+          created_at timestamptz not null default now(),
+          expires_at timestamptz not null,
+          unique (app_id, person_id)
+        )`.execute(db);
+      await sql`create index owner_invitations_person_idx on owner_invitations (person_id)`.execute(db);
+      await sql`create index owner_invitations_expires_idx on owner_invitations (expires_at)`.execute(db);
+    },
+  },
 };
