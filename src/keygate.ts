@@ -6,6 +6,8 @@ import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
 import { AppsService } from './domain/apps/apps-service.js';
 import { ExtranetService } from './domain/apps/extranet.js';
+import { OwnerInvitations } from './domain/apps/owner-invitations.js';
+import { InvitationLimits } from './domain/protection/invitation-limits.js';
 import { UsageReport } from './domain/apps/usage.js';
 import { createMailer } from './mail/mailer.js';
 import { systemClock, type Clock } from './domain/clock.js';
@@ -147,6 +149,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const secondFactor = new SecondFactor({
     zones, people, challenges, mail: accountMail, clock, publicUrl: config.publicUrl, enrolmentKey: hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment'),
   });
+  // Mail on an app's behalf and owner invitations, counted under pseudonyms of their own.
+  const invitationLimits = new InvitationLimits(hkdfKey(controlRing.current.key, 'keygate/invitation-limits'), { redis, prefix: config.redis.prefix });
   const services: Services = {
     apps,
     connects,
@@ -159,7 +163,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
-    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, logger),
+    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, invitationLimits, clock, config.publicUrl, logger),
+    ownerInvitations: new OwnerInvitations(stores.control.db, people, accountMail, invitationLimits, clock, apps, config.publicUrl),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),

@@ -1,9 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 // Capability links carry their secret in the path (a password reset, a picture an app
-// was given, the undoing of a second factor): whoever reads the log could use them, so
-// they are never logged.
-const SECRET_PATHS = /^(\/(?:reset|images|second-factor\/undo)\/)[^/?]+/;
+// was given, the undoing of a second factor, an invitation to own an app): whoever reads
+// the log could use them, so they are never logged.
+const SECRET_PATHS = /^(\/(?:reset|images|second-factor\/undo|dashboard\/owner-invitations)\/)[^/?]+/;
 
 /**
  * Structured JSON logs that never carry personal data or secrets: requests are logged

@@ -17,11 +17,11 @@ const PURGED = {
 
 type PurgedTable = keyof typeof PURGED;
 
-export type PurgeResult = { readonly connects: number; readonly signInFlows: number } & { readonly [T in PurgedTable as (typeof PURGED)[T]]: number };
+export type PurgeResult = { readonly connects: number; readonly signInFlows: number; readonly ownerInvitations: number } & { readonly [T in PurgedTable as (typeof PURGED)[T]]: number };
 
 /**
  * Deletes what has outlived its use: connect requests a day after they expired, sign-in
- * flows once expired, and in
+ * flows and owner invitations once expired, and in
  * every zone each table the person-data registry gives a retention (one-time codes and
  * challenges a day after they expired, kept that long to recognise a replay; sessions and
  * tokens once expired). Idempotent, so every node may run it. Consents, grants and audit
@@ -33,6 +33,8 @@ export async function purgeExpired(stores: Stores, clock: Clock): Promise<PurgeR
     .where('expires_at', '<', addSeconds(now, -KEEP_FINISHED_CONNECTS_SECONDS)).executeTakeFirst();
   // A sign-in not finished within its time is over; nothing about it is worth keeping.
   const flows = await stores.control.db.deleteFrom('sign_in_flows').where('expires_at', '<', now).executeTakeFirst();
+  // An owner invitation nobody accepted in time is worth nothing either.
+  const invitations = await stores.control.db.deleteFrom('owner_invitations').where('expires_at', '<', now).executeTakeFirst();
   const expiring = zoneTablesWhere((entry) => entry.expires !== null) as ExpiringTable[];
   const counts = Object.fromEntries(Object.values(PURGED).map((name) => [name, 0])) as Record<(typeof PURGED)[PurgedTable], number>;
   for (const zone of Object.values(stores.zones)) {
@@ -42,5 +44,5 @@ export async function purgeExpired(stores: Stores, clock: Clock): Promise<PurgeR
       counts[PURGED[table]] += Number(deleted.numDeletedRows);
     }
   }
-  return { connects: Number(connects.numDeletedRows), signInFlows: Number(flows.numDeletedRows), ...counts };
+  return { connects: Number(connects.numDeletedRows), signInFlows: Number(flows.numDeletedRows), ownerInvitations: Number(invitations.numDeletedRows), ...counts };
 }

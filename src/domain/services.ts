@@ -1,5 +1,6 @@
 import type { AppsService } from './apps/apps-service.js';
 import type { ExtranetService } from './apps/extranet.js';
+import type { OwnerInvitations } from './apps/owner-invitations.js';
 import type { UsageReport } from './apps/usage.js';
 import type { ConnectService } from './connect/connect-service.js';
 import type { ConsentService } from './consent/consent-service.js';
@@ -23,6 +24,7 @@ import type { SignInFlows } from './authn/sign-in-flows.js';
 export interface Services {
   readonly apps: AppsService;
   readonly extranet: ExtranetService;
+  readonly ownerInvitations: OwnerInvitations;
   readonly usage: UsageReport;
   readonly connects: ConnectService;
   readonly consents: ConsentService;

@@ -56,6 +56,15 @@ interface Catalogue {
   emailChangeTaken(params: Record<string, never>): MailContent;
   /** To the old address, once the account moved to a new one. */
   emailChanged(params: { when: string }): MailContent;
+  /** An owner of an app invites this account to become an owner too. */
+  ownerInvitation(params: OwnerInvitationParams): MailContent;
+}
+
+export interface OwnerInvitationParams {
+  appName: string;
+  /** Keygate's page where the invitee accepts or declines. */
+  link: string;
+  days: number;
 }
 
 const CATALOGUES: Record<Locale, Catalogue> = {
@@ -66,7 +75,7 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       blocks: [
         'Hello,',
         `You have been invited to ${appName}, a private application. Your email address has been added to its list of people who are allowed to sign in.`,
-        'You can sign in here:',
+        `Keygate, the sign-in service ${appName} uses, sends this message for the app's owners. This page on Keygate shows where to continue:`,
         { link: signInUrl },
         'If you were not expecting this invitation, you can safely ignore this email.',
       ],
@@ -159,6 +168,16 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'If this was not you, someone has your password: reset it from the sign-in page with your new address, or contact the operator of this Keygate.',
       ],
     }),
+    ownerInvitation: ({ appName, link, days }) => ({
+      subject: `Invitation to become an owner of ${appName}`,
+      blocks: [
+        'Hello,',
+        `An owner of the app ${appName} invited your Keygate account to become one of its owners. Owners manage the app in the Keygate dashboard: its settings, its keys and who may sign in.`,
+        `To accept or decline, open this link and sign in with this account. It works once, for ${days} days:`,
+        { link },
+        'If you do not know this app, ignore this email: nothing changes unless you accept.',
+      ],
+    }),
   },
   cs_CZ: {
     htmlLang: 'cs',
@@ -167,7 +186,7 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       blocks: [
         'Dobrý den,',
         `zveme vás do neveřejné aplikace ${appName}. Vaše e-mailová adresa byla přidána na seznam osob, které se do ní mohou přihlásit.`,
-        'Přihlásit se můžete zde:',
+        `Tuto zprávu posílá jménem vlastníků aplikace Keygate, přihlašovací služba, kterou ${appName} používá. Kam pokračovat, najdete na této stránce Keygate:`,
         { link: signInUrl },
         'Pokud tuto pozvánku nečekáte, můžete tento e-mail bez obav ignorovat.',
       ],
@@ -260,13 +279,23 @@ const CATALOGUES: Record<Locale, Catalogue> = {
         'Pokud jste to nebyli vy, někdo zná vaše heslo: nastavte si nové na přihlašovací stránce pomocí nové adresy, nebo kontaktujte provozovatele tohoto Keygate.',
       ],
     }),
+    ownerInvitation: ({ appName, link, days }) => ({
+      subject: `Pozvánka mezi vlastníky aplikace ${appName}`,
+      blocks: [
+        'Dobrý den,',
+        `vlastník aplikace ${appName} pozval váš účet Keygate mezi její vlastníky. Vlastníci spravují aplikaci v administraci Keygate: její nastavení, klíče a to, kdo se může přihlásit.`,
+        `Pozvánku přijmete nebo odmítnete na tomto odkazu po přihlášení tímto účtem. Platí jednou, po dobu ${days} dnů:`,
+        { link },
+        'Pokud tuto aplikaci neznáte, tento e-mail ignorujte: bez přijetí se nic nezmění.',
+      ],
+    }),
   },
 };
 
 export function extranetInvitation(locale: Locale, params: ExtranetInvitationParams): RenderedMail {
   assertWebUrl(params.signInUrl);
   // A name spread over several lines would otherwise break the one-line Subject header.
-  const appName = params.appName.replace(/\s+/g, ' ').trim();
+  const appName = oneLine(params.appName);
   return render(CATALOGUES[locale], CATALOGUES[locale].extranetInvitation({ appName, signInUrl: params.signInUrl }));
 }
 
@@ -281,16 +310,21 @@ export type AccountMessage =
   | { kind: 'secondFactorEnrolled'; params: { link: string; days: number } }
   | { kind: 'emailChangeCode'; params: CodeParams }
   | { kind: 'emailChangeTaken'; params: Record<string, never> }
-  | { kind: 'emailChanged'; params: { when: string } };
+  | { kind: 'emailChanged'; params: { when: string } }
+  | { kind: 'ownerInvitation'; params: OwnerInvitationParams };
 
 export function accountMessage(locale: Locale, message: AccountMessage): RenderedMail {
   const catalogue = CATALOGUES[locale];
   if ('link' in message.params) assertWebUrl(message.params.link);
   if ('signInUrl' in message.params) assertWebUrl(message.params.signInUrl);
+  // A name spread over several lines would otherwise break the one-line Subject header.
+  const params: AccountMessage['params'] = message.kind === 'ownerInvitation' ? { ...message.params, appName: oneLine(message.params.appName) } : message.params;
   // Each kind takes its own params; the union keeps them paired.
-  const content = (catalogue[message.kind] as (params: AccountMessage['params']) => MailContent)(message.params);
+  const content = (catalogue[message.kind] as (params: AccountMessage['params']) => MailContent)(params);
   return render(catalogue, content);
 }
+
+const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function assertWebUrl(url: string): void {
   const protocol = URL.canParse(url) ? new URL(url).protocol : '';

@@ -60,6 +60,24 @@ export interface ExtranetMembersTable {
   email_ct: Bytes;
   email_master_key_id: string;
   invited_at: CreatedAt;
+  /** The language the invitation was asked in (`en_GB`, `cs_CZ`). */
+  locale: ColumnType<string, string | undefined, string>;
+  /** When an invitation was last mailed; null: none went out (the address's mail limit). */
+  mailed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** An invitation to become an owner of an app, until the invited account accepts or declines it. */
+export interface OwnerInvitationsTable {
+  id: string;
+  /** SHA-256 of the token in the invitation's link. */
+  token_hash: Bytes;
+  app_id: string;
+  /** The invited account, by opaque id (as in app_owners). */
+  person_id: string;
+  /** The owner who invited: the invitation holds only while they own the app. */
+  invited_by: string;
+  created_at: CreatedAt;
+  expires_at: Date;
 }
 
 export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
@@ -137,6 +155,7 @@ export interface ControlDatabase {
   apps: AppsTable;
   app_retiring_keys: AppRetiringKeysTable;
   app_owners: AppOwnersTable;
+  owner_invitations: OwnerInvitationsTable;
   extranet_members: ExtranetMembersTable;
   connect_requests: ConnectRequestsTable;
 }

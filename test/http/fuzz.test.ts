@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   ACCOUNT_CENTRE_FORMS, ACCOUNT_SECURITY_FORMS, API_BODY_FIELDS, CODE_FIELDS, CONSENT_FIELDS, DASHBOARD_APP_FORMS, EMAIL_FIELDS, NEW_APP_FIELDS, ORIGIN,
-  RESET_FIELDS, SIGN_IN_FIELDS, SIGN_UP_FIELDS,
+  OWNER_INVITATION_FIELDS, RESET_FIELDS, SIGN_IN_FIELDS, SIGN_UP_FIELDS,
   apiBody, appIdish, authorizationish, contentTypeish, encodedSegment, extraHeaders, formBody, formHeaders, headerValue,
   malformedSegment, originish, queryish, signatureish, uuidLike, wellTypedObject,
   type Browser, type FormFields, type FuzzRequest, type Method, type Signer,
@@ -230,6 +230,7 @@ const dashboardForm = formPost(
       .map(([app, action]) => ({ url: `/dashboard/apps/${app}/${action}`, fields: DASHBOARD_APP_FORMS[action]! })) },
     { weight: 1, arbitrary: fc.tuple(appRef, encodedSegment).map(([app, action]) => ({ url: `/dashboard/apps/${app}/${action}`, fields: NEW_APP_FIELDS })) },
     { weight: 1, arbitrary: resetToken.map((token) => ({ url: `/reset/${token}`, fields: RESET_FIELDS })) },
+    { weight: 1, arbitrary: resetToken.map((token) => ({ url: `/dashboard/owner-invitations/${token}`, fields: OWNER_INVITATION_FIELDS })) },
   ),
   fc.constantFrom<Browser>('developer', 'developer', 'developer', 'developer', 'anonymous', 'visitor', 'none'),
 );
@@ -249,6 +250,8 @@ const pageRequest: fc.Arbitrary<FuzzRequest> = fc.record({
     fc.tuple(connectRef, fc.constantFrom(...PAGE_STEPS)).map(([c, s]) => `/gateway/${c}${s}`),
     fc.tuple(fc.constantFrom('/dashboard', '/account'), fc.constantFrom(...PAGE_STEPS)).map(([base, s]) => `${base}${s}`),
     resetToken.map((token) => `/reset/${token}`),
+    resetToken.map((token) => `/dashboard/owner-invitations/${token}`),
+    appRef.map((app) => `/invitations/${app}`),
     fc.tuple(appRef, fc.constantFrom('', '/', '/x', '/protections')).map(([a, s]) => `/dashboard/apps/${a}${s}`),
     fc.constantFrom('/', '/dashboard', '/dashboard/', '/dashboard/sign-up', '/dashboard/apps', '/gateway', '/gateway/', '/reset', '/reset/',
       '/static/keygate.css', '/static/dashboard.js', '/static/x', '/static/../package.json', '/favicon.ico', '/healthz', '/readyz', '/index.html'),

@@ -451,6 +451,8 @@ export const CODE_FIELDS: FormFields = {
   code: formValue(fc.oneof(fc.stringMatching(/^\d{6}$/), fc.constantFrom('000000', '123456', ' 123456', '12345', '1234567', '123 456', 'ABCD-EFGH-1234', '٠١٢٣٤٥')), 64),
 };
 export const RESET_FIELDS: FormFields = { password: formValue(passwordish, 1024) };
+/** The answer to an invitation to own an app (see src/http/dashboard/dashboard.ts). */
+export const OWNER_INVITATION_FIELDS: FormFields = { decision: formValue(fc.constantFrom('accept', 'decline', 'Accept', 'x', ''), 16) };
 export const SIGN_UP_FIELDS: FormFields = {
   email: formValue(emailish, 320),
   password: formValue(passwordish, 1024),
@@ -487,6 +489,7 @@ export const DASHBOARD_APP_FORMS: Record<string, FormFields> = {
   private: { private: formValue(onish, 8) },
   extranet: { email: formValue(emailish, 320), locale: formValue(fc.constantFrom('en_GB', 'cs_CZ', 'xx'), 16) },
   'extranet/remove': { reference: formValue(fc.oneof(uuidLike, fc.constant(ph('reference'))), 64) },
+  'extranet/resend': { reference: formValue(fc.oneof(uuidLike, fc.constant(ph('reference'))), 64) },
   owners: { email: formValue(emailish, 320) },
   'owners/remove': { person: formValue(fc.oneof(fc.constantFrom(ph('person'), ph('otherPerson')), uuidLike), 64) },
   rename: { name: formValue(namish, 200) },

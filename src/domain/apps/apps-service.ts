@@ -338,6 +338,8 @@ export class AppsService {
       if (!owners.some((o) => o.person_id === personId)) return 'not_an_owner';
       if (owners.length <= 1) return 'last_owner';
       await trx.deleteFrom('app_owners').where('app_id', '=', appId).where('person_id', '=', personId).execute();
+      // What a removed owner asked for goes with them.
+      await trx.deleteFrom('owner_invitations').where('app_id', '=', appId).where('invited_by', '=', personId).execute();
       await recordControlAudit(trx, actor, [{ action: 'app.owner_removed', appId, detail: personId }]);
       return 'removed';
     });
@@ -350,9 +352,10 @@ export class AppsService {
     return rows.map((r) => ({ at: r.occurred_at, action: r.action, detail: r.detail, actorKind: r.actor_kind }));
   }
 
-  /** An erased person owns nothing any more. */
+  /** An erased person owns nothing any more, and is invited to own nothing. */
   async forgetOwner(personId: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('owner_invitations').where((eb) => eb.or([eb('person_id', '=', personId), eb('invited_by', '=', personId)])).execute();
       const removed = await trx.deleteFrom('app_owners').where('person_id', '=', personId).returning('app_id').execute();
       await recordControlAudit(trx, { kind: 'system', id: null }, removed.map((r) => ({ action: 'app.owner_removed', appId: r.app_id, detail: personId })));
     });

@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import { blindIndex } from '../../crypto/blind-index.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { Mailer } from '../../mail/mailer.js';
-import { extranetInvitation, resolveLocale } from '../../mail/messages.js';
+import { extranetInvitation, resolveLocale, type Locale } from '../../mail/messages.js';
 import type { ControlDatabase } from '../../storage/schema.js';
 import { recordControlAudit, SYSTEM, type Actor } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { InvitationLimits } from '../protection/invitation-limits.js';
 import { KeygateError } from '../errors.js';
 import { normaliseEmail } from '../people/email.js';
 import type { PeopleService } from '../people/people-service.js';
@@ -17,9 +19,20 @@ export interface ExtranetMember {
   readonly referenceId: string;
   readonly email: string;
   readonly invitedAt: Date;
+  /** When an invitation was last mailed to the address; null: none went out yet. */
+  readonly mailedAt: Date | null;
 }
 
-export type InvitationStatus = 'connected' | 'email-sent';
+/**
+ * What the API answers for an address put on the list. It is always `email-sent`: the
+ * Ukey1 spec fixes the two values `connected` and `email-sent`, and telling them apart
+ * would tell an app which addresses belong to its users. It means "the address is on the
+ * list; Keygate mails it an invitation when it is first listed".
+ */
+export type InvitationStatus = 'email-sent';
+
+/** What happened to the invitation mail: what the owners' dashboard says, never the API. */
+export type InvitationMail = 'sent' | 'withheld' | 'already_listed';
 
 const EMAIL_INDEX_PURPOSE = 'extranet.email';
 const memberEmailLocation = (referenceId: string) => ({ table: 'extranet_members', column: 'email_ct', rowId: referenceId });
@@ -28,6 +41,13 @@ const memberEmailLocation = (referenceId: string) => ({ table: 'extranet_members
  * Private ("extranet") apps: only the app's owners and the people on its list may sign
  * in. The list is of email addresses (an invitee may not have an account yet), sealed
  * under the control plane's key and matched through a keyed blind index.
+ *
+ * Listing an address mails it an invitation from Keygate's own address, so the mail is
+ * held to what an app's owners cannot choose: one invitation per (app, address) unless an
+ * owner resends it explicitly, within a budget per app and per recipient
+ * (`InvitationLimits`), and a link to Keygate's own page about the app, never to a URL
+ * the caller gives. Whether the address has an account, or already uses the app, plays
+ * no part: it is not looked up.
  */
 export class ExtranetService {
   constructor(
@@ -37,6 +57,10 @@ export class ExtranetService {
     private readonly apps: AppsService,
     private readonly people: PeopleService,
     private readonly mailer: Mailer,
+    private readonly limits: InvitationLimits,
+    private readonly clock: Clock,
+    /** Keygate's public URL: the invitation links to its page about the app. */
+    private readonly publicUrl: string,
     private readonly logger: Logger,
   ) {}
 
@@ -45,45 +69,88 @@ export class ExtranetService {
   }
 
   /**
-   * Puts an email on the app's list. A person who already uses the app is `connected`;
-   * anyone else gets an invitation in `locale` (en_GB when unknown). Inviting the same
-   * address again returns its existing reference id (and sends the invitation again).
+   * Puts an email on the app's list and mails it an invitation in `locale` (en_GB when
+   * unknown). An address already listed keeps its reference id and is not mailed again
+   * (see `resend`). The answer is the same for every address.
    */
-  async invite(app: App, emailInput: string, locale: string | undefined, actor: Actor = SYSTEM): Promise<{ status: InvitationStatus; referenceId: string }> {
-    const invited = await this.#invite(app, emailInput, locale);
-    // Recorded once done (the reference id, never the address): an invitation is mailed
-    // between the insert and its possible withdrawal, so this is not one transaction.
-    await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${invited.referenceId},status=${invited.status}` }]);
-    return invited;
-  }
-
-  async #invite(app: App, emailInput: string, locale: string | undefined): Promise<{ status: InvitationStatus; referenceId: string }> {
+  async invite(app: App, emailInput: string, locale: string | undefined, actor: Actor = SYSTEM): Promise<{ status: InvitationStatus; referenceId: string; mail: InvitationMail }> {
     if (!app.private) throw new KeygateError('not_private_app');
     const email = normaliseEmail(emailInput);
     if (!email) throw new KeygateError('invalid_request', { field: 'email', reason: 'not_an_email' });
     const emailIndex = this.#index(email);
     const existing = await this.db.selectFrom('extranet_members').select('reference_id')
       .where('app_id', '=', app.id).where('email_index', '=', emailIndex).executeTakeFirst();
-    const referenceId = existing?.reference_id ?? randomUUID();
-    if (!existing) {
-      const { keyId, sealed } = this.ring.seal(memberEmailLocation(referenceId), Buffer.from(email, 'utf8'));
-      await this.db.insertInto('extranet_members').values({
-        reference_id: referenceId, app_id: app.id, email_index: emailIndex, email_ct: sealed, email_master_key_id: keyId,
-      }).onConflict((oc) => oc.columns(['app_id', 'email_index']).doNothing()).execute();
+    if (existing) {
+      await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${existing.reference_id},mail=already_listed` }]);
+      return { status: 'email-sent', referenceId: existing.reference_id, mail: 'already_listed' };
     }
-    const person = await this.people.findByEmail(email);
-    if (person && (await this.people.usesApp(person, app.id))) return { status: 'connected', referenceId };
+    await this.#admitAppMail(app);
+    const referenceId = randomUUID();
+    const resolved = resolveLocale(locale);
+    const { keyId, sealed } = this.ring.seal(memberEmailLocation(referenceId), Buffer.from(email, 'utf8'));
+    const inserted = await this.db.insertInto('extranet_members').values({
+      reference_id: referenceId, app_id: app.id, email_index: emailIndex, email_ct: sealed, email_master_key_id: keyId, locale: resolved,
+    }).onConflict((oc) => oc.columns(['app_id', 'email_index']).doNothing()).returning('reference_id').executeTakeFirst();
+    if (!inserted) {
+      // A parallel call listed it first: that call mails it.
+      const winner = await this.db.selectFrom('extranet_members').select('reference_id')
+        .where('app_id', '=', app.id).where('email_index', '=', emailIndex).executeTakeFirstOrThrow();
+      return { status: 'email-sent', referenceId: winner.reference_id, mail: 'already_listed' };
+    }
+    let mail: InvitationMail;
+    try {
+      mail = await this.#mail(app, referenceId, email, resolved);
+    } catch (error) {
+      // Nothing half-done: a new entry whose invitation did not go out is withdrawn.
+      await this.db.deleteFrom('extranet_members').where('reference_id', '=', referenceId).execute();
+      throw error;
+    }
+    // Recorded once done (the reference id, never the address): an invitation is mailed
+    // between the insert and its possible withdrawal, so this is not one transaction.
+    await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${referenceId},mail=${mail}` }]);
+    return { status: 'email-sent', referenceId, mail };
+  }
 
-    const message = extranetInvitation(resolveLocale(locale), { appName: app.name, signInUrl: appHome(app) });
+  /**
+   * Mails the invitation of a listed address again, in the language it was first asked
+   * in: an owner's explicit act, within the same limits as the first mail.
+   */
+  async resend(app: App, referenceId: string, actor: Actor = SYSTEM): Promise<Exclude<InvitationMail, 'already_listed'>> {
+    if (!app.private) throw new KeygateError('not_private_app');
+    const reference = referenceId.toLowerCase();
+    const row = isUuid(reference)
+      ? await this.db.selectFrom('extranet_members').select(['reference_id', 'email_ct', 'email_master_key_id', 'locale'])
+        .where('app_id', '=', app.id).where('reference_id', '=', reference).executeTakeFirst()
+      : undefined;
+    if (!row) throw new KeygateError('unknown_reference');
+    await this.#admitAppMail(app);
+    const email = this.ring.open(row.email_master_key_id, memberEmailLocation(row.reference_id), row.email_ct).toString('utf8');
+    const mail = await this.#mail(app, row.reference_id, email, resolveLocale(row.locale));
+    await recordControlAudit(this.db, actor, [{ action: 'extranet.invitation_resent', appId: app.id, detail: `reference=${row.reference_id},mail=${mail}` }]);
+    return mail;
+  }
+
+  /** The app's budget of invitation mails; over it, nothing is listed or mailed. */
+  async #admitAppMail(app: App): Promise<void> {
+    const verdict = await this.limits.admitListMail(app.id);
+    if (!verdict.allowed) throw new KeygateError('too_many_requests', { retryAfterSeconds: verdict.retryAfterSeconds });
+  }
+
+  /**
+   * Mails the invitation unless the address has had its share of invitations (from any
+   * app) today: then it stays listed, unmailed, and the owners may resend later.
+   */
+  async #mail(app: App, referenceId: string, email: string, locale: Locale): Promise<'sent' | 'withheld'> {
+    if (!(await this.limits.admitMailTo(email))) return 'withheld';
+    const message = extranetInvitation(locale, { appName: app.name, signInUrl: invitationPageUrl(this.publicUrl, app.id) });
     try {
       await this.mailer.send({ to: email, ...message });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, appId: app.id }, 'could not send an invitation');
-      // Nothing half-done: a new entry whose invitation did not go out is withdrawn.
-      if (!existing) await this.db.deleteFrom('extranet_members').where('reference_id', '=', referenceId).execute();
       throw new KeygateError('mail_unavailable');
     }
-    return { status: 'email-sent', referenceId };
+    await this.db.updateTable('extranet_members').set({ mailed_at: this.clock.now() }).where('reference_id', '=', referenceId).execute();
+    return 'sent';
   }
 
   async remove(app: App, referenceId: string, actor: Actor = SYSTEM): Promise<void> {
@@ -105,6 +172,7 @@ export class ExtranetService {
       referenceId: row.reference_id,
       email: this.ring.open(row.email_master_key_id, memberEmailLocation(row.reference_id), row.email_ct).toString('utf8'),
       invitedAt: row.invited_at,
+      mailedAt: row.mailed_at,
     }));
   }
 
@@ -123,5 +191,8 @@ export class ExtranetService {
   }
 }
 
-/** Where an invitee starts: the app's site (its first origin, or its first return URL's). */
-const appHome = (app: App): string => app.origins[0] ?? new URL(app.returnUrls[0]!).origin;
+/** Keygate's page about a private app: where an invitation links to (see the gateway's `/invitations/:appId`). */
+export const invitationPageUrl = (publicUrl: string, appId: string): string => `${publicUrl.replace(/\/+$/, '')}/invitations/${appId}`;
+
+/** Where an invitee goes on from Keygate's page: the app's site as its owners registered it (first origin, or first return URL's). */
+export const appHome = (app: App): string => app.origins[0] ?? new URL(app.returnUrls[0]!).origin;

@@ -1,6 +1,4 @@
 import { decryptFieldText } from '../../crypto/field-cipher.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
 import type { ZoneRegistry } from '../zones/zone-registry.js';
 import type { Selectable } from 'kysely';
 import type { ConsentRecordsTable } from '../../storage/schema.js';
@@ -32,33 +30,36 @@ export function consentDecisionOf(row: ConsentRow, dataKey: Uint8Array | null): 
   };
 }
 
-/** One consent decision as the app's developers see it: the person only by the app's own id for them. */
-export interface AppConsentProof extends ConsentDecision {
+/**
+ * One consent decision as the app's developers see it: when, what was asked, required and
+ * granted, and the decision, the person known only by the app's own id for them. Not the
+ * client address: the owners need none to prove the consent, so it stays for the person's
+ * own view and the audit.
+ */
+export interface AppConsentProof extends Omit<ConsentDecision, 'from'> {
   readonly userId: string;
 }
 
-/**
- * The proofs of the consents given to an app, gathered from every zone for its owners.
- * Opening a person's sealed address is a read of their data: recorded in their zone, in
- * the same transaction, as the developer's read.
- */
+/** The proofs of the consents given to an app, gathered from every zone for its owners. */
 export class ConsentProofs {
   constructor(private readonly zones: ZoneRegistry) {}
 
-  async forApp(appId: string, reader: Actor, limit = 50): Promise<AppConsentProof[]> {
-    const perZone = await Promise.all(this.zones.all().map((zone) => zone.db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('consent_records as c')
+  async forApp(appId: string, limit = 50): Promise<AppConsentProof[]> {
+    const perZone = await Promise.all(this.zones.all().map(async (zone) => {
+      const rows = await zone.db.selectFrom('consent_records as c')
         .innerJoin('app_users as u', (join) => join.onRef('u.person_id', '=', 'c.person_id').onRef('u.app_id', '=', 'c.app_id'))
-        .innerJoin('person_keys as k', 'k.person_id', 'c.person_id')
-        .select(['c.id', 'c.person_id', 'u.user_id', 'c.decided_at', 'c.decision', 'c.requested', 'c.mandatory', 'c.legal_basis', 'c.granted', 'c.ip_ct', 'k.master_key_id', 'k.wrapped_key'])
+        .select(['u.user_id', 'c.decided_at', 'c.decision', 'c.requested', 'c.mandatory', 'c.legal_basis', 'c.granted'])
         .where('c.app_id', '=', appId).orderBy('c.decided_at', 'desc').limit(limit).execute();
-      const opened = rows.filter((r) => r.ip_ct);
-      await recordAudit(trx, { ...reader, appId }, opened.map((r) => ({ action: 'field.read', personId: r.person_id, field: 'consent_address', purpose: 'app consent proof' })));
       return rows.map((r): AppConsentProof => ({
         userId: r.user_id,
-        ...consentDecisionOf(r, r.ip_ct ? unwrapDataKey(zone.ring, r.person_id, { masterKeyId: r.master_key_id, wrappedKey: r.wrapped_key }) : null),
+        decidedAt: r.decided_at,
+        decision: r.decision,
+        requested: r.requested,
+        mandatory: r.mandatory,
+        legalBasis: r.legal_basis,
+        granted: r.granted,
       }));
-    })));
+    }));
     return perZone.flat().sort((a, b) => b.decidedAt.getTime() - a.decidedAt.getTime()).slice(0, limit);
   }
 }

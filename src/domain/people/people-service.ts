@@ -42,7 +42,8 @@ export interface SignUpOptions {
 export type UnansweredRequestAction = 'person.sign_up_attempted' | 'person.sign_in_code_withheld' | 'person.email_change_requested';
 
 /** Requests that named an email or nickname nobody holds: recorded in the control plane, without it. */
-export type UnknownIdentifierAction = 'sign_in.unknown_identifier' | 'sign_in_code.unknown_identifier' | 'password_reset.unknown_identifier';
+export type UnknownIdentifierAction =
+  | 'sign_in.unknown_identifier' | 'sign_in_code.unknown_identifier' | 'password_reset.unknown_identifier' | 'owner_invitation.unknown_identifier';
 
 /** A person's sealed fields with their wrapped data key, as loaded from the zone. */
 export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uint8Array } & Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array | null>;

@@ -14,8 +14,9 @@ import { html } from '../kit/html.js';
 import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendScriptedPage as send } from '../kit/send-page.js';
+import { OWNER_INVITATION_DAYS, OWNER_INVITATION_PATH } from '../../domain/apps/owner-invitations.js';
 import {
-  appListPage, appPage, credentialsPage, type AppPageView,
+  appListPage, appPage, credentialsPage, ownerInvitationPage, signInToAnswerPage, type AppPageView,
 } from './views.js';
 
 const MAX_LIST_TEXT = 64 * 1024;
@@ -35,9 +36,68 @@ const checked = (form: Form, name: string): boolean => formString(form, name, 8)
 export async function dashboardPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
   registerStandaloneSignIn(server, context, { base: '/dashboard', lead: html`Manage the apps that send people to Keygate to sign in.`, home: '/dashboard' });
 
+  invitationRoutes(server, context);
+
   await server.register(async (owner) => {
     owner.addHook('preHandler', requirePerson(context, '/dashboard/sign-in'));
     ownerRoutes(owner, context);
+  });
+}
+
+/** What an owner is told after asking to invite an address, whatever the address. */
+const OWNER_INVITATION_ASKED = `If this address belongs to a Keygate account, we sent it an invitation to become an owner of this app. `
+  + `It becomes an owner only once it accepts, within ${OWNER_INVITATION_DAYS} days.`;
+
+/** A refusal shown on the app page with its own status, next to a field or for the form. */
+class FormRefusal extends Error {
+  constructor(readonly status: number, readonly errors: FieldErrors) {
+    super('form refused');
+  }
+}
+
+const inMinutes = (seconds: number): string => {
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 1 ? 'in a minute' : minutes < 120 ? `in ${minutes} minutes` : `in ${Math.ceil(minutes / 60)} hours`;
+};
+
+/** How the limits on invitations read on the app page; anything else goes on as it was. */
+function refusedMail(error: unknown, field: 'invite' | 'owners'): unknown {
+  if (!(error instanceof KeygateError) || error.code !== 'too_many_requests') return error;
+  const { retryAfterSeconds } = error.details as { retryAfterSeconds: number };
+  return new FormRefusal(429, { [field]: `This app has sent many invitations lately. Try again ${inMinutes(retryAfterSeconds)}.` });
+}
+
+/**
+ * The link of an invitation to own an app: only the invited account, signed in, sees what
+ * it is about and can accept or decline it; anyone else learns nothing from the link.
+ */
+function invitationRoutes(server: FastifyInstance, context: PageContext): void {
+  const { services, csrf } = context;
+  type InvitationRoute = { Params: { token: string }; Body: Form };
+  const gone = (reply: FastifyReply) => send(reply, 404, messagePage('Invitation not found', 'This invitation has expired, has already been answered or does not exist. Ask an owner of the app to invite you again.'));
+  const notYours = (reply: FastifyReply) => send(reply, 403, messagePage('Not your invitation', 'This invitation was sent to another Keygate account. Sign out, then sign in with the account that received the email.'));
+
+  server.get<InvitationRoute>(`${OWNER_INVITATION_PATH}:token`, async (request, reply) => {
+    const person = await context.currentPerson(request);
+    if (!person) return send(reply, 200, signInToAnswerPage());
+    const view = await services.ownerInvitations.view(request.params.token, person);
+    if (!view) return gone(reply);
+    if (view.kind === 'for_another_account') return notYours(reply);
+    return send(reply, 200, ownerInvitationPage({ csrf: csrf.tokenFor(request, reply), appName: view.appName, expiresAt: view.expiresAt, action: request.url.split('?')[0]! }));
+  });
+
+  server.post<InvitationRoute>(`${OWNER_INVITATION_PATH}:token`, async (request, reply) => {
+    const person = await context.currentPerson(request);
+    if (!person) return reply.redirect('/dashboard/sign-in', 303);
+    const decision = formString(request.body ?? {}, 'decision', 16);
+    if (decision !== 'accept' && decision !== 'decline') {
+      return send(reply, 400, messagePage('Choose an answer', 'Go back to the invitation and choose Accept or Decline.'));
+    }
+    const outcome = await services.ownerInvitations.decide(request.params.token, person, decision, request.id);
+    if (!outcome) return gone(reply);
+    if (outcome.kind === 'for_another_account') return notYours(reply);
+    if (outcome.kind === 'accepted') return reply.redirect(`/dashboard/apps/${outcome.appId}`, 303);
+    return send(reply, 200, messagePage('Invitation declined', 'You declined the invitation. Nothing changed for your account.'));
   });
 }
 
@@ -70,7 +130,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const members = app.private ? await services.extranet.list(app.id) : [];
     const usage = await services.usage.lastDays(app.id);
     const trail = await services.apps.auditTrail(app.id);
-    const consents = await services.consentProofs.forApp(app.id, { kind: 'person', id: person.id, requestId: request.id });
+    const consents = await services.consentProofs.forApp(app.id);
     return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, consents, ...extra }));
   }
 
@@ -89,6 +149,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
       if (typeof outcome === 'string') return renderApp(request, reply, owned.person, owned.app.id, 200, { notice: outcome });
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
+      if (error instanceof FormRefusal) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: error.errors, entered });
       if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
       const refused = error instanceof KeygateError ? pageError(error) : null;
       if (refused && refused.status < 500) return renderApp(request, reply, owned.person, owned.app.id, refused.status, { errors: { form: refused.message }, entered });
@@ -155,10 +216,22 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const email = formString(form, 'email', 320) ?? '';
     try {
       const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16), actor);
-      return invited.status === 'connected' ? 'This person already uses the app and is now on its list.' : 'Invitation sent.';
+      if (invited.mail === 'already_listed') return 'This address is already on the list; it was not emailed again. Use "Resend invitation" to email it.';
+      return invited.mail === 'sent'
+        ? 'Added to the list, and the invitation was emailed.'
+        : 'Added to the list. It was not emailed now: this address has had several invitations today. Use "Resend invitation" later.';
     } catch (error) {
       if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: 'Enter a valid email address.' };
-      throw error;
+      throw refusedMail(error, 'invite');
+    }
+  }));
+
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/resend', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+    try {
+      const mail = await services.extranet.resend(app, formString(form, 'reference', 64) ?? '', actor);
+      return mail === 'sent' ? 'The invitation was emailed again.' : 'Not emailed: this address has had several invitations today. Try again tomorrow.';
+    } catch (error) {
+      throw refusedMail(error, 'invite');
     }
   }));
 
@@ -167,14 +240,15 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     return 'Removed from the list.';
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
-    const owner = await services.people.findByEmail(formString(form, 'email', 320) ?? '');
-    // Not revealing whether an address has an account would make adding owners
-    // guesswork; the dashboard is for signed-in owners, and attempts are rate-limited
-    // by the sign-in throttle's address budget like every form.
-    if (!owner) return { owners: 'No Keygate account has this email. Ask them to create one first.' };
-    await services.apps.addOwner(app.id, owner, actor);
-    return 'Owner added.';
+  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, person, form) => {
+    // The answer is the same whether or not the address has an account (see OwnerInvitations).
+    try {
+      const asked = await services.ownerInvitations.invite(app, person, formString(form, 'email', 320) ?? '', request.id);
+      if (asked === 'invalid_email') return { owners: 'Enter a valid email address.' };
+    } catch (error) {
+      throw refusedMail(error, 'owners');
+    }
+    return OWNER_INVITATION_ASKED;
   }));
 
   server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {

@@ -42,6 +42,8 @@ function copyable(id: string, label: string, value: string): SafeHtml {
 </div>`;
 }
 
+const day = (at: Date): string => at.toISOString().slice(0, 10);
+
 function header(signedIn: boolean, csrf: string): SafeHtml {
   return html`<nav class="topbar"><a href="/dashboard">Your apps</a>${signedIn ? html`
 <form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form>` : html``}</nav>`;
@@ -181,7 +183,10 @@ ${csrfField(view.csrf)}
 </form>
 ${app.private ? html`<h3>Allowed people</h3>
 ${view.members.length === 0 ? html`<p>Nobody is on the list yet.</p>` : html`<ul class="members">${view.members.map((m) => html`<li>${m.email}
+<span class="fine">${m.mailedAt ? `invitation emailed ${day(m.mailedAt)}` : 'not emailed yet'}</span>
+<form method="post" action="${path}/extranet/resend" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Resend invitation to ${m.email}</button></form>
 <form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Remove ${m.email}</button></form></li>`)}</ul>`}
+<p class="fine">Each address is emailed once, when it is added; "Resend invitation" emails it again. The email links to Keygate's page about this app, which links on to the app's first origin. An address gets a few invitations a day at most, from all apps together.</p>
 <form method="post" action="${path}/extranet" novalidate>
 ${csrfField(view.csrf)}
 ${input({ id: 'invite-email', name: 'email', label: 'Invite by email', type: 'email', autocomplete: 'off', error: e.invite })}
@@ -207,8 +212,9 @@ ${errorText('grace', e.graceDays)}</div>
 <form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">Remove</button></form>` : html``}</li>`)}</ul>
 <form method="post" action="${path}/owners" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'owner-email', name: 'email', label: 'Add an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
-<div class="actions"><button type="submit" class="secondary">Add owner</button></div>
+${input({ id: 'owner-email', name: 'email', label: 'Invite an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
+<p class="fine">The account gets an invitation by email and becomes an owner once it accepts.</p>
+<div class="actions"><button type="submit" class="secondary">Invite owner</button></div>
 </form>
 </section>
 
@@ -217,9 +223,9 @@ ${view.trail.length === 0 ? html`<p>Nothing recorded yet.</p>` : html`<ol class=
 </section>
 
 <section aria-labelledby="consent-proofs-h"><h2 id="consent-proofs-h">Consent proofs</h2>
-<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Every address shown here is recorded as your read in that person's audit trail.</p>
-${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th><th scope="col">From</th></tr></thead>
-<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td><td>${c.from ?? ''}</td></tr>`)}</tbody></table>`}
+<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Where each decision was made from is kept for the person and the audit, not shown here.</p>
+${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th></tr></thead>
+<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td></tr>`)}</tbody></table>`}
 </section>
 
 <section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
@@ -234,4 +240,25 @@ ${input({ id: 'confirm', name: 'confirm', label: `Type the app's name to delete 
 <div class="actions"><button type="submit" class="danger">Delete app</button></div>
 </form>
 </section>`);
+}
+
+/** An invitation to own an app, as its invitee sees it behind the link. */
+export function ownerInvitationPage(view: { csrf: string; appName: string; expiresAt: Date; action: string }): string {
+  return page(`Invitation to own ${view.appName}`, html`${header(true, view.csrf)}
+<h1>Become an owner of ${view.appName}?</h1>
+<p>An owner of <strong>${view.appName}</strong> invited your Keygate account to become one of its owners. Owners manage the app here: its settings, its Secret Key, who may sign in, and its owners.</p>
+<p class="fine">The invitation works until ${view.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, once.</p>
+<form method="post" action="${view.action}" class="inline-form">
+${csrfField(view.csrf)}
+<div class="actions"><button type="submit" class="primary" name="decision" value="accept">Accept</button>
+<button type="submit" class="secondary" name="decision" value="decline">Decline</button></div>
+</form>`);
+}
+
+/** The link of an invitation opened without a session: sign in first, as the invited account. */
+export function signInToAnswerPage(): string {
+  return page('Sign in to answer', html`${header(false, '')}
+<h1>Sign in to answer this invitation</h1>
+<p>This link is an invitation to become an owner of an app. Only the Keygate account it was sent to can answer it.</p>
+<p><a href="/dashboard/sign-in">Sign in to the dashboard</a> with that account, then open the link from the email again.</p>`);
 }

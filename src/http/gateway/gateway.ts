@@ -12,7 +12,8 @@ import { html } from '../kit/html.js';
 import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendPage } from '../kit/send-page.js';
-import { consentPage, type GatewayPage } from './views.js';
+import { consentPage, invitationPage, type GatewayPage } from './views.js';
+import { appHome } from '../../domain/apps/extranet.js';
 
 /**
  * The gateway: the pages a person signs in and decides on an app's request through.
@@ -22,6 +23,16 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
   const { services, csrf } = context;
   const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
   const currentPerson = context.currentPerson;
+
+  // Where a private app's invitation mail links to: the app's name and its registered site.
+  server.get<{ Params: { appId: string } }>('/invitations/:appId', async (request, reply) => {
+    const { appId } = request.params;
+    const app = isUuid(appId) ? await services.apps.findApp(appId) : null;
+    if (!app || !app.private) {
+      return sendPage(reply, 404, messagePage('Invitation not found', 'There is no private app here any more. If you were invited, ask the app\'s owners for its address.'));
+    }
+    return sendPage(reply, 200, invitationPage({ appName: app.name, appHome: appHome(app) }));
+  });
 
   /**
    * The open connect request named in the URL with its app, or a page saying why not.

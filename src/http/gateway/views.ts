@@ -47,3 +47,16 @@ ${csrfField(view.csrf)}
 <button type="submit" class="secondary">Not you? Sign out</button>
 </form>`);
 }
+
+/**
+ * Keygate's page about a private app, where its invitation mail links to: it says which
+ * app invited the person and links on only to the site its owners registered, so that the
+ * mail carries no link an app's caller chose.
+ */
+export function invitationPage(view: { appName: string; appHome: string }): string {
+  return layout(`Invitation to ${view.appName}`, html`<h1>Invitation to ${view.appName}</h1>
+<p><strong>${view.appName}</strong> is a private app that uses Keygate to sign people in. Its owners added your email address to the people who may sign in to it.</p>
+<p>Keygate does not run ${view.appName}. Its owners registered this address for it:</p>
+<p><a href="${view.appHome}" rel="noopener noreferrer">${view.appHome}</a></p>
+<p class="fine">There, choose to sign in with Keygate, using this email address. If you were not expecting this invitation, you can ignore it: nothing is shared until you sign in and agree.</p>`);
+}

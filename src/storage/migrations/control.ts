@@ -200,4 +200,39 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`create index sign_in_flows_expires_idx on sign_in_flows (expires_at)`.execute(db);
     },
   },
+  '0006_private_app_invitation_mail': {
+    async up(db) {
+      // A private app's invitation is mailed once per address, in the language it was
+      // asked in; a resend is an explicit act of an owner and uses the same language.
+      // Entries listed before this migration were mailed when listed (or belonged to people
+      // who already used the app): counted as mailed then.
+      await sql`
+        alter table extranet_members
+          add column locale text not null default 'en_GB',
+          add column mailed_at timestamptz`.execute(db);
+      await sql`update extranet_members set mailed_at = invited_at`.execute(db);
+    },
+  },
+  '0007_owner_invitations': {
+    async up(db) {
+      // An invitation to become an owner of an app, waiting for the invited account to
+      // accept it. Like app_owners it names people by opaque id only (no address, no zone:
+      // the invitee's session gives the zone when they accept): the invitee, and the owner
+      // who invited, whose invitation lapses when they stop being an owner. The link's
+      // token is a capability, so only its SHA-256 is kept.
+      await sql`
+        create table owner_invitations (
+          id uuid primary key,
+          token_hash bytea not null unique,
+          app_id uuid not null references apps (id) on delete cascade,
+          person_id uuid not null,
+          invited_by uuid not null,
+          created_at timestamptz not null default now(),
+          expires_at timestamptz not null,
+          unique (app_id, person_id)
+        )`.execute(db);
+      await sql`create index owner_invitations_person_idx on owner_invitations (person_id)`.execute(db);
+      await sql`create index owner_invitations_expires_idx on owner_invitations (expires_at)`.execute(db);
+    },
+  },
 };
