@@ -46,6 +46,7 @@ import { AuditTrail } from './domain/audit/audit-trail.js';
 import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
 import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
+import { NO_METRICS, type Metrics } from './domain/metrics.js';
 
 /** How often each store's audit chain is verified since its last checkpoint and sealed by a new one. */
 const AUDIT_CHECKPOINT_EVERY_MS = 5 * 60 * 1000;
@@ -114,6 +115,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
 
+  const metrics: Metrics = NO_METRICS;
+
   const redis = config.redis.url
     ? await connectRedis(config.redis.url, (error) => logger.warn({ err: error.message }, 'Redis is unavailable; rate limits fall back to this node'))
     : undefined;
@@ -132,7 +135,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
-  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones, stores.control.db);
   const challenges = new Challenges(zones, clock);
@@ -142,6 +145,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     redis,
     prefix: config.redis.prefix,
     limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
+    metrics,
   });
   const accounts = new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person));
   const secondFactor = new SecondFactor({
@@ -154,7 +158,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     challenges,
     accounts,
     accountCentre: new AccountCentre(zones, people, apps, clock),
-    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults),
+    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults, metrics),
     secondFactor,
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
@@ -166,8 +170,9 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle,
-    appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix }),
+    appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
     readiness: () => checkReadiness(stores, redis),
+    metrics,
   };
 
   let http: FastifyInstance;
