@@ -47,6 +47,7 @@ import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
 import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
 import { NO_METRICS, type Metrics } from './domain/metrics.js';
+import { PrometheusMetrics } from './observability/prometheus.js';
 
 /** How often each store's audit chain is verified since its last checkpoint and sealed by a new one. */
 const AUDIT_CHECKPOINT_EVERY_MS = 5 * 60 * 1000;
@@ -70,6 +71,8 @@ export interface Keygate {
   readonly http: FastifyInstance;
   /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
   readonly redis?: Redis;
+  /** What this process counts, when `KEYGATE_METRICS_PORT` is set (`serve` opens its listener). */
+  readonly prometheus?: PrometheusMetrics;
   /**
    * Deletes expired connect requests, codes, sessions and tokens, and finishes zone moves
    * that were interrupted between their two commits (run periodically by `serve`).
@@ -115,7 +118,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
 
-  const metrics: Metrics = NO_METRICS;
+  const prometheus = config.metrics ? new PrometheusMetrics() : undefined;
+  const metrics: Metrics = prometheus ?? NO_METRICS;
 
   const redis = config.redis.url
     ? await connectRedis(config.redis.url, (error) => logger.warn({ err: error.message }, 'Redis is unavailable; rate limits fall back to this node'))
@@ -127,6 +131,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
         ...config.database,
         onIdleError: (store, error) => logger.warn({ store, err: error.message }, 'a database connection was lost; the pool will reconnect'),
       },
+      onError: prometheus && ((store, kind) => prometheus.storeFailed(store, kind)),
     });
   } catch (error) {
     redis?.disconnect();
@@ -194,6 +199,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   }
 
   const audit = new AuditTrail(stores, masterKeys, logger);
+  prometheus?.observeStores(stores, audit);
+  if (redis) prometheus?.observeRedis(redis);
   // Seals what each chain has verified up to, so that cutting off its tail is detected.
   const checkpoints = setInterval(() => void audit.checkpointAll(), AUDIT_CHECKPOINT_EVERY_MS);
   checkpoints.unref();
@@ -205,6 +212,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     services,
     http,
     redis,
+    prometheus,
     audit,
     async purgeExpired() {
       const purged = await purgeExpired(stores, clock);

@@ -6,6 +6,7 @@ import type { KeygateConfig } from '../config/config.js';
 import { buildHttpsRedirectServer } from '../http/server.js';
 import { createKeygate } from '../keygate.js';
 import { createLogger } from '../logger.js';
+import { startMetricsListener, stopMetricsListener } from '../observability/metrics-listener.js';
 import { startOperatorSocket } from './operator-socket.js';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -43,20 +44,26 @@ function listenOn(server: http.Server, host: string, port: number): Promise<void
   });
 }
 
+const metricsUrl = ({ host, port }: { host: string; port: number }) => `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+
 async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Promise<void> {
   const keygate = await createKeygate({ config });
   let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
+  let metricsListener: http.Server | undefined;
   const redirect = config.httpRedirectPort === undefined ? undefined : buildHttpsRedirectServer(config.publicUrl);
   try {
     if (usesEmbeddedStores(config)) operatorSocket = await startOperatorSocket(keygate);
+    if (!isWorker && config.metrics && keygate.prometheus) metricsListener = await startMetricsListener(keygate.prometheus.exposition, config.metrics);
     await keygate.http.listen({ host: config.host, port: config.port });
     if (redirect) await listenOn(redirect, config.host, config.httpRedirectPort!);
   } catch (error) {
     if (redirect?.listening) redirect.close();
+    if (metricsListener) await stopMetricsListener(metricsListener);
     await operatorSocket?.close();
     await keygate.close();
     throw error;
   }
+  if (config.metrics && !isWorker) keygate.logger.info({ metrics: metricsUrl(config.metrics) }, `metrics are served at ${metricsUrl(config.metrics)}`);
   if (redirect && !isWorker) {
     keygate.logger.info({ port: config.httpRedirectPort }, `plain HTTP on port ${config.httpRedirectPort} redirects to ${config.publicUrl}`);
   }
@@ -96,6 +103,7 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
     // so that keep-alive clients do not hold the shutdown open.
     const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
     redirect?.closeAllConnections();
+    if (metricsListener) await stopMetricsListener(metricsListener);
     await operatorSocket?.close();
     await keygate.close();
     clearInterval(sweep);
