@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { SignInMethodName } from '../domain/authn/methods.js';
 import type { AuditTrail } from '../domain/audit/audit-trail.js';
@@ -260,4 +260,20 @@ export class PrometheusMetrics implements Metrics {
     contentType: this.registry.contentType,
     text: () => this.registry.metrics(),
   };
+
+  /**
+   * In a worker of `keygate serve`: answers the primary's requests for this registry, so
+   * that the primary's listener serves the sum of every worker's.
+   */
+  shareWithPrimary(): void {
+    AggregatorRegistry.setRegistries([this.registry]);
+    // Constructing one installs the listener that answers the primary.
+    new AggregatorRegistry();
+  }
+}
+
+/** In the primary of `keygate serve`: every worker's registry, aggregated at each scrape. */
+export function workersExposition(): MetricsExposition {
+  const aggregator = new AggregatorRegistry();
+  return { contentType: aggregator.contentType, text: () => aggregator.clusterMetrics() };
 }
