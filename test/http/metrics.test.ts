@@ -54,7 +54,7 @@ describe('Prometheus metrics of keygate serve', () => {
     appId = app.appId;
     personal.push(appId);
     const port = await freePort();
-    metricsPort = await freePort();
+    do metricsPort = await freePort(); while (metricsPort === port);
     node = await startNode({ ...env, KEYGATE_PUBLIC_URL: `http://localhost:${port}`, KEYGATE_METRICS_PORT: String(metricsPort) }, port);
 
     const proxied = overHttp(() => node.url);

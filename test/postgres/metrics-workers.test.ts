@@ -30,8 +30,10 @@ describe('metrics of keygate serve with several workers', () => {
     assert.equal(keygateCli(['migrate'], deployment.env).status, 0);
     const created = keygateCli(['app', 'create', '--name', 'Workers', '--return-url', 'https://w.example.org/back', '--json'], deployment.env);
     assert.equal(created.status, 0, created.stderr);
-    const metricsPort = await freePort();
-    const node: KeygateNode = await startNode({ ...deployment.env, KEYGATE_WORKERS: '2', KEYGATE_METRICS_PORT: String(metricsPort) }, await freePort());
+    const port = await freePort();
+    let metricsPort: number;
+    do metricsPort = await freePort(); while (metricsPort === port);
+    const node: KeygateNode = await startNode({ ...deployment.env, KEYGATE_WORKERS: '2', KEYGATE_METRICS_PORT: String(metricsPort) }, port);
     cleanups.push(async () => { node.process.kill('SIGTERM'); await node.exited; });
     assert.match(node.output(), /with 2 workers/);
     assert.match(node.output(), new RegExp(`metrics are served at http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
