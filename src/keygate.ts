@@ -48,6 +48,8 @@ import { AuditTrail } from './domain/audit/audit-trail.js';
 import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
 import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
+import { NO_METRICS, type Metrics } from './domain/metrics.js';
+import { PrometheusMetrics } from './observability/prometheus.js';
 
 /** How often each store's audit chain is verified since its last checkpoint and sealed by a new one. */
 const AUDIT_CHECKPOINT_EVERY_MS = 5 * 60 * 1000;
@@ -71,6 +73,8 @@ export interface Keygate {
   readonly http: FastifyInstance;
   /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
   readonly redis?: Redis;
+  /** What this process counts, when `KEYGATE_METRICS_PORT` is set (`serve` opens its listener). */
+  readonly prometheus?: PrometheusMetrics;
   /**
    * Deletes expired connect requests, codes, sessions and tokens, and finishes zone moves
    * that were interrupted between their two commits (run periodically by `serve`).
@@ -116,6 +120,9 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
 
+  const prometheus = config.metrics ? new PrometheusMetrics() : undefined;
+  const metrics: Metrics = prometheus ?? NO_METRICS;
+
   const redis = config.redis.url
     ? await connectRedis(config.redis.url, (error) => logger.warn({ err: error.message }, 'Redis is unavailable; rate limits fall back to this node'))
     : undefined;
@@ -126,6 +133,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
         ...config.database,
         onIdleError: (store, error) => logger.warn({ store, err: error.message }, 'a database connection was lost; the pool will reconnect'),
       },
+      onError: prometheus && ((store, kind) => prometheus.storeFailed(store, kind)),
     });
   } catch (error) {
     redis?.disconnect();
@@ -134,7 +142,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
-  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger });
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones, stores.control.db);
   const challenges = new Challenges(zones, clock);
@@ -144,6 +152,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     redis,
     prefix: config.redis.prefix,
     limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
+    metrics,
   });
   const accounts = new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person));
   const secondFactor = new SecondFactor({
@@ -158,7 +167,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     challenges,
     accounts,
     accountCentre: new AccountCentre(zones, people, apps, clock),
-    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults),
+    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults, metrics),
     secondFactor,
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
@@ -171,8 +180,9 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle,
-    appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix }),
+    appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
     readiness: () => checkReadiness(stores, redis),
+    metrics,
   };
 
   let http: FastifyInstance;
@@ -194,6 +204,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   }
 
   const audit = new AuditTrail(stores, masterKeys, logger);
+  prometheus?.observeStores(stores, audit);
+  if (redis) prometheus?.observeRedis(redis);
   // Seals what each chain has verified up to, so that cutting off its tail is detected.
   const checkpoints = setInterval(() => void audit.checkpointAll(), AUDIT_CHECKPOINT_EVERY_MS);
   checkpoints.unref();
@@ -205,6 +217,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     services,
     http,
     redis,
+    prometheus,
     audit,
     async purgeExpired() {
       const purged = await purgeExpired(stores, clock);

@@ -6,6 +6,8 @@ import type { KeygateConfig } from '../config/config.js';
 import { buildHttpsRedirectServer } from '../http/server.js';
 import { createKeygate } from '../keygate.js';
 import { createLogger } from '../logger.js';
+import { startMetricsListener, stopMetricsListener } from '../observability/metrics-listener.js';
+import { workersExposition } from '../observability/prometheus.js';
 import { startOperatorSocket } from './operator-socket.js';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -43,20 +45,28 @@ function listenOn(server: http.Server, host: string, port: number): Promise<void
   });
 }
 
+const metricsUrl = ({ host, port }: { host: string; port: number }) => `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+
 async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Promise<void> {
   const keygate = await createKeygate({ config });
   let operatorSocket: Awaited<ReturnType<typeof startOperatorSocket>> | undefined;
+  let metricsListener: http.Server | undefined;
   const redirect = config.httpRedirectPort === undefined ? undefined : buildHttpsRedirectServer(config.publicUrl);
   try {
     if (usesEmbeddedStores(config)) operatorSocket = await startOperatorSocket(keygate);
+    // A worker's counts are served by the primary's listener, summed with the other workers'.
+    if (isWorker) keygate.prometheus?.shareWithPrimary();
+    else if (config.metrics && keygate.prometheus) metricsListener = await startMetricsListener(keygate.prometheus.exposition, config.metrics);
     await keygate.http.listen({ host: config.host, port: config.port });
     if (redirect) await listenOn(redirect, config.host, config.httpRedirectPort!);
   } catch (error) {
     if (redirect?.listening) redirect.close();
+    if (metricsListener) await stopMetricsListener(metricsListener);
     await operatorSocket?.close();
     await keygate.close();
     throw error;
   }
+  if (config.metrics && !isWorker) keygate.logger.info({ metrics: metricsUrl(config.metrics) }, `metrics are served at ${metricsUrl(config.metrics)}`);
   if (redirect && !isWorker) {
     keygate.logger.info({ port: config.httpRedirectPort }, `plain HTTP on port ${config.httpRedirectPort} redirects to ${config.publicUrl}`);
   }
@@ -96,6 +106,7 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
     // so that keep-alive clients do not hold the shutdown open.
     const sweep = setInterval(() => keygate.http.server.closeIdleConnections(), 100);
     redirect?.closeAllConnections();
+    if (metricsListener) await stopMetricsListener(metricsListener);
     await operatorSocket?.close();
     await keygate.close();
     clearInterval(sweep);
@@ -107,8 +118,11 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
   if (isWorker) process.on('disconnect', () => void stop('supervisor gone'));
 }
 
-function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
+async function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
   const logger = createLogger(config.logLevel);
+  // The primary serves no request; it answers scrapes with every worker's counts summed.
+  const metricsListener = config.metrics ? await startMetricsListener(workersExposition(), config.metrics) : undefined;
+  if (config.metrics) logger.info({ metrics: metricsUrl(config.metrics) }, `metrics are served at ${metricsUrl(config.metrics)}`);
   let stopping = false;
   // A worker serves once each of its listeners (main, and the HTTPS redirect) listens.
   const listeners = new Map<number, number>();
@@ -136,11 +150,11 @@ function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down the workers');
+    if (metricsListener) void stopMetricsListener(metricsListener);
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     setTimeout(() => process.exit(1), 9500).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   for (let i = 0; i < count; i++) fork();
-  return Promise.resolve();
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -45,6 +46,11 @@ export interface KeygateConfig {
   readonly httpRedirectPort?: number;
   /** The operator says TLS ends at a proxy in front of Keygate (whose https:// address is the public URL). */
   readonly behindTlsProxy: boolean;
+  /**
+   * The listener of `/metrics` (Prometheus), apart from the public one; off when unset. It
+   * binds loopback unless told otherwise: what it shows is for the operator, not the Internet.
+   */
+  readonly metrics?: Readonly<{ host: string; port: number }>;
   readonly dataDir: string;
   readonly logLevel: string;
   readonly databaseUrls: Readonly<{ control?: string } & Partial<Record<ZoneName, string>>>;
@@ -89,6 +95,9 @@ const envSchema = z.object({
   KEYGATE_TLS_KEY: unsetIfEmpty(z.string().trim()),
   KEYGATE_HTTP_REDIRECT_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535)),
   KEYGATE_BEHIND_TLS_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  KEYGATE_METRICS_PORT: unsetIfEmpty(z.coerce.number({ error: 'must be a port number (1-65535)' }).int('must be a port number (1-65535)')
+    .min(1, 'must be a port number (1-65535)').max(65535, 'must be a port number (1-65535)')),
+  KEYGATE_METRICS_HOST: unsetIfEmpty(z.string().trim()),
   KEYGATE_DATA_DIR: z.string().min(1).default('./data'),
   KEYGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   KEYGATE_RSA_BITS: z.coerce.number().int().refine((n) => [2048, 3072, 4096].includes(n), 'must be 2048, 3072 or 4096').default(2048),
@@ -145,6 +154,29 @@ function tlsMaterial(certFile: string | undefined, keyFile: string | undefined):
     throw new ConfigError(`KEYGATE_TLS_CERT and KEYGATE_TLS_KEY (${certFile}, ${keyFile}) are not a usable PEM certificate and matching private key: ${(error as Error).message}`);
   }
   return Object.freeze({ certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), cert, key });
+}
+
+/**
+ * Where `/metrics` listens: on a port of its own, never the public one, and on loopback
+ * unless the operator names another address. An IP address only: a host name could
+ * resolve to a public interface without anyone noticing.
+ */
+function metricsListener(
+  e: { PORT: number; KEYGATE_METRICS_PORT?: number; KEYGATE_METRICS_HOST?: string },
+  httpRedirectPort: number | undefined,
+): KeygateConfig['metrics'] {
+  const port = e.KEYGATE_METRICS_PORT;
+  const host = e.KEYGATE_METRICS_HOST;
+  if (port === undefined) {
+    if (host !== undefined) throw new ConfigError('KEYGATE_METRICS_HOST is set but KEYGATE_METRICS_PORT is not: metrics are served only on the port KEYGATE_METRICS_PORT names');
+    return undefined;
+  }
+  if (port === e.PORT) throw new ConfigError('KEYGATE_METRICS_PORT must differ from PORT: metrics are never served on the public listener');
+  if (port === httpRedirectPort) throw new ConfigError('KEYGATE_METRICS_PORT must differ from KEYGATE_HTTP_REDIRECT_PORT');
+  if (host !== undefined && isIP(host) === 0) {
+    throw new ConfigError(`KEYGATE_METRICS_HOST must be an IP address to listen on, such as 127.0.0.1 (the default), ::1 or 0.0.0.0; got "${host}"`);
+  }
+  return Object.freeze({ host: host ?? '127.0.0.1', port });
 }
 
 function databaseUrl(env: NodeJS.ProcessEnv, variable: string): string | undefined {
@@ -206,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     throw new ConfigError('KEYGATE_HTTP_REDIRECT_PORT must differ from PORT');
   }
 
+  const metrics = metricsListener(e, httpRedirectPort);
+
   let trustedProxies: string[];
   try {
     trustedProxies = parseTrustedProxies(e.KEYGATE_TRUSTED_PROXIES);
@@ -236,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeygateConfig 
     tls,
     httpRedirectPort,
     behindTlsProxy,
+    metrics,
     dataDir: path.resolve(e.KEYGATE_DATA_DIR),
     logLevel: e.KEYGATE_LOG_LEVEL,
     databaseUrls: Object.freeze({ control: databaseUrl(env, 'KEYGATE_DATABASE_URL_CONTROL'), ...zoneUrls }),

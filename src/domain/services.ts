@@ -19,6 +19,7 @@ import type { Readiness } from '../readiness.js';
 import type { ZoneMoves } from './zones/zone-move.js';
 import type { Reauthentication } from './authn/reauthentication.js';
 import type { SignInFlows } from './authn/sign-in-flows.js';
+import type { Metrics } from './metrics.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
@@ -43,4 +44,6 @@ export interface Services {
   readonly signInThrottle: SignInThrottle;
   readonly appRateLimit: AppRateLimit;
   readonly readiness: () => Promise<Readiness>;
+  /** Where the front-ends report what they count (requests, sign-ins, codes and tokens). */
+  readonly metrics: Metrics;
 }

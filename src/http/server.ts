@@ -88,6 +88,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   server.addHook('onSend', async (_request, reply) => {
     if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', DEFAULT_CSP);
   });
+  // Counted by the route's template: the path itself may hold a connect id or a capability
+  // link, and counting paths would let any client create series at will.
+  const { metrics } = options.services;
+  server.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequest({ route: request.routeOptions.url ?? null, method: request.method, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+    done();
+  });
 
   // Liveness says the process answers; readiness says every store and Redis answer too.
   server.get('/healthz', async () => ({ status: 'ok' }));

@@ -3,6 +3,7 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
+import { NO_METRICS, type MailTransport, type Metrics } from '../domain/metrics.js';
 
 export interface MailMessage {
   to: string;
@@ -22,6 +23,8 @@ export interface MailerOptions {
   from: string;
   outboxDir: string;
   logger: Logger;
+  /** Counts each message sent or failed, by transport. */
+  metrics?: Metrics;
 }
 
 // A bare addr-spec only: no display name, comment, group, quoting or list separator that
@@ -49,7 +52,24 @@ function assertMessage(message: MailMessage): void {
 
 export function createMailer(options: MailerOptions): Mailer {
   if (/[\r\n]/.test(options.from)) throw new Error('mail sender must be a single line');
-  return options.smtpUrl ? createSmtpMailer(options.smtpUrl, options) : createOutboxMailer(options);
+  const mailer = options.smtpUrl ? createSmtpMailer(options.smtpUrl, options) : createOutboxMailer(options);
+  return counting(mailer, options.smtpUrl ? 'smtp' : 'outbox', options.metrics ?? NO_METRICS);
+}
+
+/** Every message passes `send`: counted there once, whoever sent it and whether it went. */
+function counting(mailer: Mailer, transport: MailTransport, metrics: Metrics): Mailer {
+  return {
+    async send(message) {
+      try {
+        await mailer.send(message);
+      } catch (error) {
+        metrics.mail(transport, 'failed');
+        throw error;
+      }
+      metrics.mail(transport, 'sent');
+    },
+    close: () => mailer.close(),
+  };
 }
 
 function createSmtpMailer(smtpUrl: string, { from, logger }: MailerOptions): Mailer {

@@ -22,3 +22,13 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isStoreUnavailable);
   return UNAVAILABLE_MESSAGES.test(error.message);
 }
+
+/** What kind of failure a store reported, for counting (never its message, which may quote values). */
+export type StoreErrorKind = 'unavailable' | 'constraint' | 'statement' | 'connect' | 'connection_lost';
+
+/** Sorts a failed statement: the store could not be reached, a constraint refused it (often expected), or anything else. */
+export function storeErrorKind(error: unknown): Extract<StoreErrorKind, 'unavailable' | 'constraint' | 'statement'> {
+  if (isStoreUnavailable(error)) return 'unavailable';
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('23') ? 'constraint' : 'statement';
+}

@@ -11,9 +11,17 @@ import {
  * framework into production dependencies.)
  */
 export class PGliteDialect implements Dialect {
+  #driver: PGliteDriver | undefined;
   constructor(private readonly pglite: PGlite) {}
   createAdapter() { return new PostgresAdapter(); }
-  createDriver(): Driver { return new PGliteDriver(this.pglite); }
+  createDriver(): Driver {
+    this.#driver = new PGliteDriver(this.pglite);
+    return this.#driver;
+  }
+  /** The one connection: whether a caller holds it, and how many wait for it. */
+  usage(): { inUse: number; waiting: number } {
+    return { inUse: this.#driver?.held ? 1 : 0, waiting: this.#driver?.waiting ?? 0 };
+  }
   createIntrospector(db: Kysely<any>) { return new PostgresIntrospector(db); }
   createQueryCompiler() { return new PostgresQueryCompiler(); }
 }
@@ -21,6 +29,7 @@ export class PGliteDialect implements Dialect {
 class PGliteDriver implements Driver {
   #queue: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
+  #waiting = 0;
   readonly #connection: PGliteConnection;
 
   constructor(private readonly pglite: PGlite) {
@@ -33,9 +42,19 @@ class PGliteDriver implements Driver {
     const previous = this.#queue;
     let release!: () => void;
     this.#queue = new Promise<void>((resolve) => { release = resolve; });
+    this.#waiting++;
     await previous;
+    this.#waiting--;
     this.#release = release;
     return this.#connection;
+  }
+
+  get held(): boolean {
+    return this.#release !== undefined;
+  }
+
+  get waiting(): number {
+    return this.#waiting;
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type LogEvent, type Migration } from 'kysely';
 import { preparingPool } from './prepared-statements.js';
+import { storeErrorKind, type StoreErrorKind } from './availability.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -25,6 +26,18 @@ export type StoreLocation =
 export interface Store<DB> {
   readonly name: StoreName;
   readonly db: Kysely<DB>;
+  /** How busy its connections are right now. */
+  usage(): StoreUsage;
+}
+
+/** A store's connections at one moment: PostgreSQL's pool, or the embedded store's one connection. */
+export interface StoreUsage {
+  /** Connections it may open. */
+  readonly size: number;
+  readonly inUse: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
 }
 
 export interface Stores {
@@ -43,6 +56,9 @@ export interface PoolSettings {
   /** Errors of idle connections (a server that went away); without a listener they would crash the process. */
   readonly onIdleError?: (store: StoreName, error: Error) => void;
 }
+
+/** Told of every failure of a store: a statement, a connection that could not be opened, one that was lost. */
+export type StoreErrorListener = (store: StoreName, kind: StoreErrorKind) => void;
 
 const DEFAULT_POOL: PoolSettings = { poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 1500 };
 
@@ -66,16 +82,50 @@ export function storeLocationsFromConfig(config: KeygateConfig): Record<StoreNam
   return { control: locate('control'), eu: locate('eu'), us: locate('us') };
 }
 
-async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings): Promise<Kysely<DB>> {
+/**
+ * A pool whose failures to open a connection are reported: Kysely sees those before any
+ * statement runs, so its log never does.
+ */
+function reportingConnectFailures(pool: pg.Pool, report: () => void): pg.Pool {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property !== 'connect') return Reflect.get(target, property, receiver);
+      return () => connect().catch((error: unknown) => {
+        report();
+        throw error;
+      });
+    },
+  });
+}
+
+interface OpenedDatabase<DB> {
+  readonly db: Kysely<DB>;
+  usage(): StoreUsage;
+}
+
+async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, onError?: StoreErrorListener): Promise<OpenedDatabase<DB>> {
+  // Kysely's log sees every statement that fails, on either kind of store.
+  const log = onError && ((event: LogEvent) => {
+    if (event.level === 'error') onError(name, storeErrorKind(event.error));
+  });
+  const embedded = (pglite: PGlite): OpenedDatabase<DB> => {
+    const dialect = new PGliteDialect(pglite);
+    return {
+      db: new Kysely<DB>({ dialect, log }),
+      usage: () => {
+        const { inUse, waiting } = dialect.usage();
+        return { size: 1, inUse, idle: 1 - inUse, waiting };
+      },
+    };
+  };
   switch (location.kind) {
     case 'embedded': {
       mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
-      const pglite = await PGlite.create({ dataDir: location.dataDir });
-      return new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+      return embedded(await PGlite.create({ dataDir: location.dataDir }));
     }
     case 'memory': {
-      const pglite = await PGlite.create(location.template ? { loadDataDir: location.template } : {});
-      return new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+      return embedded(await PGlite.create(location.template ? { loadDataDir: location.template } : {}));
     }
     case 'postgres': {
       const postgres = new pg.Pool({
@@ -88,8 +138,20 @@ async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: 
         query_timeout: pool.statementTimeoutMs + 1000,
         keepAlive: true,
       });
-      postgres.on('error', (error) => pool.onIdleError?.(name, error));
-      return new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(postgres) }) });
+      postgres.on('error', (error) => {
+        onError?.(name, 'connection_lost');
+        pool.onIdleError?.(name, error);
+      });
+      const connecting = onError ? reportingConnectFailures(postgres, () => onError(name, 'connect')) : postgres;
+      return {
+        db: new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(connecting) }), log }),
+        usage: () => ({
+          size: pool.poolSize,
+          inUse: postgres.totalCount - postgres.idleCount,
+          idle: postgres.idleCount,
+          waiting: postgres.waitingCount,
+        }),
+      };
     }
   }
 }
@@ -118,10 +180,11 @@ function describeLocation(name: StoreName, location: StoreLocation): string {
   return location.kind === 'embedded' ? location.dataDir : 'in memory';
 }
 
-async function openStore<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, migrateOnOpen: boolean): Promise<Store<DB>> {
+async function openStore<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, migrateOnOpen: boolean, onError?: StoreErrorListener): Promise<Store<DB>> {
   let db: Kysely<DB> | undefined;
+  let usage: () => StoreUsage;
   try {
-    db = await openDatabase<DB>(name, location, pool);
+    ({ db, usage } = await openDatabase<DB>(name, location, pool, onError));
     const migrations = name === 'control' ? MIGRATIONS.control : MIGRATIONS.zone;
     if (!migrateOnOpen) await sql`select 1`.execute(db);
     else if (location.kind === 'postgres') await migrateExclusively(db, migrations);
@@ -131,14 +194,17 @@ async function openStore<DB>(name: StoreName, location: StoreLocation, pool: Poo
     const cause = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).join('; ') : (error as Error).message;
     throw new StoreOpenError(`cannot open the ${name} store (${describeLocation(name, location)}): ${cause}`);
   }
-  return { name, db };
+  return { name, db, usage };
 }
 
 /** Opens (and, unless told otherwise, migrates) the control plane and every zone. */
-export async function openStores(locations: Record<StoreName, StoreLocation>, options: { pool?: PoolSettings; migrate?: boolean } = {}): Promise<Stores> {
+export async function openStores(
+  locations: Record<StoreName, StoreLocation>,
+  options: { pool?: PoolSettings; migrate?: boolean; onError?: StoreErrorListener } = {},
+): Promise<Stores> {
   const names: StoreName[] = ['control', ...ZONE_NAMES];
   const pool = options.pool ?? DEFAULT_POOL;
-  const settled = await Promise.allSettled(names.map((name) => openStore<any>(name, locations[name], pool, options.migrate ?? true)));
+  const settled = await Promise.allSettled(names.map((name) => openStore<any>(name, locations[name], pool, options.migrate ?? true, options.onError)));
   const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value as Store<unknown>] : []));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) {

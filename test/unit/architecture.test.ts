@@ -67,6 +67,14 @@ const LAYER_RULES: readonly LayerRule[] = [
     forbidden: [...SURFACES, 'src/http/api/', PAGES, 'src/http/server.ts'],
   },
   { name: 'mail knows no HTTP', from: ['src/mail/'], forbidden: ['src/http/'] },
+  {
+    // Everything else reports through the port in src/domain/metrics.ts; the composition
+    // root and `serve` wire the adapter, so no other module depends on the library.
+    name: 'only the metrics adapter knows prom-client',
+    from: ['src/domain/', 'src/core/', 'src/protocols/', 'src/http/', 'src/storage/', 'src/store/', 'src/mail/', 'src/crypto/', 'src/config/', 'src/shared-state/', 'src/cli/'],
+    forbidden: ['prom-client'],
+  },
+  { name: 'the domain and the core know no metrics adapter', from: ['src/domain/', 'src/core/'], forbidden: ['src/observability/'] },
 ];
 
 function layerViolations(edges: readonly ImportEdge[], rule: LayerRule): ImportEdge[] {

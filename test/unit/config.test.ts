@@ -112,6 +112,35 @@ describe('HTTPS configuration', () => {
   });
 });
 
+describe('the metrics listener', () => {
+  const refuses = (env: NodeJS.ProcessEnv, ...patterns: RegExp[]) =>
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)));
+
+  it('is off unless a port is given, and then binds loopback', () => {
+    assert.equal(loadConfig({}).metrics, undefined);
+    assert.equal(loadConfig({ KEYGATE_METRICS_PORT: '' }).metrics, undefined);
+    assert.deepEqual(loadConfig({ KEYGATE_METRICS_PORT: '9464' }).metrics, { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(loadConfig({ KEYGATE_METRICS_PORT: '9464', KEYGATE_METRICS_HOST: '0.0.0.0' }).metrics, { host: '0.0.0.0', port: 9464 });
+    assert.deepEqual(loadConfig({ KEYGATE_METRICS_PORT: '9464', KEYGATE_METRICS_HOST: '::1' }).metrics, { host: '::1', port: 9464 });
+    assert.ok(Object.isFrozen(loadConfig({ KEYGATE_METRICS_PORT: '9464' }).metrics));
+  });
+
+  it('refuses a port that is no port, or one the public listener or the redirect uses', () => {
+    refuses({ KEYGATE_METRICS_PORT: 'nine' }, /^KEYGATE_METRICS_PORT: must be a port number/);
+    refuses({ KEYGATE_METRICS_PORT: '0' }, /^KEYGATE_METRICS_PORT: must be a port number/);
+    refuses({ KEYGATE_METRICS_PORT: '70000' }, /^KEYGATE_METRICS_PORT: must be a port number/);
+    refuses({ KEYGATE_METRICS_PORT: '8080' }, /^KEYGATE_METRICS_PORT must differ from PORT/);
+    refuses({ PORT: '3000', KEYGATE_METRICS_PORT: '3000' }, /^KEYGATE_METRICS_PORT must differ from PORT/);
+    refuses({ KEYGATE_PUBLIC_URL: 'https://id.example.org', KEYGATE_HTTP_REDIRECT_PORT: '8081', KEYGATE_METRICS_PORT: '8081' }, /^KEYGATE_METRICS_PORT must differ from KEYGATE_HTTP_REDIRECT_PORT/);
+  });
+
+  it('listens only on an IP address, and refuses a host without a port', () => {
+    refuses({ KEYGATE_METRICS_PORT: '9464', KEYGATE_METRICS_HOST: 'metrics.example.org' }, /^KEYGATE_METRICS_HOST must be an IP address/);
+    refuses({ KEYGATE_METRICS_PORT: '9464', KEYGATE_METRICS_HOST: '127.0.0.1:9464' }, /^KEYGATE_METRICS_HOST must be an IP address/);
+    refuses({ KEYGATE_METRICS_HOST: '0.0.0.0' }, /^KEYGATE_METRICS_HOST is set but KEYGATE_METRICS_PORT is not/);
+  });
+});
+
 describe('master keys', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'keygate-keys-'));
 

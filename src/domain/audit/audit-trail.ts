@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { hkdfKey, type IdentifiedKey } from '../../crypto/master-keys.js';
 import type { StoreName, Stores } from '../../storage/stores.js';
 import { ZONE_NAMES } from '../zones/zones.js';
+import { AUDIT_CHAIN_LOCK } from './audit-log.js';
 import { CHAIN_FIELDS, CHECKPOINT_KEY_PURPOSE, hex, signCheckpoint, type ChainKind } from './chain.js';
 import { checkpointProblem, readCheckpoints, verifyChain, type ChainFailure, type ChainReport, type CheckpointKeys } from './verify.js';
 
@@ -109,6 +110,21 @@ export class AuditTrail {
     if (!report.head || report.head.id === newest?.lastId) return { store, created: null };
     const written = await this.#writeCheckpoint(store, report.head.id, Buffer.from(report.head.hash, 'hex'));
     return { store, created: written ? report.head.id : null };
+  }
+
+  /**
+   * Where a store's chain stands now: the id of its newest record (ids are taken under the
+   * chain lock, so it grows by one per record appended; an append rolled back after taking
+   * its id leaves a gap) and how many transactions wait for the chain lock at this moment.
+   * One index lookup and one look at the lock table: cheap enough for every scrape.
+   */
+  async head(store: StoreName): Promise<{ readonly lastId: number; readonly lockWaiters: number }> {
+    const { rows: [row] } = await sql<{ last_id: string; waiters: number }>`
+      select coalesce((select max(id) from audit_events), 0)::text as last_id,
+             (select count(*) from pg_locks
+               where locktype = 'advisory' and not granted and classid = 0 and objid = ${AUDIT_CHAIN_LOCK} and objsubid = 1
+                 and database = (select oid from pg_database where datname = current_database()))::int as waiters`.execute(this.#db(store));
+    return { lastId: Number(row?.last_id ?? 0), lockWaiters: row?.waiters ?? 0 };
   }
 
   /** Checkpoints every store; what fails is logged and reported, the others go ahead. */

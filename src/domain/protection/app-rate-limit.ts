@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { KeygateError } from '../errors.js';
+import { NO_METRICS, type Metrics } from '../metrics.js';
 
 /**
  * API calls per app per minute, shared by every node through Redis when it is set (each
@@ -9,8 +10,10 @@ import { KeygateError } from '../errors.js';
  */
 export class AppRateLimit {
   readonly #calls: RateLimiterAbstract;
+  readonly #metrics: Metrics;
 
-  constructor(callsPerMinute: number, options: { redis?: Redis; prefix: string }) {
+  constructor(callsPerMinute: number, options: { redis?: Redis; prefix: string; metrics?: Metrics }) {
+    this.#metrics = options.metrics ?? NO_METRICS;
     const memory = new RateLimiterMemory({ points: callsPerMinute, duration: 60, keyPrefix: `${options.prefix}:app-calls` });
     this.#calls = options.redis
       ? new RateLimiterRedis({ storeClient: options.redis, points: callsPerMinute, duration: 60, keyPrefix: `${options.prefix}:app-calls`, insuranceLimiter: memory })
@@ -23,6 +26,7 @@ export class AppRateLimit {
       await this.#calls.consume(appId);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
+      this.#metrics.rateLimited('app_calls');
       throw new KeygateError('too_many_requests', { retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) });
     }
   }

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PersonRef } from '../zones/zone-registry.js';
+import { NO_METRICS, type Metrics, type RateLimitName } from '../metrics.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
@@ -54,13 +55,15 @@ export class SignInThrottle {
   readonly #mailRequests: RateLimiterAbstract;
   readonly #nicknameTries: RateLimiterAbstract;
   readonly #limits: ThrottleLimits;
+  readonly #metrics: Metrics;
 
   /**
    * `pseudonymKey` keys the HMAC that names accounts and addresses in the counters, so
    * that the shared store never holds an email or IP address.
    */
-  constructor(private readonly pseudonymKey: Buffer, options: { redis?: Redis; prefix: string; limits?: ThrottleLimits }) {
+  constructor(private readonly pseudonymKey: Buffer, options: { redis?: Redis; prefix: string; limits?: ThrottleLimits; metrics?: Metrics }) {
     this.#limits = options.limits ?? DEFAULT_THROTTLE_LIMITS;
+    this.#metrics = options.metrics ?? NO_METRICS;
     this.#accounts = limiter(this.#limits.accountFailures, this.#limits.accountWindowSeconds, `${options.prefix}:signin-account`, options.redis);
     this.#pauses = limiter(1000, DAY_SECONDS, `${options.prefix}:signin-pauses`, options.redis);
     this.#addresses = limiter(this.#limits.addressAttempts, this.#limits.addressWindowSeconds, `${options.prefix}:signin-address`, options.redis);
@@ -77,7 +80,7 @@ export class SignInThrottle {
       await this.#nicknameTries.consume(this.#account(accountCounter(person)));
       return { allowed: true };
     } catch (error) {
-      if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+      if (error instanceof RateLimiterRes) return this.#refused('nickname_tries', error);
       throw error;
     }
   }
@@ -88,11 +91,15 @@ export class SignInThrottle {
    * person's inbox. Counted whether or not the account exists, so the limit tells nothing.
    */
   async admitMail(address: string, account: string): Promise<ThrottleVerdict> {
-    for (const [bucket, key] of [[this.#addresses, this.#pseudonym('address', address)], [this.#mailRequests, this.#account(account)]] as const) {
+    const buckets = [
+      ['client_address', this.#addresses, this.#pseudonym('address', address)],
+      ['account_mail', this.#mailRequests, this.#account(account)],
+    ] as const;
+    for (const [limit, bucket, key] of buckets) {
       try {
         await bucket.consume(key);
       } catch (error) {
-        if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+        if (error instanceof RateLimiterRes) return this.#refused(limit, error);
         throw error;
       }
     }
@@ -109,7 +116,7 @@ export class SignInThrottle {
       await this.#addresses.consume(this.#pseudonym('address', address));
       return { allowed: true };
     } catch (error) {
-      if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+      if (error instanceof RateLimiterRes) return this.#refused('client_address', error);
       throw error;
     }
   }
@@ -120,7 +127,10 @@ export class SignInThrottle {
       await this.#mailRequests.consume(this.#account(accountCounter(person)));
       return true;
     } catch (error) {
-      if (error instanceof RateLimiterRes) return false;
+      if (error instanceof RateLimiterRes) {
+        this.#metrics.rateLimited('account_mail');
+        return false;
+      }
       throw error;
     }
   }
@@ -133,7 +143,9 @@ export class SignInThrottle {
     return this.#pseudonym('account', account);
   }
 
-  static #refused(result: RateLimiterRes, pauseStarted = false): ThrottleVerdict {
+  /** Every refusal of every limit passes here, so each is counted once, by the limit's name. */
+  #refused(limit: RateLimitName, result: RateLimiterRes, pauseStarted = false): ThrottleVerdict {
+    this.#metrics.rateLimited(limit);
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), pauseStarted };
   }
 
@@ -148,7 +160,7 @@ export class SignInThrottle {
     try {
       await this.#addresses.consume(this.#pseudonym('address', address));
     } catch (error) {
-      if (error instanceof RateLimiterRes) return SignInThrottle.#refused(error);
+      if (error instanceof RateLimiterRes) return this.#refused('client_address', error);
       throw error;
     }
     return this.admitOnAccount(account);
@@ -165,7 +177,7 @@ export class SignInThrottle {
       return { allowed: true };
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
-      if (error.consumedPoints !== this.#accounts.points + 1) return SignInThrottle.#refused(error);
+      if (error.consumedPoints !== this.#accounts.points + 1) return this.#refused('account_attempts', error);
       // The first attempt over the limit: pause the account, longer after each pause today.
       const pauses = await this.#pauses.consume(key).catch((e: unknown) => {
         if (e instanceof RateLimiterRes) return e;
@@ -173,7 +185,7 @@ export class SignInThrottle {
       });
       const seconds = Math.min(MAX_PAUSE_SECONDS, this.#limits.accountWindowSeconds * 2 ** Math.max(0, pauses.consumedPoints - 1));
       const blocked = await this.#accounts.block(key, seconds);
-      return SignInThrottle.#refused(blocked, true);
+      return this.#refused('account_attempts', blocked, true);
     }
   }
 

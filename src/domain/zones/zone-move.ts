@@ -6,7 +6,9 @@ import type { AuditActorKind, Bytes, ControlDatabase, ZoneDatabase } from '../..
 import { recordAudit, recordAuditCopies, type Actor, type AuditCopy } from '../audit/audit-log.js';
 import { MOVED_OUT_ACTION, movedOutPurpose } from '../audit/chain.js';
 import type { Clock } from '../clock.js';
+import { NO_METRICS, type Metrics, type ZoneMoveOutcome } from '../metrics.js';
 import type { PersonRef, Zone, ZoneRegistry } from './zone-registry.js';
+import type { ZoneName } from './zones.js';
 import { blindIndex } from '../../crypto/blind-index.js';
 import { PERSON_DATA, sealedAt, tablesMovedBy } from '../residency/person-data.js';
 
@@ -84,6 +86,7 @@ export class ZoneMoves {
     private readonly control: Kysely<ControlDatabase>,
     private readonly clock: Clock,
     private readonly faults: ZoneMoveFaults = {},
+    private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   #serialised<T>(work: () => Promise<T>): Promise<T> {
@@ -137,11 +140,11 @@ export class ZoneMoves {
       });
     } catch (error) {
       // Nothing committed in the new zone unless the person is there now: then the move stands and is finished later.
-      if (!(await personIn(to, person.id))) await this.#close(moveId, 'abandoned');
+      if (!(await personIn(to, person.id))) await this.#close(moveId, from.name, to.name, 'abandoned');
       throw error;
     }
     await this.#settleControlPlane(person.id, to);
-    await this.#close(moveId, 'moved');
+    await this.#close(moveId, from.name, to.name, 'moved');
     return { id: person.id, zone: to.name };
   }
 
@@ -175,8 +178,11 @@ export class ZoneMoves {
     await this.control.updateTable('sign_in_flows').set({ zone: to.name }).where('person_id', '=', personId).execute();
   }
 
-  async #close(moveId: string, outcome: 'moved' | 'abandoned'): Promise<void> {
-    await this.control.updateTable('zone_moves').set({ finished_at: this.clock.now(), outcome }).where('id', '=', moveId).execute();
+  /** Closes the journal entry of a move; `finished_later` is recorded as moved, by the clean-up. */
+  async #close(moveId: string, from: ZoneName, to: ZoneName, outcome: ZoneMoveOutcome): Promise<void> {
+    await this.control.updateTable('zone_moves')
+      .set({ finished_at: this.clock.now(), outcome: outcome === 'abandoned' ? 'abandoned' : 'moved' }).where('id', '=', moveId).execute();
+    this.metrics.zoneMove(from, to, outcome);
   }
 
   /**
@@ -197,7 +203,7 @@ export class ZoneMoves {
       const from = this.zones.get(move.from_zone as PersonRef['zone']);
       const to = this.zones.get(move.to_zone as PersonRef['zone']);
       if (!(await personIn(to, move.person_id))) {
-        await this.#close(move.id, 'abandoned');
+        await this.#close(move.id, from.name, to.name, 'abandoned');
         continue;
       }
       await from.db.transaction().execute(async (source) => {
@@ -213,7 +219,7 @@ export class ZoneMoves {
         await leave(source, to, move.person_id, rows.audit, { requestId: null });
       });
       await this.#settleControlPlane(move.person_id, to);
-      await this.#close(move.id, 'moved');
+      await this.#close(move.id, from.name, to.name, 'finished_later');
       finished++;
     }
     return finished;

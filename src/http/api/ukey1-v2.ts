@@ -57,6 +57,25 @@ export async function ukey1V2Api(
     refresh_token: issued.refreshToken,
   });
   const recording = <T>(request: FastifyRequest, appId: string, work: () => Promise<T>) => recordingRefusals(request, services.apps, appId, work);
+  const { metrics } = services;
+  /**
+   * Runs `work` on a code or token an app presented and counts its refusal by code. A
+   * second use of a code or refresh token has also revoked everything descending from it
+   * (see TokenService), which is counted too.
+   */
+  const presenting = async <T>(presented: 'code' | 'token', work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof KeygateError) {
+        if (presented === 'code') metrics.codeRefused('ukey1', error.code);
+        else metrics.tokenRefused('ukey1', error.code);
+        if (error.code === 'code_already_used') metrics.tokensRevoked('ukey1', 'code_replayed');
+        if (error.code === 'refresh_token_reused') metrics.tokensRevoked('ukey1', 'refresh_token_reused');
+      }
+      throw error;
+    }
+  };
 
   // Bodies are kept as raw bytes: the request signature covers them exactly as sent,
   // and JSON is parsed from them whatever the Content-Type claims.
@@ -83,11 +102,12 @@ export async function ukey1V2Api(
   server.post('/auth/v2/token', async (request, reply) => {
     const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token');
     const body = parseJsonBody(request, tokenBody);
-    const issued = await recording(request, app.id, () => services.tokens.exchangeCode(app, {
+    const issued = await recording(request, app.id, () => presenting('code', () => services.tokens.exchangeCode(app, {
       requestId: body.request_id,
       connectId: body.connect_id,
       authCode: body.auth_code,
-    }, actorOf(request)));
+    }, actorOf(request))));
+    metrics.tokensIssued('ukey1', 'authorization_code');
     return sendResult(reply, 200, await tokenResponse(app, issued));
   });
 
@@ -95,14 +115,15 @@ export async function ukey1V2Api(
   server.post('/auth/v2/token/refresh', async (request, reply) => {
     const { app } = await admitCall(request, reply, services, clientAddress, '/auth/v2/token/refresh');
     const body = parseJsonBody(request, refreshBody);
-    const issued = await recording(request, app.id, () => services.tokens.refresh(app, body.refresh_token, actorOf(request)));
+    const issued = await recording(request, app.id, () => presenting('token', () => services.tokens.refresh(app, body.refresh_token, actorOf(request))));
+    metrics.tokensIssued('ukey1', 'refresh_token');
     return sendResult(reply, 200, await tokenResponse(app, issued));
   });
 
   server.get('/auth/v2/me', async (request, reply) => {
     const { app, accessToken } = await admitCall(request, reply, services, clientAddress, '/auth/v2/me', { bearerToken: true });
     if (!accessToken) throw new KeygateError('missing_token');
-    const { access, profile } = await recording(request, app.id, async () => services.tokens.readProfile(app, await accessTokens.verify(app, accessToken), ME_PURPOSE, actorOf(request)));
+    const { access, profile } = await recording(request, app.id, () => presenting('token', async () => services.tokens.readProfile(app, await accessTokens.verify(app, accessToken), ME_PURPOSE, actorOf(request))));
     const user: Record<string, string | null> = { id: access.userId };
     for (const field of FIELD_CODES) user[field] = profile[field] ?? null;
     return sendResult(reply, 200, { scope: access.fields, user });
@@ -113,7 +134,7 @@ export async function ukey1V2Api(
     if (!accessToken) {
       return sendResult(reply, 200, { permissions: app.permissions, 'rejected-permissions': [] });
     }
-    const access = await recording(request, app.id, async () => services.tokens.inspectToken(app, await accessTokens.verify(app, accessToken)));
+    const access = await recording(request, app.id, () => presenting('token', async () => services.tokens.inspectToken(app, await accessTokens.verify(app, accessToken))));
     return sendResult(reply, 200, {
       permissions: access.fields,
       'rejected-permissions': access.requested.filter((f) => !access.fields.includes(f)),

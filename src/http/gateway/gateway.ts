@@ -121,6 +121,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
         error: `${app.name} cannot work without the fields marked required. Tick them to continue, or cancel.`,
       }), connect.returnUrl);
     }
+    services.metrics.codeIssued('ukey1');
     return reply.redirect(buildReturnRedirect(app, connect, outcome), 303);
   });
 

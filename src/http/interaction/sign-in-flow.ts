@@ -83,18 +83,25 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   }
 
   /**
-   * Counts an attempt to prove who one is (a password, a second factor, an emailed code)
-   * on the account, whichever of its identifiers was used, and (a first step) from this address. The
-   * attempt that goes over pauses the account and tells its person. An identifier nobody
-   * holds is counted under its own name, so the answers are the same.
+   * Counts an attempt to prove who one is by `method` (a password, a second factor, an
+   * emailed code) on the account, whichever of its identifiers was used, and (a first step)
+   * from this address. The attempt that goes over pauses the account and tells its person.
+   * An identifier nobody holds is counted under its own name, so the answers are the same.
    */
-  async function throttled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, account: PersonRef | string, page: (error: string) => string, step: 'first' | 'later' = 'first'): Promise<boolean> {
+  async function throttled(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, method: SignInMethodName, account: PersonRef | string, page: (error: string) => string, step: 'first' | 'later' = 'first'): Promise<boolean> {
     const key = typeof account === 'string' ? account : accountCounter(account);
     const verdict = step === 'first' ? await services.signInThrottle.admit(clientAddress(request), key) : await services.signInThrottle.admitOnAccount(key);
     if (!verdict.allowed && verdict.pauseStarted && typeof account !== 'string') {
       services.accounts.announcePause(account, Math.ceil(verdict.retryAfterSeconds / 60), request.id);
     }
+    if (!verdict.allowed) services.metrics.signIn(method, 'throttled');
     return refused(reply, resolved, verdict, page);
+  }
+
+  /** Answers an attempt whose password or code was not right (counted by method, never by whom). */
+  function failed(reply: FastifyReply, resolved: ResolvedPlace, method: SignInMethodName, status: number, page: string) {
+    services.metrics.signIn(method, 'failed');
+    return show(reply, resolved, status, page);
   }
 
   /**
@@ -131,6 +138,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
    * otherwise a fresh session starts, recording when and how the person signed in.
    */
   async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, flow: SignInFlow | null, person: PersonRef, method: SignInMethodName) {
+    services.metrics.signIn(method, 'proved');
     const state = await services.people.accountState(person);
     if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: 'This account no longer exists.' }));
     const next = await services.signInFlows.proved(flow, resolved.place.base, person, method, state);
@@ -169,9 +177,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const password = formString(form, 'password', 256) ?? '';
     // The account is looked up first so that its attempts count on it, whichever identifier is typed.
     const account = identifier && password ? await services.people.findAccount(identifier) : null;
-    if (await throttled(request, reply, resolved, account?.person ?? accountKey(identifier), (error) => signInPage(resolved.place, { identifier, error }))) return reply;
+    if (await throttled(request, reply, resolved, 'password', account?.person ?? accountKey(identifier), (error) => signInPage(resolved.place, { identifier, error }))) return reply;
     const person = identifier && password ? await services.people.signInWithPassword(account, password, { requestId: request.id }) : null;
-    if (!person) return show(reply, resolved, 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
+    if (!person) return failed(reply, resolved, 'password', 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
     return finish(request, reply, resolved, await heldFlow(request, resolved), person, 'password');
   });
 
@@ -207,9 +215,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!resolved) return reply;
     const flow = await heldFlow(request, resolved);
     const token = stepToken(flow, 'sign_up');
-    if (await throttled(request, reply, resolved, await codeAccount(token, 'sign_up'), (error) => confirmationPage(resolved, error), 'later')) return reply;
+    if (await throttled(request, reply, resolved, 'email_code', await codeAccount(token, 'sign_up'), (error) => confirmationPage(resolved, error), 'later')) return reply;
     const person = await services.accounts.confirmSignUp(token, formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
-    if (!person) return show(reply, resolved, 400, confirmationPage(resolved, 'This code is not right or has expired.'));
+    if (!person) return failed(reply, resolved, 'email_code', 400, confirmationPage(resolved, 'This code is not right or has expired.'));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
@@ -234,9 +242,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     if (!resolved) return reply;
     const flow = await heldFlow(request, resolved);
     const token = stepToken(flow, 'sign_in_code');
-    if (await throttled(request, reply, resolved, await codeAccount(token, 'sign_in_code'), (error) => signInCodePage(resolved, error), 'later')) return reply;
+    if (await throttled(request, reply, resolved, 'email_code', await codeAccount(token, 'sign_in_code'), (error) => signInCodePage(resolved, error), 'later')) return reply;
     const person = await services.accounts.signInWithCode(token, formString(request.body ?? {}, 'code', 32) ?? '');
-    if (!person) return show(reply, resolved, 400, signInCodePage(resolved, 'This code is not right or has expired.'));
+    if (!person) return failed(reply, resolved, 'email_code', 400, signInCodePage(resolved, 'This code is not right or has expired.'));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
@@ -269,11 +277,11 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const token = stepToken(flow, 'second_factor');
     const person = await services.challenges.peek(token, 'second_factor');
     if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
-    if (await throttled(request, reply, resolved, person, (error) => secondFactorPage(resolved.place, { error }), 'later')) return reply;
+    if (await throttled(request, reply, resolved, 'totp', person, (error) => secondFactorPage(resolved.place, { error }), 'later')) return reply;
     const code = formString(request.body ?? {}, 'code', 64) ?? '';
     if (!(await services.secondFactor.verify(person, code, { requestId: request.id }))) {
       await services.challenges.countFailure(token, 'second_factor');
-      return show(reply, resolved, 400, secondFactorPage(resolved.place, { error: 'This code is not right. Try the current code from your app, or a recovery code.' }));
+      return failed(reply, resolved, 'totp', 400, secondFactorPage(resolved.place, { error: 'This code is not right. Try the current code from your app, or a recovery code.' }));
     }
     const redeemed = await services.challenges.redeemToken(token, 'second_factor');
     if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
