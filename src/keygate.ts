@@ -30,7 +30,7 @@ import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
-import { createLogger } from './logger.js';
+import { createLogger, logsForAPerson } from './logger.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
 import { connectRedis } from './shared-state/redis.js';
@@ -95,14 +95,15 @@ export interface Keygate {
  */
 export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const { config } = options;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, { pretty: logsForAPerson(config.production) });
   const clock = options.clock ?? systemClock;
 
+  // Keys generated for development are announced together, once they are all resolved.
+  const generated: Array<{ variable: string; file: string }> = [];
   const keyOptions = (file: string) => ({
     production: config.production,
     developmentFile: path.join(config.dataDir, 'keys', file),
-    onGenerated: (where: string, variable: string) =>
-      logger.warn({ file: where }, `generated a development key for ${variable}; set ${variable} (or ${variable}_FILE) in production`),
+    onGenerated: (where: string, variable: string) => generated.push({ variable, file: where }),
   });
   // Each store's master keys (current first) also sign its audit checkpoints, through a derived key.
   const masterKeys = {} as Record<StoreName, IdentifiedKey[]>;
@@ -119,6 +120,13 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     ring: ringOf(config.keys[name], `master-${name}.key`, name),
     indexKey: resolveKey(config.keys[name].index, keyOptions(`index-${name}.key`)).key,
   }));
+
+  if (generated.length > 0) {
+    logger.warn([
+      `generated ${generated.length} development key${generated.length === 1 ? '' : 's'}; in production each comes from its variable (or its _FILE):`,
+      ...generated.map((g) => `  ${g.variable.padEnd(28)} ${g.file}`),
+    ].join('\n'));
+  }
 
   const prometheus = config.metrics ? new PrometheusMetrics() : undefined;
   const metrics: Metrics = prometheus ?? NO_METRICS;

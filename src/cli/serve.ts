@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeygateConfig } from '../config/config.js';
 import { buildHttpsRedirectServer } from '../http/server.js';
 import { createKeygate } from '../keygate.js';
-import { createLogger } from '../logger.js';
+import { createLogger, logsForAPerson } from '../logger.js';
 import { startMetricsListener, stopMetricsListener } from '../observability/metrics-listener.js';
 import { workersExposition } from '../observability/prometheus.js';
 import { startOperatorSocket } from './operator-socket.js';
@@ -119,7 +119,7 @@ async function serveInThisProcess(config: KeygateConfig, isWorker: boolean): Pro
 }
 
 async function superviseWorkers(config: KeygateConfig, count: number): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { pretty: logsForAPerson(config.production) });
   // The primary serves no request; it answers scrapes with every worker's counts summed.
   const metricsListener = config.metrics ? await startMetricsListener(workersExposition(), config.metrics) : undefined;
   if (config.metrics) logger.info({ metrics: metricsUrl(config.metrics) }, `metrics are served at ${metricsUrl(config.metrics)}`);
