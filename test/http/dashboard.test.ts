@@ -30,6 +30,19 @@ describe('the developer dashboard', () => {
     return { appId, secretKey, page: created };
   }
 
+  it('shows on the app page what to paste into a Ukey1 SDK: this Keygate as the host, the App ID and a registered return URL', async () => {
+    const visitor = await developer('connect.dev@example.cz');
+    const { appId } = await createApp(visitor, 'Connectable');
+    const page = await visitor.get(`/dashboard/apps/${appId}`);
+    assert.match(page.html, /<h2 id="connect-h">Connect your app<\/h2>/);
+    assert.equal(/id="connect-host"[^>]*>([^<]+)</.exec(page.html)?.[1], 'http://localhost:8080');
+    const snippet = /id="connect-browser"[^>]*><code>([\s\S]*?)<\/code>/.exec(page.html)![1]!.replace(/&#39;/g, "'");
+    assert.match(snippet, new RegExp(`appId: '${appId}'`));
+    assert.match(snippet, /host: 'http:\/\/localhost:8080'/);
+    assert.match(snippet, /returnUrl: 'https:\/\/dash\.example\.org\/back\/'/);
+    for (const [, target] of page.html.matchAll(/data-copy="([^"]+)"/g)) assert.match(page.html, new RegExp(`id="${target}"`), `the ${target} copy button copies something`);
+  });
+
   it('sends a visitor without a session to the sign-in page', async () => {
     const response = await keygate.http.inject({ method: 'GET', url: '/dashboard' });
     assert.equal(response.statusCode, 303);

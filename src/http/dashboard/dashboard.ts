@@ -131,7 +131,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const usage = await services.usage.lastDays(app.id);
     const trail = await services.apps.auditTrail(app.id);
     const consents = await services.consentProofs.forApp(app.id);
-    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, owners: ownerViews, members, usage, trail, consents, ...extra }));
+    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, publicUrl: context.publicUrl, owners: ownerViews, members, usage, trail, consents, ...extra }));
   }
 
   /** Runs a settings change; a refused value is shown next to its field and nothing is saved. */

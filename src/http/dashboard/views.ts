@@ -33,6 +33,32 @@ ${props.hint ? html`<span class="why" id="${props.id}-hint">${props.hint}</span>
  */
 const SECRET_KEY_NOTE = 'The Secret Key identifies this app, but it is no secret from its users: anyone sent back to the app can compute it from the signatures Keygate must publish (redirects, access tokens). Calls that change the app, such as its private list, are accepted only with IP protection on and from a listed address.';
 
+/** A snippet the developer pastes into their app, with a copy button (dashboard.js). */
+function copyableBlock(id: string, label: string, value: string): SafeHtml {
+  return html`<div class="field">
+<span class="label" id="${id}-label">${label}</span>
+<pre class="credential" id="${id}" aria-labelledby="${id}-label"><code>${value}</code></pre>
+<button type="button" class="secondary copy" data-copy="${id}">Copy ${label}</button>
+</div>`;
+}
+
+/** How the published Ukey1 SDKs reach this app through this Keygate: the values to paste. */
+function connectSection(app: App, publicUrl: string): SafeHtml {
+  const returnUrl = app.returnUrls[0] ?? 'https://your-app.example/after-sign-in';
+  const browserSnippet = `new Ukey1().connect({
+  appId: '${app.id}',
+  host: '${publicUrl}',
+  returnUrl: '${returnUrl}',
+  scope: ['firstname', 'email'],
+});`;
+  return html`<section aria-labelledby="connect-h"><h2 id="connect-h">Connect your app</h2>
+<p>Apps written with the published Ukey1 SDKs (PHP, Node, React, jQuery) work unchanged once they are pointed at this Keygate: give them its address as the host, this App ID, and on your server the Secret Key.</p>
+${copyable('connect-host', 'host', publicUrl)}
+${copyableBlock('connect-browser', 'browser sign-in snippet', browserSnippet)}
+<p class="fine">The return URL must be one of those registered under Protections. Server-side SDKs sign their calls with the Secret Key above and send your origin as <code>X-Origin</code>.</p>
+</section>`;
+}
+
 /** A value the developer copies into their configuration, with a copy button (dashboard.js). */
 function copyable(id: string, label: string, value: string): SafeHtml {
   return html`<div class="field">
@@ -88,6 +114,8 @@ ${copyable('secret-key', 'Secret Key', view.secretKey)}
 export interface AppPageView {
   readonly csrf: string;
   readonly app: App;
+  /** Where the app's SDK reaches Keygate. */
+  readonly publicUrl: string;
   readonly owners: ReadonlyArray<{ id: string; email: string | null; you: boolean }>;
   readonly members: readonly ExtranetMember[];
   readonly usage: readonly UsageDay[];
@@ -124,6 +152,8 @@ ${alert(e.form)}
 ${copyable('app-id', 'App ID', app.id)}
 <details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}
 <p class="fine">${SECRET_KEY_NOTE}</p></details>
+
+${connectSection(app, view.publicUrl)}
 
 <section aria-labelledby="usage-h"><h2 id="usage-h">Usage</h2>
 <figure class="chart">${new SafeHtml(chart)}</figure>
