@@ -8,7 +8,8 @@ import { KeygateError } from '../domain/errors.js';
 import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
 import { sendError, sendRefusal } from './api/envelope.js';
-import { API_BODY_LIMIT, ukey1V2Api } from './api/ukey1-v2.js';
+import { API_BODY_LIMIT, documentedEndpoints, ukey1V2Api } from './api/ukey1-v2.js';
+import { buildOpenApiDocument } from '../protocols/ukey1/openapi.js';
 import type { Ukey1AccessTokens } from '../protocols/ukey1/access-token.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { messagePage } from './kit/layout.js';
@@ -102,6 +103,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     const readiness = await options.services.readiness();
     return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks });
   });
+
+  // The API's OpenAPI 3.1 description, generated once from the schemas and the endpoint
+  // table the routes are built from. It holds nothing secret, so any page may read it, and
+  // it changes only with a new version of Keygate.
+  const openApiDocument = JSON.stringify(buildOpenApiDocument(options.publicUrl, documentedEndpoints()));
+  server.get('/openapi.json', async (_request, reply) => reply
+    .header('Cache-Control', 'public, max-age=300')
+    .header('Access-Control-Allow-Origin', '*')
+    .type('application/json; charset=utf-8')
+    .send(openApiDocument));
 
   const resolveClient = createClientAddressResolver(options.trustedProxies ?? []);
   const clientAddress = (request: FastifyRequest) => resolveClient(request.socket.remoteAddress, request.headers['x-forwarded-for']);

@@ -7,6 +7,7 @@ import { KeygateError } from '../../domain/errors.js';
 import type { ClientAddress } from '../client-address.js';
 import { isBrowserOriginAllowed, isOriginAllowed, normaliseOrigin } from '../../domain/protection/origin.js';
 import { findSigningKey } from '../../protocols/ukey1/request-signature.js';
+import type { Ukey1ErrorCode } from '../../protocols/ukey1/errors.js';
 
 /**
  * The named steps every Ukey1 v2 endpoint runs, in order (`admitCall`), so that the
@@ -135,6 +136,36 @@ export function enforceDomain(request: FastifyRequest, app: App, signed: boolean
   if (!isBrowserOriginAllowed(header(request, 'origin'), app.origins)) throw new KeygateError('origin_not_allowed');
 }
 
+/** Which of the optional steps an endpoint runs: 4 (`bearerToken`) and 6 (`privileged`). */
+export interface AdmissionOptions {
+  readonly bearerToken?: boolean;
+  readonly privileged?: boolean;
+}
+
+/**
+ * What any call on the API can be answered with, before or beside its steps: a malformed
+ * URL (`invalid_request`), a store that does not answer, anything unexpected (see the
+ * API's error handler in `../server.ts`).
+ */
+export const EVERY_CALL_REFUSALS: readonly Ukey1ErrorCode[] = ['invalid_request', 'store_unavailable', 'internal_error'];
+
+/** What reading a JSON body (`parseJsonBody`, and Fastify's reading of the bytes before it) can refuse. */
+export const BODY_REFUSALS: readonly Ukey1ErrorCode[] = ['invalid_json', 'invalid_request', 'body_too_large', 'unsupported_media_type'];
+
+/** What `admitCall` with `options` can refuse, step by step; the OpenAPI document lists them. */
+export function admissionRefusals(options: AdmissionOptions = {}): Ukey1ErrorCode[] {
+  return [
+    'missing_app_id', 'invalid_app_id', 'unknown_app', // 1
+    'too_many_requests', // the app's rate limit
+    'signature_required', // 2
+    ...(options.bearerToken ? ['invalid_token' as const] : []), // 4
+    'bad_signature', // 5
+    ...(options.privileged ? ['signature_required' as const, 'ip_protection_required' as const] : []), // 6
+    'ip_not_allowed', // 7
+    'origin_not_allowed', // 8
+  ];
+}
+
 /**
  * The checks every endpoint runs before its own work, in the order listed above;
  * `privileged` marks a call that changes the app's state (step 6). The
@@ -148,7 +179,7 @@ export async function admitCall(
   { apps, appRateLimit }: Pick<Services, 'apps' | 'appRateLimit'>,
   clientAddress: ClientAddress,
   endpointPath: string,
-  options: { bearerToken?: boolean; privileged?: boolean } = {},
+  options: AdmissionOptions = {},
 ): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
   const app = await identifyApp(request, apps);
   await appRateLimit.admit(app.id);
