@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { totpCodeAt } from '../../src/crypto/totp.js';
 import { assertNoSeriousViolations } from '../support/accessibility.js';
 import { startBrowserSession } from '../support/browser.js';
@@ -12,6 +12,11 @@ const EMAIL = 'pavla.svobodova@example.cz';
 const PASSWORD = 'amber-willow-compass-2026';
 const SHOP_ORIGIN = 'https://shop.example.org';
 const SHOP_RETURN_URL = `${SHOP_ORIGIN}/callback/`;
+
+/** The text of the elements that describe a field (its hint, its error), as a screen reader reads them. */
+const descriptionOf = (field: Locator): Promise<string> =>
+  field.evaluate((element) => (element.getAttribute('aria-describedby') ?? '')
+    .split(/\s+/).filter(Boolean).map((id) => document.getElementById(id)?.textContent ?? '').join(' | '));
 
 describe('every page passes axe-core without a serious or critical violation, in headless Chromium', () => {
   let session: Awaited<ReturnType<typeof startBrowserSession>>;
@@ -59,6 +64,9 @@ describe('every page passes axe-core without a serious or critical violation, in
     await submit('Create account');
     await page.getByText('Enter a valid email address.').waitFor();
     await check('the sign-up page with an error at every field');
+    const password = page.getByLabel('Password');
+    assert.equal(await password.getAttribute('aria-invalid'), 'true');
+    assert.match(await descriptionOf(password), /^At least 10 characters.* \| \S/, 'the password field is described by its hint and its error');
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel('First name').fill('Pavla');
