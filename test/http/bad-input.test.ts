@@ -246,7 +246,7 @@ describe('bad input on the gateway pages: the form comes back with the reason, n
       const response = await visitor.signUp(`/gateway/${connectIdOf(gateway)}`, { ...SIGN_UP_JANA, password }, keygate.outbox);
       assert.equal(response.status, 400);
       assert.match(response.html, new RegExp(`id="password-error">[^<]*${reason.source}`));
-      assert.match(response.html, /aria-describedby="password-error"/);
+      assert.match(response.html, /aria-describedby="password-hint password-error"/);
     }
     assert.equal(await people(), 0);
   });

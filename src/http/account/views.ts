@@ -47,7 +47,7 @@ ${errorText('nickname', e.nickname)}</div>
 ${csrfField(view.csrf)}
 ${input({ id: 'current', name: 'current', label: 'Current password', type: 'password', autocomplete: 'current-password', error: e.current })}
 ${input({ id: 'password', name: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', error: e.password,
-    extra: html`<p class="fine">At least 10 characters, hard to guess, without your name or email. Changing it signs out every other device.</p>` })}
+    hint: 'At least 10 characters, hard to guess, without your name or email. Changing it signs out every other device.' })}
 <div class="actions"><button type="submit" class="primary">Change password</button></div>
 </form>
 </section>

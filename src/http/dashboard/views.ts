@@ -231,7 +231,7 @@ ${retiring.length > 0 ? html`<ul>${retiring.map((k) => html`<li>A previous Secre
 <form method="post" action="${path}/rotate" novalidate>
 ${csrfField(view.csrf)}
 <div class="field"><label for="grace">Keep the current Secret Key working for</label>
-<select id="grace" name="graceDays" aria-describedby="grace-error">${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? 'no time: it stops now' : `${d} day${d > 1 ? 's' : ''}`}</option>`)}</select>
+<select id="grace" name="graceDays"${e.graceDays ? html` aria-invalid="true" aria-describedby="grace-error"` : html``}>${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? 'no time: it stops now' : `${d} day${d > 1 ? 's' : ''}`}</option>`)}</select>
 ${errorText('grace', e.graceDays)}</div>
 <div class="actions"><button type="submit" class="primary">Issue a new Secret Key</button></div>
 </form>

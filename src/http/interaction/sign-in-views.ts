@@ -65,7 +65,7 @@ ${alert(e.form)}
 ${csrfField(place.csrf)}
 ${input({ id: 'email', name: 'email', label: 'Email', type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
 ${input({ id: 'password', name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', error: e.password,
-    extra: html`<p class="fine" id="password-hint">At least 10 characters, hard to guess, without your name or email. A few unrelated words work well.</p>` })}
+    hint: 'At least 10 characters, hard to guess, without your name or email. A few unrelated words work well.' })}
 ${input({ id: 'firstname', name: 'firstname', label: 'First name', type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: 'Surname', type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
 ${select({ id: 'country', name: 'country', label: 'Country', options: COUNTRY_OPTIONS, value: v.country, error: e.country })}
@@ -85,7 +85,7 @@ ${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
 ${alert(view.error)}
 <form method="post" action="${place.base}/${view.action}" novalidate>
 ${csrfField(place.csrf)}
-${input({ id: 'code', name: 'code', label: 'Code from the email', type: 'text', autocomplete: 'one-time-code', extra: html`<p class="fine">Six digits. The code works once and expires.</p>` })}
+${input({ id: 'code', name: 'code', label: 'Code from the email', type: 'text', autocomplete: 'one-time-code', hint: 'Six digits. The code works once and expires.' })}
 <div class="actions"><button type="submit" class="primary">Continue</button></div>
 </form>
 ${cancelForm(place)}
@@ -128,7 +128,7 @@ ${alert(view.error)}
 <form method="post" action="${place.base}/second-factor" novalidate>
 ${csrfField(place.csrf)}
 ${input({ id: 'code', name: 'code', label: 'Code from your authenticator app', type: 'text', autocomplete: 'one-time-code',
-    extra: html`<p class="fine">Six digits, or one of your recovery codes (xxxxx-xxxxx).</p>` })}
+    hint: 'Six digits, or one of your recovery codes (xxxxx-xxxxx).' })}
 <div class="actions"><button type="submit" class="primary">Verify</button></div>
 </form>
 ${cancelForm(place)}`);
@@ -141,7 +141,7 @@ export function resetPasswordPage(view: { csrf: string; token: string; error?: s
 <form method="post" action="/reset/${view.token}" novalidate>
 ${csrfField(view.csrf)}
 ${input({ id: 'password', name: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', error: view.error,
-    extra: html`<p class="fine">At least 10 characters, hard to guess, without your name or email.</p>` })}
+    hint: 'At least 10 characters, hard to guess, without your name or email.' })}
 <div class="actions"><button type="submit" class="primary">Set the new password</button></div>
 </form>`);
 }

@@ -1,6 +1,11 @@
 /** The pages' only stylesheet, served from our origin so the CSP needs no inline style. */
 export const PAGE_CSS = `
-:root { color-scheme: light dark; --accent: #2454c5; --error: #b3261e; --muted: #5f6368; }
+:root { color-scheme: light dark; --accent: #2454c5; --error: #b3261e; --muted: #5f6368; --on-accent: #fff; }
+/* The system's dark Canvas is near black: the light scheme's blue, red and grey fall far
+   below 4.5:1 on it (WCAG 1.4.3), so the dark scheme has lighter tones and dark text on them. */
+@media (prefers-color-scheme: dark) {
+  :root { --accent: #8ab4f8; --error: #f2b8b5; --muted: #bdc1c6; --on-accent: #121212; }
+}
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: Canvas; color: CanvasText; }
 main { max-width: 28rem; margin: 3rem auto; padding: 0 1rem; }
@@ -23,10 +28,12 @@ legend { font-weight: 600; padding: 0 .25rem; }
 .required { color: var(--error); font-weight: 600; font-size: .85rem; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
 button { font: inherit; font-weight: 600; padding: .6rem 1.2rem; border-radius: .4rem; border: 1px solid var(--accent); cursor: pointer; }
-button.primary { background: var(--accent); color: #fff; }
+button.primary { background: var(--accent); color: var(--on-accent); }
 button.secondary { background: transparent; color: var(--accent); }
 .switch { margin-top: 1.5rem; color: var(--muted); }
 a { color: var(--accent); }
+/* Keyboard users must see where they are (WCAG 2.4.7); browsers' own rings vary and some are faint. */
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .fine { color: var(--muted); font-size: .85rem; }
 main.wide { max-width: 52rem; }
 h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
@@ -38,7 +45,7 @@ code.credential { display: block; word-break: break-all; padding: .5rem; border:
 .topbar { display: flex; gap: 1rem; align-items: center; justify-content: space-between; }
 form.inline, .inline-form { display: inline; margin: 0; }
 button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0 .25rem; font-weight: 400; }
-button.danger { background: var(--error); border-color: var(--error); color: #fff; }
+button.danger { background: var(--error); border-color: var(--error); color: var(--on-accent); }
 table.fields { border-collapse: collapse; width: 100%; }
 table.fields th, table.fields td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #c4c7c5; }
 figure.chart { margin: 0; overflow-x: auto; }
