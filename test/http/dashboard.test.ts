@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectIdOf, GatewayVisitor, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { createApp, developer as signedUpDeveloper } from '../support/dashboard-visitor.js';
 
 /** The dashboard through its forms, as a browser without JavaScript uses it. */
 describe('the developer dashboard', () => {
@@ -13,22 +14,7 @@ describe('the developer dashboard', () => {
   });
   after(() => keygate.close());
 
-  async function developer(email: string) {
-    const visitor = new GatewayVisitor(keygate.http);
-    await visitor.get('/dashboard/sign-up');
-    const signedUp = await visitor.signUp('/dashboard', { ...SIGN_UP_JANA, email }, keygate.outbox);
-    assert.equal(signedUp.status, 303);
-    assert.equal(signedUp.location, '/dashboard');
-    return visitor;
-  }
-
-  async function createApp(visitor: GatewayVisitor, name: string) {
-    const created = await visitor.post('/dashboard/apps', { name, origins: 'https://dash.example.org', returnUrls: 'https://dash.example.org/back/' });
-    assert.equal(created.status, 201);
-    const appId = /id="app-id"[^>]*>([0-9a-f-]{36})</.exec(created.html)![1]!;
-    const secretKey = /id="secret-key"[^>]*>([A-Za-z0-9+/=]+)</.exec(created.html)![1]!;
-    return { appId, secretKey, page: created };
-  }
+  const developer = (email: string) => signedUpDeveloper(keygate, email);
 
   it('shows on the app page what to paste into a Ukey1 SDK: this Keygate as the host, the App ID and a registered return URL', async () => {
     const visitor = await developer('connect.dev@example.cz');

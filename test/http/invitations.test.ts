@@ -7,6 +7,7 @@ import type { OutboxMail } from '../support/mailbox.js';
 import { sleep } from '../support/services.js';
 import { Ukey1ServerClient } from '../support/ukey1-client.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+import { createApp, developer as signedUpDeveloper } from '../support/dashboard-visitor.js';
 
 const ORIGIN = 'https://dash.example.org';
 const RETURN = 'https://dash.example.org/back/';
@@ -21,21 +22,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
   });
   after(() => keygate.close());
 
-  async function developer(email: string) {
-    const visitor = new GatewayVisitor(keygate.http);
-    await visitor.get('/dashboard/sign-up');
-    const signedUp = await visitor.signUp('/dashboard', { ...SIGN_UP_JANA, email }, keygate.outbox);
-    assert.equal(signedUp.status, 303);
-    return visitor;
-  }
-
-  async function createApp(visitor: GatewayVisitor, name: string) {
-    const created = await visitor.post('/dashboard/apps', { name, origins: ORIGIN, returnUrls: RETURN });
-    assert.equal(created.status, 201);
-    const appId = /id="app-id"[^>]*>([0-9a-f-]{36})</.exec(created.html)![1]!;
-    const secretKey = /id="secret-key"[^>]*>([A-Za-z0-9+/=]+)</.exec(created.html)![1]!;
-    return { appId, secretKey };
-  }
+  const developer = (email: string) => signedUpDeveloper(keygate, email);
 
   async function privateApp(visitor: GatewayVisitor, name: string) {
     const app = await createApp(visitor, name);
