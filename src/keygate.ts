@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
-import { AppsService } from './domain/apps/apps-service.js';
+import { APP_CHANGES_CHANNEL, AppsService } from './domain/apps/apps-service.js';
 import { ExtranetService } from './domain/apps/extranet.js';
 import { OwnerInvitations } from './domain/apps/owner-invitations.js';
 import { InvitationLimits } from './domain/protection/invitation-limits.js';
@@ -150,6 +150,12 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
+  // Other nodes' changes to apps, dropped from this node's cache as they commit.
+  const appChanges = stores.control.listen(APP_CHANGES_CHANNEL, {
+    onNotice: (appId) => apps.forgetApp(appId),
+    onResume: () => apps.forgetAllApps(),
+    onError: (error) => logger.warn({ err: error.message }, 'stopped hearing of app changes; listening again (cached apps meanwhile last a second at most)'),
+  });
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
   const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones, stores.control.db);
@@ -205,6 +211,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       tls: config.tls,
     });
   } catch (error) {
+    await appChanges?.close();
     await stores.close();
     redis?.disconnect();
     mailer.close();
@@ -248,6 +255,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       clearInterval(checkpoints);
       await http.close();
       await accountMail.settled();
+      await appChanges?.close();
       await stores.close();
       redis?.disconnect();
       mailer.close();

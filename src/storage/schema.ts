@@ -147,7 +147,15 @@ export interface SignInFlowsTable {
   expires_at: Date;
 }
 
+/** The single row counting changes to apps, read by nodes to bound how stale their cached apps can be. */
+export interface AppChangesTable {
+  only_row: ColumnType<boolean, never, never>;
+  /** A bigint: drivers return it as a string. */
+  version: ColumnType<string, never, never>;
+}
+
 export interface ControlDatabase {
+  app_changes: AppChangesTable;
   sign_in_flows: SignInFlowsTable;
   zone_moves: ZoneMovesTable;
   audit_events: ControlAuditEventsTable;

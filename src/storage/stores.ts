@@ -9,6 +9,7 @@ import type { KeygateConfig } from '../config/config.js';
 import { ZONE_NAMES, type ZoneName } from '../domain/zones/zones.js';
 import { controlMigrations } from './migrations/control.js';
 import { zoneMigrations } from './migrations/zone.js';
+import { listenOnPostgres, type NoticeHandlers, type NoticeListener } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { ControlDatabase, ZoneDatabase } from './schema.js';
 
@@ -28,6 +29,11 @@ export interface Store<DB> {
   readonly db: Kysely<DB>;
   /** How busy its connections are right now. */
   usage(): StoreUsage;
+  /**
+   * Listens to a NOTIFY channel, on PostgreSQL, where other nodes share the database.
+   * Null for an embedded store: one process owns it, and what it changes it knows.
+   */
+  listen(channel: string, handlers: NoticeHandlers): NoticeListener | null;
 }
 
 /** A store's connections at one moment: PostgreSQL's pool, or the embedded store's one connection. */
@@ -102,6 +108,7 @@ function reportingConnectFailures(pool: pg.Pool, report: () => void): pg.Pool {
 interface OpenedDatabase<DB> {
   readonly db: Kysely<DB>;
   usage(): StoreUsage;
+  listen(channel: string, handlers: NoticeHandlers): NoticeListener | null;
 }
 
 async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, onError?: StoreErrorListener): Promise<OpenedDatabase<DB>> {
@@ -117,6 +124,7 @@ async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: 
         const { inUse, waiting } = dialect.usage();
         return { size: 1, inUse, idle: 1 - inUse, waiting };
       },
+      listen: () => null,
     };
   };
   switch (location.kind) {
@@ -151,6 +159,7 @@ async function openDatabase<DB>(name: StoreName, location: StoreLocation, pool: 
           idle: postgres.idleCount,
           waiting: postgres.waitingCount,
         }),
+        listen: (channel, handlers) => listenOnPostgres(location.url, channel, handlers),
       };
     }
   }
@@ -183,8 +192,9 @@ function describeLocation(name: StoreName, location: StoreLocation): string {
 async function openStore<DB>(name: StoreName, location: StoreLocation, pool: PoolSettings, migrateOnOpen: boolean, onError?: StoreErrorListener): Promise<Store<DB>> {
   let db: Kysely<DB> | undefined;
   let usage: () => StoreUsage;
+  let listen: OpenedDatabase<DB>['listen'];
   try {
-    ({ db, usage } = await openDatabase<DB>(name, location, pool, onError));
+    ({ db, usage, listen } = await openDatabase<DB>(name, location, pool, onError));
     const migrations = name === 'control' ? MIGRATIONS.control : MIGRATIONS.zone;
     if (!migrateOnOpen) await sql`select 1`.execute(db);
     else if (location.kind === 'postgres') await migrateExclusively(db, migrations);
@@ -194,7 +204,7 @@ async function openStore<DB>(name: StoreName, location: StoreLocation, pool: Poo
     const cause = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).join('; ') : (error as Error).message;
     throw new StoreOpenError(`cannot open the ${name} store (${describeLocation(name, location)}): ${cause}`);
   }
-  return { name, db, usage };
+  return { name, db, usage, listen };
 }
 
 /** Opens (and, unless told otherwise, migrates) the control plane and every zone. */

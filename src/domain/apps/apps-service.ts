@@ -85,16 +85,36 @@ const currentKeyLocation = (appId: string) => ({ table: 'apps', column: 'private
 const retiringKeyLocation = (keyId: string) => ({ table: 'app_retiring_keys', column: 'private_key_ct', rowId: keyId });
 
 // Parsing a private key costs several times the RSA operation it serves, so parsed keys
-// are kept per key pair. Settings are read from the store on every request: only the
-// immutable key material is cached, so any node sees a settings change at once.
+// are kept per key pair (they outlive an app's cached settings: a changed setting does
+// not make the key worth parsing again).
 const MAX_CACHED_KEYS = 10_000;
+
+// Every Ukey1 call needs its app; caching it saves a control-plane round trip per call.
+// Bounded so that many apps cannot grow a node without limit (least recently used goes).
+const MAX_CACHED_APPS = 5_000;
+// How stale a cached app may be when a change notice from another node is lost: the
+// change counter is read at most this often, and a moved counter empties the cache.
+const CHANGE_CHECK_EVERY_MS = 1000;
 
 type AppRow = Selectable<AppsTable> & {
   retiring: Array<{ key_id: string; secret_key: string; private_key_ct: string; private_key_master_key_id: string; retires_at: string }>;
 };
 
+/** The NOTIFY channel on which every node hears the id of an app that changed. */
+export const APP_CHANGES_CHANNEL = 'keygate_apps';
+
 export class AppsService {
   readonly #keys = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
+  /** Apps by lower-case id, least recently used first. Unknown ids are not cached. */
+  readonly #apps = new Map<string, App>();
+  /**
+   * Moves on every invalidation: a load that began before one must not cache what it
+   * read, which may predate the change.
+   */
+  #generation = 0;
+  #checkedChangesAt = Number.NEGATIVE_INFINITY;
+  #seenChanges: string | undefined;
+  #checkingChanges: Promise<void> | undefined;
 
   constructor(
     private readonly db: Kysely<ControlDatabase>,
@@ -142,9 +162,43 @@ export class AppsService {
     return { appId: id, secretKey };
   }
 
-  /** The app with this id and its live keys, in one query; malformed ids are simply unknown. */
+  /**
+   * The app with this id and its live keys; malformed ids are simply unknown. Served from
+   * this node's cache when it can be: every change made here drops the entry at once,
+   * other nodes are told by a notice, and a lost notice is covered within a second.
+   */
   async findApp(appId: string): Promise<App | null> {
     if (!isUuid(appId)) return null;
+    const id = appId.toLowerCase();
+    await this.#checkChanges();
+    const cached = this.#apps.get(id);
+    if (cached) {
+      this.#apps.delete(id);
+      this.#apps.set(id, cached);
+      return this.#withLiveKeys(cached);
+    }
+    const generation = this.#generation;
+    const app = await this.#loadApp(id);
+    if (app && generation === this.#generation) {
+      if (this.#apps.size >= MAX_CACHED_APPS) this.#apps.delete(this.#apps.keys().next().value!);
+      this.#apps.set(id, app);
+    }
+    return app && this.#withLiveKeys(app);
+  }
+
+  /** Drops this app from the cache: another node changed it. */
+  forgetApp(appId: string): void {
+    this.#generation += 1;
+    this.#apps.delete(appId.toLowerCase());
+  }
+
+  /** Empties the cache: changes may have been missed (a listening connection was lost). */
+  forgetAllApps(): void {
+    this.#generation += 1;
+    this.#apps.clear();
+  }
+
+  async #loadApp(id: string): Promise<App | null> {
     const now = this.clock.now();
     const row = await this.db.selectFrom('apps').modifyFront(PREPARED).selectAll('apps')
       .select(sql<AppRow['retiring']>`(
@@ -152,8 +206,58 @@ export class AppsService {
           'key_id', k.key_id, 'secret_key', k.secret_key, 'private_key_ct', encode(k.private_key_ct, 'base64'),
           'private_key_master_key_id', k.private_key_master_key_id, 'retires_at', k.retires_at) order by k.retires_at desc), '[]'::json)
         from app_retiring_keys k where k.app_id = apps.id and k.retires_at > ${now})`.as('retiring'))
-      .where('id', '=', appId.toLowerCase()).executeTakeFirst();
+      .where('id', '=', id).executeTakeFirst();
     return row ? this.#toApp(row as AppRow) : null;
+  }
+
+  /** A replaced key stops working when it retires, even while its app is cached. */
+  #withLiveKeys(app: App): App {
+    const now = this.clock.now().getTime();
+    const live = app.keys.filter((k) => k.retiresAt === null || k.retiresAt.getTime() > now);
+    return live.length === app.keys.length ? app : { ...app, keys: live };
+  }
+
+  /** Reads the change counter when the last reading is a second old; one reading at a time. */
+  async #checkChanges(): Promise<void> {
+    if (performance.now() - this.#checkedChangesAt < CHANGE_CHECK_EVERY_MS) return;
+    this.#checkingChanges ??= (async () => {
+      try {
+        const row = await this.db.selectFrom('app_changes').select('version').executeTakeFirst();
+        const version = String(row?.version ?? '');
+        if (version !== this.#seenChanges) {
+          this.forgetAllApps();
+          this.#seenChanges = version;
+        }
+        this.#checkedChangesAt = performance.now();
+      } finally {
+        this.#checkingChanges = undefined;
+      }
+    })();
+    await this.#checkingChanges;
+  }
+
+  /**
+   * Part of every transaction that changes what `App` holds: tells the other nodes on
+   * commit (a notice sent in a transaction is delivered only if it commits) and moves the
+   * counter that bounds staleness when a notice is lost.
+   */
+  async #announceChange(trx: Kysely<ControlDatabase>, appId: string): Promise<void> {
+    await sql`update app_changes set version = version + 1`.execute(trx);
+    await sql`select pg_notify(${APP_CHANGES_CHANNEL}, ${appId.toLowerCase()})`.execute(trx);
+  }
+
+  /** Runs a transaction that changes an app, announcing the change and dropping it here once committed. */
+  async #changeApp<T>(appId: string, work: (trx: Kysely<ControlDatabase>) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const result = await work(trx);
+        await this.#announceChange(trx, appId);
+        return result;
+      });
+    } finally {
+      // Also after a failure: whether it committed is not always known (a lost connection).
+      this.forgetApp(appId);
+    }
   }
 
   /** Whether any app lists this origin: enough to answer a CORS preflight, which names no app. */
@@ -172,14 +276,14 @@ export class AppsService {
 
   async rename(appId: string, name: string, actor: Actor = SYSTEM): Promise<void> {
     const validated = validateName(name);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const result = await trx.updateTable('apps').set({ name: validated }).where('id', '=', appId).executeTakeFirst();
       if (result.numUpdatedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.renamed', appId }]);
     });
   }
 
   async deleteApp(appId: string, actor: Actor = SYSTEM): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const result = await trx.deleteFrom('apps').where('id', '=', appId).executeTakeFirst();
       if (result.numDeletedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.deleted', appId }]);
     });
@@ -201,7 +305,7 @@ export class AppsService {
     // Which protections are on and how long each list is; never the entries (addresses).
     const detail = `domain=${onOff(domain)},return_url=${onOff(returnUrl)},server_only=${onOff(serverOnly)},ip=${onOff(ip)};`
       + `origins=${origins.length},return_urls=${returnUrls.length},ip_entries=${ipEntries.length}`;
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const result = await trx.updateTable('apps').set({
         origins,
         return_urls: returnUrls,
@@ -218,7 +322,7 @@ export class AppsService {
   async updateFields(
     appId: string, requested: readonly FieldCode[], mandatory: readonly FieldCode[], legalBases: Partial<Record<FieldCode, string>>, actor: Actor = SYSTEM,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const row = await trx.selectFrom('apps').select('mandatory_approved').where('id', '=', appId).forUpdate().executeTakeFirstOrThrow();
       const { permissions, legalBases: bases } = validateFieldPermissions(requested, mandatory, legalBases, row.mandatory_approved);
       await trx.updateTable('apps').set({ permissions, legal_bases: JSON.stringify(bases) }).where('id', '=', appId).execute();
@@ -232,7 +336,7 @@ export class AppsService {
     if (codes.length !== fields.length || codes.length === 0) {
       throw new AppSettingsError('permissions', `Unknown field: ${fields.filter((f) => !isFieldCode(f)).join(', ') || '(none given)'}.`);
     }
-    return this.db.transaction().execute(async (trx) => {
+    return this.#changeApp(appId, async (trx) => {
       const result = await trx.updateTable('apps')
         .set({ mandatory_approved: sql`array(select distinct unnest(mandatory_approved || ${codes}::text[]))` })
         .where('id', '=', appId).executeTakeFirst();
@@ -250,7 +354,7 @@ export class AppsService {
     validateGraceDays(graceDays);
     const { secretKey, privateKeyDer } = await generateAppKeyPair(this.rsaBits);
     const { keyId: masterKeyId, sealed } = this.ring.seal(currentKeyLocation(appId), privateKeyDer);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const old = await trx.selectFrom('apps').select(['secret_key', 'private_key_ct', 'private_key_master_key_id'])
         .where('id', '=', appId).forUpdate().executeTakeFirstOrThrow();
       if (graceDays > 0) {
@@ -277,14 +381,14 @@ export class AppsService {
 
   /** Ends every replaced key's grace period now (a leaked old key). */
   async retireOldKeys(appId: string, actor: Actor = SYSTEM): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const retired = await trx.deleteFrom('app_retiring_keys').where('app_id', '=', appId).returning('key_id').execute();
       if (retired.length > 0) await recordControlAudit(trx, actor, [{ action: 'app.old_keys_retired', appId, detail: retired.map((k) => `key=${k.key_id}`).join(',') }]);
     });
   }
 
   async setPrivate(appId: string, isPrivate: boolean, actor: Actor = SYSTEM): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.#changeApp(appId, async (trx) => {
       const result = await trx.updateTable('apps').set({ private: isPrivate }).where('id', '=', appId).executeTakeFirst();
       if (result.numUpdatedRows > 0n) await recordControlAudit(trx, actor, [{ action: 'app.private_changed', appId, detail: isPrivate ? 'on' : 'off' }]);
     });

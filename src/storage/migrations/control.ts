@@ -235,4 +235,15 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`create index owner_invitations_expires_idx on owner_invitations (expires_at)`.execute(db);
     },
   },
+  '0008_app_changes': {
+    async up(db) {
+      // One counter bumped in every transaction that changes what a node caches of an
+      // app. Nodes are also told of each change by LISTEN/NOTIFY; this counter, read once a
+      // second, bounds how stale a node can be when a notice is lost. A table rather than a
+      // sequence: a sequence moves before the commit, and a node reading it then would
+      // reload the old row and believe itself current.
+      await sql`create table app_changes (only_row boolean primary key default true check (only_row), version bigint not null)`.execute(db);
+      await sql`insert into app_changes (version) values (0)`.execute(db);
+    },
+  },
 };
