@@ -5,6 +5,8 @@ import { createDeployment } from '../support/cluster.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { keygateCli, startNode, type KeygateNode } from '../support/node-process.js';
 import { freePort } from '../support/ports.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createKeygate } from '../../src/keygate.js';
 import { isValidRedirectSignature, Ukey1ServerClient } from '../support/ukey1-client.js';
 
 const ORIGIN = 'https://multi.example.org';
@@ -85,5 +87,64 @@ describe('several stateless nodes on PostgreSQL and Redis', () => {
         assert.ok(!log.includes(personal), `a node logged ${personal}`);
       }
     }
+  });
+
+  it('refuses on one node within a second a call that another node just made a protection refuse', async () => {
+    const deployment = await createDeployment();
+    cleanups.push(deployment.drop);
+    const migrated = keygateCli(['migrate'], deployment.env);
+    assert.equal(migrated.status, 0, migrated.stderr);
+    const [b] = await nodes(deployment.env, 1);
+    // Node A is the same composition root in this process, on the same databases.
+    const a = await createKeygate({ config: loadConfig({ ...deployment.env, KEYGATE_LOG_LEVEL: 'silent' }) });
+    cleanups.push(() => a.close());
+    const { appId, secretKey } = await a.services.apps.createApp({ name: 'Cached', origins: [ORIGIN], returnUrls: [`${ORIGIN}/back/`] });
+    const client = new Ukey1ServerClient(() => b!.url, appId, secretKey, ORIGIN);
+    const connect = (n: number) => client.connect({ request_id: `cached-${n}`, scope: ['firstname'], return_url: `${ORIGIN}/back/` });
+    assert.equal((await connect(0)).status, 201);
+    assert.equal((await connect(1)).status, 201); // b now holds the app
+
+    await a.services.apps.updateProtections(appId, {
+      protections: { domain: true, returnUrl: false, serverOnly: false, ip: true },
+      origins: [ORIGIN], returnUrls: [`${ORIGIN}/back/`], ipEntries: ['203.0.113.7'],
+    });
+    const changedAt = performance.now();
+    for (let n = 2; ; n += 1) {
+      const answer = await connect(n);
+      if (answer.status !== 201) {
+        assert.equal(answer.status, 403);
+        assert.equal(answer.body.debug.code, 'ip_not_allowed', JSON.stringify(answer.body));
+        break;
+      }
+      assert.ok(performance.now() - changedAt < 1000, 'node B still accepts the app a second after IP protection went on');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
+  it('listens again for app changes after its listening connection is cut', async () => {
+    const deployment = await createDeployment();
+    cleanups.push(deployment.drop);
+    const migrated = keygateCli(['migrate'], deployment.env);
+    assert.equal(migrated.status, 0, migrated.stderr);
+    const [b] = await nodes(deployment.env, 1);
+    const control = new pg.Client({ connectionString: deployment.env.KEYGATE_DATABASE_URL_CONTROL });
+    await control.connect();
+    cleanups.push(() => control.end());
+    const listeners = async () => (await control.query(
+      "select pid from pg_stat_activity where datname = current_database() and query like 'listen %' and pid <> pg_backend_pid()",
+    )).rows.map((r) => r.pid as number);
+    const waitForListener = async (other?: number) => {
+      for (let tries = 0; tries < 100; tries += 1) {
+        const found = (await listeners()).find((pid) => pid !== other);
+        if (found !== undefined) return found;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`node B is not listening: ${b!.output()}`);
+    };
+    const first = await waitForListener();
+    await control.query('select pg_terminate_backend($1)', [first]);
+    const second = await waitForListener(first);
+    assert.notEqual(second, first);
+    assert.match(b!.output(), /stopped hearing of app changes/);
   });
 });
