@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { ZoneDatabase } from '../../storage/schema.js';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { requireDataKey } from './people-repo.js';
@@ -46,30 +48,23 @@ export interface SecondFactorDeps {
 }
 
 export class SecondFactor {
-  private readonly zones: ZoneRegistry;
-  private readonly people: PeopleService;
-  private readonly clock: Clock;
-  private readonly enrolmentKey: Buffer;
-
-  constructor(private readonly deps: SecondFactorDeps) {
-    ({ zones: this.zones, people: this.people, clock: this.clock, enrolmentKey: this.enrolmentKey } = deps);
-  }
+  constructor(private readonly deps: SecondFactorDeps) {}
 
   #recoveryKey(zone: Zone): Buffer {
     return hkdfKey(Buffer.from(zone.indexKey), 'keygate/recovery-codes');
   }
 
   #proof(person: PersonRef, secret: string, expires: number): string {
-    const mac = createHmac('sha256', this.enrolmentKey).update(`${person.zone}\0${person.id}\0${secret}\0${expires}`).digest('base64url');
+    const mac = createHmac('sha256', this.deps.enrolmentKey).update(`${person.zone}\0${person.id}\0${secret}\0${expires}`).digest('base64url');
     return `${expires}.${mac}`;
   }
 
   /** A new secret for the person to scan; nothing is stored until a code from it is confirmed. */
   async beginEnrolment(person: PersonRef, requestId: string): Promise<Enrolment> {
-    const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const profile = await this.deps.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
     const secret = generateTotpSecret();
     const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
-    const expires = this.clock.now().getTime() + ENROLMENT_MINUTES * 60_000;
+    const expires = this.deps.clock.now().getTime() + ENROLMENT_MINUTES * 60_000;
     return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof: this.#proof(person, secret, expires) };
   }
 
@@ -82,13 +77,13 @@ export class SecondFactor {
     const expires = Number(expiresText);
     const expected = Buffer.from(this.#proof(person, secret, expires));
     const given = Buffer.from(proof);
-    return Number.isSafeInteger(expires) && expires >= this.clock.now().getTime() && given.length === expected.length && timingSafeEqual(given, expected);
+    return Number.isSafeInteger(expires) && expires >= this.deps.clock.now().getTime() && given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /** The enrolment page again for the same secret (a mistyped code), while its proof holds. */
   async resumeEnrolment(person: PersonRef, secret: string, proof: string, requestId: string): Promise<Enrolment | null> {
     if (!this.#isProofValid(person, secret, proof)) return null;
-    const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const profile = await this.deps.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
     const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
     return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof };
   }
@@ -105,9 +100,9 @@ export class SecondFactor {
    */
   async confirmEnrolment(person: PersonRef, secret: string, proof: string, code: string, actor: RequestActor): Promise<string[] | null> {
     if (!this.#isProofValid(person, secret, proof)) return null;
-    const verified = verifyTotp(secret, code, this.clock.now(), null);
+    const verified = verifyTotp(secret, code, this.deps.clock.now(), null);
     if (!verified.ok) return null;
-    const zone = this.zones.get(person.zone);
+    const zone = this.deps.zones.get(person.zone);
     const codes = generateRecoveryCodes();
     const undo = await zone.db.transaction().execute(async (trx) => {
       const dataKey = await requireDataKey(trx, zone.ring, person.id);
@@ -137,9 +132,8 @@ export class SecondFactor {
   async undoEnrolment(token: string, actor: RequestActor): Promise<boolean> {
     const person = await this.deps.challenges.redeemToken(token, 'second_factor_undo');
     if (!person) return false;
-    await this.zones.get(person.zone).db.transaction().execute(async (trx) => {
-      await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
-      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+    await this.deps.zones.get(person.zone).db.transaction().execute(async (trx) => {
+      await SecondFactor.#remove(trx, person);
       await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
       await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.removed_by_mailed_link', personId: person.id }]);
     });
@@ -151,7 +145,7 @@ export class SecondFactor {
    * and each recovery code works once, also when two requests race.
    */
   async verify(person: PersonRef, input: string, actor: RequestActor): Promise<boolean> {
-    const zone = this.zones.get(person.zone);
+    const zone = this.deps.zones.get(person.zone);
     return zone.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
         .select(['people.totp_secret_ct', 'people.totp_last_step', 'person_keys.master_key_id', 'person_keys.wrapped_key'])
@@ -160,7 +154,7 @@ export class SecondFactor {
       const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
       const secret = decryptFieldText(dataKey, secretLocation(person.id), row.totp_secret_ct);
       const lastStep = row.totp_last_step === null ? null : Number(row.totp_last_step);
-      const totp = verifyTotp(secret, input, this.clock.now(), lastStep);
+      const totp = verifyTotp(secret, input, this.deps.clock.now(), lastStep);
       const who = { ...actor, kind: 'person' as const, id: person.id };
       if (totp.ok) {
         await trx.updateTable('people').set({ totp_last_step: totp.step }).where('id', '=', person.id).execute();
@@ -171,7 +165,7 @@ export class SecondFactor {
       // Codes made before a move to this zone are hashed under the zone they were made in.
       const used = [...new Set(stored.map((r) => r.key_zone ?? zone.name))].flatMap((keyZone) => {
         const hashes = stored.filter((r) => (r.key_zone ?? zone.name) === keyZone).map((r) => r.code_hash);
-        const index = isZoneName(keyZone) ? findRecoveryCode(input, hashes, this.#recoveryKey(this.zones.get(keyZone))) : -1;
+        const index = isZoneName(keyZone) ? findRecoveryCode(input, hashes, this.#recoveryKey(this.deps.zones.get(keyZone))) : -1;
         return index >= 0 ? [hashes[index]!] : [];
       })[0];
       if (used) {
@@ -185,18 +179,23 @@ export class SecondFactor {
   }
 
   async remainingRecoveryCodes(person: PersonRef): Promise<number> {
-    const row = await this.zones.get(person.zone).db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
+    const row = await this.deps.zones.get(person.zone).db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
       .where('person_id', '=', person.id).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
   /** Turns the second factor off (the caller has just checked a current code). */
   async disable(person: PersonRef, actor: RequestActor): Promise<void> {
-    const zone = this.zones.get(person.zone);
+    const zone = this.deps.zones.get(person.zone);
     await zone.db.transaction().execute(async (trx) => {
-      await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
-      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+      await SecondFactor.#remove(trx, person);
       await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.disabled', personId: person.id }]);
     });
+  }
+
+  /** The secret and every recovery code go: the person signs in with the password alone. */
+  static async #remove(trx: Transaction<ZoneDatabase>, person: PersonRef): Promise<void> {
+    await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
+    await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
   }
 }

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { KeygateError } from '../errors.js';
 import { NO_METRICS, type Metrics } from '../metrics.js';
+import { secondsToWait, sharedLimiter, take } from './limiter.js';
 
 /**
  * API calls per app per minute, shared by every node through Redis when it is set (each
@@ -14,20 +15,14 @@ export class AppRateLimit {
 
   constructor(callsPerMinute: number, options: { redis?: Redis; prefix: string; metrics?: Metrics }) {
     this.#metrics = options.metrics ?? NO_METRICS;
-    const memory = new RateLimiterMemory({ points: callsPerMinute, duration: 60, keyPrefix: `${options.prefix}:app-calls` });
-    this.#calls = options.redis
-      ? new RateLimiterRedis({ storeClient: options.redis, points: callsPerMinute, duration: 60, keyPrefix: `${options.prefix}:app-calls`, insuranceLimiter: memory })
-      : memory;
+    this.#calls = sharedLimiter(callsPerMinute, 60, `${options.prefix}:app-calls`, options.redis);
   }
 
   /** Counts one call; throws `too_many_requests` with the seconds to wait when the app is over its limit. */
   async admit(appId: string): Promise<void> {
-    try {
-      await this.#calls.consume(appId);
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      this.#metrics.rateLimited('app_calls');
-      throw new KeygateError('too_many_requests', { retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) });
-    }
+    const refusal = await take(this.#calls, appId);
+    if (!refusal) return;
+    this.#metrics.rateLimited('app_calls');
+    throw new KeygateError('too_many_requests', { retryAfterSeconds: secondsToWait(refusal) });
   }
 }

@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { pseudonymOf, secondsToWait, sharedLimiter as limiter, take } from './limiter.js';
 
 /**
  * How much mail the owners of an app can make Keygate send on the app's behalf, and how
@@ -33,12 +33,6 @@ export const DEFAULT_INVITATION_LIMITS: InvitationLimitValues = {
 };
 
 export type LimitVerdict = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
-
-function limiter(points: number, duration: number, keyPrefix: string, redis?: Redis): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-  if (!redis) return memory;
-  return new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory });
-}
 
 export class InvitationLimits {
   readonly #ownerInvitationsPerApp: RateLimiterAbstract;
@@ -81,17 +75,13 @@ export class InvitationLimits {
   }
 
   #pseudonym(kind: string, value: string): string {
-    return createHmac('sha256', this.pseudonymKey).update(kind).update('\0').update(value).digest('base64url');
+    return pseudonymOf(this.pseudonymKey, kind, value);
   }
 
   static async #consumeAll(buckets: ReadonlyArray<readonly [RateLimiterAbstract, string]>): Promise<LimitVerdict> {
     for (const [bucket, key] of buckets) {
-      try {
-        await bucket.consume(key);
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) throw error;
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
-      }
+      const refusal = await take(bucket, key);
+      if (refusal) return { allowed: false, retryAfterSeconds: secondsToWait(refusal) };
     }
     return { allowed: true };
   }

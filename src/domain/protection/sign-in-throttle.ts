@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { PersonRef } from '../zones/zone-registry.js';
 import { NO_METRICS, type Metrics, type RateLimitName } from '../metrics.js';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { pseudonymOf, secondsToWait, sharedLimiter as limiter, take } from './limiter.js';
 
 /**
  * Brute-force protection of password sign-in: failures per account (whatever the IP,
@@ -29,12 +29,6 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
 export type ThrottleVerdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly retryAfterSeconds: number; /** This attempt started a pause: tell the person. */ readonly pauseStarted: boolean };
-
-function limiter(points: number, duration: number, keyPrefix: string, redis?: Redis): RateLimiterAbstract {
-  const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-  if (!redis) return memory;
-  return new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory });
-}
 
 /** The counter of a person's account: every limit on an account counts here, whichever of its identifiers was used. */
 export const accountCounter = (person: PersonRef): string => `person:${person.id}`;
@@ -75,14 +69,8 @@ export class SignInThrottle {
    * Counts one nickname a person tries to take. "Taken" tells whether someone holds a
    * nickname, which choosing one cannot avoid; the count keeps it from becoming a directory.
    */
-  async admitNicknameTry(person: PersonRef): Promise<ThrottleVerdict> {
-    try {
-      await this.#nicknameTries.consume(this.#account(accountCounter(person)));
-      return { allowed: true };
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return this.#refused('nickname_tries', error);
-      throw error;
-    }
+  admitNicknameTry(person: PersonRef): Promise<ThrottleVerdict> {
+    return this.#count('nickname_tries', this.#nicknameTries, this.#account(accountCounter(person)));
   }
 
   /**
@@ -96,12 +84,8 @@ export class SignInThrottle {
       ['account_mail', this.#mailRequests, this.#account(account)],
     ] as const;
     for (const [limit, bucket, key] of buckets) {
-      try {
-        await bucket.consume(key);
-      } catch (error) {
-        if (error instanceof RateLimiterRes) return this.#refused(limit, error);
-        throw error;
-      }
+      const verdict = await this.#count(limit, bucket, key);
+      if (!verdict.allowed) return verdict;
     }
     return { allowed: true };
   }
@@ -111,32 +95,17 @@ export class SignInThrottle {
    * forms, which answer before the address is looked up): the account's own mail budget
    * is counted after the answer, by `admitMailTo`.
    */
-  async admitMailRequest(address: string): Promise<ThrottleVerdict> {
-    try {
-      await this.#addresses.consume(this.#pseudonym('address', address));
-      return { allowed: true };
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return this.#refused('client_address', error);
-      throw error;
-    }
+  admitMailRequest(address: string): Promise<ThrottleVerdict> {
+    return this.#count('client_address', this.#addresses, this.#pseudonym('address', address));
   }
 
   /** Counts one mail to a person's account against its budget (whichever identifier was typed); false: over it, send nothing. */
   async admitMailTo(person: PersonRef): Promise<boolean> {
-    try {
-      await this.#mailRequests.consume(this.#account(accountCounter(person)));
-      return true;
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        this.#metrics.rateLimited('account_mail');
-        return false;
-      }
-      throw error;
-    }
+    return (await this.#count('account_mail', this.#mailRequests, this.#account(accountCounter(person)))).allowed;
   }
 
   #pseudonym(kind: string, value: string): string {
-    return createHmac('sha256', this.pseudonymKey).update(kind).update('\0').update(value).digest('base64url');
+    return pseudonymOf(this.pseudonymKey, kind, value);
   }
 
   #account(account: string): string {
@@ -146,7 +115,13 @@ export class SignInThrottle {
   /** Every refusal of every limit passes here, so each is counted once, by the limit's name. */
   #refused(limit: RateLimitName, result: RateLimiterRes, pauseStarted = false): ThrottleVerdict {
     this.#metrics.rateLimited(limit);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), pauseStarted };
+    return { allowed: false, retryAfterSeconds: secondsToWait(result), pauseStarted };
+  }
+
+  /** Counts one attempt on a limit without pauses. */
+  async #count(limit: RateLimitName, bucket: RateLimiterAbstract, key: string): Promise<ThrottleVerdict> {
+    const refusal = await take(bucket, key);
+    return refusal ? this.#refused(limit, refusal) : { allowed: true };
   }
 
   /**
@@ -157,13 +132,8 @@ export class SignInThrottle {
    * doubles with each pause of the day.
    */
   async admit(address: string, account: string): Promise<ThrottleVerdict> {
-    try {
-      await this.#addresses.consume(this.#pseudonym('address', address));
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return this.#refused('client_address', error);
-      throw error;
-    }
-    return this.admitOnAccount(account);
+    const verdict = await this.#count('client_address', this.#addresses, this.#pseudonym('address', address));
+    return verdict.allowed ? this.admitOnAccount(account) : verdict;
   }
 
   /**
@@ -172,21 +142,17 @@ export class SignInThrottle {
    */
   async admitOnAccount(account: string): Promise<ThrottleVerdict> {
     const key = this.#account(account);
-    try {
-      await this.#accounts.consume(key);
-      return { allowed: true };
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      if (error.consumedPoints !== this.#accounts.points + 1) return this.#refused('account_attempts', error);
-      // The first attempt over the limit: pause the account, longer after each pause today.
-      const pauses = await this.#pauses.consume(key).catch((e: unknown) => {
-        if (e instanceof RateLimiterRes) return e;
-        throw e;
-      });
-      const seconds = Math.min(MAX_PAUSE_SECONDS, this.#limits.accountWindowSeconds * 2 ** Math.max(0, pauses.consumedPoints - 1));
-      const blocked = await this.#accounts.block(key, seconds);
-      return this.#refused('account_attempts', blocked, true);
-    }
+    const refusal = await take(this.#accounts, key);
+    if (!refusal) return { allowed: true };
+    if (refusal.consumedPoints !== this.#accounts.points + 1) return this.#refused('account_attempts', refusal);
+    // The first attempt over the limit: pause the account, longer after each pause today.
+    const pauses = await this.#pauses.consume(key).catch((e: unknown) => {
+      if (e instanceof RateLimiterRes) return e;
+      throw e;
+    });
+    const seconds = Math.min(MAX_PAUSE_SECONDS, this.#limits.accountWindowSeconds * 2 ** Math.max(0, pauses.consumedPoints - 1));
+    const blocked = await this.#accounts.block(key, seconds);
+    return this.#refused('account_attempts', blocked, true);
   }
 
   async recordSuccess(account: string): Promise<void> {

@@ -7,6 +7,8 @@ import type { PageContext } from '../kit/page-context.js';
 import { sendScriptedPage as send } from '../kit/send-page.js';
 import { enrolmentPage, recoveryCodesPage, securityPage } from './views.js';
 
+const EXPIRED_SET_UP = 'This set-up expired. Start again: enter your password and set up the app.';
+
 /** A signed-in person's own security settings: password, nickname, second factor (behind the account's guard). */
 export function accountSecurityRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
@@ -87,13 +89,14 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     const wellFormed = /^[A-Z2-7]{16,64}$/.test(secret);
     // The proof is given only after the password: an expired or forged one starts over there.
     if (!wellFormed || !services.secondFactor.isEnrolmentLive(person, secret, proof)) {
-      return render(request, reply, person, 400, { errors: { enrol: 'This set-up expired. Start again: enter your password and set up the app.' } });
+      return render(request, reply, person, 400, { errors: { enrol: EXPIRED_SET_UP } });
     }
     const signedIn = await context.sessionAuthentication(request);
     const codes = await services.secondFactor.confirmEnrolment(person, secret, proof, formString(form, 'code', 32) ?? '', { requestId: request.id });
+    const retry = codes ? null : await services.secondFactor.resumeEnrolment(person, secret, proof, request.id);
     if (!codes) {
-      const enrolment = (await services.secondFactor.resumeEnrolment(person, secret, proof, request.id))!;
-      return send(reply, 400, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...enrolment, error: 'That code did not match. Enter the current code from the app.' }));
+      if (!retry) return render(request, reply, person, 400, { errors: { enrol: EXPIRED_SET_UP } });
+      return send(reply, 400, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...retry, error: 'That code did not match. Enter the current code from the app.' }));
     }
     // Every session ended with the change of privilege; this browser continues on a fresh one.
     await context.startSession(request, reply, person, signedIn ?? undefined);
