@@ -36,6 +36,7 @@ export class CodeInbox {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
+    server.on('error', () => {}); // a client's reset connection is re-emitted here; the client retries
     const { port } = server.server.address() as AddressInfo;
     inbox = new CodeInbox(server, `smtp://127.0.0.1:${port}`);
     return inbox;
