@@ -35,7 +35,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   server.addHook('preHandler', refuseForeignForms(options.publicUrl, context.csrf));
   server.setErrorHandler(pageErrorHandler);
 
-  server.get('/', async (_request, reply) => sendPage(reply, 200, homePage()));
+  server.get('/', async (request, reply) => sendPage(reply, 200, homePage(context.texts(request))));
   registerStaticAssets(server);
 
   // A profile picture behind an app's expiring link: embeddable by the app's pages (any origin).

@@ -13,6 +13,7 @@ import { buildOpenApiDocument } from '../protocols/ukey1/openapi.js';
 import type { Ukey1AccessTokens } from '../protocols/ukey1/access-token.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { messagePage } from './kit/layout.js';
+import { registerLanguageSwitch, textsFor } from './kit/page-language.js';
 import { sendPage, sendUnavailablePage } from './kit/send-page.js';
 import { webPages } from './pages.js';
 
@@ -66,7 +67,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     // Errors before routing (a malformed percent-encoding in the path): our answer, not Fastify's.
     frameworkErrors: (_error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (isApiPath(request.url)) return sendError(reply, 'invalid_request', 'The URL is malformed.');
-      return sendPage(reply, 400, messagePage('Request refused', 'This address is malformed. Go back and try again.'));
+      const t = textsFor(request);
+      return sendPage(reply, 400, messagePage(t, t.t('page.unreadable.title'), t.t('page.malformed.message')));
     },
   } as const;
   // An https.Server offers everything the rest of Keygate uses of the http.Server
@@ -118,6 +120,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   const clientAddress = (request: FastifyRequest) => resolveClient(request.socket.remoteAddress, request.headers['x-forwarded-for']);
 
   await server.register(cookie);
+  registerLanguageSwitch(server, publicHttps);
   await server.register(async (api) => {
     api.setErrorHandler(apiErrorHandler);
     await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
@@ -126,15 +129,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);
-    if (isStoreUnavailable(error)) return sendUnavailablePage(reply);
+    const t = textsFor(request);
+    if (isStoreUnavailable(error)) return sendUnavailablePage(reply, t);
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unexpected error');
-    return sendPage(reply, status, messagePage('Request refused', 'The request could not be handled.'));
+    return sendPage(reply, status, messagePage(t, t.t('page.unreadable.title'), t.t('page.unhandled.message')));
   });
 
   server.setNotFoundHandler((request, reply) => {
     if (isApiPath(request.url)) return sendError(reply, 'not_found', 'No such endpoint.');
-    return sendPage(reply, 404, messagePage('Page not found', 'There is nothing at this address.'));
+    const t = textsFor(request);
+    return sendPage(reply, 404, messagePage(t, t.t('page.notFound.title'), t.t('page.notFound.message')));
   });
 
   return server;

@@ -97,6 +97,8 @@ describe('the developer dashboard in headless Chromium', () => {
     await keygate.http.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
     const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    // This browser chose English with the pages' switch, whatever its person's profile says.
+    await context.addCookies([{ name: 'keygate-language', value: 'en', url: base }]);
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -252,7 +254,7 @@ describe('the developer dashboard in headless Chromium', () => {
 
     await follow(page, "Continue to the app's settings");
     await heading(page, 'Shop');
-    await page.getByText(/A previous Secret Key keeps working until \d{4}-\d\d-\d\d \d\d:\d\d UTC\./).waitFor();
+    await page.getByText(/A previous Secret Key keeps working until \d{1,2} [A-Z][a-z]{2,3} \d{4}, \d\d:\d\d UTC\./).waitFor();
 
     keygate.clock.advance(A_DAY + 60);
     const oldKey = await serverClient(firstSecretKey).connect(connectBody());

@@ -48,6 +48,21 @@ describe('the account centre', () => {
     assert.match(saved.html, /value="Johana"/);
   });
 
+  it('speaks the language saved in the profile at once, from the page that saved it on', async () => {
+    const { visitor } = await connected('speaker@example.cz');
+    assert.match((await visitor.get('/account/profile')).html, /<html lang="en"/);
+    const saved = await visitor.post('/account/profile', { firstname: 'Jana', surname: 'Nováková', language: 'de' });
+    assert.equal(saved.status, 200);
+    assert.match(saved.html, /<html lang="de"/);
+    assert.match(saved.html, /Gespeichert\./);
+    const next = await visitor.get('/account/sessions');
+    assert.match(next.html, /<html lang="de"/);
+    assert.match(next.html, /<h1>Wo Sie angemeldet sind<\/h1>/);
+    // A language Keygate does not speak is saved, and the pages keep theirs.
+    assert.equal((await visitor.post('/account/profile', { firstname: 'Jana', surname: 'Nováková', language: 'fr' })).status, 200);
+    assert.match((await visitor.get('/account/profile')).html, /<html lang="de"/);
+  });
+
   it('revokes one field or a whole app, and the next /me call shows it at once', async () => {
     const { visitor, token } = await connected('revoker@example.cz');
     assert.equal((await client.me(token)).body.user.email, 'revoker@example.cz');

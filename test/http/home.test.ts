@@ -10,13 +10,15 @@ describe('the first visit', () => {
   });
   after(() => keygate.close());
 
-  it('says what Keygate is and leads to the account centre, sign-up and the dashboard, each of which answers', async () => {
+  it('says what Keygate is and leads to the account centre, sign-up, the dashboard and the API document, each of which answers', async () => {
     const home = await keygate.http.inject({ method: 'GET', url: '/' });
     assert.equal(home.statusCode, 200);
     const links = [...home.body.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map(([, href, text]) => ({ href: href!, text: text! }));
-    assert.deepEqual(links.map((l) => l.href), ['/account', '/account/sign-up', '/dashboard']);
+    assert.deepEqual(links.map((l) => l.href), ['/account', '/account/sign-up', '/dashboard', '/openapi.json']);
     assert.ok(links.every((l) => !/click here|here$/i.test(l.text)), 'each link says where it leads');
-    for (const { href } of links) {
+    const document = await keygate.http.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(JSON.parse(document.body).openapi, '3.1.0');
+    for (const { href } of links.filter((l) => l.href !== '/openapi.json')) {
       let landed = await keygate.http.inject({ method: 'GET', url: href });
       for (let hops = 0; hops < 3 && landed.statusCode >= 300 && landed.statusCode < 400; hops++) {
         landed = await keygate.http.inject({ method: 'GET', url: landed.headers.location as string });

@@ -18,13 +18,17 @@ export function launchChromium(): Promise<Browser> {
  * A Keygate served over HTTP on a free port, and one Chromium page that records page
  * errors and CSP violations (`problems`) — what a browser test of the pages needs.
  */
-export async function startBrowserSession(options: { contextOptions?: BrowserContextOptions } = {}) {
+export async function startBrowserSession(options: { contextOptions?: BrowserContextOptions; chosenLanguage?: 'en' | 'cs' | 'de' | null } = {}) {
   const port = await freePort();
   const base = `http://localhost:${port}`;
   const keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
   await keygate.http.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium();
-  const page = await (await browser.newContext(options.contextOptions)).newPage();
+  const context = await browser.newContext(options.contextOptions);
+  // The language this browser chose with the pages' switch (see GatewayVisitor): English unless told otherwise.
+  const language = options.chosenLanguage === undefined ? 'en' : options.chosenLanguage;
+  if (language) await context.addCookies([{ name: 'keygate-language', value: language, url: base }]);
+  const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => { if (message.text().includes('Content Security Policy')) problems.push(message.text()); });

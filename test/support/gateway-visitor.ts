@@ -41,8 +41,15 @@ export class GatewayVisitor {
   #pageToShow: string | undefined;
   readonly #send: Transport;
 
-  constructor(target: FastifyInstance | Transport) {
+  /**
+   * `chosenLanguage`: the language this browser chose with the pages' switch; English unless
+   * told otherwise, so that what a test reads does not depend on its person's profile.
+   * `null`: no choice, as on a first visit.
+   */
+  constructor(target: FastifyInstance | Transport, options: { chosenLanguage?: 'en' | 'cs' | 'de' | null } = {}) {
     this.#send = typeof target === 'function' ? target : injectInto(target);
+    const language = options.chosenLanguage === undefined ? 'en' : options.chosenLanguage;
+    if (language) this.cookies.set('keygate-language', language);
   }
 
   #cookieHeader(): string | undefined {
@@ -63,9 +70,9 @@ export class GatewayVisitor {
     return newFormSecret;
   }
 
-  async get(url: string) {
+  async get(url: string, headers: Record<string, string> = {}) {
     const cookie = this.#cookieHeader();
-    const response = await this.#send('GET', url, cookie ? { cookie } : {});
+    const response = await this.#send('GET', url, { ...(cookie ? { cookie } : {}), ...headers });
     this.#pageToShow = undefined;
     this.#keepCookies(response.headers['set-cookie']);
     this.#keepCsrf(response.body);

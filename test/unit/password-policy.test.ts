@@ -10,17 +10,17 @@ describe('password policy', () => {
   }
 
   it('refuses fewer than 10 or more than 256 characters', () => {
-    assert.match(checkNewPassword('Ab1!xY9#q', jana)!, /10 to 256/);
-    assert.match(checkNewPassword(`${'correct horse battery staple '.repeat(9)}x`, jana)!, /10 to 256/);
+    assert.deepEqual(checkNewPassword('Ab1!xY9#q', jana), { reason: 'length', min: 10, max: 256 });
+    assert.deepEqual(checkNewPassword(`${'correct horse battery staple '.repeat(9)}x`, jana), { reason: 'length', min: 10, max: 256 });
   });
 
   for (const common of ['password123', 'qwertyuiop', '1234567890', 'iloveyou12', 'Password2024']) {
-    it(`refuses the common password ${common}`, () => assert.match(checkNewPassword(common, jana)!, /too easy to guess/));
+    it(`refuses the common password ${common}`, () => assert.deepEqual(checkNewPassword(common, jana), { reason: 'guessable' }));
   }
 
   for (const personal of ['Jana2026!!x', 'jana.novakova1', 'my NOVÁKOVÁ rocket', 'xx-jana.novakova@example.cz']) {
     it(`refuses a password built from the person's email or names: ${personal}`, () => {
-      assert.match(checkNewPassword(personal, jana)!, /email address or your name/);
+      assert.deepEqual(checkNewPassword(personal, jana), { reason: 'personal' });
     });
   }
 });

@@ -10,12 +10,40 @@ import { parseReturnUrl } from '../protection/return-url.js';
  */
 export class AppSettingsError extends Error {
   override name = 'AppSettingsError';
-  constructor(readonly setting: AppSetting, message: string) {
+  /**
+   * `message` is the English sentence the CLI and the API show; `reason` and `values` say the
+   * same for a page to word in its own language (`other`: a check that gave no reason yet).
+   */
+  constructor(
+    readonly setting: AppSetting,
+    message: string,
+    readonly reason: AppSettingsReason = 'other',
+    readonly values: Readonly<Record<string, string | number>> = {},
+  ) {
     super(message);
   }
 }
 
 export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
+
+/** Why a setting was refused, stable for the pages' catalogues (`dashboard.settings.<reason>`). */
+export type AppSettingsReason =
+  | 'name.invalid'
+  | 'list.tooLong'
+  | 'origins.invalid'
+  | 'origins.required'
+  | 'origins.requiredForDomain'
+  | 'returnUrls.invalid'
+  | 'returnUrls.fragment'
+  | 'returnUrls.required'
+  | 'returnUrls.requiredBack'
+  | 'ipEntries.invalid'
+  | 'ipEntries.requiredForIp'
+  | 'permissions.needsApproval'
+  | 'permissions.unknown'
+  | 'legalBases.missing'
+  | 'graceDays.outOfRange'
+  | 'other';
 
 const MAX_LIST_ENTRIES = 1000;
 const MAX_LEGAL_BASIS = 500;
@@ -23,13 +51,13 @@ const MAX_LEGAL_BASIS = 500;
 export function validateName(value: string): string {
   const name = value.trim();
   if (name.length < 1 || name.length > 100 || /[\p{Cc}\p{Cf}<>]/u.test(name)) {
-    throw new AppSettingsError('name', 'The name must be 1 to 100 characters, without control characters or angle brackets.');
+    throw new AppSettingsError('name', 'The name must be 1 to 100 characters, without control characters or angle brackets.', 'name.invalid');
   }
   return name;
 }
 
 function checkListSize(setting: AppSetting, values: readonly string[]): void {
-  if (values.length > MAX_LIST_ENTRIES) throw new AppSettingsError(setting, `At most ${MAX_LIST_ENTRIES} entries.`);
+  if (values.length > MAX_LIST_ENTRIES) throw new AppSettingsError(setting, `At most ${MAX_LIST_ENTRIES} entries.`, 'list.tooLong', { max: MAX_LIST_ENTRIES });
 }
 
 /** Origins as `scheme://host[:port]`, normalised (lower-case host, punycode, default port dropped). */
@@ -37,7 +65,8 @@ export function validateOrigins(values: readonly string[]): string[] {
   checkListSize('origins', values);
   const origins = values.map((value) => {
     const origin = normaliseOrigin(value.trim());
-    if (!origin) throw new AppSettingsError('origins', `"${value.slice(0, 100)}" is not an origin: use scheme://host[:port] with http or https, no path, no trailing dot.`);
+    const shown = value.slice(0, 100);
+    if (!origin) throw new AppSettingsError('origins', `"${shown}" is not an origin: use scheme://host[:port] with http or https, no path, no trailing dot.`, 'origins.invalid', { value: shown });
     return origin;
   });
   return [...new Set(origins)];
@@ -47,10 +76,12 @@ export function validateReturnUrls(values: readonly string[]): string[] {
   checkListSize('returnUrls', values);
   const urls = values.map((value) => {
     const url = parseReturnUrl(value.trim());
+    const shown = value.slice(0, 100);
     if (!url) {
-      throw new AppSettingsError('returnUrls', `"${value.slice(0, 100)}" is not an acceptable return URL: https (or http on localhost), no credentials, no backslashes or encoded slashes and dots.`);
+      throw new AppSettingsError('returnUrls', `"${shown}" is not an acceptable return URL: https (or http on localhost), no credentials, no backslashes or encoded slashes and dots.`,
+        'returnUrls.invalid', { value: shown });
     }
-    if (url.hash !== '') throw new AppSettingsError('returnUrls', `"${value.slice(0, 100)}" has a #fragment; list the URL without it.`);
+    if (url.hash !== '') throw new AppSettingsError('returnUrls', `"${shown}" has a #fragment; list the URL without it.`, 'returnUrls.fragment', { value: shown });
     return url.href;
   });
   return [...new Set(urls)];
@@ -60,7 +91,8 @@ export function validateIpEntries(values: readonly string[]): string[] {
   checkListSize('ipEntries', values);
   const entries = values.map((value) => {
     const parsed = parseIpEntry(value);
-    if (!parsed.ok) throw new AppSettingsError('ipEntries', `"${value.slice(0, 60)}": ${parsed.reason}`);
+    const shown = value.slice(0, 60);
+    if (!parsed.ok) throw new AppSettingsError('ipEntries', `"${shown}": ${parsed.reason}`, 'ipEntries.invalid', { value: shown, detail: parsed.reason });
     return parsed.entry;
   });
   return [...new Set(entries)];
@@ -90,11 +122,13 @@ export function validateFieldPermissions(
     permissions.push(field);
     if (!isMandatory) continue;
     if (!MANDATORY_BY_DEFAULT.includes(field) && !approved.includes(field)) {
-      throw new AppSettingsError('permissions', `Making "${field}" mandatory needs the operator's approval (keygate app allow-mandatory <appId> ${field}).`);
+      const command = `keygate app allow-mandatory <appId> ${field}`;
+      throw new AppSettingsError('permissions', `Making "${field}" mandatory needs the operator's approval (${command}).`, 'permissions.needsApproval', { field, command });
     }
     const basis = (legalBases[field] ?? '').trim();
     if (basis.length === 0 || basis.length > MAX_LEGAL_BASIS || /[\p{Cc}<>]/u.test(basis)) {
-      throw new AppSettingsError('legalBases', `Give the legal basis for requiring "${field}" (1 to ${MAX_LEGAL_BASIS} characters): people see it on the consent screen.`);
+      throw new AppSettingsError('legalBases', `Give the legal basis for requiring "${field}" (1 to ${MAX_LEGAL_BASIS} characters): people see it on the consent screen.`,
+        'legalBases.missing', { field, max: MAX_LEGAL_BASIS });
     }
     permissions.push(storedPermission(field, true));
     bases[field] = basis;
@@ -103,6 +137,6 @@ export function validateFieldPermissions(
 }
 
 export function validateGraceDays(value: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > 7) throw new AppSettingsError('graceDays', 'The grace period is 0 to 7 days.');
+  if (!Number.isInteger(value) || value < 0 || value > 7) throw new AppSettingsError('graceDays', 'The grace period is 0 to 7 days.', 'graceDays.outOfRange');
   return value;
 }

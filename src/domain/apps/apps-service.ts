@@ -134,8 +134,8 @@ export class AppsService {
     const name = validateName(input.name);
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
-    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required.');
-    if (input.requireOrigins && origins.length === 0) throw new AppSettingsError('origins', 'At least one origin is required: domain protection starts on.');
+    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required.', 'returnUrls.required');
+    if (input.requireOrigins && origins.length === 0) throw new AppSettingsError('origins', 'At least one origin is required: domain protection starts on.', 'origins.required');
     const id = randomUUID();
     const { secretKey, privateKeyDer } = await generateAppKeyPair(this.rsaBits);
     const { keyId, sealed } = this.ring.seal(currentKeyLocation(id), privateKeyDer);
@@ -297,9 +297,9 @@ export class AppsService {
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
     const ipEntries = validateIpEntries(input.ipEntries);
-    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.');
-    if (input.protections.domain && origins.length === 0) throw new AppSettingsError('origins', 'Domain protection needs at least one origin.');
-    if (input.protections.ip && ipEntries.length === 0) throw new AppSettingsError('ipEntries', 'IP protection needs at least one address or subnet.');
+    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.', 'returnUrls.requiredBack');
+    if (input.protections.domain && origins.length === 0) throw new AppSettingsError('origins', 'Domain protection needs at least one origin.', 'origins.requiredForDomain');
+    if (input.protections.ip && ipEntries.length === 0) throw new AppSettingsError('ipEntries', 'IP protection needs at least one address or subnet.', 'ipEntries.requiredForIp');
     const { domain, returnUrl, serverOnly, ip } = input.protections;
     const onOff = (on: boolean) => (on ? 'on' : 'off');
     // Which protections are on and how long each list is; never the entries (addresses).

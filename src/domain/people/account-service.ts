@@ -7,7 +7,7 @@ import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
 import type { AccountMail } from './account-mail.js';
 import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
 import { normaliseEmail } from './email.js';
-import { checkNewPassword } from './password-policy.js';
+import { checkNewPassword, type PasswordProblem } from './password-policy.js';
 import { requireDataKey } from './people-repo.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
@@ -188,7 +188,7 @@ export class AccountService {
    * the address counts as confirmed (the link proved it). Returns the reason a password
    * is refused, `expired` for a dead link, or null on success.
    */
-  async resetPassword(token: string, password: string, actor: RequestActor): Promise<string | 'expired' | null> {
+  async resetPassword(token: string, password: string, actor: RequestActor): Promise<PasswordProblem | 'expired' | null> {
     const holder = await this.challenges.peek(token, 'reset');
     if (!holder) return 'expired';
     const problem = await this.#passwordProblem(holder, password, actor.requestId ?? undefined);
@@ -201,15 +201,15 @@ export class AccountService {
   }
 
   /** A signed-in person changes their password; every session ends (the caller starts a new one). */
-  async changePassword(person: PersonRef, current: string, next: string, actor: RequestActor): Promise<{ field: 'current' | 'password'; message: string } | null> {
-    if (!(await this.people.checkPassword(person, current))) return { field: 'current', message: 'Your current password is not right.' };
+  async changePassword(person: PersonRef, current: string, next: string, actor: RequestActor): Promise<{ field: 'current' } | { field: 'password'; problem: PasswordProblem } | null> {
+    if (!(await this.people.checkPassword(person, current))) return { field: 'current' };
     const problem = await this.#passwordProblem(person, next, actor.requestId ?? undefined);
-    if (problem) return { field: 'password', message: problem };
+    if (problem) return { field: 'password', problem };
     await this.people.setPassword(person, next, 'person.password_changed', actor);
     return null;
   }
 
-  async #passwordProblem(person: PersonRef, password: string, requestId?: string): Promise<string | null> {
+  async #passwordProblem(person: PersonRef, password: string, requestId?: string): Promise<PasswordProblem | null> {
     const profile = await this.people.readFieldsOf(person, ['email', 'firstname', 'surname'], { kind: 'system', id: null, requestId }, 'password policy check');
     return checkNewPassword(password, { email: profile?.email ?? '', firstname: profile?.firstname ?? undefined, surname: profile?.surname ?? undefined });
   }

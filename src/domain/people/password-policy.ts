@@ -20,25 +20,27 @@ export interface PasswordContext {
   readonly surname?: string;
 }
 
+/** Why a new password is refused; each front-end words it in its own language. */
+export type PasswordProblem =
+  | { readonly reason: 'length'; readonly min: number; readonly max: number }
+  | { readonly reason: 'personal' }
+  | { readonly reason: 'guessable' };
+
 /**
- * Checks a new password against the policy (DESIGN, "Password policy"); returns the
- * reason to show next to the field, or null when it is acceptable.
+ * Checks a new password against the policy (DESIGN, "Password policy"); returns why it is
+ * refused, or null when it is acceptable.
  */
-export function checkNewPassword(password: string, context: PasswordContext): string | null {
+export function checkNewPassword(password: string, context: PasswordContext): PasswordProblem | null {
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-    return `Use ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`;
+    return { reason: 'length', min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH };
   }
   const lower = password.toLowerCase();
   const email = context.email.trim().toLowerCase();
   const personal = [email, email.split('@')[0] ?? '', context.firstname ?? '', context.surname ?? '']
     .map((value) => value.trim().toLowerCase())
     .filter((value) => value.length >= 3);
-  if (personal.some((value) => lower.includes(value))) return 'Do not use your email address or your name in your password.';
+  if (personal.some((value) => lower.includes(value))) return { reason: 'personal' };
   // Common passwords (the zxcvbn password list) and their variations score 0 to 2.
-  const estimate = estimator.check(password, personal);
-  if (estimate.score < MIN_SCORE) {
-    const hint = estimate.feedback.warning ? ` ${estimate.feedback.warning}` : '';
-    return `This password is too easy to guess.${hint} A few unrelated words make a strong one.`;
-  }
+  if (estimator.check(password, personal).score < MIN_SCORE) return { reason: 'guessable' };
   return null;
 }

@@ -12,7 +12,7 @@ import { accountSecurityRoutes } from './security.js';
  */
 export async function accountPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
   server.get('/account', async (_request, reply) => reply.redirect('/account/profile', 303));
-  registerStandaloneSignIn(server, context, { base: '/account', lead: html`Your Keygate account.`, home: '/account/profile' });
+  registerStandaloneSignIn(server, context, { base: '/account', lead: (t) => html`${t.t('account.signIn.lead')}`, home: '/account/profile' });
 
   await server.register(async (signedIn) => {
     signedIn.addHook('preHandler', requirePerson(context, '/account/sign-in'));

@@ -5,9 +5,8 @@ import { formString, type Form } from '../kit/forms.js';
 import { personOf } from '../kit/guard.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendScriptedPage as send } from '../kit/send-page.js';
+import { passwordProblemText } from '../kit/texts.js';
 import { enrolmentPage, recoveryCodesPage, securityPage } from './views.js';
-
-const EXPIRED_SET_UP = 'This set-up expired. Start again: enter your password and set up the app.';
 
 /** A signed-in person's own security settings: password, nickname, second factor (behind the account's guard). */
 export function accountSecurityRoutes(server: FastifyInstance, context: PageContext): void {
@@ -15,7 +14,7 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
 
   async function render(request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) {
     const state = await services.people.accountState(person);
-    return send(reply, status, securityPage({
+    return send(reply, status, securityPage(context.texts(request), {
       csrf: csrf.tokenFor(request, reply),
       nickname: await services.people.nicknameOf(person),
       secondFactor: state?.secondFactor ?? false,
@@ -31,25 +30,27 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
 
   server.post<{ Body: Form }>('/account/security/nickname', async (request, reply) => {
     const person = personOf(request);
+    const t = context.texts(request);
     const value = (formString(request.body ?? {}, 'nickname', 100) ?? '').trim();
     if (value !== '') {
       const verdict = await services.signInThrottle.admitNicknameTry(person);
       if (!verdict.allowed) return waited(reply, request, person, verdict.retryAfterSeconds, 'nickname');
     }
     const outcome = await services.people.setNickname(person, value === '' ? null : value, { requestId: request.id });
-    if (outcome === 'invalid') return render(request, reply, person, 400, { errors: { nickname: 'Use 3 to 30 characters: letters a–z, digits, dot, dash or underscore, starting with a letter or digit.' } });
-    if (outcome === 'taken') return render(request, reply, person, 400, { errors: { nickname: 'This nickname is taken. Choose another.' } });
-    return render(request, reply, person, 200, { notice: value === '' ? 'Nickname removed.' : 'Nickname saved.' });
+    if (outcome === 'invalid') return render(request, reply, person, 400, { errors: { nickname: t.t('account.security.nickname.invalid') } });
+    if (outcome === 'taken') return render(request, reply, person, 400, { errors: { nickname: t.t('account.security.nickname.taken') } });
+    return render(request, reply, person, 200, { notice: t.t(value === '' ? 'account.security.nickname.removed' : 'account.security.nickname.saved') });
   });
 
   /** Answers 429 when the account's limit refused the attempt, and says how long to wait. */
   function waited(reply: FastifyReply, request: FastifyRequest, person: PersonRef, retryAfterSeconds: number, field: string) {
     reply.header('Retry-After', String(retryAfterSeconds));
-    return render(request, reply, person, 429, { errors: { [field]: `Too many attempts. Wait ${retryAfterSeconds} seconds and try again.` } });
+    return render(request, reply, person, 429, { errors: { [field]: context.texts(request).t('account.tooManyAttempts', { seconds: retryAfterSeconds }) } });
   }
 
   server.post<{ Body: Form }>('/account/security/password', async (request, reply) => {
     const person = personOf(request);
+    const t = context.texts(request);
     const form = request.body ?? {};
     // The current password is a guess like a sign-in's: counted on the account.
     const verdict = await services.reauthentication.admit(person, request.id);
@@ -57,17 +58,22 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     // Read before the change ends every session: the renewed one keeps how the person signed in.
     const signedIn = await context.sessionAuthentication(request);
     const problem = await services.accounts.changePassword(person, formString(form, 'current', 256) ?? '', formString(form, 'password', 1024) ?? '', { requestId: request.id });
-    if (problem) return render(request, reply, person, 400, { errors: { [problem.field]: problem.message } });
+    if (problem) {
+      const message = problem.field === 'current' ? t.t('account.security.password.wrongCurrent') : passwordProblemText(t, problem.problem);
+      return render(request, reply, person, 400, { errors: { [problem.field]: message } });
+    }
     await services.reauthentication.succeeded(person);
     // Every session ended with the change; this browser continues on a fresh one.
     await context.startSession(request, reply, person, signedIn ?? undefined);
-    return render(request, reply, person, 200, { notice: 'Password changed. Every other device was signed out.' });
+    // Worded after the new session started: a fresh sign-in may have set the page's language.
+    return render(request, reply, person, 200, { notice: context.texts(request).t('account.security.password.changed') });
   });
 
   // Setting up or replacing the second factor needs the password again, and a current
   // code when one is on: a session alone must not be able to lock its owner out.
   server.post<{ Body: Form }>('/account/security/totp/start', async (request, reply) => {
     const person = personOf(request);
+    const t = context.texts(request);
     const form = request.body ?? {};
     const proved = await services.reauthentication.confirm(person, {
       password: formString(form, 'password', 256) ?? '',
@@ -75,42 +81,44 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     }, { requestId: request.id });
     if (!proved.ok) {
       if ('retryAfterSeconds' in proved) return waited(reply, request, person, proved.retryAfterSeconds, 'enrol');
-      return render(request, reply, person, 400, { errors: { enrol: proved.wrong === 'password' ? 'Your password is not right.' : 'The code from your authenticator app (or the recovery code) is not right.' } });
+      return render(request, reply, person, 400, { errors: { enrol: t.t(proved.wrong === 'password' ? 'account.security.totp.wrongPassword' : 'account.security.totp.wrongCode') } });
     }
     const enrolment = await services.secondFactor.beginEnrolment(person, request.id);
-    return send(reply, 200, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...enrolment }));
+    return send(reply, 200, enrolmentPage(t, { csrf: csrf.tokenFor(request, reply), ...enrolment }));
   });
 
   server.post<{ Body: Form }>('/account/security/totp/confirm', async (request, reply) => {
     const person = personOf(request);
+    const t = context.texts(request);
     const form = request.body ?? {};
     const secret = formString(form, 'secret', 64) ?? '';
     const proof = formString(form, 'proof', 128) ?? '';
     const wellFormed = /^[A-Z2-7]{16,64}$/.test(secret);
     // The proof is given only after the password: an expired or forged one starts over there.
     if (!wellFormed || !services.secondFactor.isEnrolmentLive(person, secret, proof)) {
-      return render(request, reply, person, 400, { errors: { enrol: EXPIRED_SET_UP } });
+      return render(request, reply, person, 400, { errors: { enrol: t.t('account.security.totp.expired') } });
     }
     const signedIn = await context.sessionAuthentication(request);
     const codes = await services.secondFactor.confirmEnrolment(person, secret, proof, formString(form, 'code', 32) ?? '', { requestId: request.id });
     const retry = codes ? null : await services.secondFactor.resumeEnrolment(person, secret, proof, request.id);
     if (!codes) {
-      if (!retry) return render(request, reply, person, 400, { errors: { enrol: EXPIRED_SET_UP } });
-      return send(reply, 400, enrolmentPage({ csrf: csrf.tokenFor(request, reply), ...retry, error: 'That code did not match. Enter the current code from the app.' }));
+      if (!retry) return render(request, reply, person, 400, { errors: { enrol: t.t('account.security.totp.expired') } });
+      return send(reply, 400, enrolmentPage(t, { csrf: csrf.tokenFor(request, reply), ...retry, error: t.t('account.enrol.mismatch') }));
     }
     // Every session ended with the change of privilege; this browser continues on a fresh one.
     await context.startSession(request, reply, person, signedIn ?? undefined);
-    return send(reply, 200, recoveryCodesPage({ csrf: csrf.tokenFor(request, reply), codes }));
+    return send(reply, 200, recoveryCodesPage(context.texts(request), { csrf: csrf.tokenFor(request, reply), codes }));
   });
 
   server.post<{ Body: Form }>('/account/security/totp/disable', async (request, reply) => {
     const person = personOf(request);
+    const t = context.texts(request);
     const checked = await services.reauthentication.confirmCode(person, formString(request.body ?? {}, 'code', 64) ?? '', { requestId: request.id });
     if (!checked.ok) {
       if ('retryAfterSeconds' in checked) return waited(reply, request, person, checked.retryAfterSeconds, 'disable');
-      return render(request, reply, person, 400, { errors: { disable: 'This code is not right.' } });
+      return render(request, reply, person, 400, { errors: { disable: t.t('account.security.totp.wrongDisableCode') } });
     }
     await services.secondFactor.disable(person, { requestId: request.id });
-    return render(request, reply, person, 200, { notice: 'The second factor is off.' });
+    return render(request, reply, person, 200, { notice: t.t('account.security.totp.off') });
   });
 }

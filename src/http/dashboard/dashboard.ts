@@ -4,6 +4,7 @@ import type { Actor } from '../../domain/audit/audit-log.js';
 import { isUuid, type App } from '../../domain/apps/apps-service.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
+import type { MessageKey } from '../../i18n/en.js';
 import { pageError } from '../kit/page-errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerStandaloneSignIn } from '../interaction/sign-in-flow.js';
@@ -13,6 +14,7 @@ import { personOf, requirePerson } from '../kit/guard.js';
 import { html } from '../kit/html.js';
 import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
+import type { Texts } from '../kit/texts.js';
 import { sendScriptedPage as send } from '../kit/send-page.js';
 import { OWNER_INVITATION_DAYS, OWNER_INVITATION_PATH } from '../../domain/apps/owner-invitations.js';
 import {
@@ -34,7 +36,7 @@ const checked = (form: Form, name: string): boolean => formString(form, name, 8)
  * app that does not exist.
  */
 export async function dashboardPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  registerStandaloneSignIn(server, context, { base: '/dashboard', lead: html`Manage the apps that send people to Keygate to sign in.`, home: '/dashboard' });
+  registerStandaloneSignIn(server, context, { base: '/dashboard', lead: (t) => html`${t.t('dashboard.signIn.lead')}`, home: '/dashboard' });
 
   invitationRoutes(server, context);
 
@@ -45,8 +47,7 @@ export async function dashboardPages(server: FastifyInstance, { context }: { con
 }
 
 /** What an owner is told after asking to invite an address, whatever the address. */
-const OWNER_INVITATION_ASKED = `If this address belongs to a Keygate account, we sent it an invitation to become an owner of this app. `
-  + `It becomes an owner only once it accepts, within ${OWNER_INVITATION_DAYS} days.`;
+const ownerInvitationAsked = (t: Texts): string => t.t('dashboard.owners.asked', { days: OWNER_INVITATION_DAYS });
 
 /** A refusal shown on the app page with its own status, next to a field or for the form. */
 class FormRefusal extends Error {
@@ -55,16 +56,22 @@ class FormRefusal extends Error {
   }
 }
 
-const inMinutes = (seconds: number): string => {
+const inMinutes = (t: Texts, seconds: number): string => {
   const minutes = Math.ceil(seconds / 60);
-  return minutes <= 1 ? 'in a minute' : minutes < 120 ? `in ${minutes} minutes` : `in ${Math.ceil(minutes / 60)} hours`;
+  return minutes <= 1 ? t.t('dashboard.wait.minute') : minutes < 120 ? t.t('dashboard.wait.minutes', { n: minutes }) : t.t('dashboard.wait.hours', { n: Math.ceil(minutes / 60) });
 };
 
 /** How the limits on invitations read on the app page; anything else goes on as it was. */
-function refusedMail(error: unknown, field: 'invite' | 'owners'): unknown {
+function refusedMail(t: Texts, error: unknown, field: 'invite' | 'owners'): unknown {
   if (!(error instanceof KeygateError) || error.code !== 'too_many_requests') return error;
   const { retryAfterSeconds } = error.details as { retryAfterSeconds: number };
-  return new FormRefusal(429, { [field]: `This app has sent many invitations lately. Try again ${inMinutes(retryAfterSeconds)}.` });
+  return new FormRefusal(429, { [field]: t.t('dashboard.invitations.tooMany', { wait: inMinutes(t, retryAfterSeconds) }) });
+}
+
+/** A refused setting in the page's language; the English `message` is for the CLI and the API. */
+function settingRefusal(t: Texts, error: AppSettingsError): string {
+  if (error.reason === 'other') return t.t('dashboard.settings.other', { message: error.message });
+  return t.t(`dashboard.settings.${error.reason}` as MessageKey, error.values);
 }
 
 /**
@@ -74,30 +81,32 @@ function refusedMail(error: unknown, field: 'invite' | 'owners'): unknown {
 function invitationRoutes(server: FastifyInstance, context: PageContext): void {
   const { services, csrf } = context;
   type InvitationRoute = { Params: { token: string }; Body: Form };
-  const gone = (reply: FastifyReply) => send(reply, 404, messagePage('Invitation not found', 'This invitation has expired, has already been answered or does not exist. Ask an owner of the app to invite you again.'));
-  const notYours = (reply: FastifyReply) => send(reply, 403, messagePage('Not your invitation', 'This invitation was sent to another Keygate account. Sign out, then sign in with the account that received the email.'));
+  const gone = (t: Texts, reply: FastifyReply) => send(reply, 404, messagePage(t, t.t('dashboard.ownerInvitation.notFoundTitle'), t.t('dashboard.ownerInvitation.notFound')));
+  const notYours = (t: Texts, reply: FastifyReply) => send(reply, 403, messagePage(t, t.t('dashboard.ownerInvitation.notYoursTitle'), t.t('dashboard.ownerInvitation.notYours')));
 
   server.get<InvitationRoute>(`${OWNER_INVITATION_PATH}:token`, async (request, reply) => {
+    const t = context.texts(request);
     const person = await context.currentPerson(request);
-    if (!person) return send(reply, 200, signInToAnswerPage());
+    if (!person) return send(reply, 200, signInToAnswerPage(t));
     const view = await services.ownerInvitations.view(request.params.token, person);
-    if (!view) return gone(reply);
-    if (view.kind === 'for_another_account') return notYours(reply);
-    return send(reply, 200, ownerInvitationPage({ csrf: csrf.tokenFor(request, reply), appName: view.appName, expiresAt: view.expiresAt, action: request.url.split('?')[0]! }));
+    if (!view) return gone(t, reply);
+    if (view.kind === 'for_another_account') return notYours(t, reply);
+    return send(reply, 200, ownerInvitationPage(t, { csrf: csrf.tokenFor(request, reply), appName: view.appName, expiresAt: view.expiresAt, action: request.url.split('?')[0]! }));
   });
 
   server.post<InvitationRoute>(`${OWNER_INVITATION_PATH}:token`, async (request, reply) => {
+    const t = context.texts(request);
     const person = await context.currentPerson(request);
     if (!person) return reply.redirect('/dashboard/sign-in', 303);
     const decision = formString(request.body ?? {}, 'decision', 16);
     if (decision !== 'accept' && decision !== 'decline') {
-      return send(reply, 400, messagePage('Choose an answer', 'Go back to the invitation and choose Accept or Decline.'));
+      return send(reply, 400, messagePage(t, t.t('dashboard.ownerInvitation.chooseTitle'), t.t('dashboard.ownerInvitation.choose')));
     }
     const outcome = await services.ownerInvitations.decide(request.params.token, person, decision, request.id);
-    if (!outcome) return gone(reply);
-    if (outcome.kind === 'for_another_account') return notYours(reply);
+    if (!outcome) return gone(t, reply);
+    if (outcome.kind === 'for_another_account') return notYours(t, reply);
     if (outcome.kind === 'accepted') return reply.redirect(`/dashboard/apps/${outcome.appId}`, 303);
-    return send(reply, 200, messagePage('Invitation declined', 'You declined the invitation. Nothing changed for your account.'));
+    return send(reply, 200, messagePage(t, t.t('dashboard.ownerInvitation.declinedTitle'), t.t('dashboard.ownerInvitation.declined')));
   });
 }
 
@@ -113,7 +122,8 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const { appId } = request.params;
     const app = isUuid(appId) && (await services.apps.isOwner(appId, person.id)) ? await services.apps.findApp(appId) : null;
     if (!app) {
-      send(reply, 404, messagePage('App not found', 'There is no app here that you own.'));
+      const t = context.texts(request);
+      send(reply, 404, messagePage(t, t.t('dashboard.app.notFoundTitle'), t.t('dashboard.app.notFound')));
       return null;
     }
     return { person, app };
@@ -131,48 +141,51 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     const usage = await services.usage.lastDays(app.id);
     const trail = await services.apps.auditTrail(app.id);
     const consents = await services.consentProofs.forApp(app.id);
-    return send(reply, status, appPage({ csrf: csrf.tokenFor(request, reply), app, publicUrl: context.publicUrl, owners: ownerViews, members, usage, trail, consents, ...extra }));
+    return send(reply, status, appPage(context.texts(request), { csrf: csrf.tokenFor(request, reply), app, publicUrl: context.publicUrl, owners: ownerViews, members, usage, trail, consents, ...extra }));
   }
 
   /** Runs a settings change; a refused value is shown next to its field and nothing is saved. */
   async function change(
     request: FastifyRequest<{ Params: { appId: string }; Body: Form }>,
     reply: FastifyReply,
-    apply: (app: App, person: PersonRef, form: Form, actor: Actor) => Promise<string | FieldErrors>,
+    apply: (app: App, person: PersonRef, form: Form, actor: Actor, t: Texts) => Promise<string | FieldErrors>,
     entered?: AppPageView['entered'],
   ) {
+    const t = context.texts(request);
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;
     const form = request.body ?? {};
     try {
-      const outcome = await apply(owned.app, owned.person, form, actorOf(request, owned.person, owned.app.id));
+      const outcome = await apply(owned.app, owned.person, form, actorOf(request, owned.person, owned.app.id), t);
       if (typeof outcome === 'string') return renderApp(request, reply, owned.person, owned.app.id, 200, { notice: outcome });
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: outcome, entered });
     } catch (error) {
       if (error instanceof FormRefusal) return renderApp(request, reply, owned.person, owned.app.id, error.status, { errors: error.errors, entered });
-      if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: error.message }, entered });
-      const refused = error instanceof KeygateError ? pageError(error) : null;
+      if (error instanceof AppSettingsError) return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { [error.setting]: settingRefusal(t, error) }, entered });
+      const refused = error instanceof KeygateError ? pageError(error, t) : null;
       if (refused && refused.status < 500) return renderApp(request, reply, owned.person, owned.app.id, refused.status, { errors: { form: refused.message }, entered });
       throw error;
     }
   }
 
   server.get('/dashboard', async (request, reply) => {
+    const t = context.texts(request);
     const person = personOf(request);
-    return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id) }));
+    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id) }));
   });
 
   server.post<{ Body: Form }>('/dashboard/apps', async (request, reply) => {
+    const t = context.texts(request);
     const person = personOf(request);
     const form = request.body ?? {};
     const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls') };
     try {
       const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true }, actorOf(request, person));
-      return send(reply, 201, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey }));
+      return send(reply, 201, credentialsPage(t, { csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey }));
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
-      return send(reply, 400, appListPage({
-        csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id), form: input, errors: { [error.setting]: error.message },
+      return send(reply, 400, appListPage(t, {
+        csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id), form: input, errors: { [error.setting]: settingRefusal(t, error) },
       }));
     }
   });
@@ -188,100 +201,100 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   server.post<AppRoute>('/dashboard/apps/:appId/protections', async (request, reply) => {
     const form = request.body ?? {};
     const entered = { origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), ipEntries: lines(form, 'ipEntries') };
-    return change(request, reply, async (app, _person, _form, actor) => {
+    return change(request, reply, async (app, _person, _form, actor, t) => {
       await services.apps.updateProtections(app.id, {
         protections: { domain: checked(form, 'domain'), returnUrl: checked(form, 'returnUrl'), serverOnly: checked(form, 'serverOnly'), ip: checked(form, 'ip') },
         ...entered,
       }, actor);
-      return 'Protections saved.';
+      return t.t('dashboard.notice.protectionsSaved');
     }, entered);
   });
 
-  server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     const ask = formStrings(form, 'ask', 16).filter(isFieldCode);
     const require = formStrings(form, 'require', 16).filter(isFieldCode);
     const bases: Partial<Record<FieldCode, string>> = {};
     for (const field of require) bases[field] = formString(form, `basis_${field}`, 600) ?? '';
     await services.apps.updateFields(app.id, ask, require, bases, actor);
-    return 'Fields saved.';
+    return t.t('dashboard.notice.fieldsSaved');
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/private', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/private', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     const makePrivate = formString(form, 'private', 8) === 'on';
     await services.apps.setPrivate(app.id, makePrivate, actor);
-    return makePrivate ? 'The app is private: only its owners and the people on its list may sign in.' : 'The app is public again.';
+    return makePrivate ? t.t('dashboard.notice.madePrivate') : t.t('dashboard.notice.madePublic');
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/extranet', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     const email = formString(form, 'email', 320) ?? '';
     try {
       const invited = await services.extranet.invite(app, email, formString(form, 'locale', 16), actor);
-      if (invited.mail === 'already_listed') return 'This address is already on the list; it was not emailed again. Use "Resend invitation" to email it.';
-      return invited.mail === 'sent'
-        ? 'Added to the list, and the invitation was emailed.'
-        : 'Added to the list. It was not emailed now: this address has had several invitations today. Use "Resend invitation" later.';
+      if (invited.mail === 'already_listed') return t.t('dashboard.notice.alreadyListed');
+      return invited.mail === 'sent' ? t.t('dashboard.notice.invited') : t.t('dashboard.notice.invitedNotMailed');
     } catch (error) {
-      if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: 'Enter a valid email address.' };
-      throw refusedMail(error, 'invite');
+      if (error instanceof KeygateError && error.code === 'invalid_request') return { invite: t.t('dashboard.invalidEmail') };
+      throw refusedMail(t, error, 'invite');
     }
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/extranet/resend', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/resend', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     try {
       const mail = await services.extranet.resend(app, formString(form, 'reference', 64) ?? '', actor);
-      return mail === 'sent' ? 'The invitation was emailed again.' : 'Not emailed: this address has had several invitations today. Try again tomorrow.';
+      return mail === 'sent' ? t.t('dashboard.notice.resent') : t.t('dashboard.notice.resendWithheld');
     } catch (error) {
-      throw refusedMail(error, 'invite');
+      throw refusedMail(t, error, 'invite');
     }
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/extranet/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/extranet/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     await services.extranet.remove(app, formString(form, 'reference', 64) ?? '', actor);
-    return 'Removed from the list.';
+    return t.t('dashboard.notice.removed');
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, person, form) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/owners', async (request, reply) => change(request, reply, async (app, person, form, _actor, t) => {
     // The answer is the same whether or not the address has an account (see OwnerInvitations).
     try {
       const asked = await services.ownerInvitations.invite(app, person, formString(form, 'email', 320) ?? '', request.id);
-      if (asked === 'invalid_email') return { owners: 'Enter a valid email address.' };
+      if (asked === 'invalid_email') return { owners: t.t('dashboard.invalidEmail') };
     } catch (error) {
-      throw refusedMail(error, 'owners');
+      throw refusedMail(t, error, 'owners');
     }
-    return OWNER_INVITATION_ASKED;
+    return ownerInvitationAsked(t);
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     const outcome = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '', actor);
-    if (outcome === 'last_owner') return { owners: 'An app keeps at least one owner.' };
-    return outcome === 'removed' ? 'Owner removed.' : { owners: 'This person is not an owner of the app.' };
+    if (outcome === 'last_owner') return { owners: t.t('dashboard.owners.lastOwner') };
+    return outcome === 'removed' ? t.t('dashboard.notice.ownerRemoved') : { owners: t.t('dashboard.owners.notOwner') };
   }));
 
-  server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form, actor) => {
+  server.post<AppRoute>('/dashboard/apps/:appId/rename', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
     await services.apps.rename(app.id, formString(form, 'name', 200) ?? '', actor);
-    return 'Renamed.';
+    return t.t('dashboard.notice.renamed');
   }));
 
   server.post<AppRoute>('/dashboard/apps/:appId/rotate', async (request, reply) => {
+    const t = context.texts(request);
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;
     const graceDays = Number(formString(request.body ?? {}, 'graceDays', 2) ?? 'x');
     try {
       const { secretKey } = await services.apps.rotateKey(owned.app.id, graceDays, actorOf(request, owned.person, owned.app.id));
-      return send(reply, 200, credentialsPage({ csrf: csrf.tokenFor(request, reply), app: owned.app, secretKey, rotated: true }));
+      return send(reply, 200, credentialsPage(t, { csrf: csrf.tokenFor(request, reply), app: owned.app, secretKey, rotated: true }));
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
-      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { graceDays: error.message } });
+      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { graceDays: settingRefusal(t, error) } });
     }
   });
 
   server.post<AppRoute>('/dashboard/apps/:appId/delete', async (request, reply) => {
+    const t = context.texts(request);
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;
     if ((formString(request.body ?? {}, 'confirm', 200) ?? '').trim() !== owned.app.name) {
-      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { confirm: `Type "${owned.app.name}" exactly to delete the app.` } });
+      return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { confirm: t.t('dashboard.app.danger.confirmMismatch', { app: owned.app.name }) } });
     }
     await services.apps.deleteApp(owned.app.id, actorOf(request, owned.person, owned.app.id));
-    return send(reply, 200, appListPage({ csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(owned.person.id), notice: `${owned.app.name} was deleted.` }));
+    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(owned.person.id), notice: t.t('dashboard.notice.deleted', { app: owned.app.name }) }));
   });
 }

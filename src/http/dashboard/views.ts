@@ -2,10 +2,12 @@ import type { App } from '../../domain/apps/apps-service.js';
 import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
 import type { AppConsentProof } from '../../domain/consent/consent-proofs.js';
-import { FIELD_CODES, FIELD_LABELS, MANDATORY_BY_DEFAULT } from '../../domain/consent/fields.js';
+import { FIELD_CODES, MANDATORY_BY_DEFAULT, type FieldCode } from '../../domain/consent/fields.js';
+import type { MessageKey } from '../../i18n/en.js';
 import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage as page } from '../kit/layout.js';
+import type { Texts } from '../kit/texts.js';
 import { renderUsageChart } from './usage-chart.js';
 
 function textarea(props: { id: string; name: string; label: string; value: readonly string[]; hint: string; error?: string }): SafeHtml {
@@ -25,25 +27,28 @@ ${props.hint ? html`<span class="why" id="${props.id}-hint">${props.hint}</span>
 </div>`;
 }
 
+/** A field's name in the page's language. */
+const fieldLabel = (t: Texts, field: FieldCode): string => t.t(`field.${field}` as MessageKey);
+
 /**
- * What the Secret Key guarantees, where it is shown. It is the app's RSA public key and
- * every redirect and access token carries a signature made with the private half, so
- * anyone sent back to the app can compute it: saying "keep it secret" would promise what
- * the Ukey1 protocol cannot keep.
+ * What the Secret Key guarantees, where it is shown (`dashboard.secretKeyNote`). It is the
+ * app's RSA public key and every redirect and access token carries a signature made with
+ * the private half, so anyone sent back to the app can compute it: saying "keep it secret"
+ * would promise what the Ukey1 protocol cannot keep.
  */
-const SECRET_KEY_NOTE = 'The Secret Key identifies this app, but it is no secret from its users: anyone sent back to the app can compute it from the signatures Keygate must publish (redirects, access tokens). Calls that change the app, such as its private list, are accepted only with IP protection on and from a listed address.';
+const secretKeyNote = (t: Texts): string => t.t('dashboard.secretKeyNote');
 
 /** A snippet the developer pastes into their app, with a copy button (dashboard.js). */
-function copyableBlock(id: string, label: string, value: string): SafeHtml {
+function copyableBlock(id: string, label: string, copy: string, value: string): SafeHtml {
   return html`<div class="field">
 <span class="label" id="${id}-label">${label}</span>
 <pre class="credential" id="${id}" aria-labelledby="${id}-label"><code>${value}</code></pre>
-<button type="button" class="secondary copy" data-copy="${id}">Copy ${label}</button>
+<button type="button" class="secondary copy" data-copy="${id}">${copy}</button>
 </div>`;
 }
 
 /** How the published Ukey1 SDKs reach this app through this Keygate: the values to paste. */
-function connectSection(app: App, publicUrl: string): SafeHtml {
+function connectSection(t: Texts, app: App, publicUrl: string): SafeHtml {
   const returnUrl = app.returnUrls[0] ?? 'https://your-app.example/after-sign-in';
   const browserSnippet = `new Ukey1().connect({
   appId: '${app.id}',
@@ -51,28 +56,30 @@ function connectSection(app: App, publicUrl: string): SafeHtml {
   returnUrl: '${returnUrl}',
   scope: ['firstname', 'email'],
 });`;
-  return html`<section aria-labelledby="connect-h"><h2 id="connect-h">Connect your app</h2>
-<p>Apps written with the published Ukey1 SDKs (PHP, Node, React, jQuery) work unchanged once they are pointed at this Keygate: give them its address as the host, this App ID, and on your server the Secret Key.</p>
-${copyable('connect-host', 'host', publicUrl)}
-${copyableBlock('connect-browser', 'browser sign-in snippet', browserSnippet)}
-<p class="fine">The return URL must be one of those registered under Protections. Server-side SDKs sign their calls with the Secret Key above and send your origin as <code>X-Origin</code>.</p>
+  return html`<section aria-labelledby="connect-h"><h2 id="connect-h">${t.t('dashboard.connect.heading')}</h2>
+<p>${t.t('dashboard.connect.lead')}</p>
+${copyable('connect-host', t.t('dashboard.connect.host'), t.t('dashboard.connect.copyHost'), publicUrl)}
+${copyableBlock('connect-browser', t.t('dashboard.connect.snippet'), t.t('dashboard.connect.copySnippet'), browserSnippet)}
+<p class="fine">${t.rich('dashboard.connect.note', { code: (chunks) => html`<code>${chunks}</code>` })}</p>
 </section>`;
 }
 
 /** A value the developer copies into their configuration, with a copy button (dashboard.js). */
-function copyable(id: string, label: string, value: string): SafeHtml {
+function copyable(id: string, label: string, copy: string, value: string): SafeHtml {
   return html`<div class="field">
 <span class="label" id="${id}-label">${label}</span>
 <code class="credential" id="${id}" aria-labelledby="${id}-label">${value}</code>
-<button type="button" class="secondary copy" data-copy="${id}">Copy ${label}</button>
+<button type="button" class="secondary copy" data-copy="${id}">${copy}</button>
 </div>`;
 }
 
-const day = (at: Date): string => at.toISOString().slice(0, 10);
+/** The App ID and the Secret Key keep their names in every language. */
+const copyableAppId = (t: Texts, appId: string): SafeHtml => copyable('app-id', 'App ID', t.t('dashboard.copyAppId'), appId);
+const copyableSecretKey = (t: Texts, secretKey: string): SafeHtml => copyable('secret-key', 'Secret Key', t.t('dashboard.copySecretKey'), secretKey);
 
-function header(signedIn: boolean, csrf: string): SafeHtml {
-  return html`<nav class="topbar"><a href="/dashboard">Your apps</a>${signedIn ? html`
-<form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">Sign out</button></form>` : html``}</nav>`;
+function header(t: Texts, signedIn: boolean, csrf: string): SafeHtml {
+  return html`<nav class="topbar"><a href="/dashboard">${t.t('dashboard.nav.apps')}</a>${signedIn ? html`
+<form method="post" action="/dashboard/sign-out" class="inline">${csrfField(csrf)}<button type="submit" class="link">${t.t('dashboard.nav.signOut')}</button></form>` : html``}</nav>`;
 }
 
 export interface NewAppForm {
@@ -81,34 +88,35 @@ export interface NewAppForm {
   readonly returnUrls?: readonly string[];
 }
 
-export function appListPage(view: { csrf: string; apps: ReadonlyArray<{ id: string; name: string }>; form?: NewAppForm; errors?: FieldErrors; notice?: string }): string {
+export function appListPage(t: Texts, view: { csrf: string; apps: ReadonlyArray<{ id: string; name: string }>; form?: NewAppForm; errors?: FieldErrors; notice?: string }): string {
   const f = view.form ?? {};
   const e = view.errors ?? {};
-  return page('Your apps', html`${header(true, view.csrf)}
-<h1>Your apps</h1>
+  return page(t, t.t('dashboard.list.title'), html`${header(t, true, view.csrf)}
+<h1>${t.t('dashboard.list.title')}</h1>
 ${notice(view.notice)}
 ${view.apps.length === 0
-    ? html`<p>You have no apps yet.</p>`
+    ? html`<p>${t.t('dashboard.list.none')}</p>`
     : html`<ul class="apps">${view.apps.map((app) => html`<li><a href="/dashboard/apps/${app.id}">${app.name}</a> <code class="fine">${app.id}</code></li>`)}</ul>`}
-<h2>Create an app</h2>
-<p class="fine">New apps start with domain and return-URL protection on.</p>
+<h2>${t.t('dashboard.list.create.heading')}</h2>
+<p class="fine">${t.t('dashboard.list.create.lead')}</p>
 <form method="post" action="/dashboard/apps" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'name', name: 'name', label: 'Name (people see it on the consent screen)', type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
-${textarea({ id: 'origins', name: 'origins', label: 'Origins', value: f.origins ?? [], hint: 'One per line, e.g. https://app.example.org', error: e.origins })}
-${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: f.returnUrls ?? [], hint: 'One per line, at least one, e.g. https://app.example.org/callback/', error: e.returnUrls })}
-<div class="actions"><button type="submit" class="primary">Create app</button></div>
+${input({ id: 'name', name: 'name', label: t.t('dashboard.list.create.name'), type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
+${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: f.origins ?? [], hint: t.t('dashboard.list.create.originsHint'), error: e.origins })}
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}
+<div class="actions"><button type="submit" class="primary">${t.t('dashboard.list.create.submit')}</button></div>
 </form>`);
 }
 
-export function credentialsPage(view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
-  return page(`${view.app.name}: credentials`, html`${header(true, view.csrf)}
-<h1>${view.rotated ? 'New Secret Key for' : 'Created'} ${view.app.name}</h1>
-<p class="notice" role="status">Copy these into your app's server configuration now.</p>
-${copyable('app-id', 'App ID', view.app.id)}
-${copyable('secret-key', 'Secret Key', view.secretKey)}
-<p class="fine">${SECRET_KEY_NOTE}</p>
-<p><a href="/dashboard/apps/${view.app.id}">Continue to the app's settings</a></p>`);
+export function credentialsPage(t: Texts, view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
+  const app = view.app.name;
+  return page(t, t.t('dashboard.credentials.title', { app }), html`${header(t, true, view.csrf)}
+<h1>${view.rotated ? t.t('dashboard.credentials.rotated', { app }) : t.t('dashboard.credentials.created', { app })}</h1>
+<p class="notice" role="status">${t.t('dashboard.credentials.copyNow')}</p>
+${copyableAppId(t, view.app.id)}
+${copyableSecretKey(t, view.secretKey)}
+<p class="fine">${secretKeyNote(t)}</p>
+<p><a href="/dashboard/apps/${view.app.id}">${t.t('dashboard.credentials.continue')}</a></p>`);
 }
 
 export interface AppPageView {
@@ -128,167 +136,191 @@ export interface AppPageView {
 }
 
 /** What each protection being off allows, shown next to it. */
-export function protectionWarnings(app: App): string[] {
+export function protectionWarnings(t: Texts, app: App): string[] {
   const warnings: string[] = [];
-  if (!app.protections.domain) warnings.push('Domain protection is off: browsers on any site may call the API with this App ID, and server calls are not held to a listed X-Origin.');
-  if (!app.protections.returnUrl) warnings.push('Return URL protection is off: a sign-in request may send people back to any https URL, so a stolen App ID can phish codes to another site.');
-  if (!app.protections.serverOnly) warnings.push('Server-only protection is off: unsigned calls from browsers are accepted (needed by browser SDKs).');
-  if (!app.protections.ip) warnings.push('IP protection is off: calls and sign-ins are accepted from any network address, and the API refuses calls that change the app (its private list).');
+  if (!app.protections.domain) warnings.push(t.t('dashboard.app.protections.domainOff'));
+  if (!app.protections.returnUrl) warnings.push(t.t('dashboard.app.protections.returnUrlOff'));
+  if (!app.protections.serverOnly) warnings.push(t.t('dashboard.app.protections.serverOnlyOff'));
+  if (!app.protections.ip) warnings.push(t.t('dashboard.app.protections.ipOff'));
   return warnings;
 }
 
-export function appPage(view: AppPageView): string {
+const ACTOR_KINDS: Readonly<Record<string, MessageKey>> = {
+  person: 'dashboard.app.trail.actor.person',
+  app: 'dashboard.app.trail.actor.app',
+  operator: 'dashboard.app.trail.actor.operator',
+  system: 'dashboard.app.trail.actor.system',
+};
+
+/** Who acted, in the page's language; a kind this page does not know is shown as recorded. */
+const actorKind = (t: Texts, kind: string): string => (Object.hasOwn(ACTOR_KINDS, kind) ? t.t(ACTOR_KINDS[kind]!) : kind);
+
+const DECISIONS: Readonly<Record<string, MessageKey>> = {
+  allowed: 'dashboard.app.consents.allowed',
+  canceled: 'dashboard.app.consents.canceled',
+};
+
+const decision = (t: Texts, value: string): string => (Object.hasOwn(DECISIONS, value) ? t.t(DECISIONS[value]!) : value);
+
+export function appPage(t: Texts, view: AppPageView): string {
   const { app } = view;
   const e = view.errors ?? {};
   const entered = view.entered ?? {};
   const path = `/dashboard/apps/${app.id}`;
   const retiring = app.keys.slice(1);
-  const warnings = protectionWarnings(app);
-  const chart = renderUsageChart(view.usage, { title: `${app.name}: the last ${view.usage.length} days`, signIns: 'Sign-ins', tokens: 'Tokens issued' });
-  return page(app.name, html`${header(true, view.csrf)}
+  const warnings = protectionWarnings(t, app);
+  const chart = renderUsageChart(view.usage, {
+    title: t.t('dashboard.app.usage.chartTitle', { app: app.name, days: view.usage.length }),
+    signIns: t.t('dashboard.app.usage.signIns'),
+    tokens: t.t('dashboard.app.usage.tokens'),
+    noActivity: t.t('dashboard.app.usage.noActivity'),
+  });
+  return page(t, app.name, html`${header(t, true, view.csrf)}
 <h1>${app.name}</h1>
 ${notice(view.notice)}
 ${alert(e.form)}
-${copyable('app-id', 'App ID', app.id)}
-<details><summary>Secret Key</summary>${copyable('secret-key', 'Secret Key', app.secretKey)}
-<p class="fine">${SECRET_KEY_NOTE}</p></details>
+${copyableAppId(t, app.id)}
+<details><summary>Secret Key</summary>${copyableSecretKey(t, app.secretKey)}
+<p class="fine">${secretKeyNote(t)}</p></details>
 
-${connectSection(app, view.publicUrl)}
+${connectSection(t, app, view.publicUrl)}
 
-<section aria-labelledby="usage-h"><h2 id="usage-h">Usage</h2>
+<section aria-labelledby="usage-h"><h2 id="usage-h">${t.t('dashboard.app.usage.heading')}</h2>
 <figure class="chart">${new SafeHtml(chart)}</figure>
 </section>
 
-<section aria-labelledby="protections-h"><h2 id="protections-h">Protections</h2>
-${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<p class="notice">Every protection is on.</p>`}
+<section aria-labelledby="protections-h"><h2 id="protections-h">${t.t('dashboard.app.protections.heading')}</h2>
+${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<p class="notice">${t.t('dashboard.app.protections.allOn')}</p>`}
 <form method="post" action="${path}/protections" novalidate>
 ${csrfField(view.csrf)}
-<fieldset><legend>Domain protection</legend>
-${checkbox({ id: 'domain', name: 'domain', label: 'Only listed origins', checked: app.protections.domain,
-    hint: 'Browsers get CORS answers only for these origins. Server calls must send a listed X-Origin, but a server chooses its own X-Origin: for server calls it is a fence, not a lock.' })}
-${textarea({ id: 'origins', name: 'origins', label: 'Origins', value: entered.origins ?? app.origins, hint: 'One per line: scheme://host[:port].', error: e.origins })}
+<fieldset><legend>${t.t('dashboard.app.protections.domain')}</legend>
+${checkbox({ id: 'domain', name: 'domain', label: t.t('dashboard.app.protections.domainLabel'), checked: app.protections.domain,
+    hint: t.t('dashboard.app.protections.domainHint') })}
+${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: entered.origins ?? app.origins, hint: t.t('dashboard.app.protections.originsHint'), error: e.origins })}
 </fieldset>
-<fieldset><legend>Return URL protection</legend>
-${checkbox({ id: 'returnUrl', name: 'returnUrl', label: 'Only listed return URLs', checked: app.protections.returnUrl,
-    hint: 'A return URL must have the scheme, host and port of a listed one, and its path must start with the listed path.' })}
-${textarea({ id: 'returnUrls', name: 'returnUrls', label: 'Return URLs', value: entered.returnUrls ?? app.returnUrls, hint: 'One per line, at least one.', error: e.returnUrls })}
+<fieldset><legend>${t.t('dashboard.app.protections.returnUrl')}</legend>
+${checkbox({ id: 'returnUrl', name: 'returnUrl', label: t.t('dashboard.app.protections.returnUrlLabel'), checked: app.protections.returnUrl,
+    hint: t.t('dashboard.app.protections.returnUrlHint') })}
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: entered.returnUrls ?? app.returnUrls, hint: t.t('dashboard.app.protections.returnUrlsHint'), error: e.returnUrls })}
 </fieldset>
-<fieldset><legend>Server-only protection</legend>
-${checkbox({ id: 'serverOnly', name: 'serverOnly', label: 'Accept only signed server-to-server calls', checked: app.protections.serverOnly,
-    hint: 'Unsigned (browser) calls are refused and get no CORS headers. Browser SDKs stop working. This stops browsers, not a determined user: anyone sent back to the app can compute the Secret Key and sign calls. Only IP protection tells your server from them.' })}
+<fieldset><legend>${t.t('dashboard.app.protections.serverOnly')}</legend>
+${checkbox({ id: 'serverOnly', name: 'serverOnly', label: t.t('dashboard.app.protections.serverOnlyLabel'), checked: app.protections.serverOnly,
+    hint: t.t('dashboard.app.protections.serverOnlyHint') })}
 </fieldset>
-<fieldset><legend>IP protection</legend>
-${checkbox({ id: 'ip', name: 'ip', label: 'Only listed addresses', checked: app.protections.ip,
-    hint: 'API calls and gateway sign-ins for this app are accepted only from these IPv4/IPv6 addresses and subnets. Calls that change the app (its private list) need it on.' })}
-${textarea({ id: 'ipEntries', name: 'ipEntries', label: 'Addresses and subnets', value: entered.ipEntries ?? app.ipEntries, hint: 'One per line, e.g. 203.0.113.7 or 2001:db8::/32.', error: e.ipEntries })}
+<fieldset><legend>${t.t('dashboard.app.protections.ip')}</legend>
+${checkbox({ id: 'ip', name: 'ip', label: t.t('dashboard.app.protections.ipLabel'), checked: app.protections.ip,
+    hint: t.t('dashboard.app.protections.ipHint') })}
+${textarea({ id: 'ipEntries', name: 'ipEntries', label: t.t('dashboard.app.protections.ipEntries'), value: entered.ipEntries ?? app.ipEntries, hint: t.t('dashboard.app.protections.ipEntriesHint'), error: e.ipEntries })}
 </fieldset>
-<div class="actions"><button type="submit" class="primary">Save protections</button></div>
+<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.protections.submit')}</button></div>
 </form>
 </section>
 
-<section aria-labelledby="fields-h"><h2 id="fields-h">Fields the app may ask for</h2>
+<section aria-labelledby="fields-h"><h2 id="fields-h">${t.t('dashboard.app.fields.heading')}</h2>
 <form method="post" action="${path}/fields" novalidate>
 ${csrfField(view.csrf)}
 ${errorText('fields', e.permissions ?? e.legalBases)}
-<table class="fields"><thead><tr><th scope="col">Field</th><th scope="col">May ask</th><th scope="col">May require</th><th scope="col">Legal basis when required</th></tr></thead>
+<table class="fields"><thead><tr><th scope="col">${t.t('dashboard.app.fields.field')}</th><th scope="col">${t.t('dashboard.app.fields.mayAsk')}</th><th scope="col">${t.t('dashboard.app.fields.mayRequire')}</th><th scope="col">${t.t('dashboard.app.fields.legalBasis')}</th></tr></thead>
 <tbody>${FIELD_CODES.map((field) => {
     const mayRequire = MANDATORY_BY_DEFAULT.includes(field) || app.mandatoryApproved.includes(field);
-    return html`<tr><th scope="row">${FIELD_LABELS[field]}</th>
-<td><input type="checkbox" name="ask" value="${field}" aria-label="May ask for ${FIELD_LABELS[field]}"${app.permissions.includes(field) ? html` checked` : html``}></td>
+    const label = fieldLabel(t, field);
+    return html`<tr><th scope="row">${label}</th>
+<td><input type="checkbox" name="ask" value="${field}" aria-label="${t.t('dashboard.app.fields.mayAskFor', { field: label })}"${app.permissions.includes(field) ? html` checked` : html``}></td>
 <td>${mayRequire
-      ? html`<input type="checkbox" name="require" value="${field}" aria-label="May require ${FIELD_LABELS[field]}"${app.permissions.includes(`${field}!`) ? html` checked` : html``}>`
-      : html`<span class="fine">needs the operator's approval</span>`}</td>
-<td>${mayRequire ? html`<input type="text" name="basis_${field}" aria-label="Legal basis for requiring ${FIELD_LABELS[field]}" value="${app.legalBases[field] ?? ''}" maxlength="500">` : html``}</td></tr>`;
+      ? html`<input type="checkbox" name="require" value="${field}" aria-label="${t.t('dashboard.app.fields.mayRequireField', { field: label })}"${app.permissions.includes(`${field}!`) ? html` checked` : html``}>`
+      : html`<span class="fine">${t.t('dashboard.app.fields.needsApproval')}</span>`}</td>
+<td>${mayRequire ? html`<input type="text" name="basis_${field}" aria-label="${t.t('dashboard.app.fields.legalBasisFor', { field: label })}" value="${app.legalBases[field] ?? ''}" maxlength="500">` : html``}</td></tr>`;
   })}</tbody></table>
-<div class="actions"><button type="submit" class="primary">Save fields</button></div>
+<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.fields.submit')}</button></div>
 </form>
 </section>
 
-<section aria-labelledby="private-h"><h2 id="private-h">Private app</h2>
+<section aria-labelledby="private-h"><h2 id="private-h">${t.t('dashboard.app.private.heading')}</h2>
 <form method="post" action="${path}/private" class="inline-form">
 ${csrfField(view.csrf)}
-<p>${app.private ? 'Only the owners and the people listed below may sign in.' : 'Anyone with a Keygate account may sign in.'}</p>
+<p>${app.private ? t.t('dashboard.app.private.isPrivate') : t.t('dashboard.app.private.isPublic')}</p>
 <input type="hidden" name="private" value="${app.private ? 'off' : 'on'}">
-<button type="submit" class="secondary">${app.private ? 'Make public' : 'Make private'}</button>
+<button type="submit" class="secondary">${app.private ? t.t('dashboard.app.private.makePublic') : t.t('dashboard.app.private.makePrivate')}</button>
 </form>
-${app.private ? html`<h3>Allowed people</h3>
-${view.members.length === 0 ? html`<p>Nobody is on the list yet.</p>` : html`<ul class="members">${view.members.map((m) => html`<li>${m.email}
-<span class="fine">${m.mailedAt ? `invitation emailed ${day(m.mailedAt)}` : 'not emailed yet'}</span>
-<form method="post" action="${path}/extranet/resend" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Resend invitation to ${m.email}</button></form>
-<form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">Remove ${m.email}</button></form></li>`)}</ul>`}
-<p class="fine">Each address is emailed once, when it is added; "Resend invitation" emails it again. The email links to Keygate's page about this app, which links on to the app's first origin. An address gets a few invitations a day at most, from all apps together.</p>
+${app.private ? html`<h3>${t.t('dashboard.app.private.allowed')}</h3>
+${view.members.length === 0 ? html`<p>${t.t('dashboard.app.private.nobody')}</p>` : html`<ul class="members">${view.members.map((m) => html`<li>${m.email}
+<span class="fine">${m.mailedAt ? t.t('dashboard.app.private.emailed', { when: t.when(m.mailedAt) }) : t.t('dashboard.app.private.notEmailed')}</span>
+<form method="post" action="${path}/extranet/resend" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">${t.t('dashboard.app.private.resend', { email: m.email })}</button></form>
+<form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">${t.t('dashboard.app.private.remove', { email: m.email })}</button></form></li>`)}</ul>`}
+<p class="fine">${t.t('dashboard.app.private.howMailed')}</p>
 <form method="post" action="${path}/extranet" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'invite-email', name: 'email', label: 'Invite by email', type: 'email', autocomplete: 'off', error: e.invite })}
-<div class="field"><label for="invite-locale">Language of the invitation</label>
-<select id="invite-locale" name="locale"><option value="en_GB">English</option><option value="cs_CZ">Čeština</option></select></div>
-<div class="actions"><button type="submit" class="primary">Send invitation</button></div>
+${input({ id: 'invite-email', name: 'email', label: t.t('dashboard.app.private.inviteEmail'), type: 'email', autocomplete: 'off', error: e.invite })}
+<div class="field"><label for="invite-locale">${t.t('dashboard.app.private.inviteLanguage')}</label>
+<select id="invite-locale" name="locale"><option value="en_GB" lang="en">English</option><option value="cs_CZ" lang="cs">Čeština</option><option value="de_DE" lang="de">Deutsch</option></select></div>
+<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.private.inviteSubmit')}</button></div>
 </form>` : html``}
 </section>
 
-<section aria-labelledby="keys-h"><h2 id="keys-h">Secret Key rotation</h2>
-${retiring.length > 0 ? html`<ul>${retiring.map((k) => html`<li>A previous Secret Key keeps working until ${k.retiresAt!.toISOString().replace('T', ' ').slice(0, 16)} UTC.</li>`)}</ul>` : html``}
+<section aria-labelledby="keys-h"><h2 id="keys-h">${t.t('dashboard.app.keys.heading')}</h2>
+${retiring.length > 0 ? html`<ul>${retiring.map((k) => html`<li>${t.t('dashboard.app.keys.retiring', { when: t.when(k.retiresAt!) })}</li>`)}</ul>` : html``}
 <form method="post" action="${path}/rotate" novalidate>
 ${csrfField(view.csrf)}
-<div class="field"><label for="grace">Keep the current Secret Key working for</label>
-<select id="grace" name="graceDays"${e.graceDays ? html` aria-invalid="true" aria-describedby="grace-error"` : html``}>${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? 'no time: it stops now' : `${d} day${d > 1 ? 's' : ''}`}</option>`)}</select>
+<div class="field"><label for="grace">${t.t('dashboard.app.keys.grace')}</label>
+<select id="grace" name="graceDays"${e.graceDays ? html` aria-invalid="true" aria-describedby="grace-error"` : html``}>${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? t.t('dashboard.app.keys.graceNone') : t.t('dashboard.app.keys.graceDays', { days: d })}</option>`)}</select>
 ${errorText('grace', e.graceDays)}</div>
-<div class="actions"><button type="submit" class="primary">Issue a new Secret Key</button></div>
+<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.keys.submit')}</button></div>
 </form>
 </section>
 
-<section aria-labelledby="owners-h"><h2 id="owners-h">Owners</h2>
-<ul class="owners">${view.owners.map((o) => html`<li>${o.email ?? 'an erased account'}${o.you ? ' (you)' : ''}${view.owners.length > 1 ? html`
-<form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">Remove</button></form>` : html``}</li>`)}</ul>
+<section aria-labelledby="owners-h"><h2 id="owners-h">${t.t('dashboard.app.owners.heading')}</h2>
+<ul class="owners">${view.owners.map((o) => html`<li>${o.email ?? t.t('dashboard.app.owners.erased')}${o.you ? ` ${t.t('dashboard.app.owners.you')}` : ''}${view.owners.length > 1 ? html`
+<form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">${t.t('dashboard.app.owners.remove')}</button></form>` : html``}</li>`)}</ul>
 <form method="post" action="${path}/owners" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'owner-email', name: 'email', label: 'Invite an owner (their Keygate account email)', type: 'email', autocomplete: 'off', error: e.owners })}
-<p class="fine">The account gets an invitation by email and becomes an owner once it accepts.</p>
-<div class="actions"><button type="submit" class="secondary">Invite owner</button></div>
+${input({ id: 'owner-email', name: 'email', label: t.t('dashboard.app.owners.inviteEmail'), type: 'email', autocomplete: 'off', error: e.owners })}
+<p class="fine">${t.t('dashboard.app.owners.inviteHint')}</p>
+<div class="actions"><button type="submit" class="secondary">${t.t('dashboard.app.owners.inviteSubmit')}</button></div>
 </form>
 </section>
 
-<section aria-labelledby="trail-h"><h2 id="trail-h">Audit trail</h2>
-${view.trail.length === 0 ? html`<p>Nothing recorded yet.</p>` : html`<ol class="timeline">${view.trail.map((r) => html`<li><time datetime="${r.at.toISOString()}">${r.at.toISOString().replace('T', ' ').slice(0, 16)} UTC</time> <code>${r.action}</code>${r.detail ? html` <span class="fine">${r.detail}</span>` : html``} <span class="fine">(${r.actorKind})</span></li>`)}</ol>`}
+<section aria-labelledby="trail-h"><h2 id="trail-h">${t.t('dashboard.app.trail.heading')}</h2>
+${view.trail.length === 0 ? html`<p>${t.t('dashboard.app.trail.none')}</p>` : html`<ol class="timeline">${view.trail.map((r) => html`<li><time datetime="${r.at.toISOString()}">${t.when(r.at)}</time> <code>${r.action}</code>${r.detail ? html` <span class="fine">${r.detail}</span>` : html``} <span class="fine">(${actorKind(t, r.actorKind)})</span></li>`)}</ol>`}
 </section>
 
-<section aria-labelledby="consent-proofs-h"><h2 id="consent-proofs-h">Consent proofs</h2>
-<p class="fine">The latest decisions people made about this app, each person known only by their id for this app. Where each decision was made from is kept for the person and the audit, not shown here.</p>
-${view.consents.length === 0 ? html`<p>No decision yet.</p>` : html`<table class="fields"><thead><tr><th scope="col">When (UTC)</th><th scope="col">User id</th><th scope="col">Decision</th><th scope="col">Asked</th><th scope="col">Required (legal basis)</th><th scope="col">Granted</th></tr></thead>
-<tbody>${view.consents.map((c) => html`<tr><td>${c.decidedAt.toISOString().replace('T', ' ').slice(0, 16)}</td><td><code>${c.userId}</code></td><td>${c.decision}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td></tr>`)}</tbody></table>`}
+<section aria-labelledby="consent-proofs-h"><h2 id="consent-proofs-h">${t.t('dashboard.app.consents.heading')}</h2>
+<p class="fine">${t.t('dashboard.app.consents.lead')}</p>
+${view.consents.length === 0 ? html`<p>${t.t('dashboard.app.consents.none')}</p>` : html`<table class="fields"><thead><tr><th scope="col">${t.t('dashboard.app.consents.when')}</th><th scope="col">${t.t('dashboard.app.consents.userId')}</th><th scope="col">${t.t('dashboard.app.consents.decision')}</th><th scope="col">${t.t('dashboard.app.consents.asked')}</th><th scope="col">${t.t('dashboard.app.consents.required')}</th><th scope="col">${t.t('dashboard.app.consents.granted')}</th></tr></thead>
+<tbody>${view.consents.map((c) => html`<tr><td><time datetime="${c.decidedAt.toISOString()}">${t.when(c.decidedAt)}</time></td><td><code>${c.userId}</code></td><td>${decision(t, c.decision)}</td><td>${c.requested.join(', ')}</td><td>${c.mandatory.join(', ')}${c.legalBasis ? html` <span class="fine">(${c.legalBasis})</span>` : html``}</td><td>${c.granted.join(', ')}</td></tr>`)}</tbody></table>`}
 </section>
 
-<section aria-labelledby="danger-h"><h2 id="danger-h">Rename or delete</h2>
+<section aria-labelledby="danger-h"><h2 id="danger-h">${t.t('dashboard.app.danger.heading')}</h2>
 <form method="post" action="${path}/rename" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'rename', name: 'name', label: 'Name', type: 'text', value: app.name, autocomplete: 'off', error: e.name })}
-<div class="actions"><button type="submit" class="secondary">Rename</button></div>
+${input({ id: 'rename', name: 'name', label: t.t('dashboard.app.danger.name'), type: 'text', value: app.name, autocomplete: 'off', error: e.name })}
+<div class="actions"><button type="submit" class="secondary">${t.t('dashboard.app.danger.rename')}</button></div>
 </form>
 <form method="post" action="${path}/delete" novalidate>
 ${csrfField(view.csrf)}
-${input({ id: 'confirm', name: 'confirm', label: `Type the app's name to delete it`, type: 'text', autocomplete: 'off', error: e.confirm })}
-<div class="actions"><button type="submit" class="danger">Delete app</button></div>
+${input({ id: 'confirm', name: 'confirm', label: t.t('dashboard.app.danger.confirm'), type: 'text', autocomplete: 'off', error: e.confirm })}
+<div class="actions"><button type="submit" class="danger">${t.t('dashboard.app.danger.delete')}</button></div>
 </form>
 </section>`);
 }
 
 /** An invitation to own an app, as its invitee sees it behind the link. */
-export function ownerInvitationPage(view: { csrf: string; appName: string; expiresAt: Date; action: string }): string {
-  return page(`Invitation to own ${view.appName}`, html`${header(true, view.csrf)}
-<h1>Become an owner of ${view.appName}?</h1>
-<p>An owner of <strong>${view.appName}</strong> invited your Keygate account to become one of its owners. Owners manage the app here: its settings, its Secret Key, who may sign in, and its owners.</p>
-<p class="fine">The invitation works until ${view.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, once.</p>
+export function ownerInvitationPage(t: Texts, view: { csrf: string; appName: string; expiresAt: Date; action: string }): string {
+  const app = view.appName;
+  return page(t, t.t('dashboard.ownerInvitation.title', { app }), html`${header(t, true, view.csrf)}
+<h1>${t.t('dashboard.ownerInvitation.heading', { app })}</h1>
+<p>${t.rich('dashboard.ownerInvitation.lead', { app, strong: (chunks) => html`<strong>${chunks}</strong>` })}</p>
+<p class="fine">${t.t('dashboard.ownerInvitation.expires', { when: t.when(view.expiresAt) })}</p>
 <form method="post" action="${view.action}" class="inline-form">
 ${csrfField(view.csrf)}
-<div class="actions"><button type="submit" class="primary" name="decision" value="accept">Accept</button>
-<button type="submit" class="secondary" name="decision" value="decline">Decline</button></div>
+<div class="actions"><button type="submit" class="primary" name="decision" value="accept">${t.t('dashboard.ownerInvitation.accept')}</button>
+<button type="submit" class="secondary" name="decision" value="decline">${t.t('dashboard.ownerInvitation.decline')}</button></div>
 </form>`);
 }
 
 /** The link of an invitation opened without a session: sign in first, as the invited account. */
-export function signInToAnswerPage(): string {
-  return page('Sign in to answer', html`${header(false, '')}
-<h1>Sign in to answer this invitation</h1>
-<p>This link is an invitation to become an owner of an app. Only the Keygate account it was sent to can answer it.</p>
-<p><a href="/dashboard/sign-in">Sign in to the dashboard</a> with that account, then open the link from the email again.</p>`);
+export function signInToAnswerPage(t: Texts): string {
+  return page(t, t.t('dashboard.signInToAnswer.title'), html`${header(t, false, '')}
+<h1>${t.t('dashboard.signInToAnswer.heading')}</h1>
+<p>${t.t('dashboard.signInToAnswer.lead')}</p>
+<p>${t.rich('dashboard.signInToAnswer.next', { link: (chunks) => html`<a href="/dashboard/sign-in">${chunks}</a>` })}</p>`);
 }

@@ -11,6 +11,7 @@ import { formString, formStrings, type Form } from '../kit/forms.js';
 import { html } from '../kit/html.js';
 import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
+import { browserLanguage } from '../kit/page-language.js';
 import { sendPage } from '../kit/send-page.js';
 import { consentPage, invitationPage, type GatewayPage } from './views.js';
 import { appHome } from '../../domain/apps/extranet.js';
@@ -28,10 +29,11 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
   server.get<{ Params: { appId: string } }>('/invitations/:appId', async (request, reply) => {
     const { appId } = request.params;
     const app = isUuid(appId) ? await services.apps.findApp(appId) : null;
+    const t = context.texts(request);
     if (!app || !app.private) {
-      return sendPage(reply, 404, messagePage('Invitation not found', 'There is no private app here any more. If you were invited, ask the app\'s owners for its address.'));
+      return sendPage(reply, 404, messagePage(t, t.t('invitation.notFoundTitle'), t.t('invitation.notFound')));
     }
-    return sendPage(reply, 200, invitationPage({ appName: app.name, appHome: appHome(app) }));
+    return sendPage(reply, 200, invitationPage(t, { appName: app.name, appHome: appHome(app) }));
   });
 
   /**
@@ -43,27 +45,29 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
     const { connectId } = request.params;
     const connect = isUuid(connectId) ? await services.connects.findOpenConnect(connectId.toLowerCase()) : null;
     const app = connect ? await services.apps.findApp(connect.appId) : null;
+    const t = context.texts(request);
     if (!connect || !app) {
-      sendPage(reply, 404, messagePage('Sign-in request not found', 'This sign-in request does not exist, has expired or has already been completed. Go back to the app and start again.'));
+      sendPage(reply, 404, messagePage(t, t.t('gateway.notFoundTitle'), t.t('gateway.notFound')));
       return null;
     }
     if (app.protections.ip && !isAddressAllowed(context.clientAddress(request), app.ipEntries)) {
-      sendPage(reply, 403, messagePage('Not available from here', `${app.name} can only be signed in to from its own network.`));
+      sendPage(reply, 403, messagePage(t, t.t('gateway.networkTitle'), t.t('gateway.network', { app: app.name })));
       return null;
     }
     if (app.protections.returnUrl && !isReturnUrlAllowed(connect.returnUrl, app.returnUrls)) {
-      sendPage(reply, 403, messagePage('Sign-in request refused', `${app.name} no longer accepts this sign-in request. Go back to the app and start again.`));
+      sendPage(reply, 403, messagePage(t, t.t('gateway.refusedTitle'), t.t('gateway.refused', { app: app.name })));
       return null;
     }
-    return { connect, app, csrf: csrf.tokenFor(request, reply) };
+    return { connect, app, csrf: csrf.tokenFor(request, reply), t };
   }
 
   const placeOf = (loaded: GatewayPage): SignInPlace => ({
     base: `/gateway/${loaded.connect.id}`,
-    lead: html`to continue to <strong>${loaded.app.name}</strong>`,
+    lead: loaded.t.rich('gateway.lead', { app: loaded.app.name, strong: (chunks) => html`<strong>${chunks}</strong>` }),
     cancellable: true,
     standalone: false,
     csrf: loaded.csrf,
+    t: loaded.t,
   });
 
   /** A private app the person may not use ends the request with `denied`. */
@@ -83,7 +87,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
       return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
     }
     const place = placeOf(loaded);
-    const page = request.query.signup === '1' ? signUpPage(place) : signInPage(place);
+    const page = request.query.signup === '1' ? signUpPage(place, { browserLanguage: browserLanguage(request) }) : signInPage(place);
     return sendPage(reply, 200, page, connect.returnUrl);
   });
 
@@ -110,7 +114,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
     if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
     if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
     if (decision !== 'allow') {
-      return sendPage(reply, 400, consentPage({ ...loaded, error: 'Choose Allow or Cancel.' }), connect.returnUrl);
+      return sendPage(reply, 400, consentPage({ ...loaded, error: loaded.t.t('consent.chooseDecision') }), connect.returnUrl);
     }
     const granted = formStrings(form, 'fields').filter(isFieldCode);
     const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request), context.clientAddress(request));
@@ -118,7 +122,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
       return sendPage(reply, 400, consentPage({
         ...loaded,
         checked: granted,
-        error: `${app.name} cannot work without the fields marked required. Tick them to continue, or cancel.`,
+        error: loaded.t.t('consent.requiredMissing', { app: app.name }),
       }), connect.returnUrl);
     }
     services.metrics.codeIssued('ukey1');

@@ -1,15 +1,17 @@
-import { legalBasisFor, type App } from '../../domain/apps/apps-service.js';
+import { DEFAULT_LEGAL_BASIS, legalBasisFor, type App } from '../../domain/apps/apps-service.js';
 import type { ConnectRequest } from '../../domain/connect/connect-service.js';
-import { FIELD_LABELS, type FieldCode } from '../../domain/consent/fields.js';
+import type { FieldCode } from '../../domain/consent/fields.js';
 import { csrfField } from '../kit/form-controls.js';
-import { html } from '../kit/html.js';
+import { html, type SafeHtml } from '../kit/html.js';
 import { alert, layout } from '../kit/layout.js';
+import type { Texts } from '../kit/texts.js';
 
 /** What every gateway page for a sign-in request knows. */
 export interface GatewayPage {
   readonly app: App;
   readonly connect: ConnectRequest;
   readonly csrf: string;
+  readonly t: Texts;
 }
 
 export interface ConsentView extends GatewayPage {
@@ -17,34 +19,41 @@ export interface ConsentView extends GatewayPage {
   readonly error?: string;
 }
 
+/** The app's own words for why it needs a field; Keygate's default, in the page's language. */
+function basisOf(t: Texts, app: App, field: FieldCode): string {
+  const basis = legalBasisFor(app, field);
+  return basis === DEFAULT_LEGAL_BASIS ? t.t('consent.defaultLegalBasis') : basis;
+}
+
 export function consentPage(view: ConsentView): string {
-  const { app, connect } = view;
+  const { app, connect, t } = view;
+  const strong = (chunks: SafeHtml) => html`<strong>${chunks}</strong>`;
   const checked = new Set(view.checked ?? []);
   const choices = connect.scope.fields.map((field) => {
     const mandatory = connect.scope.mandatory.includes(field);
     const id = `field-${field}`;
     return html`<div class="choice">
 <input type="checkbox" id="${id}" name="fields" value="${field}"${checked.has(field) ? html` checked` : html``}${mandatory ? html` required aria-describedby="${id}-why"` : html``}>
-<label for="${id}">${FIELD_LABELS[field]}${mandatory ? html` <span class="required">(required)</span>` : html``}</label>
-${mandatory ? html`<span class="why" id="${id}-why">Required by ${app.name}: ${legalBasisFor(app, field)}</span>` : html``}
+<label for="${id}">${t.t(`field.${field}`)}${mandatory ? html` <span class="required">${t.t('consent.required')}</span>` : html``}</label>
+${mandatory ? html`<span class="why" id="${id}-why">${t.t('consent.requiredBy', { app: app.name, basis: basisOf(t, app, field) })}</span>` : html``}
 </div>`;
   });
-  return layout(`Allow ${app.name}`, html`<h1>Allow ${app.name} to sign you in?</h1>
-<p class="lead">Choose what <strong>${app.name}</strong> may read. Nothing is shared unless you tick it${connect.scope.mandatory.length > 0 ? ', and the app cannot work without the fields marked required' : ''}.</p>
+  return layout(t, t.t('consent.title', { app: app.name }), html`<h1>${t.t('consent.heading', { app: app.name })}</h1>
+<p class="lead">${t.rich(connect.scope.mandatory.length > 0 ? 'consent.leadRequired' : 'consent.lead', { app: app.name, strong })}</p>
 ${alert(view.error)}
 <form method="post" action="/gateway/${connect.id}/consent">
 ${csrfField(view.csrf)}
 ${connect.scope.fields.length > 0
-    ? html`<fieldset><legend>Share with ${app.name}</legend>${choices}</fieldset>`
-    : html`<p>${app.name} asks only to know that you are signed in; it receives an identifier of your account and no personal data.</p>`}
+    ? html`<fieldset><legend>${t.t('consent.share', { app: app.name })}</legend>${choices}</fieldset>`
+    : html`<p>${t.t('consent.nothingAsked', { app: app.name })}</p>`}
 <div class="actions">
-<button type="submit" name="decision" value="allow" class="primary">Allow</button>
-<button type="submit" name="decision" value="cancel" class="secondary" formnovalidate>Cancel</button>
+<button type="submit" name="decision" value="allow" class="primary">${t.t('consent.allow')}</button>
+<button type="submit" name="decision" value="cancel" class="secondary" formnovalidate>${t.t('consent.cancel')}</button>
 </div>
 </form>
 <form method="post" action="/gateway/${connect.id}/sign-out" class="switch">
 ${csrfField(view.csrf)}
-<button type="submit" class="secondary">Not you? Sign out</button>
+<button type="submit" class="secondary">${t.t('consent.notYou')}</button>
 </form>`);
 }
 
@@ -53,10 +62,11 @@ ${csrfField(view.csrf)}
  * app invited the person and links on only to the site its owners registered, so that the
  * mail carries no link an app's caller chose.
  */
-export function invitationPage(view: { appName: string; appHome: string }): string {
-  return layout(`Invitation to ${view.appName}`, html`<h1>Invitation to ${view.appName}</h1>
-<p><strong>${view.appName}</strong> is a private app that uses Keygate to sign people in. Its owners added your email address to the people who may sign in to it.</p>
-<p>Keygate does not run ${view.appName}. Its owners registered this address for it:</p>
+export function invitationPage(t: Texts, view: { appName: string; appHome: string }): string {
+  const app = view.appName;
+  return layout(t, t.t('invitation.title', { app }), html`<h1>${t.t('invitation.title', { app })}</h1>
+<p>${t.rich('invitation.lead', { app, strong: (chunks) => html`<strong>${chunks}</strong>` })}</p>
+<p>${t.t('invitation.notRun', { app })}</p>
 <p><a href="${view.appHome}" rel="noopener noreferrer">${view.appHome}</a></p>
-<p class="fine">There, choose to sign in with Keygate, using this email address. If you were not expecting this invitation, you can ignore it: nothing is shared until you sign in and agree.</p>`);
+<p class="fine">${t.t('invitation.next')}</p>`);
 }

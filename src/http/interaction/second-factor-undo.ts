@@ -8,16 +8,16 @@ export async function secondFactorUndoPages(server: FastifyInstance, { context }
   const { services, csrf } = context;
   // Opening the link changes nothing (mail scanners open links); the button does.
   server.get<{ Params: { token: string } }>('/second-factor/undo/:token', async (request, reply) => {
-    if (!(await services.secondFactor.isUndoLinkLive(request.params.token))) return sendPage(reply, 410, undoSecondFactorPage({ csrf: '', token: '', state: 'expired' }));
-    return sendPage(reply, 200, undoSecondFactorPage({ csrf: csrf.tokenFor(request, reply), token: request.params.token, state: 'ask' }));
+    if (!(await services.secondFactor.isUndoLinkLive(request.params.token))) return sendPage(reply, 410, undoSecondFactorPage(context.texts(request), { csrf: '', token: '', state: 'expired' }));
+    return sendPage(reply, 200, undoSecondFactorPage(context.texts(request), { csrf: csrf.tokenFor(request, reply), token: request.params.token, state: 'ask' }));
   });
 
   server.post<{ Params: { token: string } }>('/second-factor/undo/:token', async (request, reply) => {
     if (!(await services.secondFactor.undoEnrolment(request.params.token, { requestId: request.id }))) {
-      return sendPage(reply, 410, undoSecondFactorPage({ csrf: '', token: '', state: 'expired' }));
+      return sendPage(reply, 410, undoSecondFactorPage(context.texts(request), { csrf: '', token: '', state: 'expired' }));
     }
     // Every session ended, this browser's included.
     await context.endSession(request, reply);
-    return sendPage(reply, 200, undoSecondFactorPage({ csrf: '', token: '', state: 'done' }));
+    return sendPage(reply, 200, undoSecondFactorPage(context.texts(request), { csrf: '', token: '', state: 'done' }));
   });
 }

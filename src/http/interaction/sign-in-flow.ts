@@ -12,6 +12,8 @@ import { accountCounter, type ThrottleVerdict } from '../../domain/protection/si
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, type Form } from '../kit/forms.js';
 import type { PageContext } from '../kit/page-context.js';
+import { browserLanguage } from '../kit/page-language.js';
+import { passwordProblemText, type Texts } from '../kit/texts.js';
 import type { SafeHtml } from '../kit/html.js';
 import { sendPage, sendScriptedPage } from '../kit/send-page.js';
 import {
@@ -78,7 +80,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   function refused(reply: FastifyReply, resolved: ResolvedPlace, verdict: ThrottleVerdict, page: (error: string) => string): boolean {
     if (verdict.allowed) return false;
     reply.header('Retry-After', String(verdict.retryAfterSeconds));
-    show(reply, resolved, 429, page(`Too many attempts. Wait ${verdict.retryAfterSeconds} seconds and try again.`));
+    show(reply, resolved, 429, page(resolved.place.t.t('signIn.tooManyAttempts', { seconds: verdict.retryAfterSeconds })));
     return true;
   }
 
@@ -120,15 +122,15 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
 
   const confirmationPage = (resolved: ResolvedPlace, error?: string) => emailCodePage(resolved.place, {
     action: 'confirm',
-    title: 'Check your email',
-    message: 'We have sent a message to the address you gave. Enter the code from it to finish creating your account.',
+    title: resolved.place.t.t('emailCode.checkEmail'),
+    message: resolved.place.t.t('emailCode.signUpSent'),
     error,
   });
 
   const signInCodePage = (resolved: ResolvedPlace, error?: string) => emailCodePage(resolved.place, {
     action: 'email-code/confirm',
-    title: 'Check your email',
-    message: 'If an account uses this email or nickname, we have sent a six-digit sign-in code to its address.',
+    title: resolved.place.t.t('emailCode.checkEmail'),
+    message: resolved.place.t.t('emailCode.signInSent'),
     error,
   });
 
@@ -140,7 +142,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
   async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, flow: SignInFlow | null, person: PersonRef, method: SignInMethodName) {
     services.metrics.signIn(method, 'proved');
     const state = await services.people.accountState(person);
-    if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: 'This account no longer exists.' }));
+    if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: resolved.place.t.t('signIn.accountGone') }));
     const next = await services.signInFlows.proved(flow, resolved.place.base, person, method, state);
     if (next.step !== 'complete') {
       holdFlow(reply, next.flow);
@@ -179,7 +181,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const account = identifier && password ? await services.people.findAccount(identifier) : null;
     if (await throttled(request, reply, resolved, 'password', account?.person ?? accountKey(identifier), (error) => signInPage(resolved.place, { identifier, error }))) return reply;
     const person = identifier && password ? await services.people.signInWithPassword(account, password, { requestId: request.id }) : null;
-    if (!person) return failed(reply, resolved, 'password', 401, signInPage(resolved.place, { identifier, error: 'The email, nickname or password is incorrect.' }));
+    if (!person) return failed(reply, resolved, 'password', 401, signInPage(resolved.place, { identifier, error: resolved.place.t.t('signIn.wrongPassword') }));
     return finish(request, reply, resolved, await heldFlow(request, resolved), person, 'password');
   });
 
@@ -195,14 +197,15 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
       language: (formString(form, 'language', 8) ?? '').trim().toLowerCase(),
     } satisfies SignUpValues;
     const password = formString(form, 'password', 1024) ?? '';
+    const { t } = resolved.place;
     const errors: FieldErrors = {};
-    if (!normaliseEmail(values.email)) errors.email = 'Enter a valid email address.';
+    if (!normaliseEmail(values.email)) errors.email = t.t('signUp.invalidEmail');
     const passwordProblem = checkNewPassword(password, values);
-    if (passwordProblem) errors.password = passwordProblem;
-    if (!isPersonName(values.firstname)) errors.firstname = 'Enter your first name (up to 100 characters).';
-    if (!isPersonName(values.surname)) errors.surname = 'Enter your surname (up to 100 characters).';
-    if (!isCountryCode(values.country)) errors.country = 'Choose your country.';
-    if (!isLanguageCode(values.language)) errors.language = 'Choose your language.';
+    if (passwordProblem) errors.password = passwordProblemText(t, passwordProblem);
+    if (!isPersonName(values.firstname)) errors.firstname = t.t('signUp.invalidFirstname');
+    if (!isPersonName(values.surname)) errors.surname = t.t('signUp.invalidSurname');
+    if (!isCountryCode(values.country)) errors.country = t.t('signUp.chooseCountry');
+    if (!isLanguageCode(values.language)) errors.language = t.t('signUp.chooseLanguage');
     if (Object.keys(errors).length > 0) return show(reply, resolved, 400, signUpPage(resolved.place, { values, errors }));
     if (await mailThrottled(request, reply, resolved, (error) => signUpPage(resolved.place, { values, errors: { form: error } }))) return reply;
     const flow = await flowFor(request, reply, resolved);
@@ -217,7 +220,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const token = stepToken(flow, 'sign_up');
     if (await throttled(request, reply, resolved, 'email_code', await codeAccount(token, 'sign_up'), (error) => confirmationPage(resolved, error), 'later')) return reply;
     const person = await services.accounts.confirmSignUp(token, formString(request.body ?? {}, 'code', 32) ?? '', { requestId: request.id });
-    if (!person) return failed(reply, resolved, 'email_code', 400, confirmationPage(resolved, 'This code is not right or has expired.'));
+    if (!person) return failed(reply, resolved, 'email_code', 400, confirmationPage(resolved, resolved.place.t.t('emailCode.wrong')));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
@@ -244,7 +247,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const token = stepToken(flow, 'sign_in_code');
     if (await throttled(request, reply, resolved, 'email_code', await codeAccount(token, 'sign_in_code'), (error) => signInCodePage(resolved, error), 'later')) return reply;
     const person = await services.accounts.signInWithCode(token, formString(request.body ?? {}, 'code', 32) ?? '');
-    if (!person) return failed(reply, resolved, 'email_code', 400, signInCodePage(resolved, 'This code is not right or has expired.'));
+    if (!person) return failed(reply, resolved, 'email_code', 400, signInCodePage(resolved, resolved.place.t.t('emailCode.wrong')));
     return finish(request, reply, resolved, flow, person, 'email_code');
   });
 
@@ -276,15 +279,15 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const flow = await heldFlow(request, resolved);
     const token = stepToken(flow, 'second_factor');
     const person = await services.challenges.peek(token, 'second_factor');
-    if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
+    if (!person) return show(reply, resolved, 400, signInPage(resolved.place, { error: resolved.place.t.t('signIn.tooLong') }));
     if (await throttled(request, reply, resolved, 'totp', person, (error) => secondFactorPage(resolved.place, { error }), 'later')) return reply;
     const code = formString(request.body ?? {}, 'code', 64) ?? '';
     if (!(await services.secondFactor.verify(person, code, { requestId: request.id }))) {
       await services.challenges.countFailure(token, 'second_factor');
-      return failed(reply, resolved, 'totp', 400, secondFactorPage(resolved.place, { error: 'This code is not right. Try the current code from your app, or a recovery code.' }));
+      return failed(reply, resolved, 'totp', 400, secondFactorPage(resolved.place, { error: resolved.place.t.t('secondFactor.wrong') }));
     }
     const redeemed = await services.challenges.redeemToken(token, 'second_factor');
-    if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: 'This sign-in took too long. Sign in again.' }));
+    if (!redeemed) return show(reply, resolved, 400, signInPage(resolved.place, { error: resolved.place.t.t('signIn.tooLong') }));
     return finish(request, reply, resolved, flow, redeemed, 'totp');
   });
 }
@@ -293,7 +296,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
 export interface StandaloneSurface {
   /** Its path, e.g. `/dashboard`: the sign-in pages live under it and its flows return to it. */
   readonly base: string;
-  readonly lead: SafeHtml;
+  readonly lead: (t: Texts) => SafeHtml;
   /** Where a signed-in person lands. */
   readonly home: string;
 }
@@ -303,15 +306,16 @@ export interface StandaloneSurface {
  * sign-in: every surface has the same ones and differs only in where they return.
  */
 export function registerStandaloneSignIn(server: FastifyInstance, context: PageContext, surface: StandaloneSurface): void {
-  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => ({
-    base: surface.base, lead: surface.lead, cancellable: false, standalone: true, csrf: context.csrf.tokenFor(request, reply),
-  });
+  const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => {
+    const t = context.texts(request);
+    return { base: surface.base, lead: surface.lead(t), cancellable: false, standalone: true, csrf: context.csrf.tokenFor(request, reply), t };
+  };
   const send = (reply: FastifyReply, page: string) => sendScriptedPage(reply, 200, page);
   server.get(`${surface.base}/sign-in`, async (request, reply) => {
     if (await context.currentPerson(request)) return reply.redirect(surface.home, 303);
     return send(reply, signInPage(place(request, reply)));
   });
-  server.get(`${surface.base}/sign-up`, async (request, reply) => send(reply, signUpPage(place(request, reply))));
+  server.get(`${surface.base}/sign-up`, async (request, reply) => send(reply, signUpPage(place(request, reply), { browserLanguage: browserLanguage(request) })));
   registerSignInFlow(server, context, {
     prefix: surface.base,
     resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: surface.home }),

@@ -21,12 +21,12 @@ ${props.hint ? html`<p class="fine" id="${props.id}-hint">${props.hint}</p>` : h
 </div>`;
 }
 
-export function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string }): SafeHtml {
+export function select(props: { id: string; name: string; label: string; options: ReadonlyArray<{ code: string; name: string }>; value?: string; error?: string; choose: string }): SafeHtml {
   const invalid = props.error ? 'true' : 'false';
   return html`<div class="field">
 <label for="${props.id}">${props.label}</label>
 <select id="${props.id}" name="${props.name}" required aria-invalid="${invalid}"${props.error ? html` aria-describedby="${props.id}-error"` : html``}>
-<option value="">Choose…</option>
+<option value="">${props.choose}</option>
 ${props.options.map((o) => html`<option value="${o.code}"${o.code === props.value ? html` selected` : html``}>${o.name}</option>`)}
 </select>
 ${errorText(props.id, props.error)}

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CsrfTokens } from './csrf.js';
 import { messagePage } from './layout.js';
+import { textsFor } from './page-language.js';
 import { sendPage } from './send-page.js';
 
 /**
@@ -18,10 +19,12 @@ export function refuseForeignForms(publicUrl: string, csrf: CsrfTokens) {
     const site = request.headers['sec-fetch-site'];
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;
     if (foreignOrigin || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
-      return sendPage(reply, 403, messagePage('Request refused', 'This form was sent from another site. Go back and start again.'));
+      const t = textsFor(request);
+      return sendPage(reply, 403, messagePage(t, t.t('page.crossSite.title'), t.t('page.crossSite.message')));
     }
     if (!csrf.isValid(request)) {
-      return sendPage(reply, 403, messagePage('This form has expired', 'Go back, reload the page and try again.'));
+      const t = textsFor(request);
+      return sendPage(reply, 403, messagePage(t, t.t('page.expiredForm.title'), t.t('page.expiredForm.message')));
     }
     return undefined;
   };

@@ -1,13 +1,21 @@
 import { html, type SafeHtml } from './html.js';
+import type { Texts } from './texts.js';
 
-export function layout(title: string, body: SafeHtml, options: { wide?: boolean; script?: string } = {}): string {
+/** The switch to the other languages, back to this page; each name in its own language. */
+function languageSwitch(t: Texts): SafeHtml {
+  const back = encodeURIComponent(t.here);
+  return html`<footer><nav aria-label="${t.t('layout.languageSwitch')}" class="languages">${t.others.map(({ language, name }) =>
+    html`<a href="/language/${language}?back=${back}" lang="${language}" hreflang="${language}">${name}</a> `)}</nav></footer>`;
+}
+
+export function layout(t: Texts, title: string, body: SafeHtml, options: { wide?: boolean; script?: string } = {}): string {
   return html`<!doctype html>
-<html lang="en">
+<html lang="${t.language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title} · Keygate</title>
+<title>${t.t('layout.title', { title })}</title>
 <link rel="stylesheet" href="/static/keygate.css">
 ${options.script ? html`<script src="${options.script}" defer></script>` : html``}
 </head>
@@ -15,13 +23,14 @@ ${options.script ? html`<script src="${options.script}" defer></script>` : html`
 <main${options.wide ? html` class="wide"` : html``}>
 <div class="brand">Keygate</div>
 ${body}
+${languageSwitch(t)}
 </main>
 </body>
 </html>`.value;
 }
 
 /** A page of its own (dashboard, account): the wide layout with the page script. */
-export const widePage = (title: string, body: SafeHtml): string => layout(title, body, { wide: true, script: '/static/dashboard.js' });
+export const widePage = (t: Texts, title: string, body: SafeHtml): string => layout(t, title, body, { wide: true, script: '/static/dashboard.js' });
 
 /** Something went wrong with what the person did; read out by screen readers at once. */
 export const alert = (message: string | undefined): SafeHtml => (message ? html`<p class="alert" role="alert">${message}</p>` : html``);
@@ -29,19 +38,20 @@ export const alert = (message: string | undefined): SafeHtml => (message ? html`
 /** What the last action did. */
 export const notice = (message: string | undefined): SafeHtml => (message ? html`<p class="notice" role="status">${message}</p>` : html``);
 
-export function messagePage(title: string, message: string): string {
-  return layout(title, html`<h1>${title}</h1><p>${message}</p>`);
+export function messagePage(t: Texts, title: string, message: string): string {
+  return layout(t, title, html`<h1>${title}</h1><p>${message}</p>`);
 }
 
 /** The first visit: what Keygate is, and the ways on, for a person and for a developer. */
-export function homePage(): string {
-  return layout('Keygate', html`<h1>Keygate</h1>
-<p>A self-hostable sign-in and data-protection gateway. Apps send you here to sign in; you decide, field by field, what each app may read, and see every time one reads it.</p>
-<nav aria-label="Start here">
-<h2>Your account</h2>
-<p><a href="/account">Sign in to your account</a> or <a href="/account/sign-up">create an account</a>: your profile, the apps you connected, who read your data, your sessions and security.</p>
-<h2>Developers</h2>
-<p><a href="/dashboard">Open the developer dashboard</a> to register an app, set its protections and get its App ID and Secret Key.</p>
+export function homePage(t: Texts): string {
+  const link = (href: string) => (chunks: SafeHtml) => html`<a href="${href}">${chunks}</a>`;
+  return layout(t, 'Keygate', html`<h1>Keygate</h1>
+<p>${t.t('home.lead')}</p>
+<nav aria-label="${t.t('home.nav')}">
+<h2>${t.t('home.account.heading')}</h2>
+<p>${t.rich('home.account.body', { signIn: link('/account'), signUp: link('/account/sign-up') })}</p>
+<h2>${t.t('home.developers.heading')}</h2>
+<p>${t.rich('home.developers.body', { dashboard: link('/dashboard') })}</p>
 </nav>
-<p class="fine">Apps speak the Ukey1 v2 API under <code>/auth/v2</code>, so the published Ukey1 SDKs work unchanged.</p>`);
+<p class="fine">${t.rich('home.api', { code: (chunks) => html`<code>${chunks}</code>`, doc: link('/openapi.json') })}</p>`);
 }

@@ -4,6 +4,8 @@ import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import type { SessionAuthentication } from '../../domain/sessions/session-service.js';
 import type { ClientAddress } from '../client-address.js';
 import { CsrfTokens } from './csrf.js';
+import { rememberLanguage, textsFor } from './page-language.js';
+import type { Texts } from './texts.js';
 
 /** What every page route shares: the person's session, the forms' CSRF tokens, the client address. */
 export interface PageContext {
@@ -12,6 +14,10 @@ export interface PageContext {
   readonly csrf: CsrfTokens;
   readonly clientAddress: ClientAddress;
   currentPerson(request: FastifyRequest): Promise<PersonRef | null>;
+  /** The words of this request's page, in the language it should speak. */
+  texts(request: FastifyRequest): Texts;
+  /** Speaks `language` (a language code of a profile) to this browser from now on, if Keygate speaks it. */
+  rememberLanguage(request: FastifyRequest, reply: FastifyReply, language: string | null | undefined): void;
   /** The session cookie's value, to tell "this browser" apart from the person's other sessions. */
   sessionToken(request: FastifyRequest): string | undefined;
   /** When and how the person signed in for this browser's session (null: no live session). */
@@ -50,6 +56,8 @@ export function createPageContext(options: PageContextOptions): PageContext {
     csrf,
     clientAddress: options.clientAddress,
     currentPerson: (request) => services.sessions.resolveSession(request.cookies[sessionCookie.name]),
+    texts: textsFor,
+    rememberLanguage: (request, reply, language) => rememberLanguage(request, reply, language, https),
     sessionToken: (request) => request.cookies[sessionCookie.name],
     sessionAuthentication: (request) => services.sessions.authenticationOf(request.cookies[sessionCookie.name]),
     async startSession(request, reply, person, authentication) {
@@ -61,6 +69,12 @@ export function createPageContext(options: PageContextOptions): PageContext {
       // Forms rendered for the rest of this request belong to the new session, under a new CSRF secret.
       request.cookies[sessionCookie.name] = token;
       csrf.renew(request, reply);
+      if (authentication) {
+        // A fresh sign-in: the pages speak the person's language from now on. Reading it is
+        // a read of a personal field like any other, recorded in the person's trail.
+        const profile = await services.people.readFieldsOf(person, ['language'], { kind: 'person', id: person.id, requestId: request.id }, 'the language of the pages');
+        rememberLanguage(request, reply, profile?.language, https, 'account');
+      }
     },
     async endSession(request, reply, endOptions = {}) {
       await services.sessions.endSession(request.cookies[sessionCookie.name], { signOut: endOptions.signOut, requestId: request.id });

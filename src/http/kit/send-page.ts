@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { messagePage } from './layout.js';
+import type { Texts } from './texts.js';
 
 /**
  * Sends a server-rendered page with a CSP that allows no script and no inline style.
@@ -25,9 +26,9 @@ export function sendPage(reply: FastifyReply, status: number, page: string, retu
 }
 
 /** The page for a request that needs a store that cannot be reached right now. */
-export function sendUnavailablePage(reply: FastifyReply): FastifyReply {
+export function sendUnavailablePage(reply: FastifyReply, t: Texts): FastifyReply {
   reply.header('Retry-After', '1');
-  return sendPage(reply, 503, messagePage('Temporarily unavailable', 'Keygate cannot reach its data right now. Try again in a moment.'));
+  return sendPage(reply, 503, messagePage(t, t.t('page.unavailable.title'), t.t('page.unavailable.message')));
 }
 
 /** A page of the dashboard or the account, which load the page script (copy buttons). */
