@@ -106,6 +106,26 @@ describe('pages in English, Czech and German', () => {
     assertSpeaks('de', (await chose.get('/dashboard')).html, 'the dashboard of a Czech person in a browser that chose German');
   });
 
+  it('forgets the account’s language at sign-out, and keeps a chosen one when the profile is saved unchanged', async () => {
+    const visitor = new GatewayVisitor(keygate.http, { chosenLanguage: null });
+    await visitor.get('/dashboard/sign-up');
+    await visitor.signUp('/dashboard', { ...SIGN_UP_JANA, email: 'eva.mala@example.cz', language: 'cs' }, keygate.outbox);
+    assertSpeaks('cs', (await visitor.get('/account/profile')).html, 'the profile of a Czech person');
+    await visitor.get('/language/de?back=%2Faccount%2Fprofile');
+    const profile = await visitor.get('/account/profile');
+    assertSpeaks('de', profile.html, 'the profile after choosing German');
+    const saved = await visitor.post('/account/profile', { firstname: 'Eva', surname: 'Malá', language: 'cs', language_shown: 'cs' });
+    assert.equal(saved.status, 200);
+    assertSpeaks('de', saved.html, 'the profile saved with its language unchanged');
+
+    const other = new GatewayVisitor(keygate.http, { chosenLanguage: null });
+    await other.get('/dashboard/sign-up');
+    await other.signUp('/dashboard', { ...SIGN_UP_JANA, email: 'jan.maly@example.cz', language: 'cs' }, keygate.outbox);
+    assertSpeaks('cs', (await other.get('/dashboard')).html, 'signed in');
+    await other.post('/dashboard/sign-out', {});
+    assertSpeaks('en', (await other.get('/dashboard/sign-in')).html, 'signed out, the next person gets the browser’s language');
+  });
+
   it('preselects the browser’s language on the sign-up form, among every language a profile may have', async () => {
     const visitor = new GatewayVisitor(keygate.http, { chosenLanguage: null });
     const page = await visitor.get('/account/sign-up', { 'accept-language': 'pl-PL, pl;q=0.9, en;q=0.8' });

@@ -334,7 +334,8 @@ export class AppsService {
   async allowMandatory(appId: string, fields: readonly string[], actor: Actor = OPERATOR): Promise<boolean> {
     const codes = fields.filter(isFieldCode);
     if (codes.length !== fields.length || codes.length === 0) {
-      throw new AppSettingsError('permissions', `Unknown field: ${fields.filter((f) => !isFieldCode(f)).join(', ') || '(none given)'}.`);
+      const unknown = fields.filter((f) => !isFieldCode(f)).join(', ') || '(none given)';
+      throw new AppSettingsError('permissions', `Unknown field: ${unknown}.`, 'permissions.unknown', { fields: unknown });
     }
     return this.#changeApp(appId, async (trx) => {
       const result = await trx.updateTable('apps')

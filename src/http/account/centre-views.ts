@@ -25,6 +25,7 @@ ${notice(view.notice)}
 <dl class="facts"><dt>${t.t('field.email')}</dt><dd>${p.email ?? ''}</dd><dt>${t.t('account.profile.storedIn')}</dt><dd>${t.t('account.profile.zone', { zone: t.t(`zone.${view.zone}`) })}</dd></dl>
 <form method="post" action="/account/profile" novalidate>
 ${csrfField(view.csrf)}
+<input type="hidden" name="language_shown" value="${p.language ?? ''}">
 ${input({ id: 'firstname', name: 'firstname', label: t.t('field.firstname'), type: 'text', value: p.firstname ?? '', autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: t.t('field.surname'), type: 'text', value: p.surname ?? '', autocomplete: 'family-name', error: e.surname })}
 ${select({ id: 'language', name: 'language', label: t.t('field.language'), options: t.languages(LANGUAGE_CODES), value: p.language ?? '', error: e.language, choose: t.t('form.choose') })}

@@ -93,8 +93,9 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     if (!isLanguageCode(values.language)) errors.language = t.t('account.profile.chooseLanguage');
     if (Object.keys(errors).length > 0) return renderProfile(request, reply, person, 400, { errors });
     await centre.updateProfile(person, values, actor(request));
-    // The pages speak the new language at once, this one included (if Keygate speaks it).
-    context.rememberLanguage(request, reply, values.language);
+    // A new language is a choice: the pages speak it at once, this one included (if Keygate
+    // speaks it). Saving other fields leaves the language this browser chose alone.
+    if (values.language !== formString(form, 'language_shown', 8)) context.rememberLanguage(request, reply, values.language);
     return renderProfile(request, reply, person, 200, { notice: context.texts(request).t('account.profile.saved') });
   });
 

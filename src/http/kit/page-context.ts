@@ -4,7 +4,7 @@ import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import type { SessionAuthentication } from '../../domain/sessions/session-service.js';
 import type { ClientAddress } from '../client-address.js';
 import { CsrfTokens } from './csrf.js';
-import { rememberLanguage, textsFor } from './page-language.js';
+import { forgetAccountLanguage, rememberLanguage, textsFor } from './page-language.js';
 import type { Texts } from './texts.js';
 
 /** What every page route shares: the person's session, the forms' CSRF tokens, the client address. */
@@ -72,7 +72,12 @@ export function createPageContext(options: PageContextOptions): PageContext {
       if (authentication) {
         // A fresh sign-in: the pages speak the person's language from now on. Reading it is
         // a read of a personal field like any other, recorded in the person's trail.
-        const profile = await services.people.readFieldsOf(person, ['language'], { kind: 'person', id: person.id, requestId: request.id }, 'the language of the pages');
+        // The person is signed in already: a store that fails here costs the language, not the sign-in.
+        const profile = await services.people.readFieldsOf(person, ['language'], { kind: 'person', id: person.id, requestId: request.id }, 'the language of the pages')
+          .catch((error: unknown) => {
+            request.log.warn({ err: (error as Error).message }, 'the language of a person who signed in could not be read');
+            return null;
+          });
         rememberLanguage(request, reply, profile?.language, https, 'account');
       }
     },
@@ -80,6 +85,7 @@ export function createPageContext(options: PageContextOptions): PageContext {
       await services.sessions.endSession(request.cookies[sessionCookie.name], { signOut: endOptions.signOut, requestId: request.id });
       reply.clearCookie(sessionCookie.name, { path: '/', secure: sessionCookie.secure });
       delete request.cookies[sessionCookie.name];
+      forgetAccountLanguage(request, reply);
     },
   };
 }

@@ -59,6 +59,14 @@ export function rememberLanguage(request: FastifyRequest, reply: FastifyReply, l
   chosen.set(request, new Texts(language, request.url));
 }
 
+/** After a sign-out: a shared browser does not keep speaking the language of the account that left. */
+export function forgetAccountLanguage(request: FastifyRequest, reply: FastifyReply): void {
+  if (languageOfCookie(request.cookies?.[LANGUAGE_COOKIE])?.chosen !== false) return;
+  reply.clearCookie(LANGUAGE_COOKIE, { path: '/' });
+  delete request.cookies[LANGUAGE_COOKIE];
+  chosen.delete(request);
+}
+
 const routePattern = (url: string): RegExp =>
   new RegExp(`^${url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
 
