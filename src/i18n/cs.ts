@@ -4,7 +4,7 @@ import type { Messages } from './en.js';
 export const cs: Messages = {
   // — region: chrome (layout, home, errors) —
   'layout.title': '{title} · Keygate',
-  'layout.languageSwitch': 'Jazyk',
+  'layout.languageSwitch': 'Zobrazit stránku v jazyce',
   'home.lead': 'Brána pro přihlašování a ochranu dat, kterou můžete provozovat na vlastním serveru. Aplikace vás sem posílají, abyste se přihlásili; vy rozhodujete, údaj po údaji, co smí která aplikace číst, a vidíte pokaždé, když je některá z nich čte.',
   'home.nav': 'Začněte zde',
   'home.account.heading': 'Váš účet',

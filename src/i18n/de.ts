@@ -4,7 +4,7 @@ import type { Messages } from './en.js';
 export const de: Messages = {
   // — region: chrome (layout, home, errors) —
   'layout.title': '{title} · Keygate',
-  'layout.languageSwitch': 'Sprache',
+  'layout.languageSwitch': 'Diese Seite lesen auf',
   'home.lead': 'Ein selbst hostbares Gateway für Anmeldung und Datenschutz. Apps schicken Sie zur Anmeldung hierher; Sie entscheiden Feld für Feld, was jede App lesen darf, und sehen jedes Mal, wenn eine App es liest.',
   'home.nav': 'Hier beginnen',
   'home.account.heading': 'Ihr Konto',

@@ -7,7 +7,7 @@
 export const en = {
   // — region: chrome (layout, home, errors) —
   'layout.title': '{title} · Keygate',
-  'layout.languageSwitch': 'Language',
+  'layout.languageSwitch': 'Read this page in',
   'home.lead': 'A self-hostable sign-in and data-protection gateway. Apps send you here to sign in; you decide, field by field, what each app may read, and see every time one reads it.',
   'home.nav': 'Start here',
   'home.account.heading': 'Your account',

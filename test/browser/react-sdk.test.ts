@@ -13,9 +13,12 @@ describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', 
   let unlisted: Awaited<ReturnType<typeof startDemoApp>>;
   let browser: Browser;
 
+  let gatewayHost = '';
+
   before(async () => {
     const [gatewayPort, appPort] = [await freePort(), await freePort()];
     const host = `http://localhost:${gatewayPort}`;
+    gatewayHost = host;
     keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: host, PORT: String(gatewayPort) } });
     await keygate.http.listen({ host: '127.0.0.1', port: gatewayPort });
     const appOrigin = `http://localhost:${appPort}`;
@@ -34,7 +37,10 @@ describe('the published ukey1-react-sdk@2.0.0 in headless Chromium, unchanged', 
   });
 
   it('completes connect → sign-up → consent → return → token → /me', async () => {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    // This browser chose English with the pages' switch, whatever its person's profile says.
+    await context.addCookies([{ name: 'keygate-language', value: 'en', url: gatewayHost }]);
+    const page = await context.newPage();
     const failures: string[] = [];
     page.on('pageerror', (error) => failures.push(error.message));
     await page.goto(demo.origin);

@@ -23,7 +23,11 @@ export async function startBrowserSession(options: { contextOptions?: BrowserCon
   const base = `http://localhost:${port}`;
   const keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: base, PORT: String(port) } });
   await keygate.http.listen({ host: '127.0.0.1', port });
-  const browser = await launchChromium();
+  // A browser that cannot start must not leave the server holding the test process open.
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await keygate.close();
+    throw error;
+  });
   const context = await browser.newContext(options.contextOptions);
   // The language this browser chose with the pages' switch (see GatewayVisitor): English unless told otherwise.
   const language = options.chosenLanguage === undefined ? 'en' : options.chosenLanguage;
