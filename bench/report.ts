@@ -14,6 +14,13 @@ export interface ScenarioResult {
   efficiency: number;
   /** Our throughput over oidc-provider's client_credentials, in the same run. */
   peerRatio: number;
+  /** CPU time one request (one flow) costs in Keygate's processes, PostgreSQL's and Redis's, in µs. */
+  cpuUsPerRequest?: { keygate: number; postgres: number; redis: number };
+  /** The same for the floor server, which does the private-key work only. */
+  floorCpuUsPerRequest?: number;
+  transactionsPerRequest?: number;
+  walSyncsPerRequest?: number;
+  redisCommandsPerRequest?: number;
 }
 
 /** One run's figures; `npm run bench` fills all but `memory`, `npm run bench:memory` only `memory`. */
@@ -41,6 +48,18 @@ export function renderReport(report: BenchReport): { table: string; svg: string 
       '| scenario | requests/s | per core | p50 ms | p95 ms | p99 ms | errors | server CPU (cores) | floor/s | efficiency | peer ratio | Keycloak per core |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...report.scenarios.map((s) => `| ${s.name}${s.name === 'flow' ? ' (flows)' : ''} | ${s.rps} | ${Math.round(s.rps / cores)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${s.cpuCores} | ${s.floorRps} | ${s.efficiency} | ${s.peerRatio} | ${KEYCLOAK_PER_CORE[s.name] ?? '–'} |`),
+    ].join('\n'));
+  }
+  if (report.scenarios?.some((s) => s.cpuUsPerRequest)) {
+    parts.push([
+      '| scenario | CPU µs per request: Keygate | PostgreSQL | Redis | total | floor | total / floor | transactions | WAL syncs | Redis commands |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...report.scenarios.filter((s) => s.cpuUsPerRequest).map((s) => {
+        const cpu = s.cpuUsPerRequest!;
+        const total = cpu.keygate + cpu.postgres + cpu.redis;
+        const ratio = s.floorCpuUsPerRequest ? Math.round((total / s.floorCpuUsPerRequest) * 100) / 100 : '–';
+        return `| ${s.name}${s.name === 'flow' ? ' (per flow)' : ''} | ${cpu.keygate} | ${cpu.postgres} | ${cpu.redis} | ${total} | ${s.floorCpuUsPerRequest ?? '–'} | ${ratio} | ${s.transactionsPerRequest} | ${s.walSyncsPerRequest} | ${s.redisCommandsPerRequest} |`;
+      }),
     ].join('\n'));
   }
   if (report.peer) parts.push(`Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`);

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { createPostgresStores } from '../test/support/postgres-stores.js';
 import { freePort } from '../test/support/ports.js';
 import { CodeInbox } from './inbox.js';
+import { costPerRequest, CostCounter, type CostPerRequest } from './counters.js';
 import { load, type Measurement } from './load.js';
 import { measureMemory } from './memory.js';
 import { cpuSeconds, residentMiB } from './proc.js';
@@ -33,6 +34,8 @@ const REDIS_URL = process.env.KEYGATE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let inbox: CodeInbox;
+/** Counts what Keygate's requests cost in PostgreSQL and Redis (set once the stores exist). */
+let costs: CostCounter | undefined;
 
 // ------------------------------------------------------------------ processes
 
@@ -238,23 +241,32 @@ async function prepareTokenRun(target: Target, connections: number, codes: numbe
 
 const lastTokenRps = new Map<string, number>();
 
-async function measure(name: string, target: Target, server: Server, connections = CONNECTIONS, seconds = SECONDS): Promise<Measurement & { cpuCores: number }> {
+type Measured = Measurement & { cpuCores: number; cpuUsPerRequest: number; cost?: CostPerRequest };
+
+async function measure(name: string, target: Target, server: Server, connections = CONNECTIONS, seconds = SECONDS): Promise<Measured> {
   // Enough fresh codes for about `seconds` at the last rate seen (at least one per connection), so the run stays short.
   const expectedRps = lastTokenRps.get(target.name) ?? 300;
   const run = name === 'token'
     ? await prepareTokenRun(target, connections, Math.max(300, connections, Math.round(seconds * expectedRps * 1.2)), target.name === 'keygate')
     : () => load({ url: target.url, connections, seconds, ...scenarios[name]!(target) });
+  // Keygate's cost is counted in every process that works for it; a floor's is its own CPU.
+  const counted = target.name === 'keygate' ? costs : undefined;
+  const readingBefore = await counted?.read(server.child.pid!);
   const before = cpuSeconds(server.child.pid!);
   const generatorBefore = process.cpuUsage();
   const started = Date.now();
   const result = await run();
   const elapsed = (Date.now() - started) / 1000;
-  const cpuCores = (cpuSeconds(server.child.pid!) - before) / elapsed;
+  const cpuUsed = cpuSeconds(server.child.pid!) - before;
+  const cpuCores = cpuUsed / elapsed;
   const generator = process.cpuUsage(generatorBefore);
-  log(`    ${target.name} ${name}: server ${cpuCores.toFixed(2)} cores, load generator ${((generator.user + generator.system) / 1e6 / elapsed).toFixed(2)}`);
-  if (name === 'token') lastTokenRps.set(target.name, result.rps);
   const perFlow = name === 'flow' ? 4 : 1;
-  return { ...result, rps: result.rps / perFlow, cpuCores };
+  const units = Math.max(1, result.requests / perFlow);
+  const cost = counted && readingBefore ? costPerRequest(readingBefore, await counted.read(server.child.pid!), units) : undefined;
+  log(`    ${target.name} ${name}: server ${cpuCores.toFixed(2)} cores, load generator ${((generator.user + generator.system) / 1e6 / elapsed).toFixed(2)}`);
+  if (cost) log(`    ${target.name} ${name}: CPU µs per ${perFlow > 1 ? 'flow' : 'request'}: Keygate ${cost.cpuUsPerRequest.keygate}, PostgreSQL ${cost.cpuUsPerRequest.postgres}, Redis ${cost.cpuUsPerRequest.redis}; ${cost.transactionsPerRequest} transactions, ${cost.redisCommandsPerRequest} Redis commands`);
+  if (name === 'token') lastTokenRps.set(target.name, result.rps);
+  return { ...result, rps: result.rps / perFlow, cpuCores, cpuUsPerRequest: Math.round((cpuUsed * 1e6) / units), ...(cost ? { cost } : {}) };
 }
 
 // ------------------------------------------------------------------ main
@@ -276,6 +288,7 @@ async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
   inbox = await CodeInbox.start();
   const url = (l: (typeof locations)['eu']) => (l.kind === 'postgres' ? l.url : '');
+  costs = await CostCounter.open([url(locations.control), url(locations.eu), url(locations.us)], REDIS_URL);
   const key = () => randomBytes(32).toString('base64');
   const keygatePort = await freePort();
   const env: Record<string, string> = {
@@ -324,6 +337,7 @@ async function main() {
       await new Promise((resolve) => server.child.once('exit', resolve)).catch(() => {});
     }
     await inbox.close();
+    await costs?.close();
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -395,12 +409,14 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
       floorRps: round(base.rps),
       efficiency: round(mine.rps / base.rps, 2),
       peerRatio: round(mine.rps / peerResult.rps, 2),
+      ...(mine.cost ?? {}),
+      floorCpuUsPerRequest: base.cpuUsPerRequest,
     });
     log(`  ${name}: ${mine.rps.toFixed(0)}/s (floor ${base.rps.toFixed(0)}/s), p99 ${mine.p99Ms} ms, errors ${mine.errors}`);
     // Cluster or worker-thread pool for the private-key work: the other two floors, right
     // after the cluster floor, on the two scenarios whose floor is RSA work only.
     if (name === 'me' || name === 'token') {
-      const row = (mode: string, m: Measurement & { cpuCores: number }) => ({ scenario: name, mode, rps: round(m.rps), p50Ms: m.p50Ms, p99Ms: m.p99Ms, errors: m.errors, cpuCores: round(m.cpuCores, 2) });
+      const row = (mode: string, m: Measured) => ({ scenario: name, mode, rps: round(m.rps), p50Ms: m.p50Ms, p99Ms: m.p99Ms, errors: m.errors, cpuCores: round(m.cpuCores, 2) });
       floorModes.push(row('cluster', base));
       for (const mode of ['threads', 'async'] as const) {
         const other = await measure(name, floorTargets[mode]!, floors[mode].server);
