@@ -2,6 +2,7 @@
 // PostgreSQL's and of Redis (from /proc: other load on the machine does not inflate it),
 // transactions and WAL syncs (PostgreSQL's statistics) and Redis commands (INFO).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { cpuSeconds } from './proc.js';
@@ -27,7 +28,30 @@ export interface CostPerRequest {
 const processesNamed = (name: string): number[] =>
   spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
 
-const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid, false), 0);
+const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
+
+/**
+ * CPU seconds of a group of processes, counting those that have exited too: a parent that
+ * reaps its children (PostgreSQL's postmaster its backends) carries their time in its
+ * cutime and cstime, so a backend that closes between two readings is not lost.
+ */
+function cpuOf(pids: number[]): number {
+  const stats = pids.map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+    } catch {
+      return null;
+    }
+  });
+  const members = new Set(pids);
+  return stats.reduce((sum, fields) => {
+    if (!fields) return sum;
+    // Fields after the command: state ppid … utime(11) stime(12) cutime(13) cstime(14).
+    const own = fields[11]! + fields[12]!;
+    const reaped = members.has(fields[1]!) ? 0 : fields[13]! + fields[14]!;
+    return sum + (own + reaped) / TICKS_PER_SECOND;
+  }, 0);
+}
 
 export class CostCounter {
   private constructor(private readonly db: pg.Client, private readonly redis: Redis, private readonly databases: string[]) {}
