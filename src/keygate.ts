@@ -253,6 +253,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     mailSettled: () => accountMail.settled(),
     async close() {
       clearInterval(checkpoints);
+      services.appRateLimit.close();
       await http.close();
       await accountMail.settled();
       await appChanges?.close();

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
- * The pieces every limit is built from. Counts are shared by every node through Redis
+ * The pieces the exact limits (sign-in, mail, invitations) are built from. Counts are shared by every node through Redis
  * when it is set; while Redis is away each node counts alone (the insurance limiter) and
  * goes back to Redis when it returns.
  */
