@@ -27,6 +27,7 @@ export const cs: Messages = {
   'page.crossSite.message': 'Tento formulář byl odeslán z jiného webu. Vraťte se zpět a začněte znovu.',
   'page.expiredForm.title': 'Platnost formuláře vypršela',
   'page.expiredForm.message': 'Vraťte se zpět, načtěte stránku znovu a zkuste to ještě jednou.',
+  'form.problem': 'Formulář obsahuje chyby',
   'form.choose': 'Vyberte…',
   'field.firstname': 'Jméno',
   'field.surname': 'Příjmení',

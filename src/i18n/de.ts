@@ -27,6 +27,7 @@ export const de: Messages = {
   'page.crossSite.message': 'Dieses Formular wurde von einer anderen Website gesendet. Gehen Sie zurück und beginnen Sie von vorn.',
   'page.expiredForm.title': 'Dieses Formular ist abgelaufen',
   'page.expiredForm.message': 'Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut.',
+  'form.problem': 'Bitte prüfen Sie Ihre Angaben',
   'form.choose': 'Bitte wählen…',
   'field.firstname': 'Vorname',
   'field.surname': 'Nachname',

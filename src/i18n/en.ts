@@ -30,6 +30,7 @@ export const en = {
   'page.crossSite.message': 'This form was sent from another site. Go back and start again.',
   'page.expiredForm.title': 'This form has expired',
   'page.expiredForm.message': 'Go back, reload the page and try again.',
+  'form.problem': 'There is a problem',
   'form.choose': 'Choose…',
   'field.firstname': 'First name',
   'field.surname': 'Surname',

@@ -62,8 +62,11 @@ describe('every page passes axe-core without a serious or critical violation, in
 
     await open(`${gateway}?signup=1`, 'the gateway sign-up page');
     await submit('Create account');
-    await page.getByText('Enter a valid email address.').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'There is a problem' }).waitFor();
     await check('the sign-up page with an error at every field');
+    // The summary leads to each wrong field, which says the same.
+    await page.getByRole('link', { name: 'Enter a valid email address.' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'email', 'the summary link moves to the field');
     const password = page.getByLabel('Password');
     assert.equal(await password.getAttribute('aria-invalid'), 'true');
     assert.match(await descriptionOf(password), /^At least 10 characters.* \| \S/, 'the password field is described by its hint and its error');
@@ -99,7 +102,9 @@ describe('every page passes axe-core without a serious or critical violation, in
 
     await page.goto(`${base}/account/security`);
     await submit('Set up an authenticator app');
-    await page.getByRole('alert').waitFor();
+    const passwordField = page.getByLabel('Your password, to set it up');
+    assert.equal(await passwordField.getAttribute('aria-invalid'), 'true', 'the refusal is told at the password field');
+    assert.match(await descriptionOf(passwordField), /password is not right/);
     await check('the security page after a missing password');
     await page.getByLabel('Your password, to set it up').fill(PASSWORD);
     await submit('Set up an authenticator app');

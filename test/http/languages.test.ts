@@ -170,6 +170,7 @@ describe('pages in English, Czech and German', () => {
       const invalid = await signedOut.post(`${gateway}/sign-up`, { email: 'x', password: 'short', firstname: '', surname: '', country: 'XX', language: '' });
       assertSpeaks(language, invalid.html, 'a refused sign-up');
       assert.ok(invalid.html.includes({ en, cs, de }[language]['signUp.invalidEmail']));
+      assert.match(invalid.html, /<div class="error-summary" role="alert"[^>]*>[\s\S]*<a href="#email">[\s\S]*<a href="#password">/, 'a summary links to each wrong field');
     });
   }
 

@@ -81,7 +81,9 @@ export function accountSecurityRoutes(server: FastifyInstance, context: PageCont
     }, { requestId: request.id });
     if (!proved.ok) {
       if ('retryAfterSeconds' in proved) return waited(reply, request, person, proved.retryAfterSeconds, 'enrol');
-      return render(request, reply, person, 400, { errors: { enrol: t.t(proved.wrong === 'password' ? 'account.security.totp.wrongPassword' : 'account.security.totp.wrongCode') } });
+      // The refusal is told at the field it is about, where a screen reader reads it with the field.
+      const errors = proved.wrong === 'password' ? { enrolPassword: t.t('account.security.totp.wrongPassword') } : { enrolCode: t.t('account.security.totp.wrongCode') };
+      return render(request, reply, person, 400, { errors });
     }
     const enrolment = await services.secondFactor.beginEnrolment(person, request.id);
     return send(reply, 200, enrolmentPage(t, { csrf: csrf.tokenFor(request, reply), ...enrolment }));

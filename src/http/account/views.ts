@@ -66,15 +66,15 @@ ${input({ id: 'disable-code', name: 'code', label: t.t('account.security.totp.di
 <form method="post" action="/account/security/totp/start" novalidate>
 ${csrfField(view.csrf)}
 ${alert(e.enrol)}
-${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.password'), type: 'password', autocomplete: 'current-password' })}
-${input({ id: 'enrol-code', name: 'code', label: t.t('account.security.totp.replaceCode'), type: 'text', autocomplete: 'one-time-code' })}
+${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.password'), type: 'password', autocomplete: 'current-password', error: e.enrolPassword })}
+${input({ id: 'enrol-code', name: 'code', label: t.t('account.security.totp.replaceCode'), type: 'text', autocomplete: 'one-time-code', error: e.enrolCode })}
 <div class="actions"><button type="submit" class="secondary">${t.t('account.security.totp.replace')}</button></div>
 </form>`
     : html`<p>${t.t('account.security.totp.offLead')}</p>
 <form method="post" action="/account/security/totp/start" novalidate>
 ${csrfField(view.csrf)}
 ${alert(e.enrol)}
-${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.setUpPassword'), type: 'password', autocomplete: 'current-password' })}
+${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.setUpPassword'), type: 'password', autocomplete: 'current-password', error: e.enrolPassword })}
 <div class="actions"><button type="submit" class="primary">${t.t('account.security.totp.setUp')}</button></div>
 </form>`}
 </section>`);

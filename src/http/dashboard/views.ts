@@ -219,7 +219,7 @@ ${textarea({ id: 'ipEntries', name: 'ipEntries', label: t.t('dashboard.app.prote
 <section aria-labelledby="fields-h"><h2 id="fields-h">${t.t('dashboard.app.fields.heading')}</h2>
 <form method="post" action="${path}/fields" novalidate>
 ${csrfField(view.csrf)}
-${errorText('fields', e.permissions ?? e.legalBases)}
+${alert(e.permissions ?? e.legalBases)}
 <table class="fields"><thead><tr><th scope="col">${t.t('dashboard.app.fields.field')}</th><th scope="col">${t.t('dashboard.app.fields.mayAsk')}</th><th scope="col">${t.t('dashboard.app.fields.mayRequire')}</th><th scope="col">${t.t('dashboard.app.fields.legalBasis')}</th></tr></thead>
 <tbody>${FIELD_CODES.map((field) => {
     const mayRequire = MANDATORY_BY_DEFAULT.includes(field) || app.mandatoryApproved.includes(field);

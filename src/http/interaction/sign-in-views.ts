@@ -1,5 +1,5 @@
 import { COUNTRY_CODES, LANGUAGE_CODES } from '../../domain/zones/countries.js';
-import { csrfField, input, select, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, errorSummary, input, select, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, layout, widePage } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -68,6 +68,7 @@ export function signUpPage(place: SignInPlace, view: { values?: SignUpValues; er
   return page(place, t.t('signUp.title'), html`<h1>${t.t('signUp.title')}</h1>
 ${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
 ${alert(e.form)}
+${errorSummary(t.t('form.problem'), e, ['email', 'password', 'firstname', 'surname', 'country', 'language'])}
 <form method="post" action="${place.base}/sign-up" novalidate>
 ${csrfField(place.csrf)}
 ${input({ id: 'email', name: 'email', label: t.t('signUp.email'), type: 'email', value: v.email, autocomplete: 'email', error: e.email })}

@@ -33,5 +33,16 @@ ${errorText(props.id, props.error)}
 </div>`;
 }
 
+/**
+ * After a refused submit with several fields wrong: a list at the top of the form, read out
+ * at once, each entry linking to its field (which carries the same message).
+ */
+export function errorSummary(heading: string, errors: FieldErrors, fields: readonly string[]): SafeHtml {
+  const wrong = fields.filter((field) => errors[field]);
+  if (wrong.length === 0) return html``;
+  return html`<div class="error-summary" role="alert" aria-labelledby="error-summary-h"><h2 id="error-summary-h">${heading}</h2>
+<ul>${wrong.map((field) => html`<li><a href="#${field}">${errors[field]}</a></li>`)}</ul></div>`;
+}
+
 /** Every state-changing form carries the CSRF token of the page. */
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;

@@ -60,6 +60,8 @@ ol.timeline { list-style: none; padding: 0; }
 ol.timeline li { padding: .3rem 0; border-bottom: 1px solid #e0e0e0; }
 img.avatar { border-radius: 50%; display: block; margin: .5rem 0; }
 ol.timeline time { color: var(--muted); font-size: .85rem; margin-right: .5rem; }
+.error-summary { border: 2px solid var(--error); border-radius: .4rem; padding: .2rem 1rem .6rem; margin: 1rem 0; }
+.error-summary h2 { margin-top: .6rem; }
 footer { margin-top: 3rem; border-top: 1px solid #c4c7c5; padding-top: .6rem; }
 nav.languages { display: flex; gap: .9rem; font-size: .9rem; }
 `;
