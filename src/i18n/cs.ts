@@ -1,4 +1,5 @@
 import type { Messages } from './en.js';
+import { counter, type MailCatalogue } from './mail-catalogue.js';
 
 /** Czech: the pages' messages, key for key as in `en.ts`. */
 export const cs: Messages = {
@@ -555,4 +556,125 @@ export const cs: Messages = {
   'account.recovery.lead': 'Druhý faktor je zapnutý. Pokud ztratíte ověřovací aplikaci, každý z kódů níže vás jednou přihlásí. Zobrazují se jen nyní: uložte si je na bezpečné místo.',
   'account.recovery.back': 'Zpět na zabezpečení účtu',
   // — end region: account —
+};
+
+const csCount = counter('cs');
+/** After "po dobu" (genitive): 1 minuty, 2 minut, 5 minut. */
+const csMinutesGenitive = (n: number) => csCount(n, { one: 'minuty', many: 'minuty', other: 'minut' });
+/** After "na" (accusative): 1 minutu, 2 minuty, 5 minut. */
+const csMinutesAccusative = (n: number) => csCount(n, { one: 'minutu', few: 'minuty', many: 'minuty', other: 'minut' });
+/** After "po dobu" (genitive): 1 dne, 2 dní/dnů, 5 dní/dnů. */
+const csDaysGenitive = (n: number, plural: 'dní' | 'dnů') => csCount(n, { one: 'dne', many: 'dne', other: plural });
+
+/** Čeština's mail. */
+export const csMail: MailCatalogue = {
+  htmlLang: 'cs',
+  extranetInvitation: ({ appName, signInUrl }) => ({
+    subject: `Pozvánka do aplikace ${appName}`,
+    blocks: [
+      'Dobrý den,',
+      `zveme vás do neveřejné aplikace ${appName}. Vaše e-mailová adresa byla přidána na seznam osob, které se do ní mohou přihlásit.`,
+      `Tuto zprávu posílá jménem vlastníků aplikace Keygate, přihlašovací služba, kterou ${appName} používá. Kam pokračovat, najdete na této stránce Keygate:`,
+      { link: signInUrl },
+      'Pokud tuto pozvánku nečekáte, můžete tento e-mail bez obav ignorovat.',
+    ],
+  }),
+  signUpCode: ({ code, minutes }) => ({
+    subject: `Váš kód pro Keygate: ${code}`,
+    blocks: [
+      'Dobrý den,',
+      `pro potvrzení e-mailové adresy a dokončení registrace účtu Keygate zadejte tento kód: ${code}`,
+      `Platí jednou, po dobu ${csMinutesGenitive(minutes)}.`,
+      'Pokud jste se neregistrovali, tento e-mail ignorujte: bez zadání kódu se žádný účet nepoužije.',
+    ],
+  }),
+  signUpExisting: ({ signInUrl }) => ({
+    subject: 'Účet Keygate už máte',
+    blocks: [
+      'Dobrý den,',
+      'někdo se právě pokusil založit účet Keygate s touto e-mailovou adresou, ale účet už máte. Nový účet nevznikl.',
+      'Pokud jste to byli vy, přihlaste se, nebo si na přihlašovací stránce nastavte nové heslo:',
+      { link: signInUrl },
+      'Pokud jste to nebyli vy, tento e-mail ignorujte; váš účet se nezměnil.',
+    ],
+  }),
+  passwordReset: ({ link, minutes }) => ({
+    subject: 'Nastavení nového hesla Keygate',
+    blocks: [
+      'Dobrý den,',
+      `nové heslo si zvolíte na tomto odkazu. Platí jednou, po dobu ${csMinutesGenitive(minutes)}:`,
+      { link },
+      'Nové heslo vás odhlásí ze všech zařízení. Pokud jste o změnu nežádali, tento e-mail ignorujte: heslo zůstává stejné.',
+    ],
+  }),
+  signInCode: ({ code, minutes }) => ({
+    subject: `Váš přihlašovací kód Keygate: ${code}`,
+    blocks: [
+      'Dobrý den,',
+      `pro přihlášení zadejte tento kód: ${code}`,
+      `Platí jednou, po dobu ${csMinutesGenitive(minutes)}. Nikomu ho nesdělujte: Keygate se na něj nikdy neptá.`,
+      'Pokud jste se nepřihlašovali, tento e-mail ignorujte.',
+    ],
+  }),
+  newDeviceSignIn: ({ when }) => ({
+    subject: 'Nové přihlášení k účtu Keygate',
+    blocks: [
+      'Dobrý den,',
+      `k vašemu účtu Keygate se ${when} (UTC) přihlásilo nové zařízení nebo prohlížeč.`,
+      'Pokud jste to byli vy, nemusíte nic dělat. Pokud ne, nastavte si hned nové heslo: tím se odhlásí všechna zařízení.',
+    ],
+  }),
+  signInPaused: ({ minutes }) => ({
+    subject: 'Přihlašování k účtu Keygate je pozastaveno',
+    blocks: [
+      'Dobrý den,',
+      `po několika špatně zadaných heslech je přihlašování k vašemu účtu Keygate na ${csMinutesAccusative(minutes)} pozastaveno. Poté bude heslo opět fungovat.`,
+      'Pokud jste to nebyli vy, někdo možná hádá vaše heslo: po skončení pauzy si zvolte nové, silné heslo.',
+    ],
+  }),
+  secondFactorEnrolled: ({ link, days }) => ({
+    subject: 'K vašemu účtu Keygate byl nastaven druhý faktor',
+    blocks: [
+      'Dobrý den,',
+      'k vašemu účtu Keygate byla právě nastavena ověřovací aplikace jako druhý faktor: přihlášení od teď vyžaduje kód z ní.',
+      `Pokud jste to byli vy, nemusíte nic dělat. Pokud ne, otevřete tento odkaz: odebere tuto ověřovací aplikaci a odhlásí všechna zařízení. Platí jednou, po dobu ${csDaysGenitive(days, 'dní')}.`,
+      { link },
+      'Potom si nastavte nové heslo, protože ten, kdo to udělal, ho znal.',
+    ],
+  }),
+  emailChangeCode: ({ code, minutes }) => ({
+    subject: `Váš kód pro Keygate: ${code}`,
+    blocks: [
+      'Dobrý den,',
+      `aby se tato adresa stala přihlašovacím e-mailem vašeho účtu Keygate, zadejte tento kód: ${code}`,
+      `Platí jednou, po dobu ${csMinutesGenitive(minutes)}.`,
+      'Pokud jste o změnu nežádali, tento e-mail ignorujte: bez zadání kódu se nic nezmění.',
+    ],
+  }),
+  emailChangeTaken: () => ({
+    subject: 'K této adrese už účet Keygate existuje',
+    blocks: [
+      'Dobrý den,',
+      'někdo se právě pokusil změnit e-mail svého účtu Keygate na tuto adresu, ale ta už patří jinému účtu. Nic se nezměnilo.',
+      'Pokud jste to nebyli vy, tento e-mail ignorujte; váš účet se nezměnil.',
+    ],
+  }),
+  emailChanged: ({ when }) => ({
+    subject: 'E-mail vašeho účtu Keygate byl změněn',
+    blocks: [
+      'Dobrý den,',
+      `${when} (UTC) byl přihlašovací e-mail vašeho účtu Keygate změněn z této adresy na jinou. Touto adresou se už přihlásit nelze.`,
+      'Pokud jste to nebyli vy, někdo zná vaše heslo: nastavte si nové na přihlašovací stránce pomocí nové adresy, nebo kontaktujte provozovatele tohoto Keygate.',
+    ],
+  }),
+  ownerInvitation: ({ appName, link, days }) => ({
+    subject: `Pozvánka mezi vlastníky aplikace ${appName}`,
+    blocks: [
+      'Dobrý den,',
+      `vlastník aplikace ${appName} pozval váš účet Keygate mezi její vlastníky. Vlastníci spravují aplikaci v administraci Keygate: její nastavení, klíče a to, kdo se může přihlásit.`,
+      `Pozvánku přijmete nebo odmítnete na tomto odkazu po přihlášení tímto účtem. Platí jednou, po dobu ${csDaysGenitive(days, 'dnů')}:`,
+      { link },
+      'Pokud tuto aplikaci neznáte, tento e-mail ignorujte: bez přijetí se nic nezmění.',
+    ],
+  }),
 };

@@ -1,4 +1,5 @@
 import type { Messages } from './en.js';
+import { counter, type MailCatalogue } from './mail-catalogue.js';
 
 /** German: the pages' messages, key for key as in `en.ts`. */
 export const de: Messages = {
@@ -555,4 +556,121 @@ export const de: Messages = {
   'account.recovery.lead': 'Der zweite Faktor ist eingeschaltet. Jeder Code unten meldet Sie einmal an, falls Sie Ihre Authenticator-App verlieren. Sie werden nur jetzt angezeigt: Bewahren Sie sie an einem sicheren Ort auf.',
   'account.recovery.back': 'Zurück zur Kontosicherheit',
   // — end region: account —
+};
+
+const deCount = counter('de');
+const deMinutes = (n: number) => deCount(n, { one: 'Minute', other: 'Minuten' });
+const deDays = (n: number) => deCount(n, { one: 'Tag', other: 'Tage' });
+
+/** Deutsch's mail. */
+export const deMail: MailCatalogue = {
+  htmlLang: 'de-DE',
+  extranetInvitation: ({ appName, signInUrl }) => ({
+    subject: `Einladung zu ${appName}`,
+    blocks: [
+      'Guten Tag,',
+      `Sie wurden zur nicht öffentlichen App ${appName} eingeladen. Ihre E-Mail-Adresse wurde in die Liste der Personen aufgenommen, die sich dort anmelden dürfen.`,
+      `Keygate, der Anmeldedienst, den ${appName} verwendet, sendet diese Nachricht im Auftrag der Inhaber der App. Auf dieser Seite von Keygate erfahren Sie, wie es weitergeht:`,
+      { link: signInUrl },
+      'Falls Sie diese Einladung nicht erwartet haben, können Sie diese E-Mail einfach ignorieren.',
+    ],
+  }),
+  signUpCode: ({ code, minutes }) => ({
+    subject: `Ihr Keygate-Code: ${code}`,
+    blocks: [
+      'Guten Tag,',
+      `um Ihre E-Mail-Adresse zu bestätigen und die Einrichtung Ihres Keygate-Kontos abzuschließen, geben Sie diesen Code ein: ${code}`,
+      `Er kann einmal verwendet werden und ist ${deMinutes(minutes)} lang gültig.`,
+      'Falls Sie kein Konto anlegen wollten, ignorieren Sie diese E-Mail: Solange der Code nicht eingegeben wird, wird kein Konto verwendet.',
+    ],
+  }),
+  signUpExisting: ({ signInUrl }) => ({
+    subject: 'Sie haben bereits ein Keygate-Konto',
+    blocks: [
+      'Guten Tag,',
+      'jemand hat gerade versucht, mit dieser E-Mail-Adresse ein Keygate-Konto anzulegen, aber Sie haben bereits eines. Es wurde kein neues Konto angelegt.',
+      'Falls Sie das waren, melden Sie sich stattdessen an oder setzen Sie Ihr Passwort auf der Anmeldeseite zurück:',
+      { link: signInUrl },
+      'Falls Sie das nicht waren, können Sie diese E-Mail ignorieren; Ihr Konto bleibt unverändert.',
+    ],
+  }),
+  passwordReset: ({ link, minutes }) => ({
+    subject: 'Ihr Keygate-Passwort zurücksetzen',
+    blocks: [
+      'Guten Tag,',
+      `über diesen Link wählen Sie ein neues Passwort. Er kann einmal verwendet werden und ist ${deMinutes(minutes)} lang gültig:`,
+      { link },
+      'Mit einem neuen Passwort werden Sie überall abgemeldet. Falls Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.',
+    ],
+  }),
+  signInCode: ({ code, minutes }) => ({
+    subject: `Ihr Keygate-Anmeldecode: ${code}`,
+    blocks: [
+      'Guten Tag,',
+      `geben Sie diesen Code ein, um sich anzumelden: ${code}`,
+      `Er kann einmal verwendet werden und ist ${deMinutes(minutes)} lang gültig. Geben Sie ihn niemals weiter: Keygate fragt nie danach.`,
+      'Falls Sie nicht versucht haben, sich anzumelden, ignorieren Sie diese E-Mail.',
+    ],
+  }),
+  newDeviceSignIn: ({ when }) => ({
+    subject: 'Neue Anmeldung bei Ihrem Keygate-Konto',
+    blocks: [
+      'Guten Tag,',
+      `am ${when} (UTC) hat sich ein neues Gerät oder ein neuer Browser bei Ihrem Keygate-Konto angemeldet.`,
+      'Falls Sie das waren, müssen Sie nichts tun. Falls nicht, setzen Sie jetzt Ihr Passwort zurück: Dadurch werden alle Geräte abgemeldet.',
+    ],
+  }),
+  signInPaused: ({ minutes }) => ({
+    subject: 'Die Anmeldung bei Ihrem Keygate-Konto wurde vorübergehend gesperrt',
+    blocks: [
+      'Guten Tag,',
+      `nach mehreren falschen Passwörtern ist die Anmeldung bei Ihrem Keygate-Konto für ${deMinutes(minutes)} gesperrt. Danach funktioniert Ihr Passwort wieder.`,
+      'Falls Sie das nicht waren, versucht möglicherweise jemand, Ihr Passwort zu erraten: Wählen Sie nach Ablauf der Sperre ein neues, sicheres Passwort.',
+    ],
+  }),
+  secondFactorEnrolled: ({ link, days }) => ({
+    subject: 'Für Ihr Keygate-Konto wurde ein zweiter Faktor eingerichtet',
+    blocks: [
+      'Guten Tag,',
+      'soeben wurde eine Authenticator-App als zweiter Faktor Ihres Keygate-Kontos eingerichtet: Ab jetzt ist für die Anmeldung ein Code aus dieser App nötig.',
+      `Falls Sie das waren, müssen Sie nichts tun. Falls nicht, öffnen Sie diesen Link: Er entfernt diese Authenticator-App und meldet alle Geräte ab. Er kann einmal verwendet werden und ist ${deDays(days)} lang gültig.`,
+      { link },
+      'Setzen Sie danach Ihr Passwort zurück, denn wer das getan hat, kannte es.',
+    ],
+  }),
+  emailChangeCode: ({ code, minutes }) => ({
+    subject: `Ihr Keygate-Code: ${code}`,
+    blocks: [
+      'Guten Tag,',
+      `um diese Adresse zur Anmelde-E-Mail-Adresse Ihres Keygate-Kontos zu machen, geben Sie diesen Code ein: ${code}`,
+      `Er kann einmal verwendet werden und ist ${deMinutes(minutes)} lang gültig.`,
+      'Falls Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Solange der Code nicht eingegeben wird, ändert sich nichts.',
+    ],
+  }),
+  emailChangeTaken: () => ({
+    subject: 'Zu dieser Adresse gibt es bereits ein Keygate-Konto',
+    blocks: [
+      'Guten Tag,',
+      'jemand hat gerade versucht, die E-Mail-Adresse seines Keygate-Kontos in diese Adresse zu ändern, aber sie gehört bereits zu einem Konto. Es wurde nichts geändert.',
+      'Falls Sie das nicht waren, können Sie diese E-Mail ignorieren; Ihr Konto bleibt unverändert.',
+    ],
+  }),
+  emailChanged: ({ when }) => ({
+    subject: 'Die E-Mail-Adresse Ihres Keygate-Kontos wurde geändert',
+    blocks: [
+      'Guten Tag,',
+      `am ${when} (UTC) wurde die Anmelde-E-Mail-Adresse Ihres Keygate-Kontos von dieser Adresse in eine andere geändert. Mit dieser Adresse ist keine Anmeldung mehr möglich.`,
+      'Falls Sie das nicht waren, kennt jemand Ihr Passwort: Setzen Sie es auf der Anmeldeseite mit Ihrer neuen Adresse zurück oder wenden Sie sich an den Betreiber dieser Keygate-Installation.',
+    ],
+  }),
+  ownerInvitation: ({ appName, link, days }) => ({
+    subject: `Einladung, Inhaber von ${appName} zu werden`,
+    blocks: [
+      'Guten Tag,',
+      `ein Inhaber der App ${appName} hat Ihr Keygate-Konto eingeladen, ebenfalls Inhaber zu werden. Inhaber verwalten die App im Keygate-Dashboard: ihre Einstellungen, ihre Schlüssel und wer sich anmelden darf.`,
+      `Um die Einladung anzunehmen oder abzulehnen, öffnen Sie diesen Link und melden Sie sich mit diesem Konto an. Er kann einmal verwendet werden und ist ${deDays(days)} lang gültig:`,
+      { link },
+      'Falls Sie diese App nicht kennen, ignorieren Sie diese E-Mail: Ohne Ihre Zustimmung ändert sich nichts.',
+    ],
+  }),
 };

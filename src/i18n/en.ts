@@ -1,3 +1,5 @@
+import { counter, type MailCatalogue } from './mail-catalogue.js';
+
 /**
  * English, the source catalogue of the pages: every other language translates exactly these
  * keys (the compiler and test/unit/catalogues.test.ts hold them to it). Messages are ICU
@@ -563,3 +565,120 @@ export const en = {
 export type MessageKey = keyof typeof en;
 /** A language's page messages: every key of the English catalogue, translated. */
 export type Messages = { readonly [K in MessageKey]: string };
+
+const enCount = counter('en');
+const enMinutes = (n: number) => enCount(n, { one: 'minute', other: 'minutes' });
+const enDays = (n: number) => enCount(n, { one: 'day', other: 'days' });
+
+/** English's mail. */
+export const enMail: MailCatalogue = {
+  htmlLang: 'en-GB',
+  extranetInvitation: ({ appName, signInUrl }) => ({
+    subject: `Invitation to ${appName}`,
+    blocks: [
+      'Hello,',
+      `You have been invited to ${appName}, a private application. Your email address has been added to its list of people who are allowed to sign in.`,
+      `Keygate, the sign-in service ${appName} uses, sends this message for the app's owners. This page on Keygate shows where to continue:`,
+      { link: signInUrl },
+      'If you were not expecting this invitation, you can safely ignore this email.',
+    ],
+  }),
+  signUpCode: ({ code, minutes }) => ({
+    subject: `Your Keygate code: ${code}`,
+    blocks: [
+      'Hello,',
+      `To confirm your email address and finish creating your Keygate account, enter this code: ${code}`,
+      `It works once, for ${enMinutes(minutes)}.`,
+      'If you did not try to create an account, ignore this email: no account is used until the code is entered.',
+    ],
+  }),
+  signUpExisting: ({ signInUrl }) => ({
+    subject: 'You already have a Keygate account',
+    blocks: [
+      'Hello,',
+      'Someone just tried to create a Keygate account with this email address, but you already have one. No new account was created.',
+      'If it was you, sign in instead, or reset your password from the sign-in page:',
+      { link: signInUrl },
+      'If it was not you, you can ignore this email; your account is unchanged.',
+    ],
+  }),
+  passwordReset: ({ link, minutes }) => ({
+    subject: 'Reset your Keygate password',
+    blocks: [
+      'Hello,',
+      `Use this link to choose a new password. It works once, for ${enMinutes(minutes)}:`,
+      { link },
+      'Choosing a new password signs you out everywhere. If you did not ask for this, ignore this email: your password is unchanged.',
+    ],
+  }),
+  signInCode: ({ code, minutes }) => ({
+    subject: `Your Keygate sign-in code: ${code}`,
+    blocks: [
+      'Hello,',
+      `Enter this code to sign in: ${code}`,
+      `It works once, for ${enMinutes(minutes)}. Never tell it to anyone: Keygate never asks for it.`,
+      'If you did not try to sign in, ignore this email.',
+    ],
+  }),
+  newDeviceSignIn: ({ when }) => ({
+    subject: 'New sign-in to your Keygate account',
+    blocks: [
+      'Hello,',
+      `Your Keygate account was signed in to from a new device or browser on ${when} (UTC).`,
+      'If this was you, there is nothing to do. If not, reset your password now: that signs out every device.',
+    ],
+  }),
+  signInPaused: ({ minutes }) => ({
+    subject: 'Sign-in to your Keygate account was paused',
+    blocks: [
+      'Hello,',
+      `After several wrong passwords, sign-in to your Keygate account is paused for ${enMinutes(minutes)}. Your password still works after that.`,
+      'If this was not you, someone may be guessing your password: choose a new, strong one once the pause ends.',
+    ],
+  }),
+  secondFactorEnrolled: ({ link, days }) => ({
+    subject: 'A second factor was set up for your Keygate account',
+    blocks: [
+      'Hello,',
+      'An authenticator app was just set up as the second factor of your Keygate account: from now on, signing in needs a code from it.',
+      `If this was you, there is nothing to do. If it was not, open this link: it removes that authenticator app and signs out every device. It works once, for ${enDays(days)}.`,
+      { link },
+      'Then reset your password, since whoever did this knew it.',
+    ],
+  }),
+  emailChangeCode: ({ code, minutes }) => ({
+    subject: `Your Keygate code: ${code}`,
+    blocks: [
+      'Hello,',
+      `To make this address the sign-in email of your Keygate account, enter this code: ${code}`,
+      `It works once, for ${enMinutes(minutes)}.`,
+      'If you did not ask for this, ignore this email: nothing changes until the code is entered.',
+    ],
+  }),
+  emailChangeTaken: () => ({
+    subject: 'This address already has a Keygate account',
+    blocks: [
+      'Hello,',
+      'Someone just tried to change the email of their Keygate account to this address, but it already belongs to an account. Nothing was changed.',
+      'If it was not you, you can ignore this email; your account is unchanged.',
+    ],
+  }),
+  emailChanged: ({ when }) => ({
+    subject: 'The email of your Keygate account was changed',
+    blocks: [
+      'Hello,',
+      `On ${when} (UTC) the sign-in email of your Keygate account was changed from this address to another one. This address no longer signs in.`,
+      'If this was not you, someone has your password: reset it from the sign-in page with your new address, or contact the operator of this Keygate.',
+    ],
+  }),
+  ownerInvitation: ({ appName, link, days }) => ({
+    subject: `Invitation to become an owner of ${appName}`,
+    blocks: [
+      'Hello,',
+      `An owner of the app ${appName} invited your Keygate account to become one of its owners. Owners manage the app in the Keygate dashboard: its settings, its keys and who may sign in.`,
+      `To accept or decline, open this link and sign in with this account. It works once, for ${enDays(days)}:`,
+      { link },
+      'If you do not know this app, ignore this email: nothing changes unless you accept.',
+    ],
+  }),
+};

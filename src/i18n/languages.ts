@@ -1,16 +1,13 @@
 import Negotiator from 'negotiator';
 
 /**
- * The languages of Keygate's pages and mail, as BCP 47 tags. Adding one is one catalogue
- * file next to `en.ts` and one entry in `catalogues.ts`.
+ * The languages of Keygate's pages and mail, as BCP 47 tags. Adding one is its catalogue
+ * file next to `en.ts` (pages and mail), its entry in `catalogues.ts` and its tag here.
  */
 export const UI_LANGUAGES = ['en', 'cs', 'de'] as const;
 export type UiLanguage = (typeof UI_LANGUAGES)[number];
 
 export const isUiLanguage = (value: unknown): value is UiLanguage => typeof value === 'string' && (UI_LANGUAGES as readonly string[]).includes(value);
-
-/** Each language by its own name, as the language switch shows it. */
-export const LANGUAGE_NAMES: Readonly<Record<UiLanguage, string>> = { en: 'English', cs: 'Čeština', de: 'Deutsch' };
 
 /** The best of `available` for an `Accept-Language` header (or `ui_locales`, space-separated), if any fits. */
 export function bestLanguage<T extends string>(acceptLanguage: string | undefined, available: readonly T[]): T | undefined {

@@ -1,15 +1,11 @@
 import type { Logger } from 'pino';
 import type { Mailer } from '../../mail/mailer.js';
-import { accountMessage, type AccountMessage, type Locale } from '../../mail/messages.js';
+import { accountMessage, resolveLocale, type AccountMessage, type Locale } from '../../mail/messages.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import type { PeopleService } from './people-service.js';
 
-/** Czech for Czech speakers, German for German speakers, British English for everyone else (the locales we write mail in). */
-function localeOfLanguage(language: string | null | undefined): Locale {
-  if (language === 'cs') return 'cs_CZ';
-  if (language === 'de') return 'de_DE';
-  return 'en_GB';
-}
+/** A profile's language (ISO 639-1) as the locale of its mail: a language Keygate writes in, else British English. */
+const localeOfLanguage = (language: string | null | undefined): Locale => resolveLocale(language ?? undefined);
 
 /**
  * Mail about a person's own account, in their language. Sending never delays the

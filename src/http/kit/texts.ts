@@ -1,7 +1,7 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 import { CATALOGUES } from '../../i18n/catalogues.js';
 import type { MessageKey } from '../../i18n/en.js';
-import { LANGUAGE_NAMES, type UiLanguage } from '../../i18n/languages.js';
+import { UI_LANGUAGES, type UiLanguage } from '../../i18n/languages.js';
 import type { PasswordProblem } from '../../domain/people/password-policy.js';
 import { escapeHtml, SafeHtml } from './html.js';
 
@@ -94,7 +94,7 @@ export class Texts {
 
   /** The other languages, each by its own name, for the switch in the footer. */
   get others(): ReadonlyArray<{ language: UiLanguage; name: string }> {
-    return (Object.keys(LANGUAGE_NAMES) as UiLanguage[]).filter((l) => l !== this.language).map((language) => ({ language, name: LANGUAGE_NAMES[language] }));
+    return UI_LANGUAGES.filter((l) => l !== this.language).map((language) => ({ language, name: CATALOGUES[language].name }));
   }
 }
 
