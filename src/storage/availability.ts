@@ -32,3 +32,12 @@ export function storeErrorKind(error: unknown): Extract<StoreErrorKind, 'unavail
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('23') ? 'constraint' : 'statement';
 }
+
+/**
+ * Whether a statement was refused by a unique index (SQLSTATE 23505, the same on PGlite):
+ * the expected answer to "this address is taken" or "this request was decided already"
+ * when two requests race, so the caller turns it into an outcome, not an error.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}

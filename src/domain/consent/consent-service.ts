@@ -11,6 +11,7 @@ import { encryptField } from '../../crypto/field-cipher.js';
 import { requireDataKey } from '../people/people-repo.js';
 import type { FieldCode } from './fields.js';
 import { sealedAt } from '../residency/person-data.js';
+import { isUniqueViolation } from '../../storage/availability.js';
 
 export const consentAddressLocation = (recordId: string) => sealedAt('consent_records', 'ip_ct', recordId);
 
@@ -109,7 +110,7 @@ export class ConsentService {
         ]);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new KeygateError('connect_already_decided');
+      if (isUniqueViolation(error)) throw new KeygateError('connect_already_decided');
       throw error;
     }
     if (!(await this.connects.settleConnect(connect.id, 'authorized', person.zone))) {

@@ -16,6 +16,7 @@ import { readOwnSealedField } from './own-field.js';
 import { PERSON_DATA, sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
 import type { Kysely, Transaction } from 'kysely';
 import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
+import { isUniqueViolation } from '../../storage/availability.js';
 
 /** What a person gives at sign-up, already validated at the edge. */
 export interface SignUpInput {
@@ -130,7 +131,7 @@ export class PeopleService {
         await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: nickname ? 'person.nickname_set' : 'person.nickname_removed', personId: person.id }]);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') return 'taken';
+      if (isUniqueViolation(error)) return 'taken';
       throw error;
     }
     return 'ok';
@@ -158,7 +159,7 @@ export class PeopleService {
         return { previous: previous?.email ?? '', language: previous?.language ?? 'en' };
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') return null;
+      if (isUniqueViolation(error)) return null;
       throw error;
     }
   }
@@ -239,7 +240,7 @@ export class PeopleService {
       });
     } catch (error) {
       // Two sign-ups with one email racing: the unique blind index lets only one through.
-      if ((error as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken', holder: null };
+      if (isUniqueViolation(error)) return { ok: false, reason: 'email_taken', holder: null };
       throw error;
     }
     return { ok: true, person: { id, zone: zone.name } };
