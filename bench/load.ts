@@ -32,6 +32,7 @@ export function load(options: LoadOptions): Promise<Measurement> {
   const ok = new Set(options.okStatuses ?? []);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    let lastResponse = started;
     const instance = autocannon({
       url: options.url,
       connections: options.connections,
@@ -40,7 +41,8 @@ export function load(options: LoadOptions): Promise<Measurement> {
       timeout: 10,
     }, (error, result) => {
       if (error) return reject(error);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // A fixed count is timed to its last response: autocannon ends such a run on a whole second.
+      const seconds = Number((options.amount ? lastResponse : process.hrtime.bigint()) - started) / 1e9;
       latencies.sort((a, b) => a - b);
       const completed = latencies.length;
       resolve({
@@ -55,6 +57,7 @@ export function load(options: LoadOptions): Promise<Measurement> {
     });
     instance.on('response', (_client: unknown, status: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
+      lastResponse = process.hrtime.bigint();
       if (!(status >= 200 && status < 300) && !ok.has(status)) failed += 1;
     });
   });
