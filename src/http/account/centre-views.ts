@@ -148,6 +148,32 @@ const ACTIONS: Readonly<Record<string, { key: MessageKey; byYou?: MessageKey; fi
   'second_factor.removed_by_mailed_link': { key: 'account.activity.secondFactorRemovedByMailedLink', own: true },
 };
 
+/** The purposes Keygate records its reads under, in words; any other is shown as recorded. */
+const PURPOSES: Readonly<Record<string, MessageKey>> = {
+  'ukey1.me': 'account.activity.purpose.ukeyMe',
+  'account centre': 'account.activity.purpose.accountCentre',
+  'account settings': 'account.activity.purpose.accountSettings',
+  'consent history': 'account.activity.purpose.consentHistory',
+  'list of sessions': 'account.activity.purpose.listOfSessions',
+  'image fetch': 'account.activity.purpose.imageFetch',
+  'the language of the pages': 'account.activity.purpose.pageLanguage',
+  'private app list check': 'account.activity.purpose.privateAppListCheck',
+  'password policy check': 'account.activity.purpose.passwordPolicyCheck',
+  'notice of an email change': 'account.activity.purpose.emailChangeNotice',
+  'email change': 'account.activity.purpose.emailChange',
+  'data export': 'account.activity.purpose.dataExport',
+  'dashboard owner list': 'account.activity.purpose.dashboardOwnerList',
+  'authenticator app label': 'account.activity.purpose.authenticatorAppLabel',
+};
+
+function purposeText(t: Texts, purpose: string): string {
+  const key = PURPOSES[purpose];
+  if (key) return t.t(key);
+  // The mail Keygate sends about the account names its kind: `account email: signInCode`.
+  if (purpose.startsWith('account email: ')) return t.t('account.activity.purpose.accountEmail', { kind: purpose.slice('account email: '.length) });
+  return purpose;
+}
+
 const WHO: Readonly<Record<string, MessageKey>> = {
   person: 'account.activity.who.you',
   system: 'account.activity.who.keygate',
@@ -160,7 +186,7 @@ function describe(t: Texts, record: ActivityRecord): SafeHtml {
   const field = record.field ? fieldName(t, record.field) : '';
   const byYou = record.appName === null && record.actorKind === 'person';
   const who = html`<strong>${record.appName ?? t.t(WHO[record.actorKind] ?? 'account.activity.who.app')}</strong>`;
-  const purpose = record.purpose && record.action === 'field.read' ? html` <span class="fine recorded">(${record.purpose})</span>` : html``;
+  const purpose = record.purpose && record.action === 'field.read' ? html` <span class="fine${PURPOSES[record.purpose] || record.purpose.startsWith('account email: ') ? '' : ' recorded'}">(${purposeText(t, record.purpose)})</span>` : html``;
   const fieldAfter = field && !spec?.field ? html` <em>${field}</em>` : html``;
   // An action without words of its own reads as its code.
   if (!spec) return html`${who} ${record.action.replace(/[._]/g, ' ')}${fieldAfter}${purpose}`;
