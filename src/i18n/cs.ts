@@ -356,7 +356,7 @@ export const cs: Messages = {
   'dashboard.signInToAnswer.title': 'Přihlaste se a odpovězte',
   'dashboard.signInToAnswer.heading': 'Přihlaste se, abyste mohli na pozvánku odpovědět',
   'dashboard.signInToAnswer.lead': 'Tento odkaz je pozvánka stát se vlastníkem aplikace. Odpovědět na ni může jen účet Keygate, kterému byla poslána.',
-  'dashboard.signInToAnswer.next': '<link>Přihlaste se do administrace</link> tímto účtem a pak znovu otevřete odkaz z e-mailu.',
+  'dashboard.signInToAnswer.next': '<link>Přihlaste se do administrace</link> tímto účtem: poté se sem vrátíte a odpovíte.',
   // — end region: dashboard —
 
   // — region: account —

@@ -356,7 +356,7 @@ export const de: Messages = {
   'dashboard.signInToAnswer.title': 'Zum Antworten anmelden',
   'dashboard.signInToAnswer.heading': 'Melden Sie sich an, um diese Einladung zu beantworten',
   'dashboard.signInToAnswer.lead': 'Dieser Link ist eine Einladung, Inhaber einer App zu werden. Nur das Keygate-Konto, an das er gesendet wurde, kann darauf antworten.',
-  'dashboard.signInToAnswer.next': '<link>Melden Sie sich mit diesem Konto im Dashboard an</link> und öffnen Sie dann den Link aus der E-Mail erneut.',
+  'dashboard.signInToAnswer.next': '<link>Melden Sie sich im Dashboard</link> mit diesem Konto an: Danach kommen Sie hierher zurück, um zu antworten.',
   // — end region: dashboard —
 
   // — region: account —

@@ -360,7 +360,7 @@ export const en = {
   'dashboard.signInToAnswer.title': 'Sign in to answer',
   'dashboard.signInToAnswer.heading': 'Sign in to answer this invitation',
   'dashboard.signInToAnswer.lead': 'This link is an invitation to become an owner of an app. Only the Keygate account it was sent to can answer it.',
-  'dashboard.signInToAnswer.next': '<link>Sign in to the dashboard</link> with that account, then open the link from the email again.',
+  'dashboard.signInToAnswer.next': '<link>Sign in to the dashboard</link> with that account: you come back here to answer.',
   // — end region: dashboard —
 
   // — region: account —

@@ -97,12 +97,25 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal((await other.post(path, { decision: 'accept' })).status, 403);
       assert.equal(await keygate.services.apps.isOwner(appId, await idOf('link.thief@example.cz')), false);
 
-      // Without a session: asked to sign in first, nothing accepted.
+      // Without a session: asked to sign in first, nothing accepted; the sign-in comes back to the invitation.
       const anonymous = new GatewayVisitor(keygate.http);
       const signedOut = await anonymous.get(path);
       assert.equal(signedOut.status, 200);
-      assert.match(signedOut.html, /href="\/dashboard\/sign-in"/);
+      const signInLink = /href="(\/dashboard\/sign-in\?next=[^"]+)"/.exec(signedOut.html)?.[1];
+      assert.equal(signInLink, `/dashboard/sign-in?next=${encodeURIComponent(path)}`);
       assert.equal(await keygate.services.apps.isOwner(appId, await idOf('invited.owner@example.cz')), false);
+      await anonymous.get(signInLink!.replaceAll('&amp;', '&'));
+      const signedIn = await anonymous.post('/dashboard/sign-in', { email: 'invited.owner@example.cz', password: SIGN_UP_JANA.password });
+      assert.equal(signedIn.status, 303);
+      assert.equal(signedIn.location, path, 'the sign-in returns to the invitation');
+      assert.match((await anonymous.get(path)).html, /<button[^>]*name="decision" value="accept"/);
+      // `next` leads only to a page of the dashboard.
+      for (const elsewhere of ['https://evil.example/', '//evil.example/x', '/dashboard//evil.example', '/dashboard/%2F%2Fevil', '/account/data', '/dashboard/\\evil']) {
+        const visitor = new GatewayVisitor(keygate.http);
+        await visitor.get(`/dashboard/sign-in?next=${encodeURIComponent(elsewhere)}`);
+        const back = await visitor.post('/dashboard/sign-in', { email: 'invited.owner@example.cz', password: SIGN_UP_JANA.password });
+        assert.equal(back.location, '/dashboard', elsewhere);
+      }
 
       const page = await invitee.get(path);
       assert.equal(page.status, 200);

@@ -87,7 +87,7 @@ function invitationRoutes(server: FastifyInstance, context: PageContext): void {
   server.get<InvitationRoute>(`${OWNER_INVITATION_PATH}:token`, async (request, reply) => {
     const t = context.texts(request);
     const person = await context.currentPerson(request);
-    if (!person) return send(reply, 200, signInToAnswerPage(t));
+    if (!person) return send(reply, 200, signInToAnswerPage(t, request.url.split('?')[0]!));
     const view = await services.ownerInvitations.view(request.params.token, person);
     if (!view) return gone(t, reply);
     if (view.kind === 'for_another_account') return notYours(t, reply);

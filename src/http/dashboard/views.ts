@@ -318,9 +318,10 @@ ${csrfField(view.csrf)}
 }
 
 /** The link of an invitation opened without a session: sign in first, as the invited account. */
-export function signInToAnswerPage(t: Texts): string {
+export function signInToAnswerPage(t: Texts, invitationPath: string): string {
+  const signIn = `/dashboard/sign-in?next=${encodeURIComponent(invitationPath)}`;
   return page(t, t.t('dashboard.signInToAnswer.title'), html`${header(t, false, '')}
 <h1>${t.t('dashboard.signInToAnswer.heading')}</h1>
 <p>${t.t('dashboard.signInToAnswer.lead')}</p>
-<p>${t.rich('dashboard.signInToAnswer.next', { link: (chunks) => html`<a href="/dashboard/sign-in">${chunks}</a>` })}</p>`);
+<p>${t.rich('dashboard.signInToAnswer.next', { link: (chunks) => html`<a href="${signIn}">${chunks}</a>` })}</p>`);
 }

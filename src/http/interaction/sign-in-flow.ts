@@ -24,6 +24,8 @@ import {
 const SECOND_FACTOR_SECONDS = 5 * 60;
 /** As long as the flow lives (see `keygate.ts`): how long a person has to finish a sign-in. */
 const SIGN_IN_FLOW_COOKIE_SECONDS = 30 * 60;
+/** Where a standalone sign-in returns when it began at `?next=` (see registerStandaloneSignIn). */
+const nextCookieName = (https: boolean) => (https ? '__Host-keygate-next' : 'keygate-next');
 const DEVICE_COOKIE_SECONDS = 400 * 24 * 60 * 60;
 
 /** A place to sign in, resolved from the request (null: a page saying why not was sent). */
@@ -159,6 +161,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     // reopen the guesses at the second factor.
     await services.signInThrottle.recordSuccess(accountCounter(person));
     reply.clearCookie(flowCookie, cookieOptions);
+    reply.clearCookie(nextCookieName(https), cookieOptions);
     await context.startSession(request, reply, person, next.authentication);
     let device = request.cookies[deviceCookie];
     if (!device || !/^[A-Za-z0-9_-]{43}$/.test(device)) {
@@ -306,19 +309,33 @@ export interface StandaloneSurface {
  * sign-in: every surface has the same ones and differs only in where they return.
  */
 export function registerStandaloneSignIn(server: FastifyInstance, context: PageContext, surface: StandaloneSurface): void {
+  const https = context.publicUrl.startsWith('https:');
+  const nextCookie = nextCookieName(https);
+  /**
+   * Where a sign-in that began at `?next=` returns: only a page of this surface (an
+   * invitation link opened signed out), never another site, so the parameter cannot
+   * send a person anywhere they could not already go.
+   */
+  const pageOfSurface = (path: unknown): string | null => {
+    if (typeof path !== 'string' || !path.startsWith(`${surface.base}/`) || /[\\\s]|\/\/|%2f|%5c/i.test(path) || path.length > 512) return null;
+    return URL.canParse(path, 'http://keygate.invalid') && new URL(path, 'http://keygate.invalid').pathname === path ? path : null;
+  };
+  const continueUrlOf = (request: FastifyRequest) => pageOfSurface(request.cookies[nextCookie]) ?? surface.home;
   const place = (request: FastifyRequest, reply: FastifyReply): SignInPlace => {
     const t = context.texts(request);
     return { base: surface.base, lead: surface.lead(t), cancellable: false, standalone: true, csrf: context.csrf.tokenFor(request, reply), t };
   };
   const send = (reply: FastifyReply, page: string) => sendScriptedPage(reply, 200, page);
-  server.get(`${surface.base}/sign-in`, async (request, reply) => {
-    if (await context.currentPerson(request)) return reply.redirect(surface.home, 303);
+  server.get<{ Querystring: { next?: unknown } }>(`${surface.base}/sign-in`, async (request, reply) => {
+    const next = pageOfSurface(request.query.next);
+    if (await context.currentPerson(request)) return reply.redirect(next ?? surface.home, 303);
+    if (next) reply.setCookie(nextCookie, next, { path: '/', httpOnly: true, sameSite: 'lax', secure: https, maxAge: SIGN_IN_FLOW_COOKIE_SECONDS });
     return send(reply, signInPage(place(request, reply)));
   });
   server.get(`${surface.base}/sign-up`, async (request, reply) => send(reply, signUpPage(place(request, reply), { browserLanguage: browserLanguage(request) })));
   registerSignInFlow(server, context, {
     prefix: surface.base,
-    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: surface.home }),
+    resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: continueUrlOf(request) }),
   });
   server.post(`${surface.base}/sign-out`, async (request, reply) => {
     await context.endSession(request, reply, { signOut: true });
