@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -14,6 +13,7 @@ import type { Ukey1AccessTokens } from '../protocols/ukey1/access-token.js';
 import { createClientAddressResolver } from '../domain/protection/ip.js';
 import { messagePage } from './kit/layout.js';
 import { registerLanguageSwitch, textsFor } from './kit/page-language.js';
+import { securityHeaders } from './security-headers.js';
 import { sendPage, sendUnavailablePage } from './kit/send-page.js';
 import { webPages } from './pages.js';
 
@@ -80,13 +80,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   // Browsers reach Keygate over HTTPS when its public URL says so, whether Keygate ends
   // TLS itself or a proxy in front does; only then is HSTS sent (never over plain HTTP).
   const publicHttps = new URL(options.publicUrl).protocol === 'https:';
-  await server.register(helmet, {
-    // Pages send a policy of their own (sendPage); everything else gets DEFAULT_CSP below.
-    contentSecurityPolicy: false,
-    // Two years, subdomains included (what HSTS preload lists ask for).
-    strictTransportSecurity: publicHttps ? { maxAge: 63_072_000, includeSubDomains: true } : false,
-    xFrameOptions: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+  const security = securityHeaders({ hsts: publicHttps });
+  server.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(security);
+    done();
   });
   server.addHook('onSend', async (_request, reply) => {
     if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', DEFAULT_CSP);
