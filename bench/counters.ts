@@ -54,34 +54,38 @@ function cpuOf(pids: number[]): number {
 }
 
 export class CostCounter {
-  private constructor(private readonly db: pg.Client, private readonly redis: Redis, private readonly databases: string[]) {}
+  private constructor(private readonly db: pg.Client | null, private readonly redis: Redis | null, private readonly databases: string[]) {}
 
-  /** `databaseUrls`: the stores Keygate uses (their transactions are counted); any of them serves to read the statistics. */
-  static async open(databaseUrls: string[], redisUrl: string): Promise<CostCounter> {
-    const db = new pg.Client({ connectionString: databaseUrls[0] });
-    await db.connect();
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
+  /**
+   * `databaseUrls`: the PostgreSQL stores Keygate uses (their transactions are counted; any
+   * of them serves to read the statistics), none on PGlite; `redisUrl` null without Redis.
+   */
+  static async open(databaseUrls: string[], redisUrl: string | null): Promise<CostCounter> {
+    const db = databaseUrls.length > 0 ? new pg.Client({ connectionString: databaseUrls[0] }) : null;
+    await db?.connect();
+    const redis = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : null;
+    await redis?.connect();
     return new CostCounter(db, redis, databaseUrls.map((url) => new URL(url).pathname.slice(1)));
   }
 
   async read(keygatePid: number): Promise<Reading> {
     // Backends publish their statistics when a transaction ends, at most once a second.
     const keygate = cpuSeconds(keygatePid);
-    const postgres = cpuOf(processesNamed('postgres'));
-    const redis = cpuOf(processesNamed('redis-server'));
+    const postgres = this.db ? cpuOf(processesNamed('postgres')) : 0;
+    const redis = this.redis ? cpuOf(processesNamed('redis-server')) : 0;
+    if (!this.db) return { keygate, postgres, redis, transactions: 0, walSyncs: 0, redisCommands: 0 };
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const { rows } = await this.db.query<{ transactions: string; wal_syncs: string }>(
       `select (select sum(xact_commit + xact_rollback) from pg_stat_database where datname = any($1)) as transactions,
               (select wal_sync from pg_stat_wal) as wal_syncs`, [this.databases]);
-    const stats = await this.redis.info('stats');
+    const stats = this.redis ? await this.redis.info('stats') : '';
     const redisCommands = Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? 0);
     return { keygate, postgres, redis, transactions: Number(rows[0]!.transactions), walSyncs: Number(rows[0]!.wal_syncs), redisCommands };
   }
 
   async close(): Promise<void> {
-    await this.db.end();
-    this.redis.disconnect();
+    await this.db?.end();
+    this.redis?.disconnect();
   }
 }
 

@@ -25,7 +25,7 @@ export interface ScenarioResult {
 
 /** One run's figures; `npm run bench` fills all but `memory`, `npm run bench:memory` only `memory`. */
 export interface BenchReport {
-  machine: { cpus: number; model: string; memoryGiB: number; node: string; workers: number };
+  machine: { cpus: number; model: string; memoryGiB: number; node: string; workers: number; store?: 'postgresql' | 'pglite' };
   peer?: { name: string; rps: number; p99Ms: number; errors: number };
   scenarios?: ScenarioResult[];
   /** The floor's RSA work on worker processes (`cluster`), on a worker-thread pool (`threads`) or through Web Crypto (`async`). */
@@ -65,7 +65,7 @@ export function renderReport(report: BenchReport): { table: string; svg: string 
   if (report.peer) parts.push(`Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`);
   if (report.resident) {
     parts.push(`Resident memory per worker: at start ${report.resident.startMiB.join(' / ')} MiB, after the run ${report.resident.afterRunMiB.join(' / ')} MiB `
-      + `(${report.resident.sessions} sessions and ${report.resident.tokens} access tokens in the stores).`);
+      + (report.resident.sessions < 0 ? '(PGlite: the stores are not counted).' : `(${report.resident.sessions} sessions and ${report.resident.tokens} access tokens in the stores).`));
   }
   if (report.floorModes?.length) {
     const cluster = (scenario: string) => report.floorModes!.find((f) => f.scenario === scenario && f.mode === 'cluster')?.rps ?? 0;

@@ -31,6 +31,8 @@ const MEMORY_TARGET = Number(process.env.BENCH_MEMORY_TARGET ?? 100_000);
 const WORKERS = Number(process.env.KEYGATE_WORKERS ?? os.availableParallelism());
 const CONNECTIONS = 32;
 const CODE_MAKING_SECONDS = 25;
+/** `BENCH_STORE=embedded`: Keygate as `npm start` runs it, on PGlite in its one process, without Redis. */
+const EMBEDDED = process.env.BENCH_STORE === 'embedded';
 const SERVER_URL = process.env.KEYGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.KEYGATE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -289,18 +291,22 @@ async function main() {
   log(`building; ${WORKERS} workers; ${memoryRun ? `${MEMORY_TARGET} sessions and tokens` : `${SECONDS} s per scenario`}`);
   if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 
-  const { locations, drop } = await createPostgresStores(SERVER_URL);
+  const { locations, drop } = EMBEDDED ? { locations: null, drop: async () => {} } : await createPostgresStores(SERVER_URL);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
   inbox = await CodeInbox.start();
-  const url = (l: (typeof locations)['eu']) => (l.kind === 'postgres' ? l.url : '');
-  costs = await CostCounter.open([url(locations.control), url(locations.eu), url(locations.us)], REDIS_URL);
+  const url = (l: NonNullable<typeof locations>['eu']) => (l.kind === 'postgres' ? l.url : '');
+  // On PGlite the stores' work is done in Keygate's own process, and counted there.
+  costs = await CostCounter.open(locations ? [url(locations.control), url(locations.eu), url(locations.us)] : [], EMBEDDED ? null : REDIS_URL);
   const key = () => randomBytes(32).toString('base64');
   const keygatePort = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: 'production', KEYGATE_LOG_LEVEL: 'warn', KEYGATE_WORKERS: String(WORKERS),
     KEYGATE_PUBLIC_URL: `https://127.0.0.1:${keygatePort}`, KEYGATE_HOST: '127.0.0.1', KEYGATE_BEHIND_TLS_PROXY: 'true',
-    KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
-    KEYGATE_REDIS_URL: REDIS_URL, KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
+    ...(locations ? {
+      KEYGATE_DATABASE_URL_CONTROL: url(locations.control), KEYGATE_DATABASE_URL_EU: url(locations.eu), KEYGATE_DATABASE_URL_US: url(locations.us),
+      KEYGATE_REDIS_URL: REDIS_URL,
+    } : {}),
+    KEYGATE_REDIS_PREFIX: `kgbench:${randomBytes(4).toString('hex')}`,
     KEYGATE_MASTER_KEY_CONTROL: key(), KEYGATE_MASTER_KEY_EU: key(), KEYGATE_MASTER_KEY_US: key(),
     KEYGATE_INDEX_KEY_EU: key(), KEYGATE_INDEX_KEY_US: key(), KEYGATE_INDEX_KEY_CONTROL: key(),
     // Mail (sign-up and sign-in codes) goes to this run's own SMTP server, read back like an inbox.
@@ -349,7 +355,7 @@ async function main() {
 }
 
 const machine = (): BenchReport['machine'] =>
-  ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, workers: WORKERS });
+  ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, workers: EMBEDDED ? 1 : WORKERS, store: EMBEDDED ? 'pglite' : 'postgresql' });
 
 /** `npm run bench:memory`: the workers' memory after the stores hold MEMORY_TARGET sessions and tokens. */
 async function runMemory({ keygate, ours, env }: Started): Promise<BenchReport> {
@@ -456,6 +462,8 @@ const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** di
 async function countIssued(env: Record<string, string>) {
   let sessions = 0;
   let tokens = 0;
+  // PGlite's files belong to the running Keygate: not opened from here.
+  if (EMBEDDED) return { sessions: -1, tokens: -1 };
   for (const url of [env.KEYGATE_DATABASE_URL_EU!, env.KEYGATE_DATABASE_URL_US!]) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
