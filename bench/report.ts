@@ -14,6 +14,8 @@ export interface ScenarioResult {
   efficiency: number;
   /** Our throughput over oidc-provider's client_credentials, in the same run. */
   peerRatio: number;
+  /** The same over oidc-provider keeping its (opaque) tokens in Redis. */
+  peerDurableRatio?: number;
   /** CPU time one request (one flow) costs in Keygate's processes, PostgreSQL's and Redis's, in µs. */
   cpuUsPerRequest?: { keygate: number; postgres: number; redis: number };
   /** The same for the floor server, which does the private-key work only. */
@@ -27,6 +29,7 @@ export interface ScenarioResult {
 export interface BenchReport {
   machine: { cpus: number; model: string; memoryGiB: number; node: string; workers: number; store?: 'postgresql' | 'pglite' };
   peer?: { name: string; rps: number; p99Ms: number; errors: number };
+  durablePeer?: { name: string; rps: number; p99Ms: number; errors: number };
   scenarios?: ScenarioResult[];
   /** The floor's RSA work on worker processes (`cluster`), on a worker-thread pool (`threads`) or through Web Crypto (`async`). */
   floorModes?: Array<{ scenario: string; mode: string; rps: number; p50Ms: number; p99Ms: number; errors: number; cpuCores: number }>;
@@ -63,6 +66,10 @@ export function renderReport(report: BenchReport): { table: string; svg: string 
     ].join('\n'));
   }
   if (report.peer) parts.push(`Peer (${report.peer.name}): ${report.peer.rps} requests/s, p99 ${ms(report.peer.p99Ms)} ms, ${report.peer.errors} errors.`);
+  if (report.durablePeer) {
+    const ratios = (report.scenarios ?? []).filter((s) => s.peerDurableRatio !== undefined).map((s) => `${s.name} ${s.peerDurableRatio}`).join(', ');
+    parts.push(`Durable peer (${report.durablePeer.name}): ${report.durablePeer.rps} requests/s, p99 ${ms(report.durablePeer.p99Ms)} ms, ${report.durablePeer.errors} errors; Keygate over it: ${ratios}.`);
+  }
   if (report.resident) {
     parts.push(`Resident memory per worker: at start ${report.resident.startMiB.join(' / ')} MiB, after the run ${report.resident.afterRunMiB.join(' / ')} MiB `
       + (report.resident.sessions < 0 ? '(PGlite: the stores are not counted).' : `(${report.resident.sessions} sessions and ${report.resident.tokens} access tokens in the stores).`));

@@ -378,6 +378,8 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
   };
   const floors = { cluster: await startFloor('cluster'), threads: await startFloor('threads'), async: await startFloor('async') };
   const peer = keep(await startProcess(['--import', 'tsx', 'bench/peer-oidc-provider.ts'], { WORKERS: String(WORKERS) }, /peer listening/, await freePort()));
+  const durablePeer = keep(await startProcess(['--import', 'tsx', 'bench/peer-oidc-provider.ts'],
+    { WORKERS: String(WORKERS), PEER_REDIS_URL: REDIS_URL, PEER_REDIS_PREFIX: `${env.KEYGATE_REDIS_PREFIX}:peer` }, /peer listening/, await freePort()));
 
   log('preparing state through the real flow');
   await prepareKeygate(ours);
@@ -392,11 +394,14 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
 
   log('peer: oidc-provider client_credentials');
   const basic = `Basic ${Buffer.from('bench:bench-secret-bench-secret-bench-secret').toString('base64')}`;
-  const peerResult = await load({
-    url: peer.url, connections: CONNECTIONS, seconds: SECONDS,
+  const peerLoad = (url: string) => load({
+    url, connections: CONNECTIONS, seconds: SECONDS,
     requests: [{ method: 'POST', path: '/token', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' }],
   });
+  const peerResult = await peerLoad(peer.url);
   log(`peer ${peerResult.rps.toFixed(0)} requests/s`);
+  const durablePeerResult = await peerLoad(durablePeer.url);
+  log(`peer keeping its tokens in Redis ${durablePeerResult.rps.toFixed(0)} requests/s`);
 
   const results: ScenarioResult[] = [];
   const floorModes: NonNullable<BenchReport['floorModes']> = [];
@@ -420,6 +425,7 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
       floorRps: round(base.rps),
       efficiency: round(mine.rps / base.rps, 2),
       peerRatio: round(mine.rps / peerResult.rps, 2),
+      peerDurableRatio: round(mine.rps / durablePeerResult.rps, 2),
       ...(mine.cost ?? {}),
       floorCpuUsPerRequest: base.cpuUsPerRequest,
     });
@@ -450,6 +456,7 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
   return {
     machine: machine(),
     peer: { name: 'oidc-provider 8.8.1, client_credentials, RS256 JWT', rps: round(peerResult.rps), p99Ms: peerResult.p99Ms, errors: peerResult.errors },
+    durablePeer: { name: 'oidc-provider 8.8.1, client_credentials, opaque tokens kept in Redis', rps: round(durablePeerResult.rps), p99Ms: durablePeerResult.p99Ms, errors: durablePeerResult.errors },
     scenarios: results,
     floorModes,
     scaling,
