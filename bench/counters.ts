@@ -2,10 +2,9 @@
 // PostgreSQL's and of Redis (from /proc: other load on the machine does not inflate it),
 // transactions and WAL syncs (PostgreSQL's statistics) and Redis commands (INFO).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { cpuSeconds } from './proc.js';
+import { cpuSeconds, groupCpuSeconds } from './proc.js';
 
 /** Totals at one moment; a run's cost is the difference of two readings. */
 export interface Reading {
@@ -28,31 +27,6 @@ export interface CostPerRequest {
 const processesNamed = (name: string): number[] =>
   spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
 
-const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
-
-/**
- * CPU seconds of a group of processes, counting those that have exited too: a parent that
- * reaps its children (PostgreSQL's postmaster its backends) carries their time in its
- * cutime and cstime, so a backend that closes between two readings is not lost.
- */
-function cpuOf(pids: number[]): number {
-  const stats = pids.map((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
-    } catch {
-      return null;
-    }
-  });
-  const members = new Set(pids);
-  return stats.reduce((sum, fields) => {
-    if (!fields) return sum;
-    // Fields after the command: state ppid … utime(11) stime(12) cutime(13) cstime(14).
-    const own = fields[11]! + fields[12]!;
-    const reaped = members.has(fields[1]!) ? 0 : fields[13]! + fields[14]!;
-    return sum + (own + reaped) / TICKS_PER_SECOND;
-  }, 0);
-}
-
 export class CostCounter {
   private constructor(private readonly db: pg.Client | null, private readonly redis: Redis | null, private readonly databases: string[]) {}
 
@@ -71,8 +45,8 @@ export class CostCounter {
   async read(keygatePid: number): Promise<Reading> {
     // Backends publish their statistics when a transaction ends, at most once a second.
     const keygate = cpuSeconds(keygatePid);
-    const postgres = this.db ? cpuOf(processesNamed('postgres')) : 0;
-    const redis = this.redis ? cpuOf(processesNamed('redis-server')) : 0;
+    const postgres = this.db ? groupCpuSeconds(processesNamed('postgres')) : 0;
+    const redis = this.redis ? groupCpuSeconds(processesNamed('redis-server')) : 0;
     if (!this.db) return { keygate, postgres, redis, transactions: 0, walSyncs: 0, redisCommands: 0 };
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const { rows } = await this.db.query<{ transactions: string; wal_syncs: string }>(

@@ -2,18 +2,39 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** CPU seconds used so far by a process and its children (the cluster workers). */
+const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
+
+/** The fields of /proc/<pid>/stat after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14); null once it has gone. */
+function statOf(pid: number): number[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used so far by a group of processes, counting those that have exited too: a
+ * parent outside the group that reaped its children (PostgreSQL's postmaster its
+ * backends) carries their time in its cutime and cstime, so a backend that closes between
+ * two readings is not lost.
+ */
+export function groupCpuSeconds(pids: readonly number[]): number {
+  const members = new Set(pids);
+  return pids.reduce((sum, pid) => {
+    const fields = statOf(pid);
+    if (!fields) return sum;
+    const reaped = members.has(fields[1]!) ? 0 : fields[13]! + fields[14]!;
+    return sum + (fields[11]! + fields[12]! + reaped) / TICKS_PER_SECOND;
+  }, 0);
+}
+
+/** CPU seconds used so far by a process and its live children (the cluster workers). */
 export function cpuSeconds(pid: number, withChildren = true): number {
-  const children = withChildren ? spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number) : [];
-  const pids = [pid, ...children];
-  const ticks = 100; // CLK_TCK on Linux
+  const pids = [pid, ...(withChildren ? workersOf(pid).filter((p) => p !== pid) : [])];
   return pids.reduce((sum, p) => {
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      return sum;
-    }
+    const fields = statOf(p);
+    return fields ? sum + (fields[11]! + fields[12]!) / TICKS_PER_SECOND : sum;
   }, 0);
 }
 

@@ -2,15 +2,6 @@
 export const FIELD_CODES = ['firstname', 'surname', 'email', 'image', 'country', 'language'] as const;
 export type FieldCode = (typeof FIELD_CODES)[number];
 
-export const FIELD_LABELS: Readonly<Record<FieldCode, string>> = {
-  firstname: 'First name',
-  surname: 'Surname',
-  email: 'Email',
-  image: 'Profile image',
-  country: 'Country',
-  language: 'Language',
-};
-
 export const isFieldCode = (value: unknown): value is FieldCode =>
   typeof value === 'string' && (FIELD_CODES as readonly string[]).includes(value);
 

@@ -27,15 +27,3 @@ const languageSet = new Set(LANGUAGE_CODES);
 
 export const isCountryCode = (value: string): boolean => countrySet.has(value);
 export const isLanguageCode = (value: string): boolean => languageSet.has(value);
-
-const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
-const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
-
-/** Options for a `<select>`, sorted by English name. */
-export const COUNTRY_OPTIONS = COUNTRY_CODES
-  .map((code) => ({ code, name: countryNames.of(code) ?? code }))
-  .sort((a, b) => a.name.localeCompare(b.name, 'en'));
-
-export const LANGUAGE_OPTIONS = LANGUAGE_CODES
-  .map((code) => ({ code, name: languageNames.of(code) ?? code }))
-  .sort((a, b) => a.name.localeCompare(b.name, 'en'));

@@ -5,9 +5,6 @@
 export const ZONE_NAMES = ['eu', 'us'] as const;
 export type ZoneName = (typeof ZONE_NAMES)[number];
 
-/** How a zone is named to people. */
-export const ZONE_LABELS: Readonly<Record<ZoneName, string>> = { eu: 'European', us: 'United States' };
-
 // EU member states, the rest of the EEA (IS, LI, NO), the United Kingdom and Switzerland:
 // the countries whose people fall under GDPR-equivalent law and so are stored in the EU.
 const EU_ZONE_COUNTRIES = new Set([

@@ -1,7 +1,6 @@
 import type { ActivityRecord, ConnectedApp, ConsentProof, SessionSummary } from '../../domain/people/account-centre.js';
 import type { Profile } from '../../domain/people/people-service.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
-import { COUNTRY_CODES, LANGUAGE_CODES } from '../../domain/zones/countries.js';
 import type { ZoneName } from '../../domain/zones/zones.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { csrfField, input, select, type FieldErrors } from '../kit/form-controls.js';
@@ -28,7 +27,7 @@ ${csrfField(view.csrf)}
 <input type="hidden" name="language_shown" value="${p.language ?? ''}">
 ${input({ id: 'firstname', name: 'firstname', label: t.t('field.firstname'), type: 'text', value: p.firstname ?? '', autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: t.t('field.surname'), type: 'text', value: p.surname ?? '', autocomplete: 'family-name', error: e.surname })}
-${select({ id: 'language', name: 'language', label: t.t('field.language'), options: t.languages(LANGUAGE_CODES), value: p.language ?? '', error: e.language, choose: t.t('form.choose') })}
+${select({ id: 'language', name: 'language', label: t.t('field.language'), options: t.languages(), value: p.language ?? '', error: e.language, choose: t.t('form.choose') })}
 <div class="actions"><button type="submit" class="primary">${t.t('account.profile.save')}</button></div>
 </form>
 <section aria-labelledby="email-h"><h2 id="email-h">${t.t('field.email')}</h2>
@@ -44,7 +43,7 @@ ${input({ id: 'email-password', name: 'password', label: t.t('account.profile.em
 <p class="fine">${t.t('account.profile.country.lead')}</p>
 <form method="post" action="/account/country" novalidate>
 ${csrfField(view.csrf)}
-${select({ id: 'country', name: 'country', label: t.t('field.country'), options: t.countries(COUNTRY_CODES), value: p.country ?? '', error: e.country, choose: t.t('form.choose') })}
+${select({ id: 'country', name: 'country', label: t.t('field.country'), options: t.countries(), value: p.country ?? '', error: e.country, choose: t.t('form.choose') })}
 ${input({ id: 'country-password', name: 'password', label: t.t('account.profile.country.password'), type: 'password', value: '', autocomplete: 'current-password', error: e.country_password })}
 <div class="actions"><button type="submit" class="secondary">${t.t('account.profile.country.submit')}</button></div>
 </form>
@@ -166,12 +165,13 @@ const PURPOSES: Readonly<Record<string, MessageKey>> = {
   'authenticator app label': 'account.activity.purpose.authenticatorAppLabel',
 };
 
-function purposeText(t: Texts, purpose: string): string {
+/** A purpose in words, or (`recorded`) as it was recorded when Keygate has no words for it. */
+function purposeText(t: Texts, purpose: string): { text: string; recorded: boolean } {
   const key = PURPOSES[purpose];
-  if (key) return t.t(key);
+  if (key) return { text: t.t(key), recorded: false };
   // The mail Keygate sends about the account names its kind: `account email: signInCode`.
-  if (purpose.startsWith('account email: ')) return t.t('account.activity.purpose.accountEmail', { kind: purpose.slice('account email: '.length) });
-  return purpose;
+  if (purpose.startsWith('account email: ')) return { text: t.t('account.activity.purpose.accountEmail', { kind: purpose.slice('account email: '.length) }), recorded: false };
+  return { text: purpose, recorded: true };
 }
 
 const WHO: Readonly<Record<string, MessageKey>> = {
@@ -186,7 +186,8 @@ function describe(t: Texts, record: ActivityRecord): SafeHtml {
   const field = record.field ? fieldName(t, record.field) : '';
   const byYou = record.appName === null && record.actorKind === 'person';
   const who = html`<strong>${record.appName ?? t.t(WHO[record.actorKind] ?? 'account.activity.who.app')}</strong>`;
-  const purpose = record.purpose && record.action === 'field.read' ? html` <span class="fine${PURPOSES[record.purpose] || record.purpose.startsWith('account email: ') ? '' : ' recorded'}">(${purposeText(t, record.purpose)})</span>` : html``;
+  const said = record.purpose && record.action === 'field.read' ? purposeText(t, record.purpose) : null;
+  const purpose = said ? html` <span class="fine${said.recorded ? ' recorded' : ''}">(${said.text})</span>` : html``;
   const fieldAfter = field && !spec?.field ? html` <em>${field}</em>` : html``;
   // An action without words of its own reads as its code.
   if (!spec) return html`${who} ${record.action.replace(/[._]/g, ' ')}${fieldAfter}${purpose}`;

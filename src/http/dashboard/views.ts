@@ -9,6 +9,8 @@ import { html, SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage as page } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
 import { renderUsageChart } from './usage-chart.js';
+import { CATALOGUES } from '../../i18n/catalogues.js';
+import { UI_LANGUAGES } from '../../i18n/languages.js';
 
 function textarea(props: { id: string; name: string; label: string; value: readonly string[]; hint: string; error?: string }): SafeHtml {
   return html`<div class="field">
@@ -252,7 +254,7 @@ ${view.members.length === 0 ? html`<p>${t.t('dashboard.app.private.nobody')}</p>
 ${csrfField(view.csrf)}
 ${input({ id: 'invite-email', name: 'email', label: t.t('dashboard.app.private.inviteEmail'), type: 'email', autocomplete: 'off', error: e.invite })}
 <div class="field"><label for="invite-locale">${t.t('dashboard.app.private.inviteLanguage')}</label>
-<select id="invite-locale" name="locale"><option value="en_GB" lang="en">English</option><option value="cs_CZ" lang="cs">Čeština</option><option value="de_DE" lang="de">Deutsch</option></select></div>
+<select id="invite-locale" name="locale">${UI_LANGUAGES.map((language) => html`<option value="${CATALOGUES[language].mailLocale}" lang="${language}">${CATALOGUES[language].name}</option>`)}</select></div>
 <div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.private.inviteSubmit')}</button></div>
 </form>` : html``}
 </section>

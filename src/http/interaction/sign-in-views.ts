@@ -1,4 +1,3 @@
-import { COUNTRY_CODES, LANGUAGE_CODES } from '../../domain/zones/countries.js';
 import { csrfField, errorSummary, input, select, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, layout, widePage } from '../kit/layout.js';
@@ -75,8 +74,8 @@ ${input({ id: 'email', name: 'email', label: t.t('signUp.email'), type: 'email',
 ${input({ id: 'password', name: 'password', label: t.t('signUp.password'), type: 'password', autocomplete: 'new-password', error: e.password, hint: t.t('signUp.passwordHint') })}
 ${input({ id: 'firstname', name: 'firstname', label: t.t('signUp.firstname'), type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: t.t('signUp.surname'), type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
-${select({ id: 'country', name: 'country', label: t.t('signUp.country'), options: t.countries(COUNTRY_CODES), value: v.country, error: e.country, choose: t.t('form.choose') })}
-${select({ id: 'language', name: 'language', label: t.t('signUp.language'), options: t.languages(LANGUAGE_CODES), value: v.language ?? view.browserLanguage, error: e.language, choose: t.t('form.choose') })}
+${select({ id: 'country', name: 'country', label: t.t('signUp.country'), options: t.countries(), value: v.country, error: e.country, choose: t.t('form.choose') })}
+${select({ id: 'language', name: 'language', label: t.t('signUp.language'), options: t.languages(), value: v.language ?? view.browserLanguage, error: e.language, choose: t.t('form.choose') })}
 <p class="fine">${t.t('signUp.zoneNote')}</p>
 <div class="actions"><button type="submit" class="primary">${t.t('signUp.submit')}</button></div>
 </form>

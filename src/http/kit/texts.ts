@@ -3,6 +3,7 @@ import { CATALOGUES } from '../../i18n/catalogues.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { UI_LANGUAGES, type UiLanguage } from '../../i18n/languages.js';
 import type { PasswordProblem } from '../../domain/people/password-policy.js';
+import { COUNTRY_CODES, LANGUAGE_CODES } from '../../domain/zones/countries.js';
 import { escapeHtml, SafeHtml } from './html.js';
 
 /** A value a message is formatted with. */
@@ -31,7 +32,22 @@ const joinParts = (parts: unknown): SafeHtml => {
 const intlLocale = (language: UiLanguage): string => (language === 'en' ? 'en-GB' : language);
 
 const dateTimeFormats = new Map<UiLanguage, Intl.DateTimeFormat>();
-const regionNames = new Map<UiLanguage, ReadonlyArray<{ code: string; name: string }>>();
+
+type Options = ReadonlyArray<{ code: string; name: string }>;
+const countryOptions = new Map<UiLanguage, Options>();
+const languageOptions = new Map<UiLanguage, Options>();
+
+/** The options of a select of codes named by Intl, made once per language. */
+function namedOptions(cache: Map<UiLanguage, Options>, language: UiLanguage, type: 'region' | 'language', codes: readonly string[]): Options {
+  let options = cache.get(language);
+  if (!options) {
+    const names = new Intl.DisplayNames([language], { type });
+    const collator = new Intl.Collator(intlLocale(language));
+    options = codes.map((code) => ({ code, name: names.of(code) ?? code })).sort((a, b) => collator.compare(a.name, b.name));
+    cache.set(language, options);
+  }
+  return options;
+}
 
 /**
  * The words of one page in one language: messages from the language's catalogue (ICU
@@ -69,27 +85,14 @@ export class Texts {
     return `${format.format(at)} UTC`;
   }
 
-  number(value: number): string {
-    return new Intl.NumberFormat(intlLocale(this.language)).format(value);
-  }
-
   /** Every country and territory, by its name in this language, in this language's order. */
-  countries(codes: readonly string[]): ReadonlyArray<{ code: string; name: string }> {
-    let options = regionNames.get(this.language);
-    if (!options) {
-      const names = new Intl.DisplayNames([this.language], { type: 'region' });
-      const collator = new Intl.Collator(intlLocale(this.language));
-      options = codes.map((code) => ({ code, name: names.of(code) ?? code })).sort((a, b) => collator.compare(a.name, b.name));
-      regionNames.set(this.language, options);
-    }
-    return options;
+  countries(): ReadonlyArray<{ code: string; name: string }> {
+    return namedOptions(countryOptions, this.language, 'region', COUNTRY_CODES);
   }
 
-  /** Languages by their names in this language, in this language's order. */
-  languages(codes: readonly string[]): ReadonlyArray<{ code: string; name: string }> {
-    const names = new Intl.DisplayNames([this.language], { type: 'language' });
-    const collator = new Intl.Collator(intlLocale(this.language));
-    return codes.map((code) => ({ code, name: names.of(code) ?? code })).sort((a, b) => collator.compare(a.name, b.name));
+  /** Every language a profile may have, by its name in this language, in this language's order. */
+  languages(): ReadonlyArray<{ code: string; name: string }> {
+    return namedOptions(languageOptions, this.language, 'language', LANGUAGE_CODES);
   }
 
   /** The other languages, each by its own name, for the switch in the footer. */
