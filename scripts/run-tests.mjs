@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
-const folders = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/http', 'test/browser'];
+const folders = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/storage', 'test/http', 'test/browser'];
 if (process.argv.length <= 2 && process.env.KEYGATE_TEST_DATABASE_URL) folders.push('test/postgres');
 
 const files = folders.flatMap((folder) => readdirSync(folder)

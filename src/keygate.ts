@@ -31,6 +31,8 @@ import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger, logsForAPerson } from './logger.js';
+import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
+import { zoneRepositories } from './storage/zone/repositories.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
 import { connectRedis } from './shared-state/redis.js';
@@ -46,7 +48,8 @@ import { purgeExpired, type PurgeResult } from './domain/retention.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './domain/keys/key-rotation.js';
 import { AuditTrail } from './domain/audit/audit-trail.js';
 import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
-import { OPERATOR, recordControlAudit } from './domain/audit/audit-log.js';
+import { OPERATOR } from './domain/audit/audit-log.js';
+import { recordControlAudit } from './storage/audit-append.js';
 import type { IdentifiedKey } from './crypto/master-keys.js';
 import { NO_METRICS, type Metrics } from './domain/metrics.js';
 import { PrometheusMetrics } from './observability/prometheus.js';
@@ -147,7 +150,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     redis?.disconnect();
     throw error;
   }
-  const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, db: stores.zones[z.name].db })));
+  const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, ...zoneRepositories(stores.zones[z.name].db) })));
 
   const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
   // Other nodes' changes to apps, dropped from this node's cache as they commit.
@@ -157,7 +160,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     onError: (error) => logger.warn({ err: error.message }, 'stopped hearing of app changes; listening again (cached apps meanwhile last a second at most)'),
   });
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
-  const connects = new ConnectService(stores.control.db, clock, config.connectTtlMinutes, config.publicUrl);
+  const connects = new ConnectService(new ConnectRequestsRepo(stores.control.db), clock, config.connectTtlMinutes, config.publicUrl);
   const people = new PeopleService(zones, stores.control.db);
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);

@@ -1,3 +1,5 @@
+import type { ConnectStatus } from '../domain/connect/request-store.js';
+import type { AuditActorKind } from '../domain/audit/audit-log.js';
 import type { ColumnType, Generated } from 'kysely';
 
 /** Bytes come back as Buffer from `pg` and as Uint8Array from PGlite. */
@@ -80,7 +82,7 @@ export interface OwnerInvitationsTable {
   expires_at: Date;
 }
 
-export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
+export type { ConnectStatus };
 
 export interface ConnectRequestsTable {
   id: string;
@@ -302,7 +304,7 @@ export interface SessionsTable {
   amr: ColumnType<string[], string[] | undefined, never>;
 }
 
-export type AuditActorKind = 'person' | 'app' | 'operator' | 'system';
+export type { AuditActorKind };
 
 export interface AuditEventsTable {
   id: Generated<number>;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
-import { recordAudit } from '../../src/domain/audit/audit-log.js';
+import { recordAudit } from '../../src/storage/audit-append.js';
 import { AuditTrail } from '../../src/domain/audit/audit-trail.js';
 import { chainHash, GENESIS_HASH } from '../../src/domain/audit/chain.js';
 import { keyIdOf } from '../../src/crypto/master-keys.js';

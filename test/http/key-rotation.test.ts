@@ -8,6 +8,7 @@ import { PeopleService } from '../../src/domain/people/people-service.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
 import { AppsService } from '../../src/domain/apps/apps-service.js';
 import { systemClock } from '../../src/domain/clock.js';
+import { zoneRepositories } from '../../src/storage/zone/repositories.js';
 import { startTestKeygate } from '../support/test-keygate.js';
 
 const newKey = () => {
@@ -29,9 +30,9 @@ describe('master key rotation', () => {
       }
       const eu = keygate.stores.zones.eu.db;
       const people = await eu.selectFrom('people').select('id').execute();
-      const zoneWith = (ring: KeyRing): Zone => ({ name: 'eu', db: eu, ring, indexKey: Buffer.alloc(32) });
+      const zoneWith = (ring: KeyRing): Zone => ({ name: 'eu', ...zoneRepositories(eu), ring, indexKey: Buffer.alloc(32) });
       const readAll = async (ring: KeyRing) => {
-        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', db: keygate.stores.zones.us.db, ring, indexKey: Buffer.alloc(32) }]), keygate.stores.control.db);
+        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', ...zoneRepositories(keygate.stores.zones.us.db), ring, indexKey: Buffer.alloc(32) }]), keygate.stores.control.db);
         return eu.transaction().execute(async (trx) => Promise.all(people.map((p) =>
           service.readFields(trx, zoneWith(ring), p.id, ['firstname', 'email'], { kind: 'operator', id: 'test' }, 'rotation check'))));
       };

@@ -7,7 +7,8 @@ import type { AppsTable, ControlDatabase } from '../../storage/schema.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import { OPERATOR, recordControlAudit, SYSTEM, type Actor } from '../audit/audit-log.js';
+import { OPERATOR, SYSTEM, type Actor } from '../audit/audit-log.js';
+import { recordControlAudit } from '../../storage/audit-append.js';
 import {
   AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateReturnUrls,
 } from './app-settings.js';

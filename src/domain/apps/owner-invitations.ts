@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ControlDatabase } from '../../storage/schema.js';
-import { recordControlAudit, type Actor } from '../audit/audit-log.js';
+import { type Actor } from '../audit/audit-log.js';
+import { recordControlAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { KeygateError } from '../errors.js';
 import type { AccountMail } from '../people/account-mail.js';

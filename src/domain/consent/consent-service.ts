@@ -1,28 +1,27 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { encryptField } from '../../crypto/field-cipher.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
+import type { Actor } from '../audit/audit-log.js';
 import { legalBasisFor, type App } from '../apps/apps-service.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
 import { KeygateError } from '../errors.js';
-import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
-import type { Transaction } from 'kysely';
-import type { ZoneDatabase } from '../../storage/schema.js';
-import { encryptField } from '../../crypto/field-cipher.js';
-import { requireDataKey } from '../people/people-repo.js';
-import type { FieldCode } from './fields.js';
 import { sealedAt } from '../residency/person-data.js';
-import { isUniqueViolation } from '../../storage/availability.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import { AlreadyDecided, type ConsentRecordEntry, type ConsentWrites } from './consent-store.js';
+import type { FieldCode } from './fields.js';
 
 export const consentAddressLocation = (recordId: string) => sealedAt('consent_records', 'ip_ct', recordId);
 
 /** Writes a consent record; the client address, when known, sealed under the person's data key. */
-async function insertConsentRecord(trx: Transaction<ZoneDatabase>, zone: Zone, record: ReturnType<typeof consentRecord>, from: string | null): Promise<void> {
-  let ipCt: Buffer | null = null;
+async function recordConsent(writes: ConsentWrites, zone: Zone, record: Omit<ConsentRecordEntry, 'sealedAddress'>, from: string | null): Promise<void> {
+  let sealedAddress: Uint8Array | null = null;
   if (from) {
-    const dataKey = await requireDataKey(trx, zone.ring, record.person_id);
-    ipCt = encryptField(dataKey, consentAddressLocation(record.id), from);
+    const wrapped = await writes.wrappedDataKey(record.personId);
+    if (!wrapped) throw new Error('the person has no data key');
+    sealedAddress = encryptField(unwrapDataKey(zone.ring, record.personId, wrapped), consentAddressLocation(record.id), from);
   }
-  await trx.insertInto('consent_records').values({ ...record, ip_ct: ipCt }).execute();
+  await writes.recordConsent({ ...record, sealedAddress });
 }
 
 /**
@@ -47,16 +46,16 @@ export const hashCode = (code: string): Buffer => createHash('sha256').update(co
  * The proof of a decision: what was asked, what was mandatory and on which legal basis,
  * and what the person granted.
  */
-function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, decision: 'allowed' | 'canceled', granted: FieldCode[], id = randomUUID()) {
+function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, decision: 'allowed' | 'canceled', granted: readonly FieldCode[]): Omit<ConsentRecordEntry, 'sealedAddress'> {
   return {
-    id,
-    person_id: person.id,
-    app_id: app.id,
-    connect_id: connect.id,
-    requested: [...connect.scope.fields],
-    mandatory: [...connect.scope.mandatory],
+    id: randomUUID(),
+    personId: person.id,
+    appId: app.id,
+    connectId: connect.id,
+    requested: connect.scope.fields,
+    mandatory: connect.scope.mandatory,
     granted,
-    legal_basis: connect.scope.mandatory.length > 0 ? connect.scope.mandatory.map((f) => `${f}: ${legalBasisFor(app, f)}`).join('\n') : null,
+    legalBasis: connect.scope.mandatory.length > 0 ? connect.scope.mandatory.map((f) => `${f}: ${legalBasisFor(app, f)}`).join('\n') : null,
     decision,
   };
 }
@@ -85,37 +84,25 @@ export class ConsentService {
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'person', id: person.id, appId: app.id };
     try {
-      await zone.db.transaction().execute(async (trx) => {
-        await trx.insertInto('app_users')
-          .values({ person_id: person.id, app_id: app.id, user_id: randomUUID() })
-          .onConflict((oc) => oc.columns(['person_id', 'app_id']).doNothing())
-          .execute();
-        await trx.insertInto('grants')
-          .values({ person_id: person.id, app_id: app.id, fields, granted_at: now })
-          .onConflict((oc) => oc.columns(['person_id', 'app_id']).doUpdateSet({ fields, granted_at: now }))
-          .execute();
-        await insertConsentRecord(trx, zone, consentRecord(person, app, connect, 'allowed', fields), from);
-        await trx.insertInto('auth_codes').values({
-          code_hash: hashCode(code),
-          connect_id: connect.id,
-          app_id: app.id,
-          person_id: person.id,
-          scope: fields,
-          expires_at: addSeconds(now, this.codeTtlSeconds),
-          used_at: null,
-        }).execute();
-        await recordAudit(trx, who, [
+      await zone.consent.decide(async (writes) => {
+        await writes.admitAppUser(person.id, app.id, randomUUID());
+        await writes.grant(person.id, app.id, fields, now);
+        await recordConsent(writes, zone, consentRecord(person, app, connect, 'allowed', fields), from);
+        await writes.issueCode({
+          codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
+        });
+        await writes.audit(who, [
           { action: 'consent.given', personId: person.id },
           { action: 'code.issued', personId: person.id },
         ]);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new KeygateError('connect_already_decided');
+      if (error instanceof AlreadyDecided) throw new KeygateError('connect_already_decided');
       throw error;
     }
     if (!(await this.connects.settleConnect(connect.id, 'authorized', person.zone))) {
       // Someone else decided this request first: withdraw the code we just wrote.
-      await zone.db.deleteFrom('auth_codes').where('connect_id', '=', connect.id).where('person_id', '=', person.id).execute();
+      await zone.consent.withdrawCode(connect.id, person.id);
       throw new KeygateError('connect_already_decided');
     }
     return { ok: true, result: 'authorized', code };
@@ -126,9 +113,11 @@ export class ConsentService {
     if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
     if (person) {
       const zone = this.zones.get(person.zone);
-      await zone.db.transaction().execute(async (trx) => {
-        await insertConsentRecord(trx, zone, consentRecord(person, app, connect, 'canceled', []), from);
-        await recordAudit(trx, { ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
+      await zone.consent.decide(async (writes) => {
+        await recordConsent(writes, zone, consentRecord(person, app, connect, 'canceled', []), from);
+        await writes.audit({ ...actor, kind: 'person', id: person.id, appId: app.id }, [{ action: 'consent.refused', personId: person.id }]);
+      }).catch((error: unknown) => {
+        throw error instanceof AlreadyDecided ? new KeygateError('connect_already_decided') : error;
       });
     }
     return { result: 'canceled' };
@@ -137,7 +126,7 @@ export class ConsentService {
   /** A private app does not admit this person: the app learns `denied` and receives no code. */
   async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'denied', null))) throw new KeygateError('connect_already_decided');
-    await recordAudit(this.zones.get(person.zone).db, { ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]);
+    await this.zones.get(person.zone).consent.decide((writes) => writes.audit({ ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]));
     return { result: 'denied' };
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { ChallengePurpose, ZoneDatabase } from '../../storage/schema.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 

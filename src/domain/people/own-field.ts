@@ -1,6 +1,6 @@
 import { decryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../../storage/audit-append.js';
 import { sealedAt } from '../residency/person-data.js';
 import type { PersonRef, Zone } from '../zones/zone-registry.js';
 

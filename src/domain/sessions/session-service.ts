@@ -3,7 +3,7 @@ import { encryptField, type FieldLocation } from '../../crypto/field-cipher.js';
 import { sealedAt, sealedRowKey } from '../residency/person-data.js';
 import { openDataKey } from '../people/people-repo.js';
 import { describeDevice, describeNetwork, type SessionOrigin } from './session-origin.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';

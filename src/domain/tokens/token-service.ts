@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { ZoneDatabase } from '../../storage/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
+import type { Actor } from '../audit/audit-log.js';
 import { isUuid, type App } from '../apps/apps-service.js';
 import type { ProfileImages } from '../people/profile-image.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -12,7 +10,7 @@ import { KeygateError } from '../errors.js';
 import type { PeopleService, Profile } from '../people/people-service.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { GrantedProfileReader } from './granted-profile.js';
-import { claimCodeAndIssue, useRefreshTokenAndIssue, type IssuedRow, type NewPair } from './token-issue.js';
+import type { IssuedPair, Lineage, NewPair } from './lineage-store.js';
 import { isZoneName, type ZoneName } from '../zones/zones.js';
 
 export interface CodeExchange {
@@ -55,15 +53,6 @@ export interface TokenAccess {
   readonly requested: readonly FieldCode[];
 }
 
-/** Everything a new token pair descends from. */
-interface Lineage {
-  readonly familyId: string;
-  readonly codeHash: Uint8Array;
-  readonly connectId: string;
-  readonly personId: string;
-  readonly scope: readonly FieldCode[];
-}
-
 const issuedTokens = (zone: Zone, issuedAt: Date, access: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[]; refreshToken: string }): IssuedTokens => ({
   jti: access.jti, zone: zone.name, userId: access.userId, scope: access.scope, issuedAt, expiresAt: access.expiresAt, refreshToken: access.refreshToken,
 });
@@ -81,45 +70,6 @@ export class TokenService {
     private readonly images: ProfileImages,
   ) {}
 
-  /**
-   * Records a new access token and refresh token of `lineage` in the caller's transaction.
-   * The refresh token is `zone.secret`: the zone prefix routes it, the store keeps a hash.
-   */
-  async #recordPair(trx: Transaction<ZoneDatabase>, zone: Zone, app: App, lineage: Lineage, now: Date, who: Actor) {
-    const jti = randomUUID();
-    const expiresAt = addSeconds(now, this.accessTokenTtlMinutes * 60);
-    const refreshToken = `${zone.name}.${randomBytes(32).toString('base64url')}`;
-    const user = await trx.selectFrom('app_users').select('user_id')
-      .where('person_id', '=', lineage.personId).where('app_id', '=', app.id).executeTakeFirstOrThrow();
-    await trx.insertInto('access_tokens').values({
-      jti,
-      code_hash: lineage.codeHash,
-      connect_id: lineage.connectId,
-      family_id: lineage.familyId,
-      person_id: lineage.personId,
-      app_id: app.id,
-      scope: [...lineage.scope],
-      issued_at: now,
-      expires_at: expiresAt,
-      revoked_at: null,
-    }).execute();
-    await trx.insertInto('refresh_tokens').values({
-      token_hash: hashCode(refreshToken),
-      family_id: lineage.familyId,
-      code_hash: lineage.codeHash,
-      connect_id: lineage.connectId,
-      person_id: lineage.personId,
-      app_id: app.id,
-      scope: [...lineage.scope],
-      issued_at: now,
-      expires_at: addSeconds(now, this.refreshTokenTtlDays * 24 * 3600),
-      used_at: null,
-      revoked_at: null,
-    }).execute();
-    await recordAudit(trx, who, [{ action: 'token.issued', personId: lineage.personId }]);
-    return { jti, expiresAt, refreshToken, userId: user.user_id, scope: lineage.scope };
-  }
-
   #newPair(zone: Zone, now: Date, requestId: string | null): { pair: NewPair; refreshToken: string } {
     const refreshToken = `${zone.name}.${randomBytes(32).toString('base64url')}`;
     return {
@@ -135,9 +85,9 @@ export class TokenService {
     };
   }
 
-  #answer(zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedRow): IssuedTokens {
+  #answer(zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedPair): IssuedTokens {
     return issuedTokens(zone, now, {
-      jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.user_id, scope: issued.scope.filter(isFieldCode), refreshToken: fresh.refreshToken,
+      jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.userId, scope: issued.scope.filter(isFieldCode), refreshToken: fresh.refreshToken,
     });
   }
 
@@ -157,14 +107,6 @@ export class TokenService {
     return { zone: named!, outcome };
   }
 
-  /** Revokes every token of the families descending from `codeHash` (a leaked code or refresh token). */
-  async #revokeLineage(trx: Transaction<ZoneDatabase>, codeHash: Uint8Array, now: Date) {
-    await trx.updateTable('access_tokens').set({ revoked_at: now })
-      .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
-    await trx.updateTable('refresh_tokens').set({ revoked_at: now })
-      .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
-  }
-
   /**
    * Trades a one-time code for an access token (spec, `POST /auth/v2/token`). The code
    * is claimed atomically; a second use fails and revokes every token the first issued,
@@ -178,41 +120,34 @@ export class TokenService {
     const codeHash = hashCode(input.authCode);
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+    const claim = { codeHash, connectId: connect.id, appId: app.id };
 
     // The usual case in one statement; a code that cannot be claimed there (used, expired,
     // unknown, or its person moved zones) takes the path below, which tells them apart.
     const named = this.zones.get(connect.zone);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
-    const issued = await claimCodeAndIssue(named.db, { codeHash, connectId: connect.id, appId: app.id }, { ...fresh.pair, familyId: randomUUID() });
+    const issued = await named.lineage.claimCodeAndIssue(claim, { ...fresh.pair, familyId: randomUUID() });
     if (issued) return this.#answer(named, now, fresh, issued);
 
-    const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.db.transaction().execute(async (trx) => {
-      const claimed = await trx.updateTable('auth_codes')
-        .set({ used_at: now })
-        .where('code_hash', '=', codeHash)
-        .where('connect_id', '=', connect.id)
-        .where('app_id', '=', app.id)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .returning(['person_id', 'scope'])
-        .executeTakeFirst();
+    const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.lineage.inTransaction(async (tx) => {
+      const claimed = await tx.claimCode(claim, now);
       if (!claimed) {
-        const replayed = await trx.selectFrom('auth_codes').select('person_id')
-          .where('code_hash', '=', codeHash).where('connect_id', '=', connect.id).where('used_at', 'is not', null)
-          .executeTakeFirst();
-        if (!replayed) return { kind: 'invalid' } as const;
-        await this.#revokeLineage(trx, codeHash, now);
-        await recordAudit(trx, who, [{ action: 'code.replayed', personId: replayed.person_id }]);
+        const replayedBy = await tx.usedCodePerson(codeHash, connect.id);
+        if (!replayedBy) return { kind: 'invalid' } as const;
+        await tx.revokeLineage(codeHash, now);
+        await tx.audit(who, [{ action: 'code.replayed', personId: replayedBy }]);
         return { kind: 'replayed' } as const;
       }
       const lineage: Lineage = {
-        familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.person_id, scope: claimed.scope.filter(isFieldCode),
+        familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.personId, scope: claimed.scope.filter(isFieldCode),
       };
-      return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
+      const pair = this.#newPair(zone, now, who.requestId ?? null);
+      const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
+      return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
-    return issuedTokens(zone, now, outcome);
+    return this.#answer(zone, now, outcome.pair, outcome.issued);
   }
 
   /**
@@ -225,73 +160,57 @@ export class TokenService {
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+    const tokenHash = hashCode(refreshToken);
     const named = this.zones.get(zoneName);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
-    const issued = await useRefreshTokenAndIssue(named.db, { tokenHash: hashCode(refreshToken), appId: app.id }, fresh.pair);
+    const issued = await named.lineage.useRefreshTokenAndIssue({ tokenHash, appId: app.id }, fresh.pair);
     if (issued) return this.#answer(named, now, fresh, issued);
 
-    const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('refresh_tokens').selectAll()
-        .where('token_hash', '=', hashCode(refreshToken)).where('app_id', '=', app.id).forUpdate().executeTakeFirst();
-      if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: 'invalid' } as const;
-      if (row.used_at !== null) {
-        await this.#revokeLineage(trx, row.code_hash, now);
-        await recordAudit(trx, who, [{ action: 'refresh_token.reused', personId: row.person_id }]);
+    const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.lineage.inTransaction(async (tx) => {
+      const token = await tx.lockRefreshToken(tokenHash, app.id);
+      if (!token || token.revokedAt !== null || token.expiresAt <= now) return { kind: 'invalid' } as const;
+      if (token.usedAt !== null) {
+        await tx.revokeLineage(token.codeHash, now);
+        await tx.audit(who, [{ action: 'refresh_token.reused', personId: token.personId }]);
         return { kind: 'reused' } as const;
       }
-      await trx.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).execute();
-      const grant = await trx.selectFrom('grants').select('fields')
-        .where('person_id', '=', row.person_id).where('app_id', '=', app.id).executeTakeFirst();
-      if (!grant) return { kind: 'invalid' } as const;
+      await tx.markRefreshTokenUsed(token.tokenHash, now);
+      const granted = await tx.grantedFields(token.personId, app.id);
+      if (!granted) return { kind: 'invalid' } as const;
       const lineage: Lineage = {
-        familyId: row.family_id, codeHash: row.code_hash, connectId: row.connect_id, personId: row.person_id,
-        scope: row.scope.filter((f): f is FieldCode => isFieldCode(f) && grant.fields.includes(f)),
+        familyId: token.familyId, codeHash: token.codeHash, connectId: token.connectId, personId: token.personId,
+        scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f)),
       };
-      return { kind: 'issued', ...(await this.#recordPair(trx, zone, app, lineage, now, who)) } as const;
+      const pair = this.#newPair(zone, now, who.requestId ?? null);
+      const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
+      return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_refresh_token');
     if (outcome.kind === 'reused') throw new KeygateError('refresh_token_reused');
-    return issuedTokens(zone, now, outcome);
-  }
-
-  /**
-   * Checks an access token's record inside a zone transaction: it must be unrevoked and
-   * unexpired. The grant is read too, so a
-   * field the person has withdrawn is gone at once, whatever the JWT says.
-   */
-  async #authorise(trx: Transaction<ZoneDatabase>, zone: Zone, app: App, jti: string): Promise<TokenAccess | null> {
-    const now = this.clock.now();
-    const row = await trx.selectFrom('access_tokens')
-      .innerJoin('grants', (join) => join.onRef('grants.person_id', '=', 'access_tokens.person_id').onRef('grants.app_id', '=', 'access_tokens.app_id'))
-      .innerJoin('app_users', (join) => join.onRef('app_users.person_id', '=', 'access_tokens.person_id').onRef('app_users.app_id', '=', 'access_tokens.app_id'))
-      .leftJoin('consent_records', 'consent_records.connect_id', 'access_tokens.connect_id')
-      .select(['access_tokens.person_id', 'access_tokens.scope', 'grants.fields', 'app_users.user_id', 'consent_records.requested'])
-      .where('access_tokens.jti', '=', jti)
-      .where('access_tokens.app_id', '=', app.id)
-      .where('access_tokens.revoked_at', 'is', null)
-      .where('access_tokens.expires_at', '>', now)
-      .executeTakeFirst();
-    if (!row) return null;
-    const granted = new Set(row.fields);
-    return {
-      zone,
-      jti,
-      personId: row.person_id,
-      userId: row.user_id,
-      fields: FIELD_CODES.filter((f) => row.scope.includes(f) && granted.has(f)),
-      requested: (row.requested ?? row.scope).filter(isFieldCode),
-    };
+    return this.#answer(zone, now, outcome.pair, outcome.issued);
   }
 
   /**
    * What this token may see now, without reading any personal field. `token` names a
-   * record the front-end found in a token it verified; the record decides.
+   * record the front-end found in a token it verified; the record decides: it must be
+   * unrevoked and unexpired, and a field the person has withdrawn is gone at once,
+   * whatever the token says.
    */
   async inspectToken(app: App, token: AccessTokenRef): Promise<TokenAccess> {
     const { jti } = token;
+    const now = this.clock.now();
     for (const zone of this.zones.searchOrder(token.zone)) {
-      const access = await zone.db.transaction().execute((trx) => this.#authorise(trx, zone, app, jti));
-      if (access) return access;
+      const record = await zone.lineage.findAccess(jti, app.id, now);
+      if (!record) continue;
+      const granted = new Set(record.granted);
+      return {
+        zone,
+        jti,
+        personId: record.personId,
+        userId: record.userId,
+        fields: FIELD_CODES.filter((f) => record.scope.includes(f) && granted.has(f)),
+        requested: (record.requested ?? record.scope).filter(isFieldCode),
+      };
     }
     throw new KeygateError('invalid_token');
   }
@@ -304,7 +223,7 @@ export class TokenService {
   async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
     const { jti } = token;
     const named = this.zones.get(token.zone);
-    const read = (zone: Zone) => this.#profiles.read(zone.db, { jti, appId: app.id, now: this.clock.now(), purpose, requestId: actor.requestId ?? null });
+    const read = (zone: Zone) => this.#profiles.read(zone.lineage, { jti, appId: app.id, now: this.clock.now(), purpose, requestId: actor.requestId ?? null });
     let zone = named;
     let row = await read(zone);
     // One statement in the token's zone on the hot path; the others only when it finds nothing.

@@ -1,12 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { ZoneDatabase } from '../../storage/schema.js';
+import type { ConsentStore } from '../consent/consent-store.js';
+import type { TokenLineageStore } from '../tokens/lineage-store.js';
 import { ZONE_NAMES, zoneOfCountry, type ZoneName } from './zones.js';
 
-/** One legal zone: its database, its master keys and its blind-index key. */
+/** One legal zone: its database and repositories, its master keys and its blind-index key. */
 export interface Zone {
   readonly name: ZoneName;
   readonly db: Kysely<ZoneDatabase>;
+  readonly consent: ConsentStore;
+  readonly lineage: TokenLineageStore;
   readonly ring: KeyRing;
   readonly indexKey: Buffer;
 }

@@ -1,0 +1,32 @@
+import type { Scope } from '../consent/fields.js';
+import type { ZoneName } from '../zones/zones.js';
+
+export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
+
+/** A pending sign-in: what an app asked for, waiting for a person to decide. */
+export interface ConnectRequest {
+  readonly id: string;
+  readonly appId: string;
+  readonly requestId: string;
+  readonly scope: Scope;
+  readonly returnUrl: string;
+  readonly status: ConnectStatus;
+  readonly zone: ZoneName | null;
+  readonly expiresAt: Date;
+  /** The app key pair a signed /connect used (null: unsigned, the current key). */
+  readonly keyId: string | null;
+}
+
+export type NewConnectRequest = Omit<ConnectRequest, 'status' | 'zone'>;
+
+/** Where pending requests are kept: the control plane, for they hold no personal data. */
+export interface ConnectRequestStore {
+  insert(request: NewConnectRequest): Promise<void>;
+  /** The request with this id, whatever its state; null when unknown. */
+  find(id: string): Promise<ConnectRequest | null>;
+  /**
+   * Moves a pending request that has not expired by `now` to `status` (recording the zone
+   * that holds its code); false when it was decided already or has expired.
+   */
+  settle(id: string, status: Exclude<ConnectStatus, 'pending'>, zone: ZoneName | null, now: Date): Promise<boolean>;
+}

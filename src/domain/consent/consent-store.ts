@@ -1,0 +1,66 @@
+import type { WrappedDataKey } from '../../crypto/key-ring.js';
+import type { Actor, AuditEvent } from '../audit/audit-log.js';
+import type { FieldCode } from './fields.js';
+
+/** The proof of a decision, as its zone keeps it: the client address sealed under the person's data key. */
+export interface ConsentRecordEntry {
+  readonly id: string;
+  readonly personId: string;
+  readonly appId: string;
+  readonly connectId: string;
+  readonly requested: readonly FieldCode[];
+  readonly mandatory: readonly FieldCode[];
+  readonly granted: readonly FieldCode[];
+  readonly legalBasis: string | null;
+  readonly decision: 'allowed' | 'canceled';
+  readonly sealedAddress: Uint8Array | null;
+}
+
+/** A one-time code, kept by its hash. */
+export interface NewAuthCode {
+  readonly codeHash: Uint8Array;
+  readonly connectId: string;
+  readonly appId: string;
+  readonly personId: string;
+  readonly scope: readonly FieldCode[];
+  readonly expiresAt: Date;
+}
+
+/** What a decision writes to the person's zone, all in one transaction. */
+export interface ConsentWrites {
+  /** Gives the person an id for this app, unless they have one. */
+  admitAppUser(personId: string, appId: string, userId: string): Promise<void>;
+  /** Sets what the person grants the app now (replacing an earlier grant). */
+  grant(personId: string, appId: string, fields: readonly FieldCode[], at: Date): Promise<void>;
+  /** The person's data key as the zone keeps it, wrapped; null once they are erased. */
+  wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
+  recordConsent(record: ConsentRecordEntry): Promise<void>;
+  issueCode(code: NewAuthCode): Promise<void>;
+  audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
+}
+
+/** A second decision on the same request: its consent record or code exists already. */
+export class AlreadyDecided extends Error {
+  override name = 'AlreadyDecided';
+}
+
+/** A consent proof as the app's owners read it, the person known by the app's id for them. */
+export interface ConsentProofRow {
+  readonly userId: string;
+  readonly decidedAt: Date;
+  readonly decision: 'allowed' | 'canceled';
+  readonly requested: readonly string[];
+  readonly mandatory: readonly string[];
+  readonly legalBasis: string | null;
+  readonly granted: readonly string[];
+}
+
+/** A zone's grants, consent records and one-time codes. */
+export interface ConsentStore {
+  /** Runs `work` in one transaction; throws `AlreadyDecided` when the request's record or code exists. */
+  decide<T>(work: (writes: ConsentWrites) => Promise<T>): Promise<T>;
+  /** Deletes the code a decision wrote, when another decision settled the request first. */
+  withdrawCode(connectId: string, personId: string): Promise<void>;
+  /** The newest proofs of consents given to an app in this zone. */
+  proofsForApp(appId: string, limit: number): Promise<ConsentProofRow[]>;
+}
