@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { KeygateConfig, StoreKeys } from './config/config.js';
 import { KeyRing } from './crypto/key-ring.js';
 import { resolveKey, resolvePreviousKeys } from './crypto/master-keys.js';
-import { APP_CHANGES_CHANNEL, AppsService } from './domain/apps/apps-service.js';
+import { AppDirectory } from './domain/apps/app-directory.js';
+import { AppOwners } from './domain/apps/app-owners.js';
+import { AppsService } from './domain/apps/apps-service.js';
 import { ExtranetService } from './domain/apps/extranet.js';
 import { OwnerInvitations } from './domain/apps/owner-invitations.js';
 import { InvitationLimits } from './domain/protection/invitation-limits.js';
@@ -31,6 +33,7 @@ import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger, logsForAPerson } from './logger.js';
+import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
 import { zoneRepositories } from './storage/zone/repositories.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
@@ -152,11 +155,14 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   }
   const zones = new ZoneRegistry(zoneKeys.map((z) => ({ ...z, ...zoneRepositories(stores.zones[z.name].db) })));
 
-  const apps = new AppsService(stores.control.db, controlRing, config.rsaBits, clock);
+  const appStore = new AppsRepo(stores.control.db);
+  const appDirectory = new AppDirectory({ store: appStore, ring: controlRing, clock });
+  const apps = new AppsService({ store: appStore, directory: appDirectory, ring: controlRing, rsaBits: config.rsaBits, clock });
+  const appOwners = new AppOwners({ store: new AppOwnersRepo(stores.control.db) });
   // Other nodes' changes to apps, dropped from this node's cache as they commit.
   const appChanges = stores.control.listen(APP_CHANGES_CHANNEL, {
-    onNotice: (appId) => apps.forgetApp(appId),
-    onResume: () => apps.forgetAllApps(),
+    onNotice: (appId) => appDirectory.forgetApp(appId),
+    onResume: () => appDirectory.forgetAllApps(),
     onError: (error) => logger.warn({ err: error.message }, 'stopped hearing of app changes; listening again (cached apps meanwhile last a second at most)'),
   });
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
@@ -179,18 +185,20 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const invitationLimits = new InvitationLimits(hkdfKey(controlRing.current.key, 'keygate/invitation-limits'), { redis, prefix: config.redis.prefix });
   const services: Services = {
     apps,
+    appDirectory,
+    appOwners,
     connects,
     people,
     challenges,
     accounts,
-    accountCentre: new AccountCentre(zones, people, apps, clock),
+    accountCentre: new AccountCentre({ zones, people, apps: appDirectory, owners: appOwners, clock }),
     zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults, metrics),
     secondFactor,
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
-    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, apps, people, mailer, invitationLimits, clock, config.publicUrl, logger),
-    ownerInvitations: new OwnerInvitations(stores.control.db, people, accountMail, invitationLimits, clock, apps, config.publicUrl),
+    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, appOwners, people, mailer, invitationLimits, clock, config.publicUrl, logger),
+    ownerInvitations: new OwnerInvitations(stores.control.db, people, accountMail, invitationLimits, clock, appOwners, config.publicUrl),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type KeygateConfig } from '../config/config.js';
 import { KeyMaterialError } from '../crypto/master-keys.js';
 import { AppSettingsError } from '../domain/apps/app-settings.js';
-import { isUuid } from '../domain/apps/apps-service.js';
+import { isUuid } from '../domain/apps/app.js';
 import { createKeygate } from '../keygate.js';
 import { StoreOpenError } from '../storage/stores.js';
 import { callOperatorSocket, erasePerson, exportPerson, SEEDED_PASSWORD, seed, type CreateAppRequest } from './operator-socket.js';

@@ -3,7 +3,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { AppSettingsError } from '../domain/apps/app-settings.js';
-import { isUuid } from '../domain/apps/apps-service.js';
+import { isUuid } from '../domain/apps/app.js';
 import type { Keygate } from '../keygate.js';
 import { seedPeople } from '../domain/people/seed.js';
 import { isZoneName } from '../domain/zones/zones.js';

@@ -1,3 +1,5 @@
+import type { AppDirectory } from './apps/app-directory.js';
+import type { AppOwners } from './apps/app-owners.js';
 import type { AppsService } from './apps/apps-service.js';
 import type { ExtranetService } from './apps/extranet.js';
 import type { OwnerInvitations } from './apps/owner-invitations.js';
@@ -23,7 +25,11 @@ import type { Metrics } from './metrics.js';
 
 /** The domain as the protocol front-ends see it; built once by the composition root. */
 export interface Services {
+  /** Registers apps and changes their settings and keys. */
   readonly apps: AppsService;
+  /** Finds apps (cached in the node) as the protocols use them. */
+  readonly appDirectory: AppDirectory;
+  readonly appOwners: AppOwners;
   readonly extranet: ExtranetService;
   readonly ownerInvitations: OwnerInvitations;
   readonly usage: UsageReport;

@@ -328,7 +328,7 @@ describe('the hash-chained audit trail of every store', () => {
     await apps.allowMandatory(appId, ['email']);
     await apps.updateFields(appId, ['firstname', 'email'], ['email'], { email: 'Invoices go by email.' });
     await apps.setPrivate(appId, true);
-    await apps.addOwner(appId, { id: '22222222-2222-4222-8222-222222222222', zone: 'eu' });
+    await keygate.services.appOwners.addOwner(appId, { id: '22222222-2222-4222-8222-222222222222', zone: 'eu' });
     await apps.rotateKey(appId, 1);
     await apps.retireOldKeys(appId);
 
@@ -338,7 +338,7 @@ describe('the hash-chained audit trail of every store', () => {
     await apps.updateProtections(appId, { protections: { domain: true, returnUrl: true, serverOnly: true, ip: true }, origins: [ORIGIN], returnUrls: [RETURN_URL], ipEntries: ['203.0.113.7'] });
     const unsigned = await keygate.http.inject({ method: 'GET', url: '/auth/v2/system/scopes', headers: { 'x-ukey1-app': appId, origin: ORIGIN } });
     assert.equal(unsigned.json().debug.code, 'signature_required');
-    const otherKey = (await apps.findApp(appId))!.secretKey;
+    const otherKey = (await keygate.services.appDirectory.findApp(appId))!.secretKey;
     const signed = new Ukey1ServerClient(keygate.http, appId, otherKey, 'https://elsewhere.example.org');
     assert.equal((await signed.scopes()).body.debug.code, 'ip_not_allowed');
     await apps.updateProtections(appId, { protections: { domain: true, returnUrl: true, serverOnly: false, ip: false }, origins: [ORIGIN], returnUrls: [RETURN_URL], ipEntries: [] });

@@ -44,7 +44,7 @@ describe('the developer dashboard', () => {
     const { appId, secretKey, page } = await createApp(visitor, 'Dash One');
     assert.match(page.html, /data-copy="app-id"/);
     assert.match(page.html, /data-copy="secret-key"/);
-    const app = await keygate.services.apps.findApp(appId);
+    const app = await keygate.services.appDirectory.findApp(appId);
     assert.equal(app?.secretKey, secretKey);
     assert.deepEqual(app?.protections, { domain: true, returnUrl: true, serverOnly: false, ip: false });
     const list = await visitor.get('/dashboard');
@@ -83,7 +83,7 @@ describe('the developer dashboard', () => {
     assert.equal(refused.status, 400);
     assert.match(refused.html, /id="origins-error">[^<]*is not an origin/);
     assert.match(refused.html, /https:\/\/ok\.example\.org\nhttps:\/\/evil\.example\.org\/path<\/textarea>/, 'what was typed is kept');
-    assert.equal((await keygate.services.apps.appsOwnedBy((await keygate.services.people.findByEmail('dev.two@example.cz'))!.id)).length, 0);
+    assert.equal((await keygate.services.appOwners.appsOwnedBy((await keygate.services.people.findByEmail('dev.two@example.cz'))!.id)).length, 0);
 
     const { appId } = await createApp(visitor, 'Dash Two');
     const cases: Array<[Record<string, string>, RegExp]> = [
@@ -97,14 +97,14 @@ describe('the developer dashboard', () => {
       const response = await visitor.post(`/dashboard/apps/${appId}/protections`, form);
       assert.equal(response.status, 400, JSON.stringify(form));
       assert.match(response.html, error);
-      const app = await keygate.services.apps.findApp(appId);
+      const app = await keygate.services.appDirectory.findApp(appId);
       assert.deepEqual([app?.origins, app?.returnUrls, app?.ipEntries], [['https://dash.example.org'], ['https://dash.example.org/back/'], []], 'nothing was saved');
     }
     const saved = await visitor.post(`/dashboard/apps/${appId}/protections`, {
       domain: 'on', returnUrl: 'on', serverOnly: 'on', ip: 'on', origins: 'https://EXAMPLE.org:443', returnUrls: 'https://example.org/back/', ipEntries: '2001:DB8::/32\n::ffff:192.0.2.1',
     });
     assert.equal(saved.status, 200);
-    const app = await keygate.services.apps.findApp(appId);
+    const app = await keygate.services.appDirectory.findApp(appId);
     assert.deepEqual(app?.origins, ['https://example.org']);
     assert.deepEqual(app?.ipEntries, ['2001:db8::/32', '192.0.2.1']);
     assert.equal(app?.protections.serverOnly, true);
@@ -121,10 +121,10 @@ describe('the developer dashboard', () => {
       const response = await intruder.post(`/dashboard/apps/${appId}/${action}`, { name: 'Stolen', confirm: 'Mine', graceDays: '0', email: 'intruder@example.cz', private: 'on' });
       assert.equal(response.status, 404, action);
     }
-    const app = await keygate.services.apps.findApp(appId);
+    const app = await keygate.services.appDirectory.findApp(appId);
     assert.equal(app?.name, 'Mine');
     assert.equal(app?.private, false);
-    assert.equal((await keygate.services.apps.ownersOf(appId)).length, 1);
+    assert.equal((await keygate.services.appOwners.ownersOf(appId)).length, 1);
   });
 
   it('refuses a dashboard form without its CSRF token or from another site', async () => {
@@ -134,7 +134,7 @@ describe('the developer dashboard', () => {
     assert.equal(noToken.status, 403);
     const crossSite = await visitor.post(`/dashboard/apps/${appId}/rename`, { name: 'Forged' }, { 'sec-fetch-site': 'cross-site' });
     assert.equal(crossSite.status, 403);
-    assert.equal((await keygate.services.apps.findApp(appId))?.name, 'Guarded');
+    assert.equal((await keygate.services.appDirectory.findApp(appId))?.name, 'Guarded');
   });
 
   it('adds an owner who accepted the invitation and then manages the app; the last owner cannot leave', async () => {
@@ -166,10 +166,10 @@ describe('the developer dashboard', () => {
     const { appId, secretKey } = await createApp(visitor, 'Rotate me');
     const refused = await visitor.post(`/dashboard/apps/${appId}/rotate`, { graceDays: '8' });
     assert.equal(refused.status, 400);
-    assert.equal((await keygate.services.apps.findApp(appId))?.secretKey, secretKey);
+    assert.equal((await keygate.services.appDirectory.findApp(appId))?.secretKey, secretKey);
     const rotated = await visitor.post(`/dashboard/apps/${appId}/rotate`, { graceDays: '3' });
     assert.equal(rotated.status, 200);
-    const app = await keygate.services.apps.findApp(appId);
+    const app = await keygate.services.appDirectory.findApp(appId);
     assert.notEqual(app?.secretKey, secretKey);
     assert.equal(app?.keys[1]?.secretKey, secretKey);
     assert.match(rotated.html, new RegExp(app!.secretKey.slice(0, 40).replace(/[+/]/g, '\\$&')));
@@ -179,10 +179,10 @@ describe('the developer dashboard', () => {
     const visitor = await developer('deleting.dev@example.cz');
     const { appId } = await createApp(visitor, 'Doomed');
     assert.equal((await visitor.post(`/dashboard/apps/${appId}/delete`, { confirm: 'doomed' })).status, 400);
-    assert.ok(await keygate.services.apps.findApp(appId));
+    assert.ok(await keygate.services.appDirectory.findApp(appId));
     const deleted = await visitor.post(`/dashboard/apps/${appId}/delete`, { confirm: 'Doomed' });
     assert.equal(deleted.status, 200);
-    assert.equal(await keygate.services.apps.findApp(appId), null);
+    assert.equal(await keygate.services.appDirectory.findApp(appId), null);
   });
 
   it('charts sign-ins and token issues per day from the audit trail', async () => {

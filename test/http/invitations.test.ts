@@ -28,7 +28,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
     const app = await createApp(visitor, name);
     assert.equal((await visitor.post(`/dashboard/apps/${app.appId}/private`, { private: 'on' })).status, 200);
     // Its server manages the list, which needs IP protection: it calls from loopback.
-    const settings = (await keygate.services.apps.findApp(app.appId))!;
+    const settings = (await keygate.services.appDirectory.findApp(app.appId))!;
     await keygate.services.apps.updateProtections(app.appId, {
       protections: { ...settings.protections, ip: true }, origins: [...settings.origins], returnUrls: [...settings.returnUrls], ipEntries: ['127.0.0.1'],
     });
@@ -63,7 +63,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.ok(trail.every((r) => !(r.detail ?? '').includes('@')), 'no address in the trail');
       assert.equal((await mailsTo('probe.known@example.cz', (m) => /Probed/.test(m.subject))).length, 1, 'the account is mailed at its own address');
       assert.equal((await mailsTo('probe.nobody@example.cz')).length, 0, 'nothing is mailed to an address without an account');
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('probe.known@example.cz')), false, 'asking makes nobody an owner');
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('probe.known@example.cz')), false, 'asking makes nobody an owner');
     });
 
     it('limits how many invitations an app\'s owners may ask for', async () => {
@@ -95,7 +95,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal(elsewhere.status, 403);
       assert.doesNotMatch(elsewhere.html, /Shared by invitation/);
       assert.equal((await other.post(path, { decision: 'accept' })).status, 403);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('link.thief@example.cz')), false);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('link.thief@example.cz')), false);
 
       // Without a session: asked to sign in first, nothing accepted; the sign-in comes back to the invitation.
       const anonymous = new GatewayVisitor(keygate.http);
@@ -103,7 +103,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal(signedOut.status, 200);
       const signInLink = /href="(\/dashboard\/sign-in\?next=[^"]+)"/.exec(signedOut.html)?.[1];
       assert.equal(signInLink, `/dashboard/sign-in?next=${encodeURIComponent(path)}`);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('invited.owner@example.cz')), false);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('invited.owner@example.cz')), false);
       await anonymous.get(signInLink!.replaceAll('&amp;', '&'));
       const signedIn = await anonymous.post('/dashboard/sign-in', { email: 'invited.owner@example.cz', password: SIGN_UP_JANA.password });
       assert.equal(signedIn.status, 303);
@@ -121,13 +121,13 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal(page.status, 200);
       assert.match(page.html, /Shared by invitation/);
       assert.match(page.html, /<button[^>]*name="decision" value="accept"/);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('invited.owner@example.cz')), false, 'seeing the invitation is not accepting it');
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('invited.owner@example.cz')), false, 'seeing the invitation is not accepting it');
       assert.equal((await invitee.post(path, { decision: 'accept' }, {}, { csrf: false })).status, 403, 'a forged answer is refused');
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('invited.owner@example.cz')), false);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('invited.owner@example.cz')), false);
       const accepted = await invitee.post(path, { decision: 'accept' });
       assert.equal(accepted.status, 303);
       assert.equal(accepted.location, `/dashboard/apps/${appId}`);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('invited.owner@example.cz')), true);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('invited.owner@example.cz')), true);
       assert.equal((await invitee.get(`/dashboard/apps/${appId}`)).status, 200);
 
       const again = await invitee.post(path, { decision: 'accept' });
@@ -157,7 +157,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal((await invitee.get(latePath)).status, 404);
       await invitee.get('/dashboard');
       assert.equal((await invitee.post(latePath, { decision: 'accept' })).status, 404);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('slow.invitee@example.cz')), false);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('slow.invitee@example.cz')), false);
       assert.ok((await keygate.purgeExpired()).ownerInvitations >= 1, 'an expired invitation is deleted');
       assert.equal((await keygate.stores.control.db.selectFrom('owner_invitations').select('id').where('app_id', '=', appId).execute()).length, 0);
       // Another form value is a readable refusal, never an error page.
@@ -179,7 +179,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       assert.equal((await accomplice.get(backdoor)).status, 404);
       await accomplice.get('/dashboard');
       assert.equal((await accomplice.post(backdoor, { decision: 'accept' })).status, 404);
-      assert.equal(await keygate.services.apps.isOwner(appId, await idOf('accomplice@example.cz')), false);
+      assert.equal(await keygate.services.appOwners.isOwner(appId, await idOf('accomplice@example.cz')), false);
     });
 
     it('logs the link of an invitation without its token, as it does a reset link', () => {

@@ -6,7 +6,8 @@ import { keyIdOf } from '../../src/crypto/master-keys.js';
 import { rotateControlKeys, rotateZoneKeys } from '../../src/domain/keys/key-rotation.js';
 import { PeopleService } from '../../src/domain/people/people-service.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
-import { AppsService } from '../../src/domain/apps/apps-service.js';
+import { AppDirectory } from '../../src/domain/apps/app-directory.js';
+import { AppsRepo } from '../../src/storage/control/apps.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { zoneRepositories } from '../../src/storage/zone/repositories.js';
 import { startTestKeygate } from '../support/test-keygate.js';
@@ -79,7 +80,7 @@ describe('master key rotation', () => {
       const nextKey = newKey();
       const result = await rotateControlKeys(keygate.stores.control.db, new KeyRing(nextKey, [oldKey]));
       assert.deepEqual([result.rewrapped, result.remaining], [1, 0]);
-      const apps = new AppsService(keygate.stores.control.db, new KeyRing(nextKey), 2048, systemClock);
+      const apps = new AppDirectory({ store: new AppsRepo(keygate.stores.control.db), ring: new KeyRing(nextKey), clock: systemClock });
       assert.equal((await apps.findApp(appId))?.privateKey.asymmetricKeyType, 'rsa');
     } finally {
       await keygate.close();

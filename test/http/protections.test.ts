@@ -321,7 +321,7 @@ describe('the four app protections', () => {
     before(async () => {
       listed = await keygate.services.apps.createApp({ name: 'Supplier portal', origins: [ORIGIN], returnUrls: [RETURN] });
       await keygate.services.apps.setPrivate(listed.appId, true);
-      reference = (await keygate.services.extranet.invite((await keygate.services.apps.findApp(listed.appId))!, 'leaving@example.cz', 'en_GB')).referenceId;
+      reference = (await keygate.services.extranet.invite((await keygate.services.appDirectory.findApp(listed.appId))!, 'leaving@example.cz', 'en_GB')).referenceId;
     });
 
     for (const method of ['POST', 'DELETE'] as const) {

@@ -85,7 +85,7 @@ describe('moving a person to another zone when their country changes', () => {
 
     const before = await rowsAbout(keygate.stores.zones.us.db, person.id);
     assert.ok(before.audit_events! > 5 && before.grants === 1 && before.sessions === 2);
-    const app = await keygate.services.apps.findApp(client.appId);
+    const app = await keygate.services.appDirectory.findApp(client.appId);
     assert.ok(app);
 
     await visitor.get('/account/profile');

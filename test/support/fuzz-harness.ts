@@ -157,7 +157,7 @@ export class FuzzHarness {
     await apps.updateProtections(ipApp.id, {
       protections: { domain: true, returnUrl: true, serverOnly: false, ip: true }, origins: [ORIGIN], returnUrls: [RETURN_URL], ipEntries: ['10.0.0.0/8'],
     });
-    const reference = (await extranet.invite((await apps.findApp(privateApp.id))!, 'invitee.fuzz@example.cz', 'en_GB')).referenceId;
+    const reference = (await extranet.invite((await keygate.services.appDirectory.findApp(privateApp.id))!, 'invitee.fuzz@example.cz', 'en_GB')).referenceId;
 
     // People are created (with a confirmed email) and signed in through the services: the
     // fuzzer is about what the forms do with bad input, not about the sign-up steps.
@@ -356,9 +356,9 @@ export class FuzzHarness {
   }
 
   async #restore(): Promise<void> {
-    const { apps, connects, sessions } = this.keygate.services;
+    const { apps, appDirectory, appOwners, connects, sessions } = this.keygate.services;
     if (!(await connects.findOpenConnect(this.value('connect')))) {
-      const app = (await apps.findApp(this.value('app')))!;
+      const app = (await appDirectory.findApp(this.value('app')))!;
       const { connectId } = await connects.openConnect(app, { requestId: 'fuzz-open', scope: { fields: ['email'], mandatory: [] }, returnUrl: RETURN_URL, keyId: null });
       this.#values.set('connect', connectId);
       this.#values.set('connectUpper', connectId.toUpperCase());
@@ -371,15 +371,15 @@ export class FuzzHarness {
         this.markDirty();
       }
     }
-    let dash = await apps.findApp(this.value('dashApp'));
+    let dash = await appDirectory.findApp(this.value('dashApp'));
     if (!dash) {
       const created = await apps.createApp({ name: 'Fuzz Dash', origins: [DASH_ORIGIN], returnUrls: [DASH_RETURN_URL], owner: this.people.developer, requireOrigins: true });
       this.#values.set('dashApp', created.appId);
       this.#values.set('dashAppUpper', created.appId.toUpperCase());
-      dash = (await apps.findApp(created.appId))!;
+      dash = (await appDirectory.findApp(created.appId))!;
       this.markDirty();
-    } else if (!(await apps.isOwner(dash.id, this.people.developer.id))) {
-      await apps.addOwner(dash.id, this.people.developer);
+    } else if (!(await appOwners.isOwner(dash.id, this.people.developer.id))) {
+      await appOwners.addOwner(dash.id, this.people.developer);
       this.markDirty();
     }
     this.#values.set('appName', dash.name);

@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { appKeyId, type App } from '../../src/domain/apps/apps-service.js';
+import { appKeyId, type App } from '../../src/domain/apps/app.js';
 import { KeygateError } from '../../src/domain/errors.js';
 import type { IssuedTokens } from '../../src/domain/tokens/token-service.js';
 import { formatExpiration, Ukey1AccessTokens } from '../../src/protocols/ukey1/access-token.js';

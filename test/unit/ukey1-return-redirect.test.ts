@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { App } from '../../src/domain/apps/apps-service.js';
+import type { App } from '../../src/domain/apps/app.js';
 import type { ConnectRequest } from '../../src/domain/connect/connect-service.js';
 import { buildReturnRedirect } from '../../src/protocols/ukey1/return-redirect.js';
 import { isValidRedirectSignature } from '../support/ukey1-client.js';

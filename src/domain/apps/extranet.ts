@@ -14,7 +14,8 @@ import { KeygateError } from '../errors.js';
 import { normaliseEmail } from '../people/email.js';
 import type { PeopleService } from '../people/people-service.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import { isUuid, type App, type AppsService } from './apps-service.js';
+import { isUuid, type App } from './app.js';
+import type { AppOwners } from './app-owners.js';
 
 export interface ExtranetMember {
   readonly referenceId: string;
@@ -55,7 +56,7 @@ export class ExtranetService {
     private readonly db: Kysely<ControlDatabase>,
     private readonly ring: KeyRing,
     private readonly indexKey: Uint8Array,
-    private readonly apps: AppsService,
+    private readonly owners: AppOwners,
     private readonly people: PeopleService,
     private readonly mailer: Mailer,
     private readonly limits: InvitationLimits,
@@ -182,7 +183,7 @@ export class ExtranetService {
    * their email is on the list. Reading the email for this check is an audited read.
    */
   async admits(app: App, person: PersonRef, requestId: string): Promise<boolean> {
-    if (!app.private || (await this.apps.isOwner(app.id, person.id))) return true;
+    if (!app.private || (await this.owners.isOwner(app.id, person.id))) return true;
     const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'system', id: null, appId: app.id, requestId }, 'private app list check');
     const email = profile?.email;
     if (!email) return false;

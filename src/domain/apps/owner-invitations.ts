@@ -10,7 +10,8 @@ import { normaliseEmail } from '../people/email.js';
 import type { PeopleService } from '../people/people-service.js';
 import type { InvitationLimits } from '../protection/invitation-limits.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import type { App, AppsService } from './apps-service.js';
+import type { App } from './app.js';
+import type { AppOwners } from './app-owners.js';
 
 /** How long an invitation to become an owner can be accepted. */
 export const OWNER_INVITATION_DAYS = 7;
@@ -51,7 +52,7 @@ export class OwnerInvitations {
     private readonly mail: AccountMail,
     private readonly limits: InvitationLimits,
     private readonly clock: Clock,
-    private readonly apps: AppsService,
+    private readonly owners: AppOwners,
     private readonly publicUrl: string,
   ) {}
 
@@ -73,7 +74,7 @@ export class OwnerInvitations {
     this.mail.afterAnswer(async () => {
       const invitee = await this.people.findByEmail(email);
       if (!invitee) return this.people.recordUnknownIdentifier('owner_invitation.unknown_identifier', { requestId });
-      if (invitee.id === inviter.id || (await this.apps.isOwner(app.id, invitee.id))) return;
+      if (invitee.id === inviter.id || (await this.owners.isOwner(app.id, invitee.id))) return;
       // The invitations' own budget per address, not the account's: invitations must not
       // use up the mail a person needs to sign in.
       if (!(await this.limits.admitMailTo(email))) return;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { App } from '../apps/apps-service.js';
+import type { App } from '../apps/app.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Scope } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { encryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
 import type { Actor } from '../audit/audit-log.js';
-import { legalBasisFor, type App } from '../apps/apps-service.js';
+import { legalBasisFor, type App } from '../apps/app.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
 import { KeygateError } from '../errors.js';

@@ -3,7 +3,8 @@ import type { Transaction } from 'kysely';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { sessionField, type SessionSealedColumn } from '../sessions/session-service.js';
 import { consentDecisionOf, type ConsentDecision } from '../consent/consent-proofs.js';
-import type { AppsService } from '../apps/apps-service.js';
+import type { AppDirectory } from '../apps/app-directory.js';
+import type { AppOwners } from '../apps/app-owners.js';
 import { type Actor } from '../audit/audit-log.js';
 import { recordAudit } from '../../storage/audit-append.js';
 import type { Clock } from '../clock.js';
@@ -63,12 +64,15 @@ const personField = (personId: string, column: PersonSealedColumn) => sealedAt('
  * as the person's own read.
  */
 export class AccountCentre {
-  constructor(
-    private readonly zones: ZoneRegistry,
-    private readonly people: PeopleService,
-    private readonly apps: AppsService,
-    private readonly clock: Clock,
-  ) {}
+  private readonly zones: ZoneRegistry;
+  private readonly people: PeopleService;
+  private readonly apps: AppDirectory;
+  private readonly owners: AppOwners;
+  private readonly clock: Clock;
+
+  constructor(options: { zones: ZoneRegistry; people: PeopleService; apps: AppDirectory; owners: AppOwners; clock: Clock }) {
+    ({ zones: this.zones, people: this.people, apps: this.apps, owners: this.owners, clock: this.clock } = options);
+  }
 
   profile(person: PersonRef, requestId: string): Promise<Profile | null> {
     return this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { kind: 'person', id: person.id, requestId }, 'account centre');
@@ -265,6 +269,6 @@ export class AccountCentre {
       }
       await recordAudit(trx, actor, [{ action: 'person.erased', personId: person.id }]);
     });
-    await this.apps.forgetOwner(person.id);
+    await this.owners.forgetOwner(person.id);
   }
 }

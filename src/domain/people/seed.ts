@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { AppDirectory } from '../apps/app-directory.js';
 import type { AppsService } from '../apps/apps-service.js';
 import type { ConnectService } from '../connect/connect-service.js';
 import type { ConsentService } from '../consent/consent-service.js';
@@ -28,7 +29,7 @@ export interface SeedResult {
  * same known password, so seeded accounts can be signed in to.
  */
 export async function seedPeople(
-  services: { apps: AppsService; connects: ConnectService; consents: ConsentService; people: PeopleService },
+  services: { apps: AppsService; appDirectory: AppDirectory; connects: ConnectService; consents: ConsentService; people: PeopleService },
   count: number,
   password: string,
   onProgress?: (done: number) => void,
@@ -36,7 +37,7 @@ export async function seedPeople(
   const { appId } = await services.apps.createApp({
     name: 'Seeded demo app', origins: ['http://localhost:3000'], returnUrls: ['http://localhost:3000/callback/'],
   });
-  const app = (await services.apps.findApp(appId))!;
+  const app = (await services.appDirectory.findApp(appId))!;
   let consents = 0;
   for (let i = 0; i < count; i++) {
     const [country, language, domain] = pick(PLACES);

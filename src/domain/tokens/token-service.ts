@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/audit-log.js';
-import { isUuid, type App } from '../apps/apps-service.js';
+import { isUuid, type App } from '../apps/app.js';
 import type { ProfileImages } from '../people/profile-image.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectService } from '../connect/connect-service.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPersonName } from '../../domain/people/names.js';
-import { isUuid } from '../../domain/apps/apps-service.js';
+import { isUuid } from '../../domain/apps/app.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isCountryCode, isLanguageCode } from '../../domain/zones/countries.js';
 import { ZoneMoveError } from '../../domain/zones/zone-move.js';

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isUuid, withSigningKey, type App, type AppKey, type AppsService } from '../../domain/apps/apps-service.js';
+import { isUuid, withSigningKey, type App, type AppKey } from '../../domain/apps/app.js';
+import type { AppDirectory } from '../../domain/apps/app-directory.js';
+import type { AppsService } from '../../domain/apps/apps-service.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import type { Services } from '../../domain/services.js';
 import { KeygateError } from '../../domain/errors.js';
@@ -32,7 +34,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 /** Which app is calling: the `X-Ukey1-App` header names it, the control plane must know it. */
-export async function identifyApp(request: FastifyRequest, apps: AppsService): Promise<App> {
+export async function identifyApp(request: FastifyRequest, apps: AppDirectory): Promise<App> {
   const appId = header(request, 'x-ukey1-app')?.trim();
   if (!appId) throw new KeygateError('missing_app_id');
   if (!isUuid(appId)) throw new KeygateError('invalid_app_id');
@@ -68,7 +70,7 @@ export function allowCorsOrigin(request: FastifyRequest, reply: FastifyReply, ap
  * app lists (or for any origin, with `*`, while some browser-callable app has domain
  * protection off); the real request is then checked against that app's own settings.
  */
-export async function answerPreflight(request: FastifyRequest, reply: FastifyReply, apps: AppsService): Promise<boolean> {
+export async function answerPreflight(request: FastifyRequest, reply: FastifyReply, apps: AppDirectory): Promise<boolean> {
   const origin = header(request, 'origin');
   if (origin === undefined || normaliseOrigin(origin) !== origin) return false;
   if (await apps.isOriginListedByAnyApp(origin)) setCorsHeaders(reply, origin);
@@ -176,12 +178,12 @@ export function admissionRefusals(options: AdmissionOptions = {}): Ukey1ErrorCod
 export async function admitCall(
   request: FastifyRequest,
   reply: FastifyReply,
-  { apps, appRateLimit }: Pick<Services, 'apps' | 'appRateLimit'>,
+  { apps, appDirectory, appRateLimit }: Pick<Services, 'apps' | 'appDirectory' | 'appRateLimit'>,
   clientAddress: ClientAddress,
   endpointPath: string,
   options: AdmissionOptions = {},
 ): Promise<{ app: App; accessToken?: string; key: AppKey | null }> {
-  const app = await identifyApp(request, apps);
+  const app = await identifyApp(request, appDirectory);
   await appRateLimit.admit(app.id);
   try {
     requireSignature(request, app);

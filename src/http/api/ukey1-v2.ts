@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FIELD_CODES } from '../../domain/consent/fields.js';
 import type { Services } from '../../domain/services.js';
-import type { App } from '../../domain/apps/apps-service.js';
+import type { App } from '../../domain/apps/app.js';
 import type { IssuedTokens } from '../../domain/tokens/token-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import { sendError, sendResult } from './envelope.js';
@@ -158,7 +158,7 @@ export async function ukey1V2Api(
   server.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: API_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
   server.options('/auth/v2/*', async (request, reply) => {
-    if (!(await answerPreflight(request, reply, services.apps))) return sendError(reply, 'origin_not_allowed');
+    if (!(await answerPreflight(request, reply, services.appDirectory))) return sendError(reply, 'origin_not_allowed');
     return reply.code(204).send();
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppSettingsError } from '../../domain/apps/app-settings.js';
 import type { Actor } from '../../domain/audit/audit-log.js';
-import { isUuid, type App } from '../../domain/apps/apps-service.js';
+import { isUuid, type App } from '../../domain/apps/app.js';
 import { isFieldCode, type FieldCode } from '../../domain/consent/fields.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { MessageKey } from '../../i18n/en.js';
@@ -120,7 +120,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   async function loadOwnedApp(request: FastifyRequest<{ Params: { appId: string } }>, reply: FastifyReply): Promise<{ person: PersonRef; app: App } | null> {
     const person = personOf(request);
     const { appId } = request.params;
-    const app = isUuid(appId) && (await services.apps.isOwner(appId, person.id)) ? await services.apps.findApp(appId) : null;
+    const app = isUuid(appId) && (await services.appOwners.isOwner(appId, person.id)) ? await services.appDirectory.findApp(appId) : null;
     if (!app) {
       const t = context.texts(request);
       send(reply, 404, messagePage(t, t.t('dashboard.app.notFoundTitle'), t.t('dashboard.app.notFound')));
@@ -130,8 +130,8 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   }
 
   async function renderApp(request: FastifyRequest, reply: FastifyReply, person: PersonRef, appId: string, status = 200, extra: Partial<AppPageView> = {}) {
-    const app = (await services.apps.findApp(appId))!;
-    const owners = await services.apps.ownersOf(app.id);
+    const app = (await services.appDirectory.findApp(appId))!;
+    const owners = await services.appOwners.ownersOf(app.id);
     // Showing co-owners' emails is a read of their personal data: audited, per owner.
     const ownerViews = await Promise.all(owners.map(async (owner) => {
       const profile = await services.people.readFieldsOf(owner, ['email'], { kind: 'person', id: person.id, appId: app.id, requestId: request.id }, 'dashboard owner list');
@@ -171,7 +171,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   server.get('/dashboard', async (request, reply) => {
     const t = context.texts(request);
     const person = personOf(request);
-    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id) }));
+    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.appOwners.appsOwnedBy(person.id) }));
   });
 
   server.post<{ Body: Form }>('/dashboard/apps', async (request, reply) => {
@@ -185,7 +185,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
       return send(reply, 400, appListPage(t, {
-        csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(person.id), form: input, errors: { [error.setting]: settingRefusal(t, error) },
+        csrf: csrf.tokenFor(request, reply), apps: await services.appOwners.appsOwnedBy(person.id), form: input, errors: { [error.setting]: settingRefusal(t, error) },
       }));
     }
   });
@@ -263,7 +263,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
   }));
 
   server.post<AppRoute>('/dashboard/apps/:appId/owners/remove', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {
-    const outcome = await services.apps.removeOwner(app.id, formString(form, 'person', 64) ?? '', actor);
+    const outcome = await services.appOwners.removeOwner(app.id, formString(form, 'person', 64) ?? '', actor);
     if (outcome === 'last_owner') return { owners: t.t('dashboard.owners.lastOwner') };
     return outcome === 'removed' ? t.t('dashboard.notice.ownerRemoved') : { owners: t.t('dashboard.owners.notOwner') };
   }));
@@ -295,6 +295,6 @@ function ownerRoutes(server: FastifyInstance, context: PageContext): void {
       return renderApp(request, reply, owned.person, owned.app.id, 400, { errors: { confirm: t.t('dashboard.app.danger.confirmMismatch', { app: owned.app.name }) } });
     }
     await services.apps.deleteApp(owned.app.id, actorOf(request, owned.person, owned.app.id));
-    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.apps.appsOwnedBy(owned.person.id), notice: t.t('dashboard.notice.deleted', { app: owned.app.name }) }));
+    return send(reply, 200, appListPage(t, { csrf: csrf.tokenFor(request, reply), apps: await services.appOwners.appsOwnedBy(owned.person.id), notice: t.t('dashboard.notice.deleted', { app: owned.app.name }) }));
   });
 }

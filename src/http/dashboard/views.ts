@@ -1,4 +1,4 @@
-import type { App } from '../../domain/apps/apps-service.js';
+import type { App } from '../../domain/apps/app.js';
 import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
 import type { AppConsentProof } from '../../domain/consent/consent-proofs.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isUuid } from '../../domain/apps/apps-service.js';
+import { isUuid } from '../../domain/apps/app.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
@@ -28,7 +28,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
   // Where a private app's invitation mail links to: the app's name and its registered site.
   server.get<{ Params: { appId: string } }>('/invitations/:appId', async (request, reply) => {
     const { appId } = request.params;
-    const app = isUuid(appId) ? await services.apps.findApp(appId) : null;
+    const app = isUuid(appId) ? await services.appDirectory.findApp(appId) : null;
     const t = context.texts(request);
     if (!app || !app.private) {
       return sendPage(reply, 404, messagePage(t, t.t('invitation.notFoundTitle'), t.t('invitation.notFound')));
@@ -44,7 +44,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
   async function loadConnect(request: FastifyRequest<{ Params: { connectId: string } }>, reply: FastifyReply): Promise<GatewayPage | null> {
     const { connectId } = request.params;
     const connect = isUuid(connectId) ? await services.connects.findOpenConnect(connectId.toLowerCase()) : null;
-    const app = connect ? await services.apps.findApp(connect.appId) : null;
+    const app = connect ? await services.appDirectory.findApp(connect.appId) : null;
     const t = context.texts(request);
     if (!connect || !app) {
       sendPage(reply, 404, messagePage(t, t.t('gateway.notFoundTitle'), t.t('gateway.notFound')));

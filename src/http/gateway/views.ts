@@ -1,4 +1,4 @@
-import { DEFAULT_LEGAL_BASIS, legalBasisFor, type App } from '../../domain/apps/apps-service.js';
+import { DEFAULT_LEGAL_BASIS, legalBasisFor, type App } from '../../domain/apps/app.js';
 import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import type { FieldCode } from '../../domain/consent/fields.js';
 import { csrfField } from '../kit/form-controls.js';

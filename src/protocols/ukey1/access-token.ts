@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { appKeyId, isUuid, type App } from '../../domain/apps/apps-service.js';
+import { appKeyId, isUuid, type App } from '../../domain/apps/app.js';
 import type { Clock } from '../../domain/clock.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { AccessTokenRef, IssuedTokens } from '../../domain/tokens/token-service.js';

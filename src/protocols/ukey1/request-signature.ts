@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { App, AppKey } from '../../domain/apps/apps-service.js';
+import type { App, AppKey } from '../../domain/apps/app.js';
 import { decryptOaepSha1 } from '../../crypto/app-keys.js';
 
 /** What a request signature covers (spec, "Request signature", step 1). */

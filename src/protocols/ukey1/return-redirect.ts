@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { signSha512 } from '../../crypto/app-keys.js';
-import type { App } from '../../domain/apps/apps-service.js';
+import type { App } from '../../domain/apps/app.js';
 import type { ConnectRequest } from '../../domain/connect/connect-service.js';
 import type { ConnectDecision } from '../../domain/consent/consent-service.js';
 
