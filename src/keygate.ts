@@ -35,6 +35,7 @@ import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
+import { SignInFlowsRepo } from './storage/control/sign-in-flows.js';
 import { zoneRepositories } from './storage/zone/repositories.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './domain/protection/sign-in-throttle.js';
@@ -201,7 +202,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     ownerInvitations: new OwnerInvitations(stores.control.db, people, accountMail, invitationLimits, clock, appOwners, config.publicUrl),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
-    signInFlows: new SignInFlows({ control: stores.control.db, clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
+    signInFlows: new SignInFlows({ store: new SignInFlowsRepo(stores.control.db), clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
     tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle,

@@ -1,3 +1,4 @@
+import type { ChallengePurpose } from '../domain/people/challenge-purpose.js';
 import type { ConnectStatus } from '../domain/connect/request-store.js';
 import type { AuditActorKind } from '../domain/audit/audit-log.js';
 import type { ColumnType, Generated } from 'kysely';
@@ -192,7 +193,7 @@ export interface PeopleTable {
   password_changed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-export type ChallengePurpose = 'sign_up' | 'sign_in_code' | 'reset' | 'second_factor' | 'email_change' | 'second_factor_undo';
+export type { ChallengePurpose };
 
 export interface ChallengesTable {
   token_hash: Bytes;

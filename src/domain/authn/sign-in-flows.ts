@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { ChallengePurpose, ControlDatabase } from '../../storage/schema.js';
 import { addSeconds, type Clock } from '../clock.js';
+import type { ChallengePurpose } from '../people/challenge-purpose.js';
 import type { AccountState } from '../people/people-service.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import { isZoneName } from '../zones/zones.js';
+import type { PendingStep, SignInFlowStore } from './sign-in-flow-store.js';
 import { amrOf, isSignInMethodName, type AmrValue, type SignInMethodName } from './methods.js';
 
-/** A step the person still has to take before the sign-in completes. */
-export type PendingStep = 'identify' | 'confirm_email' | 'second_factor';
+export type { PendingStep } from './sign-in-flow-store.js';
 
 /**
  * A sign-in in progress. Its token (held by the browser) also names the zone challenge
@@ -63,12 +61,12 @@ export function nextStepFor(state: AccountState, methods: readonly SignInMethodN
  * on another surface starts a new flow instead of carrying methods across.
  */
 export class SignInFlows {
-  readonly #control: Kysely<ControlDatabase>;
+  readonly #store: SignInFlowStore;
   readonly #clock: Clock;
   readonly #ttlSeconds: number;
 
-  constructor(options: { control: Kysely<ControlDatabase>; clock: Clock; ttlSeconds: number }) {
-    this.#control = options.control;
+  constructor(options: { store: SignInFlowStore; clock: Clock; ttlSeconds: number }) {
+    this.#store = options.store;
     this.#clock = options.clock;
     this.#ttlSeconds = options.ttlSeconds;
   }
@@ -76,11 +74,9 @@ export class SignInFlows {
   /** The live flow behind `token` for `returnTo`, or null. */
   async find(token: string | undefined, returnTo: string): Promise<SignInFlow | null> {
     if (!token || !TOKEN.test(token)) return null;
-    const row = await this.#control.selectFrom('sign_in_flows').selectAll()
-      .where('id_hash', '=', hashToken(token)).where('expires_at', '>', this.#clock.now()).executeTakeFirst();
-    if (!row || row.return_to !== returnTo) return null;
-    const person = row.person_id && isZoneName(row.zone) ? { id: row.person_id, zone: row.zone } : null;
-    return { token, returnTo, person, methods: row.methods.filter(isSignInMethodName), step: row.step };
+    const found = await this.#store.find(hashToken(token), this.#clock.now());
+    if (!found || found.returnTo !== returnTo) return null;
+    return { token, returnTo, person: found.person, methods: found.methods.filter(isSignInMethodName), step: found.step };
   }
 
   /** Starts a flow that will return to `returnTo` (a step needs a challenge before anyone is identified). */
@@ -95,10 +91,7 @@ export class SignInFlows {
 
   async #insert(returnTo: string, person: PersonRef | null, methods: SignInMethodName[], step: PendingStep): Promise<SignInFlow> {
     const token = randomBytes(32).toString('base64url');
-    await this.#control.insertInto('sign_in_flows').values({
-      id_hash: hashToken(token), return_to: returnTo, person_id: person?.id ?? null, zone: person?.zone ?? null, methods, step,
-      expires_at: addSeconds(this.#clock.now(), this.#ttlSeconds),
-    }).execute();
+    await this.#store.insert({ idHash: hashToken(token), returnTo, person, methods, step, expiresAt: addSeconds(this.#clock.now(), this.#ttlSeconds) });
     return { token, returnTo, person, methods, step };
   }
 
@@ -117,14 +110,12 @@ export class SignInFlows {
       return { step: 'complete', authentication: { person, authTime: this.#clock.now(), amr: amrOf(methods) } };
     }
     if (!flow) return { step: next, flow: await this.#insert(returnTo, person, methods, next) };
-    await this.#control.updateTable('sign_in_flows')
-      .set({ person_id: person.id, zone: person.zone, methods, step: next })
-      .where('id_hash', '=', hashToken(flow.token)).execute();
+    await this.#store.update(hashToken(flow.token), { person, methods, step: next });
     return { step: next, flow: { ...flow, person, methods, step: next } };
   }
 
   /** Ends a flow (completed, or abandoned by the person). */
   async end(flow: Pick<SignInFlow, 'token'>): Promise<void> {
-    await this.#control.deleteFrom('sign_in_flows').where('id_hash', '=', hashToken(flow.token)).execute();
+    await this.#store.delete(hashToken(flow.token));
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { ChallengePurpose, ZoneDatabase } from '../../storage/schema.js';
+import type { ZoneDatabase } from '../../storage/schema.js';
+import type { ChallengePurpose } from './challenge-purpose.js';
 import { recordAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Bytes, PeopleTable, ZoneDatabase } from '../../storage/schema.js';
 import { unwrapDataKey, type KeyRing } from '../../crypto/key-ring.js';
+import { wrappedDataKeyOf } from '../../storage/zone/person-keys.js';
 
 type ZoneDb = Kysely<ZoneDatabase> | Transaction<ZoneDatabase>;
 
@@ -44,8 +45,8 @@ export async function updatePasswordHash(db: ZoneDb, personId: string, hash: str
 
 /** The person's data key, unwrapped by their zone's master key; null when it is gone (erased). */
 export async function openDataKey(db: ZoneDb, ring: KeyRing, personId: string): Promise<Buffer | null> {
-  const key = await db.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', personId).executeTakeFirst();
-  return key ? unwrapDataKey(ring, personId, { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key }) : null;
+  const key = await wrappedDataKeyOf(db, personId);
+  return key ? unwrapDataKey(ring, personId, key) : null;
 }
 
 /** Like `openDataKey`, for a person who must exist. */

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encryptField, type FieldLocation } from '../../crypto/field-cipher.js';
 import { sealedAt, sealedRowKey } from '../residency/person-data.js';
-import { openDataKey } from '../people/people-repo.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { describeDevice, describeNetwork, type SessionOrigin } from './session-origin.js';
-import { recordAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import { isZoneName } from '../zones/zones.js';
@@ -54,19 +53,20 @@ export class SessionService {
     const now = this.clock.now();
     const zone = this.zones.get(person.zone);
     const idHash = this.#hash(token);
-    const dataKey = await openDataKey(zone.db, zone.ring, person.id);
+    const wrapped = await zone.sessions.wrappedDataKey(person.id);
+    const dataKey = wrapped && unwrapDataKey(zone.ring, person.id, wrapped);
     const seal = (column: SessionSealedColumn, value: string | null) =>
       dataKey && value ? encryptField(dataKey, sessionField(idHash, column), value) : null;
-    await zone.db.insertInto('sessions').values({
-      id_hash: idHash,
-      person_id: person.id,
-      last_seen_at: now,
-      expires_at: addSeconds(now, this.absoluteHours * 3600),
-      device_ct: seal('device_ct', describeDevice(origin.userAgent)),
-      network_ct: seal('network_ct', describeNetwork(origin.address)),
-      auth_time: authentication.authTime,
-      amr: [...authentication.amr],
-    }).execute();
+    await zone.sessions.insert({
+      idHash,
+      personId: person.id,
+      lastSeenAt: now,
+      expiresAt: addSeconds(now, this.absoluteHours * 3600),
+      sealedDevice: seal('device_ct', describeDevice(origin.userAgent)),
+      sealedNetwork: seal('network_ct', describeNetwork(origin.address)),
+      authTime: authentication.authTime,
+      amr: authentication.amr,
+    });
     return token;
   }
 
@@ -76,9 +76,8 @@ export class SessionService {
     if (!named || !token) return null;
     const now = this.clock.now();
     for (const zone of this.zones.searchOrder(named.name)) {
-      const row = await zone.db.selectFrom('sessions').select(['auth_time', 'amr'])
-        .where('id_hash', '=', this.#hash(token)).where('expires_at', '>', now).executeTakeFirst();
-      if (row) return { authTime: row.auth_time, amr: row.amr.filter(isAmrValue) };
+      const found = await zone.sessions.authentication(this.#hash(token), now);
+      if (found) return { authTime: found.authTime, amr: found.amr.filter(isAmrValue) };
     }
     return null;
   }
@@ -92,14 +91,8 @@ export class SessionService {
     const idHash = this.#hash(token);
     const idleSince = addSeconds(now, -this.idleMinutes * 60);
     for (const zone of this.zones.searchOrder(named.name)) {
-      const row = await zone.db.updateTable('sessions')
-        .set({ last_seen_at: now })
-        .where('id_hash', '=', idHash)
-        .where('expires_at', '>', now)
-        .where('last_seen_at', '>', idleSince)
-        .returning('person_id')
-        .executeTakeFirst();
-      if (row) return { id: row.person_id, zone: zone.name };
+      const personId = await zone.sessions.touch(idHash, now, idleSince);
+      if (personId) return { id: personId, zone: zone.name };
     }
     return null;
   }
@@ -112,13 +105,9 @@ export class SessionService {
     const named = token ? this.#zoneOf(token) : null;
     if (!named || !token) return;
     for (const zone of this.zones.searchOrder(named.name)) {
-      const ended = await zone.db.transaction().execute(async (trx) => {
-        const row = await trx.deleteFrom('sessions').where('id_hash', '=', this.#hash(token)).returning('person_id').executeTakeFirst();
-        if (row && options.signOut) {
-          await recordAudit(trx, { kind: 'person', id: row.person_id, requestId: options.requestId }, [{ action: 'person.signed_out', personId: row.person_id }]);
-        }
-        return row !== undefined;
-      });
+      const ended = await zone.sessions.end(this.#hash(token), (personId) => (options.signOut
+        ? { actor: { kind: 'person', id: personId, requestId: options.requestId }, events: [{ action: 'person.signed_out', personId }] }
+        : null));
       if (ended) return;
     }
   }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import type { ConsentStore } from '../consent/consent-store.js';
+import type { SessionStore } from '../sessions/session-store.js';
 import type { TokenLineageStore } from '../tokens/lineage-store.js';
 import { ZONE_NAMES, zoneOfCountry, type ZoneName } from './zones.js';
 
@@ -11,6 +12,7 @@ export interface Zone {
   readonly db: Kysely<ZoneDatabase>;
   readonly consent: ConsentStore;
   readonly lineage: TokenLineageStore;
+  readonly sessions: SessionStore;
   readonly ring: KeyRing;
   readonly indexKey: Buffer;
 }

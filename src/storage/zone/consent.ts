@@ -3,6 +3,7 @@ import { AlreadyDecided, type ConsentProofRow, type ConsentStore, type ConsentWr
 import { recordAudit } from '../audit-append.js';
 import { isUniqueViolation } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
+import { wrappedDataKeyOf } from './person-keys.js';
 
 function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
   return {
@@ -18,10 +19,7 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
         .onConflict((oc) => oc.columns(['person_id', 'app_id']).doUpdateSet({ fields: [...fields], granted_at: at }))
         .execute();
     },
-    async wrappedDataKey(personId) {
-      const key = await trx.selectFrom('person_keys').select(['master_key_id', 'wrapped_key']).where('person_id', '=', personId).executeTakeFirst();
-      return key ? { masterKeyId: key.master_key_id, wrappedKey: key.wrapped_key } : null;
-    },
+    wrappedDataKey: (personId) => wrappedDataKeyOf(trx, personId),
     async recordConsent(record) {
       await trx.insertInto('consent_records').values({
         id: record.id,
