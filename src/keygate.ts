@@ -35,6 +35,7 @@ import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
+import { PrivateListsRepo } from './storage/control/private-lists.js';
 import { SignInFlowsRepo } from './storage/control/sign-in-flows.js';
 import { zoneRepositories } from './storage/zone/repositories.js';
 import { openStores, storeLocationsFromConfig, type StoreLocation, type StoreName, type Stores } from './storage/stores.js';
@@ -159,7 +160,8 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   const appStore = new AppsRepo(stores.control.db);
   const appDirectory = new AppDirectory({ store: appStore, ring: controlRing, clock });
   const apps = new AppsService({ store: appStore, directory: appDirectory, ring: controlRing, rsaBits: config.rsaBits, clock });
-  const appOwners = new AppOwners({ store: new AppOwnersRepo(stores.control.db) });
+  const appOwnerStore = new AppOwnersRepo(stores.control.db);
+  const appOwners = new AppOwners({ store: appOwnerStore });
   // Other nodes' changes to apps, dropped from this node's cache as they commit.
   const appChanges = stores.control.listen(APP_CHANGES_CHANNEL, {
     onNotice: (appId) => appDirectory.forgetApp(appId),
@@ -198,8 +200,13 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
-    extranet: new ExtranetService(stores.control.db, controlRing, controlIndexKey, appOwners, people, mailer, invitationLimits, clock, config.publicUrl, logger),
-    ownerInvitations: new OwnerInvitations(stores.control.db, people, accountMail, invitationLimits, clock, appOwners, config.publicUrl),
+    extranet: new ExtranetService({
+      store: new PrivateListsRepo(stores.control.db), ring: controlRing, indexKey: controlIndexKey, owners: appOwners, people, mailer,
+      limits: invitationLimits, clock, publicUrl: config.publicUrl, logger,
+    }),
+    ownerInvitations: new OwnerInvitations({
+      store: appOwnerStore, owners: appOwners, people, mail: accountMail, limits: invitationLimits, clock, publicUrl: config.publicUrl,
+    }),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     signInFlows: new SignInFlows({ store: new SignInFlowsRepo(stores.control.db), clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { NewAppRecord } from '../../src/domain/apps/app-store.js';
 import { AppOwnersRepo, AppsRepo } from '../../src/storage/control/apps.js';
+import { PrivateListsRepo } from '../../src/storage/control/private-lists.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 
 /*
@@ -114,5 +115,50 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
     assert.deepEqual((await owners.change((changes) => changes.forgetPerson(owner.id))).sort(), [first.id, second.id].sort());
     assert.deepEqual(await owners.appsOwnedBy(owner.id), []);
     assert.deepEqual(await owners.ownersOf(second.id), [other]);
+  });
+
+  it('keeps one invitation per app and account, locks it for its decision, and shows it only while its inviter owns the app', async () => {
+    const app = newApp({ name: 'Invited App' });
+    const inviter = person();
+    const invitee = person();
+    await apps.create(app, inviter, SYSTEM_ACTOR, []);
+    const record = (tokenHash: Buffer) => ({ id: randomUUID(), tokenHash, appId: app.id, personId: invitee.id, invitedBy: inviter.id, expiresAt: inDays(7) });
+    const first = record(Buffer.from('first-token-hash'));
+    const second = record(Buffer.from('second-token-hash'));
+    await owners.change((changes) => changes.replaceInvitation(first));
+    await owners.change((changes) => changes.replaceInvitation(second));
+    assert.equal(await owners.liveInvitation(first.tokenHash, now()), undefined, 'replaced');
+    assert.deepEqual({ ...(await owners.liveInvitation(second.tokenHash, now()))!, tokenHash: undefined }, { ...second, tokenHash: undefined, appName: 'Invited App' });
+    assert.equal(await owners.liveInvitation(second.tokenHash, inDays(8)), undefined, 'expired');
+    await owners.change(async (changes) => {
+      const locked = await changes.lockInvitation(second.tokenHash, now());
+      assert.equal(locked?.id, second.id);
+      assert.equal(await changes.owns(app.id, inviter.id), true);
+      assert.equal(await changes.owns(app.id, invitee.id), false);
+    });
+    await owners.change((changes) => changes.remove(app.id, inviter.id));
+    assert.equal(await owners.liveInvitation(second.tokenHash, now()), undefined, 'its inviter no longer owns the app');
+    await owners.change((changes) => changes.deleteInvitation(second.id));
+    assert.equal(await owners.change((changes) => changes.lockInvitation(second.tokenHash, now())), undefined);
+  });
+
+  it('lists a private app\'s addresses once each, and removes one with its record', async () => {
+    const lists = new PrivateListsRepo(keygate.stores.control.db);
+    const app = newApp();
+    await apps.create(app, null, SYSTEM_ACTOR, []);
+    const address = (referenceId: string) => ({ referenceId, appId: app.id, emailIndex: Buffer.from('index-of-an-address'), sealedEmail: sealed('address'), locale: 'cs_CZ' });
+    const referenceId = randomUUID();
+    assert.equal(await lists.insertIfAbsent(address(referenceId)), true);
+    assert.equal(await lists.insertIfAbsent(address(randomUUID())), false, 'the same address once per app');
+    assert.equal(await lists.referenceOf(app.id, Buffer.from('index-of-an-address')), referenceId);
+    assert.equal(await lists.referenceOf(randomUUID(), Buffer.from('index-of-an-address')), undefined);
+    await lists.markMailed(referenceId, now());
+    const found = await lists.find(app.id, referenceId);
+    assert.deepEqual([found?.locale, found?.mailedAt?.getTime(), Buffer.from(found!.sealedEmail.sealed).toString()], ['cs_CZ', now().getTime(), 'address']);
+    assert.deepEqual((await lists.list(app.id)).map((a) => a.referenceId), [referenceId]);
+    assert.equal(await lists.remove(app.id, referenceId, SYSTEM_ACTOR, [{ action: 'contract.removed', appId: app.id }]), true);
+    assert.equal(await lists.remove(app.id, referenceId, SYSTEM_ACTOR, [{ action: 'contract.removed', appId: app.id }]), false);
+    assert.deepEqual((await apps.auditTrail(app.id, 10)).map((r) => r.action), ['contract.removed'], 'recorded once');
+    assert.deepEqual(await lists.list(app.id), []);
   });
 });

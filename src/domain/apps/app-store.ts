@@ -101,8 +101,21 @@ export interface AppStore {
   auditTrail(appId: string, limit: number): Promise<AppAuditEntry[]>;
 }
 
+/** An invitation to own an app, kept by its token's hash. */
+export interface OwnerInvitationRecord {
+  readonly id: string;
+  readonly tokenHash: Uint8Array;
+  readonly appId: string;
+  /** The invited account. */
+  readonly personId: string;
+  readonly invitedBy: string;
+  readonly expiresAt: Date;
+}
+
 /** The writes of one change to an app's owners, in one transaction. */
 export interface OwnerChanges {
+  /** Whether the person owns the app, as this transaction sees it. */
+  owns(appId: string, personId: string): Promise<boolean>;
   /** The app's owners' ids, locked until the change commits. */
   lockOwners(appId: string): Promise<string[]>;
   /** Adds an owner; false when they were one already. */
@@ -110,6 +123,11 @@ export interface OwnerChanges {
   remove(appId: string, personId: string): Promise<void>;
   /** Drops the owner invitations someone sent for the app. */
   dropInvitationsBy(appId: string, personId: string): Promise<void>;
+  /** Records an invitation, replacing the invited account's earlier one to the same app. */
+  replaceInvitation(invitation: OwnerInvitationRecord): Promise<void>;
+  /** The unexpired invitation with this token's hash, locked until the change commits. */
+  lockInvitation(tokenHash: Uint8Array, now: Date): Promise<OwnerInvitationRecord | undefined>;
+  deleteInvitation(id: string): Promise<void>;
   /** Removes the person from every app they own and every invitation to or from them; the apps. */
   forgetPerson(personId: string): Promise<string[]>;
   audit(actor: Actor, events: readonly ControlAuditEvent[]): Promise<void>;
@@ -121,4 +139,7 @@ export interface AppOwnerStore {
   appsOwnedBy(personId: string): Promise<Array<{ id: string; name: string; createdAt: Date }>>;
   ownersOf(appId: string): Promise<PersonRef[]>;
   change<T>(work: (changes: OwnerChanges) => Promise<T>): Promise<T>;
+  /** The unexpired invitation with this token's hash whose inviter still owns the app, with the app's name. */
+  liveInvitation(tokenHash: Uint8Array, now: Date): Promise<(OwnerInvitationRecord & { appName: string }) | undefined>;
+  audit(actor: Actor, events: readonly ControlAuditEvent[]): Promise<void>;
 }

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { blindIndex } from '../../crypto/blind-index.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { extranetInvitation, resolveLocale, type Locale } from '../../mail/messages.js';
-import type { ControlDatabase } from '../../storage/schema.js';
 import { SYSTEM, type Actor } from '../audit/audit-log.js';
-import { recordControlAudit } from '../../storage/audit-append.js';
 import type { Clock } from '../clock.js';
 import type { InvitationLimits } from '../protection/invitation-limits.js';
 import { KeygateError } from '../errors.js';
@@ -16,6 +13,7 @@ import type { PeopleService } from '../people/people-service.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import { isUuid, type App } from './app.js';
 import type { AppOwners } from './app-owners.js';
+import type { ListedAddress, PrivateListStore } from './private-list-store.js';
 
 export interface ExtranetMember {
   readonly referenceId: string;
@@ -51,23 +49,47 @@ const memberEmailLocation = (referenceId: string) => ({ table: 'extranet_members
  * the caller gives. Whether the address has an account, or already uses the app, plays
  * no part: it is not looked up.
  */
+export interface ExtranetOptions {
+  readonly store: PrivateListStore;
+  /** The control plane's master keys, which seal the listed addresses. */
+  readonly ring: KeyRing;
+  /** The control plane's blind-index key. */
+  readonly indexKey: Uint8Array;
+  readonly owners: AppOwners;
+  readonly people: PeopleService;
+  readonly mailer: Mailer;
+  readonly limits: InvitationLimits;
+  readonly clock: Clock;
+  /** Keygate's public URL: the invitation links to its page about the app. */
+  readonly publicUrl: string;
+  readonly logger: Logger;
+}
+
 export class ExtranetService {
-  constructor(
-    private readonly db: Kysely<ControlDatabase>,
-    private readonly ring: KeyRing,
-    private readonly indexKey: Uint8Array,
-    private readonly owners: AppOwners,
-    private readonly people: PeopleService,
-    private readonly mailer: Mailer,
-    private readonly limits: InvitationLimits,
-    private readonly clock: Clock,
-    /** Keygate's public URL: the invitation links to its page about the app. */
-    private readonly publicUrl: string,
-    private readonly logger: Logger,
-  ) {}
+  private readonly store: PrivateListStore;
+  private readonly ring: KeyRing;
+  private readonly indexKey: Uint8Array;
+  private readonly owners: AppOwners;
+  private readonly people: PeopleService;
+  private readonly mailer: Mailer;
+  private readonly limits: InvitationLimits;
+  private readonly clock: Clock;
+  private readonly publicUrl: string;
+  private readonly logger: Logger;
+
+  constructor(options: ExtranetOptions) {
+    ({
+      store: this.store, ring: this.ring, indexKey: this.indexKey, owners: this.owners, people: this.people, mailer: this.mailer,
+      limits: this.limits, clock: this.clock, publicUrl: this.publicUrl, logger: this.logger,
+    } = options);
+  }
 
   #index(normalisedEmail: string): Buffer {
     return blindIndex(this.indexKey, EMAIL_INDEX_PURPOSE, normalisedEmail);
+  }
+
+  #open(listed: ListedAddress): string {
+    return this.ring.open(listed.sealedEmail.masterKeyId, memberEmailLocation(listed.referenceId), listed.sealedEmail.sealed).toString('utf8');
   }
 
   /**
@@ -80,36 +102,35 @@ export class ExtranetService {
     const email = normaliseEmail(emailInput);
     if (!email) throw new KeygateError('invalid_request', { field: 'email', reason: 'not_an_email' });
     const emailIndex = this.#index(email);
-    const existing = await this.db.selectFrom('extranet_members').select('reference_id')
-      .where('app_id', '=', app.id).where('email_index', '=', emailIndex).executeTakeFirst();
+    const existing = await this.store.referenceOf(app.id, emailIndex);
     if (existing) {
-      await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${existing.reference_id},mail=already_listed` }]);
-      return { status: 'email-sent', referenceId: existing.reference_id, mail: 'already_listed' };
+      await this.store.audit(actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${existing},mail=already_listed` }]);
+      return { status: 'email-sent', referenceId: existing, mail: 'already_listed' };
     }
     await this.#admitAppMail(app);
     const referenceId = randomUUID();
     const resolved = resolveLocale(locale);
     const { keyId, sealed } = this.ring.seal(memberEmailLocation(referenceId), Buffer.from(email, 'utf8'));
-    const inserted = await this.db.insertInto('extranet_members').values({
-      reference_id: referenceId, app_id: app.id, email_index: emailIndex, email_ct: sealed, email_master_key_id: keyId, locale: resolved,
-    }).onConflict((oc) => oc.columns(['app_id', 'email_index']).doNothing()).returning('reference_id').executeTakeFirst();
+    const inserted = await this.store.insertIfAbsent({
+      referenceId, appId: app.id, emailIndex, sealedEmail: { masterKeyId: keyId, sealed }, locale: resolved,
+    });
     if (!inserted) {
       // A parallel call listed it first: that call mails it.
-      const winner = await this.db.selectFrom('extranet_members').select('reference_id')
-        .where('app_id', '=', app.id).where('email_index', '=', emailIndex).executeTakeFirstOrThrow();
-      return { status: 'email-sent', referenceId: winner.reference_id, mail: 'already_listed' };
+      const winner = await this.store.referenceOf(app.id, emailIndex);
+      if (!winner) throw new Error('a listed address vanished while it was listed');
+      return { status: 'email-sent', referenceId: winner, mail: 'already_listed' };
     }
     let mail: InvitationMail;
     try {
       mail = await this.#mail(app, referenceId, email, resolved);
     } catch (error) {
       // Nothing half-done: a new entry whose invitation did not go out is withdrawn.
-      await this.db.deleteFrom('extranet_members').where('reference_id', '=', referenceId).execute();
+      await this.store.withdraw(referenceId);
       throw error;
     }
     // Recorded once done (the reference id, never the address): an invitation is mailed
     // between the insert and its possible withdrawal, so this is not one transaction.
-    await recordControlAudit(this.db, actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${referenceId},mail=${mail}` }]);
+    await this.store.audit(actor, [{ action: 'extranet.invited', appId: app.id, detail: `reference=${referenceId},mail=${mail}` }]);
     return { status: 'email-sent', referenceId, mail };
   }
 
@@ -120,15 +141,11 @@ export class ExtranetService {
   async resend(app: App, referenceId: string, actor: Actor = SYSTEM): Promise<Exclude<InvitationMail, 'already_listed'>> {
     if (!app.private) throw new KeygateError('not_private_app');
     const reference = referenceId.toLowerCase();
-    const row = isUuid(reference)
-      ? await this.db.selectFrom('extranet_members').select(['reference_id', 'email_ct', 'email_master_key_id', 'locale'])
-        .where('app_id', '=', app.id).where('reference_id', '=', reference).executeTakeFirst()
-      : undefined;
-    if (!row) throw new KeygateError('unknown_reference');
+    const listed = isUuid(reference) ? await this.store.find(app.id, reference) : undefined;
+    if (!listed) throw new KeygateError('unknown_reference');
     await this.#admitAppMail(app);
-    const email = this.ring.open(row.email_master_key_id, memberEmailLocation(row.reference_id), row.email_ct).toString('utf8');
-    const mail = await this.#mail(app, row.reference_id, email, resolveLocale(row.locale));
-    await recordControlAudit(this.db, actor, [{ action: 'extranet.invitation_resent', appId: app.id, detail: `reference=${row.reference_id},mail=${mail}` }]);
+    const mail = await this.#mail(app, listed.referenceId, this.#open(listed), resolveLocale(listed.locale));
+    await this.store.audit(actor, [{ action: 'extranet.invitation_resent', appId: app.id, detail: `reference=${listed.referenceId},mail=${mail}` }]);
     return mail;
   }
 
@@ -151,30 +168,22 @@ export class ExtranetService {
       this.logger.warn({ err: (error as Error).message, appId: app.id }, 'could not send an invitation');
       throw new KeygateError('mail_unavailable');
     }
-    await this.db.updateTable('extranet_members').set({ mailed_at: this.clock.now() }).where('reference_id', '=', referenceId).execute();
+    await this.store.markMailed(referenceId, this.clock.now());
     return 'sent';
   }
 
   async remove(app: App, referenceId: string, actor: Actor = SYSTEM): Promise<void> {
     if (!app.private) throw new KeygateError('not_private_app');
     const reference = referenceId.toLowerCase();
-    await this.db.transaction().execute(async (trx) => {
-      const result = isUuid(reference)
-        ? await trx.deleteFrom('extranet_members').where('app_id', '=', app.id).where('reference_id', '=', reference).executeTakeFirst()
-        : { numDeletedRows: 0n };
-      if (result.numDeletedRows === 0n) throw new KeygateError('unknown_reference');
-      await recordControlAudit(trx, actor, [{ action: 'extranet.removed', appId: app.id, detail: `reference=${reference}` }]);
-    });
+    const removed = isUuid(reference)
+      && await this.store.remove(app.id, reference, actor, [{ action: 'extranet.removed', appId: app.id, detail: `reference=${reference}` }]);
+    if (!removed) throw new KeygateError('unknown_reference');
   }
 
   /** The app's list, decrypted for its owners' dashboard. */
   async list(appId: string): Promise<ExtranetMember[]> {
-    const rows = await this.db.selectFrom('extranet_members').selectAll().where('app_id', '=', appId).orderBy('invited_at').execute();
-    return rows.map((row) => ({
-      referenceId: row.reference_id,
-      email: this.ring.open(row.email_master_key_id, memberEmailLocation(row.reference_id), row.email_ct).toString('utf8'),
-      invitedAt: row.invited_at,
-      mailedAt: row.mailed_at,
+    return (await this.store.list(appId)).map((listed) => ({
+      referenceId: listed.referenceId, email: this.#open(listed), invitedAt: listed.invitedAt, mailedAt: listed.mailedAt,
     }));
   }
 
@@ -187,9 +196,7 @@ export class ExtranetService {
     const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'system', id: null, appId: app.id, requestId }, 'private app list check');
     const email = profile?.email;
     if (!email) return false;
-    const row = await this.db.selectFrom('extranet_members').select('reference_id')
-      .where('app_id', '=', app.id).where('email_index', '=', this.#index(email)).executeTakeFirst();
-    return row !== undefined;
+    return (await this.store.referenceOf(app.id, this.#index(email))) !== undefined;
   }
 }
 

@@ -1,8 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { ControlDatabase } from '../../storage/schema.js';
-import { type Actor } from '../audit/audit-log.js';
-import { recordControlAudit } from '../../storage/audit-append.js';
+import type { Actor } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { KeygateError } from '../errors.js';
 import type { AccountMail } from '../people/account-mail.js';
@@ -12,6 +9,7 @@ import type { InvitationLimits } from '../protection/invitation-limits.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import type { App } from './app.js';
 import type { AppOwners } from './app-owners.js';
+import type { AppOwnerStore } from './app-store.js';
 
 /** How long an invitation to become an owner can be accepted. */
 export const OWNER_INVITATION_DAYS = 7;
@@ -45,16 +43,32 @@ export type InvitationOutcome = { readonly kind: 'accepted' | 'declined'; readon
  * who sent it owns the app; it names people only by opaque id, as app_owners does: the
  * control plane holds no address of them.
  */
+export interface OwnerInvitationsOptions {
+  /** Where owners and their invitations are kept. */
+  readonly store: AppOwnerStore;
+  readonly owners: AppOwners;
+  readonly people: PeopleService;
+  readonly mail: AccountMail;
+  readonly limits: InvitationLimits;
+  readonly clock: Clock;
+  /** Keygate's public URL: the invitation links to its page. */
+  readonly publicUrl: string;
+}
+
 export class OwnerInvitations {
-  constructor(
-    private readonly db: Kysely<ControlDatabase>,
-    private readonly people: PeopleService,
-    private readonly mail: AccountMail,
-    private readonly limits: InvitationLimits,
-    private readonly clock: Clock,
-    private readonly owners: AppOwners,
-    private readonly publicUrl: string,
-  ) {}
+  private readonly store: AppOwnerStore;
+  private readonly owners: AppOwners;
+  private readonly people: PeopleService;
+  private readonly mail: AccountMail;
+  private readonly limits: InvitationLimits;
+  private readonly clock: Clock;
+  private readonly publicUrl: string;
+
+  constructor(options: OwnerInvitationsOptions) {
+    ({
+      store: this.store, owners: this.owners, people: this.people, mail: this.mail, limits: this.limits, clock: this.clock, publicUrl: this.publicUrl,
+    } = options);
+  }
 
   /**
    * Asks for an invitation of the account holding `emailInput` to own `app`, on behalf of
@@ -70,7 +84,7 @@ export class OwnerInvitations {
     // so that the trail tells nothing either; a real invitation carries it.
     const id = randomUUID();
     const actor: Actor = { kind: 'person', id: inviter.id, appId: app.id, requestId };
-    await recordControlAudit(this.db, actor, [{ action: 'app.owner_invited', appId: app.id, detail: `invitation=${id}` }]);
+    await this.store.audit(actor, [{ action: 'app.owner_invited', appId: app.id, detail: `invitation=${id}` }]);
     this.mail.afterAnswer(async () => {
       const invitee = await this.people.findByEmail(email);
       if (!invitee) return this.people.recordUnknownIdentifier('owner_invitation.unknown_identifier', { requestId });
@@ -79,14 +93,11 @@ export class OwnerInvitations {
       // use up the mail a person needs to sign in.
       if (!(await this.limits.admitMailTo(email))) return;
       const token = randomBytes(32).toString('base64url');
-      await this.db.transaction().execute(async (trx) => {
-        // A new invitation replaces the account's earlier one to the same app.
-        await trx.deleteFrom('owner_invitations').where('app_id', '=', app.id).where('person_id', '=', invitee.id).execute();
-        await trx.insertInto('owner_invitations').values({
-          id, token_hash: hashToken(token), app_id: app.id, person_id: invitee.id, invited_by: inviter.id,
-          expires_at: addSeconds(this.clock.now(), OWNER_INVITATION_DAYS * 24 * 60 * 60),
-        }).execute();
-      });
+      // A new invitation replaces the account's earlier one to the same app.
+      await this.store.change((changes) => changes.replaceInvitation({
+        id, tokenHash: hashToken(token), appId: app.id, personId: invitee.id, invitedBy: inviter.id,
+        expiresAt: addSeconds(this.clock.now(), OWNER_INVITATION_DAYS * 24 * 60 * 60),
+      }));
       await this.mail.sendToPerson(invitee, {
         kind: 'ownerInvitation',
         params: { appName: app.name, link: `${this.publicUrl}${OWNER_INVITATION_PATH}${token}`, days: OWNER_INVITATION_DAYS },
@@ -99,8 +110,8 @@ export class OwnerInvitations {
   async view(token: string, person: PersonRef): Promise<InvitationView | null> {
     const found = await this.#find(token);
     if (!found) return null;
-    if (found.person_id !== person.id) return { kind: 'for_another_account' };
-    return { kind: 'for_you', appId: found.app_id, appName: found.app_name, expiresAt: found.expires_at };
+    if (found.personId !== person.id) return { kind: 'for_another_account' };
+    return { kind: 'for_you', appId: found.appId, appName: found.appName, expiresAt: found.expiresAt };
   }
 
   /**
@@ -109,39 +120,32 @@ export class OwnerInvitations {
    */
   async decide(token: string, person: PersonRef, decision: 'accept' | 'decline', requestId: string | null): Promise<InvitationOutcome> {
     if (!TOKEN.test(token)) return null;
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('owner_invitations').select(['id', 'app_id', 'person_id', 'invited_by'])
-        .where('token_hash', '=', hashToken(token)).where('expires_at', '>', this.clock.now()).forUpdate().executeTakeFirst();
-      if (!row) return null;
-      if (row.person_id !== person.id) return { kind: 'for_another_account' } as const;
-      await trx.deleteFrom('owner_invitations').where('id', '=', row.id).execute();
+    return this.store.change(async (changes) => {
+      const invitation = await changes.lockInvitation(hashToken(token), this.clock.now());
+      if (!invitation) return null;
+      if (invitation.personId !== person.id) return { kind: 'for_another_account' } as const;
+      await changes.deleteInvitation(invitation.id);
       // An owner removed since cannot bring someone back in through an invitation they sent.
-      const inviterOwns = await trx.selectFrom('app_owners').select('person_id')
-        .where('app_id', '=', row.app_id).where('person_id', '=', row.invited_by).executeTakeFirst();
-      if (!inviterOwns) return null;
-      const actor: Actor = { kind: 'person', id: person.id, appId: row.app_id, requestId };
+      if (!(await changes.owns(invitation.appId, invitation.invitedBy))) return null;
+      const { appId } = invitation;
+      const actor: Actor = { kind: 'person', id: person.id, appId, requestId };
       if (decision === 'decline') {
-        await recordControlAudit(trx, actor, [{ action: 'app.owner_invitation_declined', appId: row.app_id, detail: `invitation=${row.id}` }]);
-        return { kind: 'declined', appId: row.app_id } as const;
+        await changes.audit(actor, [{ action: 'app.owner_invitation_declined', appId, detail: `invitation=${invitation.id}` }]);
+        return { kind: 'declined', appId } as const;
       }
-      const added = await trx.insertInto('app_owners').values({ app_id: row.app_id, person_id: person.id, zone: person.zone })
-        .onConflict((oc) => oc.columns(['app_id', 'person_id']).doNothing()).returning('person_id').execute();
-      await recordControlAudit(trx, actor, [
-        { action: 'app.owner_invitation_accepted', appId: row.app_id, detail: `invitation=${row.id}` },
+      const added = await changes.add(appId, person);
+      await changes.audit(actor, [
+        { action: 'app.owner_invitation_accepted', appId, detail: `invitation=${invitation.id}` },
         // Owners are opaque person ids, already held by the control plane.
-        ...(added.length > 0 ? [{ action: 'app.owner_added', appId: row.app_id, detail: person.id }] : []),
+        ...(added ? [{ action: 'app.owner_added', appId, detail: person.id }] : []),
       ]);
-      return { kind: 'accepted', appId: row.app_id } as const;
+      return { kind: 'accepted', appId } as const;
     });
   }
 
   /** A live invitation: not expired, and its inviter still an owner. */
   async #find(token: string) {
     if (!TOKEN.test(token)) return undefined;
-    return this.db.selectFrom('owner_invitations').innerJoin('apps', 'apps.id', 'owner_invitations.app_id')
-      .innerJoin('app_owners', (join) => join.onRef('app_owners.app_id', '=', 'owner_invitations.app_id').onRef('app_owners.person_id', '=', 'owner_invitations.invited_by'))
-      .select(['owner_invitations.app_id', 'owner_invitations.person_id', 'owner_invitations.expires_at', 'apps.name as app_name'])
-      .where('owner_invitations.token_hash', '=', hashToken(token)).where('owner_invitations.expires_at', '>', this.clock.now())
-      .executeTakeFirst();
+    return this.store.liveInvitation(hashToken(token), this.clock.now());
   }
 }

@@ -1,12 +1,12 @@
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type {
-  AppAuditEntry, AppChanges, AppOwnerStore, AppRecord, AppStore, NewAppRecord, OwnerChanges,
+  AppAuditEntry, AppChanges, AppOwnerStore, AppRecord, AppStore, NewAppRecord, OwnerChanges, OwnerInvitationRecord,
 } from '../../domain/apps/app-store.js';
 import type { Actor, ControlAuditEvent } from '../../domain/audit/audit-log.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { recordControlAudit } from '../audit-append.js';
 import { PREPARED } from '../prepared-statements.js';
-import type { AppsTable, ControlDatabase } from '../schema.js';
+import type { AppsTable, ControlDatabase, OwnerInvitationsTable } from '../schema.js';
 
 /** The NOTIFY channel on which every node hears the id of an app that changed. */
 export const APP_CHANGES_CHANNEL = 'keygate_apps';
@@ -170,8 +170,30 @@ export class AppsRepo implements AppStore {
   }
 }
 
+const invitation = (row: Selectable<OwnerInvitationsTable>): OwnerInvitationRecord => ({
+  id: row.id, tokenHash: row.token_hash, appId: row.app_id, personId: row.person_id, invitedBy: row.invited_by, expiresAt: row.expires_at,
+});
+
 function ownerChanges(trx: Transaction<ControlDatabase>): OwnerChanges {
   return {
+    async owns(appId, personId) {
+      const row = await trx.selectFrom('app_owners').select('person_id').where('app_id', '=', appId).where('person_id', '=', personId).executeTakeFirst();
+      return row !== undefined;
+    },
+    async replaceInvitation(record) {
+      await trx.deleteFrom('owner_invitations').where('app_id', '=', record.appId).where('person_id', '=', record.personId).execute();
+      await trx.insertInto('owner_invitations').values({
+        id: record.id, token_hash: record.tokenHash, app_id: record.appId, person_id: record.personId, invited_by: record.invitedBy, expires_at: record.expiresAt,
+      }).execute();
+    },
+    async lockInvitation(tokenHash, now) {
+      const row = await trx.selectFrom('owner_invitations').selectAll()
+        .where('token_hash', '=', tokenHash).where('expires_at', '>', now).forUpdate().executeTakeFirst();
+      return row && invitation(row);
+    },
+    async deleteInvitation(id) {
+      await trx.deleteFrom('owner_invitations').where('id', '=', id).execute();
+    },
     async lockOwners(appId) {
       return (await trx.selectFrom('app_owners').select('person_id').where('app_id', '=', appId).forUpdate().execute()).map((o) => o.person_id);
     },
@@ -217,5 +239,18 @@ export class AppOwnersRepo implements AppOwnerStore {
 
   change<T>(work: (changes: OwnerChanges) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => work(ownerChanges(trx)));
+  }
+
+  async liveInvitation(tokenHash: Uint8Array, now: Date): Promise<(OwnerInvitationRecord & { appName: string }) | undefined> {
+    const row = await this.db.selectFrom('owner_invitations').innerJoin('apps', 'apps.id', 'owner_invitations.app_id')
+      .innerJoin('app_owners', (join) => join.onRef('app_owners.app_id', '=', 'owner_invitations.app_id').onRef('app_owners.person_id', '=', 'owner_invitations.invited_by'))
+      .selectAll('owner_invitations').select('apps.name as app_name')
+      .where('owner_invitations.token_hash', '=', tokenHash).where('owner_invitations.expires_at', '>', now)
+      .executeTakeFirst();
+    return row && { ...invitation(row), appName: row.app_name };
+  }
+
+  async audit(actor: Actor, events: readonly ControlAuditEvent[]): Promise<void> {
+    await recordControlAudit(this.db, actor, events);
   }
 }
