@@ -11,11 +11,11 @@ import type { Keygate } from '../keygate.js';
 import { serve } from './serve.js';
 import { progressBar } from './progress.js';
 import { isZoneName } from '../domain/zones/zones.js';
-import type { RotationResult } from '../domain/keys/key-rotation.js';
+import type { RotationResult } from '../storage/maintenance/key-rotation.js';
 import { RedisStartError } from '../shared-state/redis.js';
 import { once } from 'node:events';
 import { OPERATOR } from '../domain/audit/audit-log.js';
-import { AUDIT_STORES, type ExportPage, type StoreVerification } from '../domain/audit/audit-trail.js';
+import { AUDIT_STORES, type ExportPage, type StoreVerification } from '../storage/audit/audit-trail.js';
 import type { StoreName } from '../storage/stores.js';
 
 const USAGE = `Usage: keygate <command> [options]

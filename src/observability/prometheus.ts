@@ -1,7 +1,7 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { SignInMethodName } from '../domain/authn/methods.js';
-import type { AuditTrail } from '../domain/audit/audit-trail.js';
+import type { AuditTrail } from '../storage/audit/audit-trail.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type {
   HttpRequestObservation, MailTransport, Metrics, Protocol, RateLimitName, RevocationReason, SignInOutcome, TokenGrant, ZoneMoveOutcome,

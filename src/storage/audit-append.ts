@@ -5,6 +5,12 @@ import type { ControlDatabase, ZoneDatabase } from './schema.js';
 type Executor<DB> = Transaction<DB> | Kysely<DB>;
 
 /**
+ * The key of the transaction advisory lock that serialises appends to a store's chain
+ * (taken inside `keygate_audit_append`, see the migrations).
+ */
+export const AUDIT_CHAIN_LOCK = 1801937251;
+
+/**
  * Appends rows through `keygate_audit_append`, the one writer of a store's chain: it takes
  * the store's chain lock, reads the last hash and inserts the rows chained to it, in the
  * caller's transaction (or, given a plain connection pool, in the single statement's own

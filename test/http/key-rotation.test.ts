@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { KeyRing } from '../../src/crypto/key-ring.js';
 import { keyIdOf } from '../../src/crypto/master-keys.js';
-import { rotateControlKeys, rotateZoneKeys } from '../../src/domain/keys/key-rotation.js';
+import { rotateControlKeys, rotateZoneKeys } from '../../src/storage/maintenance/key-rotation.js';
 import { PeopleService } from '../../src/domain/people/people-service.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
 import { AppDirectory } from '../../src/domain/apps/app-directory.js';

@@ -57,13 +57,13 @@ const PAGES = 'src/http/pages.ts';
  * queries; an aggregate joins this list when its SQL moves behind a port.
  */
 const REPOSITORY_BACKED = [
-  'src/domain/connect/', 'src/domain/consent/', 'src/domain/tokens/', 'src/domain/sessions/', 'src/domain/authn/', 'src/domain/audit/audit-log.ts',
+  'src/domain/connect/', 'src/domain/consent/', 'src/domain/tokens/', 'src/domain/sessions/', 'src/domain/authn/', 'src/domain/audit/',
   'src/domain/people/challenge-purpose.ts',
-  ...['app', 'app-store', 'app-directory', 'apps-service', 'app-owners', 'app-settings', 'extranet', 'private-list-store', 'owner-invitations'].map((name) => `src/domain/apps/${name}.ts`),
+  ...['app', 'app-store', 'app-directory', 'apps-service', 'app-owners', 'app-settings', 'extranet', 'private-list-store', 'owner-invitations', 'usage'].map((name) => `src/domain/apps/${name}.ts`),
 ];
 
 const LAYER_RULES: readonly LayerRule[] = [
-  { name: 'the repository-backed domain (apps, their owners, invitations and private lists, authorization requests, consent, codes, token lineage, sign-in flows, sessions, audit records) knows no SQL or storage', from: REPOSITORY_BACKED, forbidden: SQL },
+  { name: 'the repository-backed domain (apps, their owners, invitations and private lists, authorization requests, consent, codes, token lineage, sign-in flows, sessions, the audit chain and trail) knows no SQL or storage', from: REPOSITORY_BACKED, forbidden: SQL },
   { name: 'the domain and the core know no HTTP framework, front-end or CLI', from: ['src/domain/', 'src/core/'], forbidden: [...FRAMEWORK, 'src/http/', 'src/protocols/', 'src/cli/'] },
   { name: 'the core knows no SQL, storage or mail', from: ['src/core/'], forbidden: [...SQL, 'src/mail/'] },
   { name: 'protocol modules know no HTTP framework and no HTTP layer', from: ['src/protocols/'], forbidden: [...FRAMEWORK, 'src/http/'] },

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { ZoneRegistry } from '../zones/zone-registry.js';
 
@@ -29,22 +28,12 @@ export class UsageReport {
     const counts = new Map<string, { signIns: number; tokens: number }>();
     for (let i = 0; i < days; i++) counts.set(dayOf(new Date(since.getTime() + i * 86_400_000)), { signIns: 0, tokens: 0 });
     await Promise.all(this.zones.all().map(async (zone) => {
-      const rows = await zone.db.selectFrom('audit_events')
-        .select([
-          sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD')`.as('day'),
-          'action',
-          (eb) => eb.fn.countAll<string>().as('n'),
-        ])
-        .where('app_id', '=', appId)
-        .where('action', 'in', [SIGN_IN_ACTION, TOKEN_ACTION])
-        .where('occurred_at', '>=', since)
-        .groupBy(['day', 'action'])
-        .execute();
+      const rows = await zone.activity.dailyCounts(appId, [SIGN_IN_ACTION, TOKEN_ACTION], since);
       for (const row of rows) {
         const day = counts.get(row.day);
         if (!day) continue;
-        if (row.action === SIGN_IN_ACTION) day.signIns += Number(row.n);
-        else day.tokens += Number(row.n);
+        if (row.action === SIGN_IN_ACTION) day.signIns += row.count;
+        else day.tokens += row.count;
       }
     }));
     return [...counts].map(([day, c]) => ({ day, ...c }));

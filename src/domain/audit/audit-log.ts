@@ -25,12 +25,6 @@ export interface ControlAuditEvent {
   readonly detail?: string | null;
 }
 
-/**
- * The key of the transaction advisory lock that serialises appends to a store's chain
- * (taken inside `keygate_audit_append`, see the migrations).
- */
-export const AUDIT_CHAIN_LOCK = 1801937251;
-
 /** What a zone's audit record holds (the store writes it through the chain's one writer). */
 export interface ZoneAuditRecord {
   readonly personId: string | null;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { ZoneDatabase } from '../../storage/schema.js';
+import type { ActivityStore } from '../audit/activity-store.js';
 import type { ConsentStore } from '../consent/consent-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TokenLineageStore } from '../tokens/lineage-store.js';
@@ -13,6 +14,7 @@ export interface Zone {
   readonly consent: ConsentStore;
   readonly lineage: TokenLineageStore;
   readonly sessions: SessionStore;
+  readonly activity: ActivityStore;
   readonly ring: KeyRing;
   readonly indexKey: Buffer;
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
-import { sealedColumns } from '../residency/person-data.js';
+import type { ControlDatabase, ZoneDatabase } from '../schema.js';
+import { sealedColumns } from '../../domain/residency/person-data.js';
 
 export interface RotationProgress {
   readonly done: number;

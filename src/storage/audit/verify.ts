@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   CHAIN_FIELDS, GENESIS_HASH, MOVED_OUT_ACTION, ZONE_FIELDS, chainHash, hex, parseMovedOutPurpose, redactionDigest, sameBytes, signCheckpoint,
   type ChainKind, type ChainRecord,
-} from './chain.js';
+} from '../../domain/audit/chain.js';
 
 /** What is wrong with a store's trail, at the first place it goes wrong. */
 export interface ChainFailure {

@@ -1,7 +1,7 @@
-import type { Clock } from './clock.js';
-import { addSeconds } from './clock.js';
-import type { Stores } from '../storage/stores.js';
-import { PERSON_DATA, zoneTablesWhere, type ExpiringTable, type Retention } from './residency/person-data.js';
+import type { Clock } from '../../domain/clock.js';
+import { addSeconds } from '../../domain/clock.js';
+import type { Stores } from '../stores.js';
+import { PERSON_DATA, zoneTablesWhere, type ExpiringTable, type Retention } from '../../domain/residency/person-data.js';
 
 /** How long finished connect requests are kept before they are deleted (data minimisation). */
 const KEEP_FINISHED_CONNECTS_SECONDS = 24 * 3600;

@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { hkdfKey, type IdentifiedKey } from '../../crypto/master-keys.js';
-import type { StoreName, Stores } from '../../storage/stores.js';
-import { ZONE_NAMES } from '../zones/zones.js';
-import { AUDIT_CHAIN_LOCK } from './audit-log.js';
-import { CHAIN_FIELDS, CHECKPOINT_KEY_PURPOSE, hex, signCheckpoint, type ChainKind } from './chain.js';
+import type { StoreName, Stores } from '../stores.js';
+import { ZONE_NAMES } from '../../domain/zones/zones.js';
+import { AUDIT_CHAIN_LOCK } from '../audit-append.js';
+import { CHAIN_FIELDS, CHECKPOINT_KEY_PURPOSE, hex, signCheckpoint, type ChainKind } from '../../domain/audit/chain.js';
 import { checkpointProblem, readCheckpoints, verifyChain, type ChainFailure, type ChainReport, type CheckpointKeys } from './verify.js';
 
 /** Taken (try-lock) by whoever writes a checkpoint, so that nodes do not write the same one twice. */
