@@ -35,6 +35,7 @@ import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
 import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
+import { ControlTrailRepo } from './storage/control/trail.js';
 import { PrivateListsRepo } from './storage/control/private-lists.js';
 import { SignInFlowsRepo } from './storage/control/sign-in-flows.js';
 import { zoneRepositories } from './storage/zone/repositories.js';
@@ -170,7 +171,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   });
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
   const connects = new ConnectService(new ConnectRequestsRepo(stores.control.db), clock, config.connectTtlMinutes, config.publicUrl);
-  const people = new PeopleService(zones, stores.control.db);
+  const people = new PeopleService(zones, new ControlTrailRepo(stores.control.db));
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
   const accountMail = new AccountMail(people, mailer, logger);

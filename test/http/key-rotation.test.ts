@@ -9,6 +9,7 @@ import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js
 import { AppDirectory } from '../../src/domain/apps/app-directory.js';
 import { AppsRepo } from '../../src/storage/control/apps.js';
 import { systemClock } from '../../src/domain/clock.js';
+import { ControlTrailRepo } from '../../src/storage/control/trail.js';
 import { zoneRepositories } from '../../src/storage/zone/repositories.js';
 import { startTestKeygate } from '../support/test-keygate.js';
 
@@ -33,9 +34,9 @@ describe('master key rotation', () => {
       const people = await eu.selectFrom('people').select('id').execute();
       const zoneWith = (ring: KeyRing): Zone => ({ name: 'eu', ...zoneRepositories(eu), ring, indexKey: Buffer.alloc(32) });
       const readAll = async (ring: KeyRing) => {
-        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', ...zoneRepositories(keygate.stores.zones.us.db), ring, indexKey: Buffer.alloc(32) }]), keygate.stores.control.db);
-        return eu.transaction().execute(async (trx) => Promise.all(people.map((p) =>
-          service.readFields(trx, zoneWith(ring), p.id, ['firstname', 'email'], { kind: 'operator', id: 'test' }, 'rotation check'))));
+        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', ...zoneRepositories(keygate.stores.zones.us.db), ring, indexKey: Buffer.alloc(32) }]), new ControlTrailRepo(keygate.stores.control.db));
+        return zoneWith(ring).people.transaction(async (writes) => Promise.all(people.map((p) =>
+          service.readFields(writes, zoneWith(ring), p.id, ['firstname', 'email'], { kind: 'operator', id: 'test' }, 'rotation check'))));
       };
 
       // The nodes now run with a new current key and the old one as previous.

@@ -35,6 +35,8 @@ const describeEdge = (edge: ImportEdge) => `${edge.from}:${edge.line} imports ${
 interface LayerRule {
   readonly name: string;
   readonly from: readonly string[];
+  /** Modules under `from` the rule does not apply to. */
+  readonly except?: readonly string[];
   readonly forbidden: readonly string[];
 }
 
@@ -52,18 +54,21 @@ const SURFACES = Object.keys(SURFACE_PLUGINS);
 const PAGES = 'src/http/pages.ts';
 
 /**
- * Domain folders whose data is reached only through repository ports (implemented in
- * src/storage/control/ and src/storage/zone/). The rest of src/domain/ still holds its
- * queries; an aggregate joins this list when its SQL moves behind a port.
+ * The domain reaches its data only through the ports it declares (`*-store.ts`),
+ * implemented in src/storage/control/ and src/storage/zone/. Named exceptions:
+ * - the person-data registry is typed over the zone schema, so that a new table cannot
+ *   compile without a decision about it;
+ * - the account centre, pictures, the second factor and the zone move still hold their
+ *   own queries (with the data-key helper and the zone's database handle they use).
  */
-const REPOSITORY_BACKED = [
-  'src/domain/connect/', 'src/domain/consent/', 'src/domain/tokens/', 'src/domain/sessions/', 'src/domain/authn/', 'src/domain/audit/',
-  'src/domain/people/challenge-purpose.ts',
-  ...['app', 'app-store', 'app-directory', 'apps-service', 'app-owners', 'app-settings', 'extranet', 'private-list-store', 'owner-invitations', 'usage'].map((name) => `src/domain/apps/${name}.ts`),
+const DOMAIN_SQL_EXCEPTIONS = [
+  'src/domain/residency/person-data.ts',
+  'src/domain/people/account-centre.ts', 'src/domain/people/profile-image.ts', 'src/domain/people/second-factor.ts', 'src/domain/people/people-repo.ts',
+  'src/domain/zones/zone-move.ts', 'src/domain/zones/zone-registry.ts',
 ];
 
 const LAYER_RULES: readonly LayerRule[] = [
-  { name: 'the repository-backed domain (apps, their owners, invitations and private lists, authorization requests, consent, codes, token lineage, sign-in flows, sessions, the audit chain and trail) knows no SQL or storage', from: REPOSITORY_BACKED, forbidden: SQL },
+  { name: 'the domain knows no SQL or storage (but for its named exceptions)', from: ['src/domain/'], except: DOMAIN_SQL_EXCEPTIONS, forbidden: SQL },
   { name: 'the domain and the core know no HTTP framework, front-end or CLI', from: ['src/domain/', 'src/core/'], forbidden: [...FRAMEWORK, 'src/http/', 'src/protocols/', 'src/cli/'] },
   { name: 'the core knows no SQL, storage or mail', from: ['src/core/'], forbidden: [...SQL, 'src/mail/'] },
   { name: 'protocol modules know no HTTP framework and no HTTP layer', from: ['src/protocols/'], forbidden: [...FRAMEWORK, 'src/http/'] },
@@ -90,7 +95,8 @@ const LAYER_RULES: readonly LayerRule[] = [
 ];
 
 function layerViolations(edges: readonly ImportEdge[], rule: LayerRule): ImportEdge[] {
-  return edges.filter((edge) => rule.from.some((folder) => matches(edge.from, folder)) && rule.forbidden.some((pattern) => matches(edge.to, pattern)));
+  return edges.filter((edge) => rule.from.some((folder) => matches(edge.from, folder)) && !rule.except?.some((pattern) => matches(edge.from, pattern))
+    && rule.forbidden.some((pattern) => matches(edge.to, pattern)));
 }
 
 /** An import into a surface's folder from outside it, unless it is `pages.ts` taking the surface's plugin. */
@@ -168,7 +174,7 @@ describe('the architecture of src/', () => {
   it('reads the whole source, so that the rules below cannot pass on an empty graph', () => {
     assert.ok(graph.modules.length > 80, `only ${graph.modules.length} modules were read`);
     assert.ok(graph.edges.some((e) => e.from === 'src/http/server.ts' && e.to === PAGES), 'server.ts → pages.ts was not seen');
-    assert.ok(graph.edges.some((e) => e.from.startsWith('src/domain/') && e.to === 'kysely'), 'no domain module imports kysely?');
+    assert.ok(graph.edges.some((e) => e.from.startsWith('src/storage/') && e.to === 'kysely'), 'no storage module imports kysely?');
     for (const plugin of Object.values(SURFACE_PLUGINS)) assert.ok(graph.modules.includes(plugin), `${plugin} is missing`);
   });
 

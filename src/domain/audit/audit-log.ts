@@ -25,6 +25,12 @@ export interface ControlAuditEvent {
   readonly detail?: string | null;
 }
 
+/** The control plane's trail, for records about apps and requests that concern no person. */
+export interface ControlTrail {
+  /** Appends the records in their own transaction. */
+  audit(actor: Actor, events: readonly ControlAuditEvent[]): Promise<void>;
+}
+
 /** What a zone's audit record holds (the store writes it through the chain's one writer). */
 export interface ZoneAuditRecord {
   readonly personId: string | null;

@@ -11,7 +11,8 @@ import type { Clock } from '../clock.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PeopleService, Profile } from './people-service.js';
-import { openDataKey, PERSON_FIELD_COLUMNS, requireDataKey } from './people-repo.js';
+import { openDataKey, requireDataKey } from './people-repo.js';
+import { PERSON_FIELD_COLUMNS } from './person-store.js';
 import { exportSections, PERSON_DATA, sealedAt, zoneTablesWhere, type ExportSection, type PersonSealedColumn, type ZoneTable } from '../residency/person-data.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;

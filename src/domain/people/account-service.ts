@@ -8,7 +8,7 @@ import type { AccountMail } from './account-mail.js';
 import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword, type PasswordProblem } from './password-policy.js';
-import { requireDataKey } from './people-repo.js';
+import { unwrapDataKey } from '../../crypto/key-ring.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
 
@@ -102,8 +102,7 @@ export class AccountService {
       this.mail.toAddress(email, language, { kind: 'emailChangeTaken', params: {} });
       return { token: newChallengeToken() };
     }
-    const zone = this.zones.get(person.zone);
-    const dataKey = await requireDataKey(zone.db, zone.ring, person.id);
+    const dataKey = await this.#dataKeyOf(person);
     const sealed = encryptField(dataKey, pendingEmailLocation(person.id), email);
     const { token, code } = await this.challenges.create(person, 'email_change', {
       ttlSeconds: EMAIL_CHANGE_CODE_MINUTES * 60, withCode: true, detail: sealed, requestId: actor.requestId,
@@ -119,8 +118,7 @@ export class AccountService {
   async confirmEmailChange(person: PersonRef, token: string, code: string, actor: RequestActor): Promise<{ email: string } | 'wrong_code' | 'taken'> {
     const redeemed = await this.challenges.redeemCode(token, 'email_change', code);
     if (!redeemed || redeemed.id !== person.id || redeemed.zone !== person.zone || !redeemed.detail) return 'wrong_code';
-    const zone = this.zones.get(person.zone);
-    const dataKey = await requireDataKey(zone.db, zone.ring, person.id);
+    const dataKey = await this.#dataKeyOf(person);
     const email = decryptFieldText(dataKey, pendingEmailLocation(person.id), redeemed.detail);
     const changed = await this.people.changeEmail(person, email, actor);
     if (!changed) return 'taken';
@@ -214,6 +212,14 @@ export class AccountService {
     return checkNewPassword(password, { email: profile?.email ?? '', firstname: profile?.firstname ?? undefined, surname: profile?.surname ?? undefined });
   }
 
+  /** The person's data key, unwrapped by their zone's master key; they must exist. */
+  async #dataKeyOf(person: PersonRef): Promise<Buffer> {
+    const zone = this.zones.get(person.zone);
+    const wrapped = await zone.people.wrappedDataKey(person.id);
+    if (!wrapped) throw new Error('the person has no data key');
+    return unwrapDataKey(zone.ring, person.id, wrapped);
+  }
+
   #deviceHash(deviceToken: string): Buffer {
     return createHmac('sha256', this.deviceKey).update(deviceToken).digest();
   }
@@ -223,13 +229,9 @@ export class AccountService {
    * sign-in from one not seen before is announced by email.
    */
   async noteDevice(person: PersonRef, deviceToken: string, requestId: string): Promise<void> {
-    const db = this.zones.get(person.zone).db;
-    const deviceHash = this.#deviceHash(deviceToken);
-    const inserted = await db.insertInto('known_devices').values({ person_id: person.id, device_hash: deviceHash })
-      .onConflict((oc) => oc.columns(['person_id', 'device_hash']).doNothing()).returning('person_id').executeTakeFirst();
-    if (!inserted) return;
-    const others = await db.selectFrom('known_devices').select('device_hash').where('person_id', '=', person.id).limit(2).execute();
-    if (others.length < 2) return;
+    const people = this.zones.get(person.zone).people;
+    if (!(await people.rememberDevice(person.id, this.#deviceHash(deviceToken)))) return;
+    if ((await people.knownDevices(person.id, 2)) < 2) return;
     const when = this.clock.now().toISOString().replace('T', ' ').slice(0, 16);
     this.mail.toPerson(person, { kind: 'newDeviceSignIn', params: { when } }, requestId);
   }

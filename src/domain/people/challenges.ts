@@ -1,10 +1,8 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { ZoneDatabase } from '../../storage/schema.js';
-import type { ChallengePurpose } from './challenge-purpose.js';
-import { recordAudit } from '../../storage/audit-append.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
+import type { ChallengePurpose } from './challenge-purpose.js';
+import type { PersonWrites } from './person-store.js';
 
 /** Wrong codes one challenge survives; then it is burnt and a new one must be asked for. */
 export const MAX_CODE_ATTEMPTS = 5;
@@ -57,7 +55,7 @@ export class Challenges {
 
   /** Creates a challenge in its own transaction (see `insert`). */
   async create(person: PersonRef, purpose: ChallengePurpose, options: ChallengeOptions): Promise<IssuedChallenge> {
-    return this.zones.get(person.zone).db.transaction().execute((trx) => this.insert(trx, person, purpose, options));
+    return this.zones.get(person.zone).people.transaction((writes) => this.insert(writes, person, purpose, options));
   }
 
   /**
@@ -65,19 +63,18 @@ export class Challenges {
    * that it was issued; returns its token and, when `withCode`, the code to email. A new
    * challenge replaces the person's earlier ones of the same kind.
    */
-  async insert(trx: Transaction<ZoneDatabase>, person: PersonRef, purpose: ChallengePurpose, options: ChallengeOptions): Promise<IssuedChallenge> {
+  async insert(writes: PersonWrites, person: PersonRef, purpose: ChallengePurpose, options: ChallengeOptions): Promise<IssuedChallenge> {
     const token = options.token ?? newChallengeToken();
     const code = options.withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
-    await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', purpose).execute();
-    await trx.insertInto('challenges').values({
-      token_hash: hashToken(token),
-      person_id: person.id,
+    await writes.replaceChallenge({
+      tokenHash: hashToken(token),
+      personId: person.id,
       purpose,
-      code_hash: code ? hashCode(token, code) : null,
-      detail_ct: options.detail ?? null,
-      expires_at: addSeconds(this.clock.now(), options.ttlSeconds),
-    }).execute();
-    await recordAudit(trx, { kind: 'system', id: null, requestId: options.requestId ?? null }, [{ action: CHALLENGE_ISSUED[purpose], personId: person.id }]);
+      codeHash: code ? hashCode(token, code) : null,
+      detail: options.detail ?? null,
+      expiresAt: addSeconds(this.clock.now(), options.ttlSeconds),
+    });
+    await writes.audit({ kind: 'system', id: null, requestId: options.requestId ?? null }, [{ action: CHALLENGE_ISSUED[purpose], personId: person.id }]);
     return { token, code };
   }
 
@@ -87,9 +84,8 @@ export class Challenges {
     const tokenHash = hashToken(token);
     const now = this.clock.now();
     const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await zone.db.selectFrom('challenges').selectAll()
-        .where('token_hash', '=', tokenHash).where('purpose', '=', purpose).where('expires_at', '>', now).executeTakeFirst();
-      return row ? { zone, row } : null;
+      const challenge = await zone.challenges.find(tokenHash, purpose, now);
+      return challenge ? { zone, challenge } : null;
     }));
     return found.find((f) => f !== null) ?? null;
   }
@@ -97,7 +93,7 @@ export class Challenges {
   /** The person a live challenge belongs to, without using it up. */
   async peek(token: string, purpose: ChallengePurpose): Promise<PersonRef | null> {
     const found = await this.#find(token, purpose);
-    return found ? { id: found.row.person_id, zone: found.zone.name } : null;
+    return found ? { id: found.challenge.personId, zone: found.zone.name } : null;
   }
 
   /**
@@ -107,20 +103,15 @@ export class Challenges {
   async redeemCode(token: string, purpose: ChallengePurpose, codeInput: string): Promise<(PersonRef & { readonly detail: Uint8Array | null }) | null> {
     const found = await this.#find(token, purpose);
     const code = normaliseCode(codeInput);
-    if (!found || !found.row.code_hash) return null;
-    const { zone, row } = found;
+    if (!found || !found.challenge.codeHash) return null;
+    const { zone, challenge } = found;
     const given = hashCode(token, CODE.test(code) ? code : '');
-    const right = CODE.test(code) && timingSafeEqual(given, Buffer.from(row.code_hash!));
+    const right = CODE.test(code) && timingSafeEqual(given, Buffer.from(challenge.codeHash!));
     if (right) {
-      const deleted = await zone.db.deleteFrom('challenges').where('token_hash', '=', row.token_hash).executeTakeFirst();
       // Two browsers racing with the right code: only the one that deleted it wins.
-      return deleted.numDeletedRows === 1n ? { id: row.person_id, zone: zone.name, detail: row.detail_ct } : null;
+      return (await zone.challenges.use(challenge.tokenHash)) ? { id: challenge.personId, zone: zone.name, detail: challenge.detail } : null;
     }
-    const updated = await zone.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('token_hash', '=', row.token_hash).returning('attempts').executeTakeFirst();
-    if (updated && updated.attempts >= MAX_CODE_ATTEMPTS) {
-      await zone.db.deleteFrom('challenges').where('token_hash', '=', row.token_hash).execute();
-    }
+    await zone.challenges.countFailure(challenge.tokenHash, MAX_CODE_ATTEMPTS);
     return null;
   }
 
@@ -128,18 +119,13 @@ export class Challenges {
   async redeemToken(token: string, purpose: ChallengePurpose): Promise<PersonRef | null> {
     const found = await this.#find(token, purpose);
     if (!found) return null;
-    const deleted = await found.zone.db.deleteFrom('challenges').where('token_hash', '=', found.row.token_hash).executeTakeFirst();
-    return deleted.numDeletedRows === 1n ? { id: found.row.person_id, zone: found.zone.name } : null;
+    return (await found.zone.challenges.use(found.challenge.tokenHash)) ? { id: found.challenge.personId, zone: found.zone.name } : null;
   }
 
   /** Counts a failed attempt against a token-only challenge (a wrong second factor); burns it at the limit. */
   async countFailure(token: string, purpose: ChallengePurpose): Promise<void> {
     const found = await this.#find(token, purpose);
     if (!found) return;
-    const updated = await found.zone.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('token_hash', '=', found.row.token_hash).returning('attempts').executeTakeFirst();
-    if (updated && updated.attempts >= MAX_CODE_ATTEMPTS) {
-      await found.zone.db.deleteFrom('challenges').where('token_hash', '=', found.row.token_hash).execute();
-    }
+    await found.zone.challenges.countFailure(found.challenge.tokenHash, MAX_CODE_ATTEMPTS);
   }
 }

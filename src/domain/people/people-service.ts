@@ -4,20 +4,14 @@ import { blindIndex } from '../../crypto/blind-index.js';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { createDataKey, unwrapDataKey } from '../../crypto/key-ring.js';
 import { hashPassword, PASSWORD_HASH_OPTIONS, verifyAgainstDummy, verifyPassword } from '../../crypto/passwords.js';
-import { type Actor } from '../audit/audit-log.js';
-import { recordAudit, recordControlAudit } from '../../storage/audit-append.js';
+import type { Actor, ControlTrail } from '../audit/audit-log.js';
 import type { FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
-import {
-  findCredentialsByIndex, findSealedPerson, insertPerson, PERSON_FIELD_COLUMNS, requireDataKey, updatePasswordHash,
-} from './people-repo.js';
+import { AlreadyTaken, PERSON_FIELD_COLUMNS, type PersonWrites, type SealedPerson } from './person-store.js';
 import { normaliseNickname } from './nickname.js';
 import { readOwnSealedField } from './own-field.js';
 import { PERSON_DATA, sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
-import type { Kysely, Transaction } from 'kysely';
-import type { ControlDatabase, ZoneDatabase } from '../../storage/schema.js';
-import { isUniqueViolation } from '../../storage/availability.js';
 
 /** What a person gives at sign-up, already validated at the edge. */
 export interface SignUpInput {
@@ -37,7 +31,7 @@ export type SignUpResult =
 export interface SignUpOptions {
   readonly emailVerified?: boolean;
   /** More work for the new person in the transaction that creates them (the confirmation challenge). */
-  readonly within?: (trx: Transaction<ZoneDatabase>, person: PersonRef) => Promise<void>;
+  readonly within?: (writes: PersonWrites, person: PersonRef) => Promise<void>;
 }
 
 /** Requests about a person that changed nothing (see `recordRequest`). */
@@ -47,8 +41,7 @@ export type UnansweredRequestAction = 'person.sign_up_attempted' | 'person.sign_
 export type UnknownIdentifierAction =
   | 'sign_in.unknown_identifier' | 'sign_in_code.unknown_identifier' | 'password_reset.unknown_identifier' | 'owner_invitation.unknown_identifier';
 
-/** A person's sealed fields with their wrapped data key, as loaded from the zone. */
-export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uint8Array } & Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array | null>;
+export type { SealedPerson } from './person-store.js';
 
 /** Decrypted profile values, by field. Image is absent until the account centre can store one. */
 export type Profile = Partial<Record<FieldCode, string | null>>;
@@ -70,8 +63,15 @@ export interface AccountState {
 
 const personField = (personId: string, column: PersonSealedColumn) => sealedAt('people', column, personId);
 
+/** The person's data key, unwrapped by their zone's master key; they must exist. */
+async function requireDataKey(writes: PersonWrites, zone: Zone, personId: string): Promise<Buffer> {
+  const wrapped = await writes.wrappedDataKey(personId);
+  if (!wrapped) throw new Error('the person has no data key');
+  return unwrapDataKey(zone.ring, personId, wrapped);
+}
+
 export class PeopleService {
-  constructor(private readonly zones: ZoneRegistry, private readonly control: Kysely<ControlDatabase>) {}
+  constructor(private readonly zones: ZoneRegistry, private readonly control: ControlTrail) {}
 
   /** The blind index of a normalised email in a zone. */
   emailIndex(zone: Zone, normalisedEmail: string): Buffer {
@@ -94,8 +94,8 @@ export class PeopleService {
 
   async #findByIndex(column: 'email_index' | 'nickname_index', indexIn: (zone: Zone) => Buffer): Promise<AccountCredentials | null> {
     const found = await Promise.all(this.zones.all().map(async (zone) => {
-      const row = await findCredentialsByIndex(zone.db, column, indexIn(zone));
-      return row ? { person: { id: row.id, zone: zone.name }, passwordHash: row.password_hash } : null;
+      const row = await zone.people.credentialsByIndex(column, indexIn(zone));
+      return row ? { person: { id: row.personId, zone: zone.name }, passwordHash: row.passwordHash } : null;
     }));
     return found.find((f) => f !== null) ?? null;
   }
@@ -123,16 +123,15 @@ export class PeopleService {
       if (holder && holder.person.id !== person.id) return 'taken';
     }
     try {
-      await zone.db.transaction().execute(async (trx) => {
-        const dataKey = await requireDataKey(trx, zone.ring, person.id);
-        await trx.updateTable('people').set({
-          nickname_index: nickname ? this.nicknameIndex(zone, nickname) : null,
-          nickname_ct: nickname ? encryptField(dataKey, personField(person.id, 'nickname_ct'), nickname) : null,
-        }).where('id', '=', person.id).execute();
-        await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: nickname ? 'person.nickname_set' : 'person.nickname_removed', personId: person.id }]);
+      await zone.people.transaction(async (writes) => {
+        const dataKey = await requireDataKey(writes, zone, person.id);
+        await writes.setNickname(person.id, nickname
+          ? { index: this.nicknameIndex(zone, nickname), sealed: encryptField(dataKey, personField(person.id, 'nickname_ct'), nickname) }
+          : null);
+        await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: nickname ? 'person.nickname_set' : 'person.nickname_removed', personId: person.id }]);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) return 'taken';
+      if (error instanceof AlreadyTaken) return 'taken';
       throw error;
     }
     return 'ok';
@@ -148,19 +147,15 @@ export class PeopleService {
     if (holder) return null;
     const zone = this.zones.get(person.zone);
     try {
-      return await zone.db.transaction().execute(async (trx) => {
-        const previous = await this.readFields(trx, zone, person.id, ['email', 'language'], { kind: 'system', id: null, requestId: actor.requestId }, 'notice of an email change');
-        const dataKey = await requireDataKey(trx, zone.ring, person.id);
-        await trx.updateTable('people').set({
-          email_index: this.emailIndex(zone, email),
-          email_ct: encryptField(dataKey, personField(person.id, 'email_ct'), email),
-          email_verified_at: new Date(),
-        }).where('id', '=', person.id).execute();
-        await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'email' }]);
+      return await zone.people.transaction(async (writes) => {
+        const previous = await this.readFields(writes, zone, person.id, ['email', 'language'], { kind: 'system', id: null, requestId: actor.requestId }, 'notice of an email change');
+        const dataKey = await requireDataKey(writes, zone, person.id);
+        await writes.setEmail(person.id, { index: this.emailIndex(zone, email), sealed: encryptField(dataKey, personField(person.id, 'email_ct'), email) }, new Date());
+        await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'email' }]);
         return { previous: previous?.email ?? '', language: previous?.language ?? 'en' };
       });
     } catch (error) {
-      if (isUniqueViolation(error)) return null;
+      if (error instanceof AlreadyTaken) return null;
       throw error;
     }
   }
@@ -173,23 +168,21 @@ export class PeopleService {
 
 
   async accountState(person: PersonRef): Promise<AccountState | null> {
-    const row = await this.zones.get(person.zone).db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct'])
-      .where('id', '=', person.id).executeTakeFirst();
-    return row ? { emailVerified: row.email_verified_at !== null, secondFactor: row.totp_secret_ct !== null } : null;
+    return (await this.zones.get(person.zone).people.accountState(person.id)) ?? null;
   }
 
   async markEmailVerified(person: PersonRef, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
     const zone = this.zones.get(person.zone);
-    await zone.db.transaction().execute(async (trx) => {
-      await trx.updateTable('people').set({ email_verified_at: new Date() }).where('id', '=', person.id).where('email_verified_at', 'is', null).execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.email_verified', personId: person.id }]);
+    await zone.people.transaction(async (writes) => {
+      await writes.markEmailVerified(person.id, new Date());
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'person.email_verified', personId: person.id }]);
     });
   }
 
   /** Checks a person's current password (one argon2 verification). */
   async checkPassword(person: PersonRef, password: string): Promise<boolean> {
-    const row = await this.zones.get(person.zone).db.selectFrom('people').select('password_hash').where('id', '=', person.id).executeTakeFirst();
-    return row ? verifyPassword(row.password_hash, password) : verifyAgainstDummy(password);
+    const hash = await this.zones.get(person.zone).people.passwordHash(person.id);
+    return hash ? verifyPassword(hash, password) : verifyAgainstDummy(password);
   }
 
   /**
@@ -199,11 +192,11 @@ export class PeopleService {
   async setPassword(person: PersonRef, password: string, action: 'person.password_changed' | 'person.password_reset', actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
     const zone = this.zones.get(person.zone);
     const hash = await hashPassword(password);
-    await zone.db.transaction().execute(async (trx) => {
-      await trx.updateTable('people').set({ password_hash: hash, password_changed_at: new Date() }).where('id', '=', person.id).execute();
-      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
-      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', 'in', ['reset', 'sign_in_code', 'second_factor']).execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action, personId: person.id }]);
+    await zone.people.transaction(async (writes) => {
+      await writes.setPassword(person.id, hash, new Date());
+      await writes.endSessions(person.id);
+      await writes.dropChallenges(person.id, ['reset', 'sign_in_code', 'second_factor']);
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action, personId: person.id }]);
     });
   }
 
@@ -224,24 +217,26 @@ export class PeopleService {
     const { dataKey, wrapped } = createDataKey(zone.ring, id);
     const seal = (column: PersonSealedColumn, value: string) => encryptField(dataKey, personField(id, column), value);
     try {
-      await zone.db.transaction().execute(async (trx) => {
-        await insertPerson(trx, {
+      await zone.people.transaction(async (writes) => {
+        await writes.insertPerson({
           id,
-          email_index: this.emailIndex(zone, email),
-          email_ct: seal('email_ct', email),
-          firstname_ct: seal('firstname_ct', input.firstname),
-          surname_ct: seal('surname_ct', input.surname),
-          country_ct: seal('country_ct', input.country),
-          language_ct: seal('language_ct', input.language),
-          password_hash: passwordHash,
-          email_verified_at: options.emailVerified ? new Date() : null,
+          emailIndex: this.emailIndex(zone, email),
+          sealed: {
+            email_ct: seal('email_ct', email),
+            firstname_ct: seal('firstname_ct', input.firstname),
+            surname_ct: seal('surname_ct', input.surname),
+            country_ct: seal('country_ct', input.country),
+            language_ct: seal('language_ct', input.language),
+          },
+          passwordHash,
+          emailVerifiedAt: options.emailVerified ? new Date() : null,
         }, wrapped);
-        await recordAudit(trx, { ...actor, kind: 'person', id }, [{ action: 'person.signed_up', personId: id }]);
-        await options.within?.(trx, { id, zone: zone.name });
+        await writes.audit({ ...actor, kind: 'person', id }, [{ action: 'person.signed_up', personId: id }]);
+        await options.within?.(writes, { id, zone: zone.name });
       });
     } catch (error) {
       // Two sign-ups with one email racing: the unique blind index lets only one through.
-      if (isUniqueViolation(error)) return { ok: false, reason: 'email_taken', holder: null };
+      if (error instanceof AlreadyTaken) return { ok: false, reason: 'email_taken', holder: null };
       throw error;
     }
     return { ok: true, person: { id, zone: zone.name } };
@@ -274,11 +269,11 @@ export class PeopleService {
     }
     const ok = await verifyPassword(found.passwordHash, password);
     const zone = this.zones.get(found.person.zone);
-    await zone.db.transaction().execute(async (trx) => {
+    await zone.people.transaction(async (writes) => {
       if (ok && argon2.needsRehash(found.passwordHash, PASSWORD_HASH_OPTIONS)) {
-        await updatePasswordHash(trx, found.person.id, await hashPassword(password));
+        await writes.setPassword(found.person.id, await hashPassword(password), null);
       }
-      await recordAudit(trx, { ...actor, kind: 'person', id: found.person.id }, [
+      await writes.audit({ ...actor, kind: 'person', id: found.person.id }, [
         { action: ok ? 'person.signed_in' : 'person.sign_in_failed', personId: found.person.id },
       ]);
     });
@@ -291,9 +286,7 @@ export class PeopleService {
    * in the account's zone: the same cost either way.
    */
   async recordUnknownIdentifier(action: UnknownIdentifierAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
-    await this.control.transaction().execute((trx) => recordControlAudit(trx, { ...actor, kind: 'system', id: null }, [
-      { action, appId: actor.appId ?? null },
-    ]));
+    await this.control.audit({ ...actor, kind: 'system', id: null }, [{ action, appId: actor.appId ?? null }]);
   }
 
   /**
@@ -302,8 +295,8 @@ export class PeopleService {
    * not confirmed yet, or they asked to move to an address that is taken.
    */
   async recordRequest(person: PersonRef, action: UnansweredRequestAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
-    await this.zones.get(person.zone).db.transaction().execute((trx) =>
-      recordAudit(trx, { ...actor, kind: 'system', id: null }, [{ action, personId: person.id }]));
+    await this.zones.get(person.zone).people.transaction((writes) =>
+      writes.audit({ ...actor, kind: 'system', id: null }, [{ action, personId: person.id }]));
   }
 
   /** The person with this email, if any; no personal field is read. */
@@ -319,15 +312,13 @@ export class PeopleService {
 
   /** Whether the person has ever been signed in to this app (has a pairwise id for it). */
   async usesApp(person: PersonRef, appId: string): Promise<boolean> {
-    const row = await this.zones.get(person.zone).db.selectFrom('app_users').select('user_id')
-      .where('person_id', '=', person.id).where('app_id', '=', appId).executeTakeFirst();
-    return row !== undefined;
+    return this.zones.get(person.zone).people.usesApp(person.id, appId);
   }
 
   /** Reads fields of a person in its own transaction, audited (see `readFields`). */
   async readFieldsOf(person: PersonRef, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
     const zone = this.zones.get(person.zone);
-    return zone.db.transaction().execute((trx) => this.readFields(trx, zone, person.id, fields, reader, purpose));
+    return zone.people.transaction((writes) => this.readFields(writes, zone, person.id, fields, reader, purpose));
   }
 
   /** Decrypts the given fields of a loaded person; the caller records the read. */
@@ -346,11 +337,11 @@ export class PeopleService {
    * Decrypts the given fields of a person and records one audit event per field read,
    * in the caller's transaction. Returns null when the person no longer exists.
    */
-  async readFields(trx: Transaction<ZoneDatabase>, zone: Zone, personId: string, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
-    const row = await findSealedPerson(trx, personId);
+  async readFields(writes: PersonWrites, zone: Zone, personId: string, fields: readonly FieldCode[], reader: Actor, purpose: string): Promise<Profile | null> {
+    const row = await writes.sealedPerson(personId);
     if (!row) return null;
     const profile = this.openFields(zone, row, fields);
-    await recordAudit(trx, reader, fields.map((field) => ({ action: 'field.read', personId, field, purpose })));
+    await writes.audit(reader, fields.map((field) => ({ action: 'field.read', personId, field, purpose })));
     return profile;
   }
 }

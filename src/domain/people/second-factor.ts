@@ -1,3 +1,4 @@
+import { personWrites } from '../../storage/zone/people.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { ZoneDatabase } from '../../storage/schema.js';
@@ -115,7 +116,7 @@ export class SecondFactor {
       await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
       await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', 'second_factor_undo').execute();
       await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.enrolled', personId: person.id }]);
-      return this.deps.challenges.insert(trx, person, 'second_factor_undo', { ttlSeconds: UNDO_LINK_DAYS * 24 * 60 * 60, withCode: false, requestId: actor.requestId });
+      return this.deps.challenges.insert(personWrites(trx), person, 'second_factor_undo', { ttlSeconds: UNDO_LINK_DAYS * 24 * 60 * 60, withCode: false, requestId: actor.requestId });
     });
     this.deps.mail.toPerson(person, { kind: 'secondFactorEnrolled', params: { link: `${this.deps.publicUrl}/second-factor/undo/${undo.token}`, days: UNDO_LINK_DAYS } }, actor.requestId ?? undefined);
     return codes;

@@ -3,6 +3,7 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import type { ZoneDatabase } from '../../storage/schema.js';
 import type { ActivityStore } from '../audit/activity-store.js';
 import type { ConsentStore } from '../consent/consent-store.js';
+import type { ChallengeStore, PersonStore } from '../people/person-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TokenLineageStore } from '../tokens/lineage-store.js';
 import { ZONE_NAMES, zoneOfCountry, type ZoneName } from './zones.js';
@@ -15,6 +16,8 @@ export interface Zone {
   readonly lineage: TokenLineageStore;
   readonly sessions: SessionStore;
   readonly activity: ActivityStore;
+  readonly people: PersonStore;
+  readonly challenges: ChallengeStore;
   readonly ring: KeyRing;
   readonly indexKey: Buffer;
 }

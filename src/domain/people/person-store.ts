@@ -1,0 +1,90 @@
+import type { WrappedDataKey } from '../../crypto/key-ring.js';
+import type { Actor, AuditEvent } from '../audit/audit-log.js';
+import type { FieldCode } from '../consent/fields.js';
+import type { ChallengePurpose } from './challenge-purpose.js';
+
+/** A person's columns that hold a personal field, sealed under their data key. */
+export const PERSON_FIELD_COLUMNS = {
+  firstname: 'firstname_ct',
+  surname: 'surname_ct',
+  email: 'email_ct',
+  image: 'image_ct',
+  country: 'country_ct',
+  language: 'language_ct',
+} as const satisfies Record<FieldCode, string>;
+
+/** A person's sealed fields with their wrapped data key, as loaded from the zone. */
+export type SealedPerson = { id: string; master_key_id: string; wrapped_key: Uint8Array } & Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array | null>;
+
+/** A new person's row: every personal field sealed, the email findable by its blind index. */
+export interface NewPerson {
+  readonly id: string;
+  readonly emailIndex: Uint8Array;
+  readonly sealed: Readonly<Record<'email_ct' | 'firstname_ct' | 'surname_ct' | 'country_ct' | 'language_ct', Uint8Array>>;
+  readonly passwordHash: string;
+  readonly emailVerifiedAt: Date | null;
+}
+
+/** A one-time proof as its zone keeps it: hashes only. */
+export interface ChallengeRecord {
+  readonly tokenHash: Uint8Array;
+  readonly personId: string;
+  readonly purpose: ChallengePurpose;
+  readonly codeHash: Uint8Array | null;
+  /** Sealed data the challenge carries (the new address of an email change). */
+  readonly detail: Uint8Array | null;
+  readonly expiresAt: Date;
+}
+
+/** What changes a person's own row and what hangs on it, in one transaction of their zone. */
+export interface PersonWrites {
+  insertPerson(person: NewPerson, key: WrappedDataKey): Promise<void>;
+  wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
+  /** The person's sealed fields and wrapped data key; undefined once they are gone. */
+  sealedPerson(personId: string): Promise<SealedPerson | undefined>;
+  /** One sealed column of the person's own row with their wrapped data key; undefined when nothing is stored. */
+  sealedColumn(personId: string, column: 'nickname_ct' | 'image_ct'): Promise<{ sealed: Uint8Array; key: WrappedDataKey } | undefined>;
+  setNickname(personId: string, nickname: { index: Uint8Array; sealed: Uint8Array } | null): Promise<void>;
+  setEmail(personId: string, email: { index: Uint8Array; sealed: Uint8Array }, verifiedAt: Date): Promise<void>;
+  markEmailVerified(personId: string, at: Date): Promise<void>;
+  setPassword(personId: string, hash: string, changedAt: Date | null): Promise<void>;
+  /** Signs the person out everywhere. */
+  endSessions(personId: string): Promise<void>;
+  /** Replaces the person's challenge of the record's purpose. */
+  replaceChallenge(challenge: ChallengeRecord): Promise<void>;
+  dropChallenges(personId: string, purposes: readonly ChallengePurpose[]): Promise<void>;
+  audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
+}
+
+/** An email or nickname another person holds: a unique blind index refused the write. */
+export class AlreadyTaken extends Error {
+  override name = 'AlreadyTaken';
+}
+
+/** The people of one zone. */
+export interface PersonStore {
+  /** Runs `work` in one transaction; throws `AlreadyTaken` when an email or nickname index is held by someone else. */
+  transaction<T>(work: (writes: PersonWrites) => Promise<T>): Promise<T>;
+  /** The person whose blind index (of their email or nickname) is `index`, with their password hash. */
+  credentialsByIndex(column: 'email_index' | 'nickname_index', index: Uint8Array): Promise<{ personId: string; passwordHash: string } | undefined>;
+  passwordHash(personId: string): Promise<string | undefined>;
+  /** The person's data key as the zone keeps it, wrapped; null once they are erased. */
+  wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
+  accountState(personId: string): Promise<{ emailVerified: boolean; secondFactor: boolean } | undefined>;
+  /** Whether the person has a pairwise id for the app (has been signed in to it). */
+  usesApp(personId: string, appId: string): Promise<boolean>;
+  /** Remembers a browser the person signed in from; false when it was known already. */
+  rememberDevice(personId: string, deviceHash: Uint8Array): Promise<boolean>;
+  /** How many browsers the person is known on, counting up to `atMost`. */
+  knownDevices(personId: string, atMost: number): Promise<number>;
+}
+
+/** One-time proofs of a zone. */
+export interface ChallengeStore {
+  /** The unexpired challenge with this token's hash and purpose, with its wrong attempts. */
+  find(tokenHash: Uint8Array, purpose: ChallengePurpose, now: Date): Promise<(ChallengeRecord & { attempts: number }) | undefined>;
+  /** Deletes the challenge; true only for the call that deleted it. */
+  use(tokenHash: Uint8Array): Promise<boolean>;
+  /** Counts a wrong attempt; the one that reaches `limit` deletes the challenge. */
+  countFailure(tokenHash: Uint8Array, limit: number): Promise<void>;
+}

@@ -1,0 +1,146 @@
+import type { Kysely, Transaction } from 'kysely';
+import { AlreadyTaken, type ChallengeRecord, type ChallengeStore, type PersonStore, type PersonWrites, type SealedPerson } from '../../domain/people/person-store.js';
+import { recordAudit } from '../audit-append.js';
+import { isUniqueViolation } from '../availability.js';
+import type { ZoneDatabase } from '../schema.js';
+import { wrappedDataKeyOf } from './person-keys.js';
+
+type ZoneDb = Kysely<ZoneDatabase> | Transaction<ZoneDatabase>;
+
+async function sealedPersonOf(db: ZoneDb, personId: string): Promise<SealedPerson | undefined> {
+  return db.selectFrom('people')
+    .innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+    .select([
+      'people.id', 'people.firstname_ct', 'people.surname_ct', 'people.email_ct', 'people.image_ct',
+      'people.country_ct', 'people.language_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key',
+    ])
+    .where('people.id', '=', personId)
+    .executeTakeFirst();
+}
+
+/**
+ * The writes of a person's zone bound to one transaction. Modules of the domain whose own
+ * queries have not moved behind a port yet reach these through the transaction they hold.
+ */
+export function personWrites(trx: Transaction<ZoneDatabase>): PersonWrites {
+  return {
+    async insertPerson(person, key) {
+      await trx.insertInto('people').values({
+        id: person.id,
+        email_index: person.emailIndex,
+        ...person.sealed,
+        password_hash: person.passwordHash,
+        email_verified_at: person.emailVerifiedAt,
+      }).execute();
+      await trx.insertInto('person_keys').values({ person_id: person.id, master_key_id: key.masterKeyId, wrapped_key: key.wrappedKey }).execute();
+    },
+    wrappedDataKey: (personId) => wrappedDataKeyOf(trx, personId),
+    sealedPerson: (personId) => sealedPersonOf(trx, personId),
+    async sealedColumn(personId, column) {
+      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+        .select([`people.${column} as sealed`, 'person_keys.master_key_id', 'person_keys.wrapped_key']).where('people.id', '=', personId).executeTakeFirst();
+      return row?.sealed ? { sealed: row.sealed, key: { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key } } : undefined;
+    },
+    async setNickname(personId, nickname) {
+      await trx.updateTable('people').set({ nickname_index: nickname?.index ?? null, nickname_ct: nickname?.sealed ?? null }).where('id', '=', personId).execute();
+    },
+    async setEmail(personId, email, verifiedAt) {
+      await trx.updateTable('people').set({ email_index: email.index, email_ct: email.sealed, email_verified_at: verifiedAt }).where('id', '=', personId).execute();
+    },
+    async markEmailVerified(personId, at) {
+      await trx.updateTable('people').set({ email_verified_at: at }).where('id', '=', personId).where('email_verified_at', 'is', null).execute();
+    },
+    async setPassword(personId, hash, changedAt) {
+      await trx.updateTable('people').set(changedAt ? { password_hash: hash, password_changed_at: changedAt } : { password_hash: hash }).where('id', '=', personId).execute();
+    },
+    async endSessions(personId) {
+      await trx.deleteFrom('sessions').where('person_id', '=', personId).execute();
+    },
+    async replaceChallenge(challenge: ChallengeRecord) {
+      await trx.deleteFrom('challenges').where('person_id', '=', challenge.personId).where('purpose', '=', challenge.purpose).execute();
+      await trx.insertInto('challenges').values({
+        token_hash: challenge.tokenHash,
+        person_id: challenge.personId,
+        purpose: challenge.purpose,
+        code_hash: challenge.codeHash,
+        detail_ct: challenge.detail,
+        expires_at: challenge.expiresAt,
+      }).execute();
+    },
+    async dropChallenges(personId, purposes) {
+      if (purposes.length === 0) return;
+      await trx.deleteFrom('challenges').where('person_id', '=', personId).where('purpose', 'in', [...purposes]).execute();
+    },
+    audit: (actor, events) => recordAudit(trx, actor, events),
+  };
+}
+
+export class PeopleRepo implements PersonStore {
+  constructor(private readonly db: Kysely<ZoneDatabase>) {}
+
+  async transaction<T>(work: (writes: PersonWrites) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute((trx) => work(personWrites(trx)));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AlreadyTaken('an email or nickname index is held by another person', { cause: error });
+      throw error;
+    }
+  }
+
+  async credentialsByIndex(column: 'email_index' | 'nickname_index', index: Uint8Array) {
+    const row = await this.db.selectFrom('people').select(['id', 'password_hash']).where(column, '=', index).executeTakeFirst();
+    return row && { personId: row.id, passwordHash: row.password_hash };
+  }
+
+  wrappedDataKey(personId: string) {
+    return wrappedDataKeyOf(this.db, personId);
+  }
+
+  async passwordHash(personId: string) {
+    return (await this.db.selectFrom('people').select('password_hash').where('id', '=', personId).executeTakeFirst())?.password_hash;
+  }
+
+  async accountState(personId: string) {
+    const row = await this.db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct']).where('id', '=', personId).executeTakeFirst();
+    return row && { emailVerified: row.email_verified_at !== null, secondFactor: row.totp_secret_ct !== null };
+  }
+
+  async usesApp(personId: string, appId: string) {
+    const row = await this.db.selectFrom('app_users').select('user_id').where('person_id', '=', personId).where('app_id', '=', appId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async rememberDevice(personId: string, deviceHash: Uint8Array) {
+    const inserted = await this.db.insertInto('known_devices').values({ person_id: personId, device_hash: deviceHash })
+      .onConflict((oc) => oc.columns(['person_id', 'device_hash']).doNothing()).returning('person_id').executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  async knownDevices(personId: string, atMost: number) {
+    return (await this.db.selectFrom('known_devices').select('device_hash').where('person_id', '=', personId).limit(atMost).execute()).length;
+  }
+}
+
+export class ChallengesRepo implements ChallengeStore {
+  constructor(private readonly db: Kysely<ZoneDatabase>) {}
+
+  async find(tokenHash: Uint8Array, purpose: ChallengeRecord['purpose'], now: Date) {
+    const row = await this.db.selectFrom('challenges').selectAll()
+      .where('token_hash', '=', tokenHash).where('purpose', '=', purpose).where('expires_at', '>', now).executeTakeFirst();
+    return row && {
+      tokenHash: row.token_hash, personId: row.person_id, purpose: row.purpose, codeHash: row.code_hash, detail: row.detail_ct,
+      expiresAt: row.expires_at, attempts: row.attempts,
+    };
+  }
+
+  async use(tokenHash: Uint8Array) {
+    const deleted = await this.db.deleteFrom('challenges').where('token_hash', '=', tokenHash).executeTakeFirst();
+    return deleted.numDeletedRows === 1n;
+  }
+
+  async countFailure(tokenHash: Uint8Array, limit: number) {
+    const updated = await this.db.updateTable('challenges').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('token_hash', '=', tokenHash).returning('attempts').executeTakeFirst();
+    if (updated && updated.attempts >= limit) await this.db.deleteFrom('challenges').where('token_hash', '=', tokenHash).execute();
+  }
+}
