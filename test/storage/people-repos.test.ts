@@ -108,4 +108,46 @@ describe('people and challenge repositories (the storage contract, on this run\'
     await people.transaction((writes) => writes.dropChallenges(id, ['reset', 'sign_in_code']));
     assert.equal(await challenges.find(hash('fourth'), 'reset', now()), undefined);
   });
+
+  it('keeps a second factor with its last step and recovery codes, and removes them together', async () => {
+    const { id } = await newPerson();
+    assert.equal(await people.transaction((writes) => writes.lockSecondFactor(id)), undefined, 'none yet');
+    await people.transaction(async (writes) => {
+      await writes.setSecondFactor(id, { sealedSecret: bytes('secret'), lastStep: 7 });
+      await writes.replaceRecoveryCodes(id, [hash('r1'), hash('r2'), hash('r3')]);
+    });
+    assert.deepEqual(await people.accountState(id), { emailVerified: false, secondFactor: true });
+    await people.transaction(async (writes) => {
+      const factor = await writes.lockSecondFactor(id);
+      assert.deepEqual([Buffer.from(factor!.sealedSecret).toString(), factor?.lastStep, factor?.key.masterKeyId], ['secret', 7, 'mk-1']);
+      await writes.setSecondFactorStep(id, 8);
+      await writes.useRecoveryCode(id, hash('r2'));
+      assert.deepEqual((await writes.recoveryCodes(id)).map((r) => [Buffer.from(r.hash).toString('hex'), r.keyZone]).sort(),
+        [[hash('r1').toString('hex'), null], [hash('r3').toString('hex'), null]].sort());
+    });
+    assert.equal((await people.transaction((writes) => writes.lockSecondFactor(id)))?.lastStep, 8);
+    assert.equal(await people.recoveryCodeCount(id), 2);
+    await people.transaction(async (writes) => {
+      await writes.setSecondFactor(id, null);
+      await writes.replaceRecoveryCodes(id, []);
+    });
+    assert.deepEqual(await people.accountState(id), { emailVerified: false, secondFactor: false });
+    assert.equal(await people.recoveryCodeCount(id), 0);
+  });
+
+  it('hands a picture only to an app whose grant includes it', async () => {
+    const { id } = await newPerson();
+    const appId = randomUUID();
+    const db = keygate.stores.zones.eu.db;
+    await people.transaction((writes) => writes.setImage(id, bytes('picture')));
+    assert.equal(await people.transaction((writes) => writes.imageGrantedTo(id, appId)), undefined, 'no grant');
+    await db.insertInto('grants').values({ person_id: id, app_id: appId, fields: ['firstname'], granted_at: now() }).execute();
+    assert.equal(await people.transaction((writes) => writes.imageGrantedTo(id, appId)), undefined, 'a grant without the picture');
+    await db.updateTable('grants').set({ fields: ['firstname', 'image'] }).where('person_id', '=', id).execute();
+    const granted = await people.transaction((writes) => writes.imageGrantedTo(id, appId));
+    assert.equal(Buffer.from(granted!.sealed).toString(), 'picture');
+    assert.equal(Buffer.from((await people.transaction((writes) => writes.sealedColumn(id, 'image_ct')))!.sealed).toString(), 'picture');
+    await people.transaction((writes) => writes.setImage(id, null));
+    assert.equal(await people.transaction((writes) => writes.imageGrantedTo(id, appId)), undefined);
+  });
 });

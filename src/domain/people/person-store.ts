@@ -53,6 +53,20 @@ export interface PersonWrites {
   /** Replaces the person's challenge of the record's purpose. */
   replaceChallenge(challenge: ChallengeRecord): Promise<void>;
   dropChallenges(personId: string, purposes: readonly ChallengePurpose[]): Promise<void>;
+  /** Seals a new picture in (or, with null, removes it). */
+  setImage(personId: string, sealed: Uint8Array | null): Promise<void>;
+  /** The picture the app may read now (its grant includes `image`), with the wrapped data key. */
+  imageGrantedTo(personId: string, appId: string): Promise<{ sealed: Uint8Array; key: WrappedDataKey } | undefined>;
+  /** The authenticator secret and the last step used, locked until the transaction ends; undefined without one. */
+  lockSecondFactor(personId: string): Promise<{ sealedSecret: Uint8Array; lastStep: number | null; key: WrappedDataKey } | undefined>;
+  /** Sets (or, with null, removes) the authenticator secret. */
+  setSecondFactor(personId: string, factor: { sealedSecret: Uint8Array; lastStep: number } | null): Promise<void>;
+  setSecondFactorStep(personId: string, step: number): Promise<void>;
+  /** Replaces every recovery code with these hashes (none: the codes go). */
+  replaceRecoveryCodes(personId: string, hashes: readonly Uint8Array[]): Promise<void>;
+  /** The hashes of the unused recovery codes, with the zone whose key made each (null: this zone). */
+  recoveryCodes(personId: string): Promise<Array<{ hash: Uint8Array; keyZone: string | null }>>;
+  useRecoveryCode(personId: string, hash: Uint8Array): Promise<void>;
   audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
 }
 
@@ -71,6 +85,7 @@ export interface PersonStore {
   /** The person's data key as the zone keeps it, wrapped; null once they are erased. */
   wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
   accountState(personId: string): Promise<{ emailVerified: boolean; secondFactor: boolean } | undefined>;
+  recoveryCodeCount(personId: string): Promise<number>;
   /** Whether the person has a pairwise id for the app (has been signed in to it). */
   usesApp(personId: string, appId: string): Promise<boolean>;
   /** Remembers a browser the person signed in from; false when it was known already. */

@@ -1,9 +1,7 @@
 import sharp from 'sharp';
 import { decryptField, encryptField, DecryptionError } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
-import { requireDataKey } from './people-repo.js';
-import { type Actor } from '../audit/audit-log.js';
-import { recordAudit } from '../../storage/audit-append.js';
+import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
@@ -70,18 +68,19 @@ export class ProfileImages {
   async setImage(person: PersonRef, upload: Buffer, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
     const image = await normaliseImage(upload);
     const zone = this.zones.get(person.zone);
-    await zone.db.transaction().execute(async (trx) => {
-      const dataKey = await requireDataKey(trx, zone.ring, person.id);
-      await trx.updateTable('people').set({ image_ct: encryptField(dataKey, imageLocation(person.id), image) }).where('id', '=', person.id).execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
+    await zone.people.transaction(async (writes) => {
+      const wrapped = await writes.wrappedDataKey(person.id);
+      if (!wrapped) throw new Error('the person has no data key');
+      await writes.setImage(person.id, encryptField(unwrapDataKey(zone.ring, person.id, wrapped), imageLocation(person.id), image));
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
     });
   }
 
   async removeImage(person: PersonRef, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
     const zone = this.zones.get(person.zone);
-    await zone.db.transaction().execute(async (trx) => {
-      await trx.updateTable('people').set({ image_ct: null }).where('id', '=', person.id).execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
+    await zone.people.transaction(async (writes) => {
+      await writes.setImage(person.id, null);
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
     });
   }
 
@@ -129,16 +128,11 @@ export class ProfileImages {
   }
 
   async #fetchIn(zone: Zone, claims: { personId: string; appId: string }, requestId: string): Promise<Buffer | null> {
-    return zone.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('people')
-        .innerJoin('person_keys', 'person_keys.person_id', 'people.id')
-        .innerJoin('grants', (join) => join.onRef('grants.person_id', '=', 'people.id').on('grants.app_id', '=', claims.appId))
-        .select(['people.image_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key', 'grants.fields'])
-        .where('people.id', '=', claims.personId).executeTakeFirst();
-      if (!row?.image_ct || !row.fields.includes('image')) return null;
-      const dataKey = unwrapDataKey(zone.ring, claims.personId, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
-      const image = decryptField(dataKey, imageLocation(claims.personId), row.image_ct);
-      await recordAudit(trx, { kind: 'app', id: claims.appId, appId: claims.appId, requestId }, [{ action: 'field.read', personId: claims.personId, field: 'image', purpose: 'image fetch' }]);
+    return zone.people.transaction(async (writes) => {
+      const stored = await writes.imageGrantedTo(claims.personId, claims.appId);
+      if (!stored) return null;
+      const image = decryptField(unwrapDataKey(zone.ring, claims.personId, stored.key), imageLocation(claims.personId), stored.sealed);
+      await writes.audit({ kind: 'app', id: claims.appId, appId: claims.appId, requestId }, [{ action: 'field.read', personId: claims.personId, field: 'image', purpose: 'image fetch' }]);
       return image;
     });
   }

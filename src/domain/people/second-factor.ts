@@ -1,15 +1,10 @@
-import { personWrites } from '../../storage/zone/people.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { ZoneDatabase } from '../../storage/schema.js';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
-import { requireDataKey } from './people-repo.js';
 import { hkdfKey } from '../../crypto/master-keys.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../crypto/recovery-codes.js';
 import { enrolmentQrSvg, generateTotpSecret, totpUri, verifyTotp } from '../../crypto/totp.js';
-import { type Actor } from '../audit/audit-log.js';
-import { recordAudit } from '../../storage/audit-append.js';
+import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
@@ -17,6 +12,7 @@ import type { PeopleService } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
 import type { Challenges } from './challenges.js';
 import type { AccountMail } from './account-mail.js';
+import type { PersonWrites } from './person-store.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
@@ -106,17 +102,16 @@ export class SecondFactor {
     if (!verified.ok) return null;
     const zone = this.deps.zones.get(person.zone);
     const codes = generateRecoveryCodes();
-    const undo = await zone.db.transaction().execute(async (trx) => {
-      const dataKey = await requireDataKey(trx, zone.ring, person.id);
-      await trx.updateTable('people')
-        .set({ totp_secret_ct: encryptField(dataKey, secretLocation(person.id), secret), totp_last_step: verified.step })
-        .where('id', '=', person.id).execute();
-      await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
-      await trx.insertInto('recovery_codes').values(codes.map((c) => ({ person_id: person.id, code_hash: hashRecoveryCode(c, this.#recoveryKey(zone)) }))).execute();
-      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
-      await trx.deleteFrom('challenges').where('person_id', '=', person.id).where('purpose', '=', 'second_factor_undo').execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.enrolled', personId: person.id }]);
-      return this.deps.challenges.insert(personWrites(trx), person, 'second_factor_undo', { ttlSeconds: UNDO_LINK_DAYS * 24 * 60 * 60, withCode: false, requestId: actor.requestId });
+    const undo = await zone.people.transaction(async (writes) => {
+      const wrapped = await writes.wrappedDataKey(person.id);
+      if (!wrapped) throw new Error('the person has no data key');
+      const dataKey = unwrapDataKey(zone.ring, person.id, wrapped);
+      await writes.setSecondFactor(person.id, { sealedSecret: encryptField(dataKey, secretLocation(person.id), secret), lastStep: verified.step });
+      await writes.replaceRecoveryCodes(person.id, codes.map((c) => hashRecoveryCode(c, this.#recoveryKey(zone))));
+      await writes.endSessions(person.id);
+      await writes.dropChallenges(person.id, ['second_factor_undo']);
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.enrolled', personId: person.id }]);
+      return this.deps.challenges.insert(writes, person, 'second_factor_undo', { ttlSeconds: UNDO_LINK_DAYS * 24 * 60 * 60, withCode: false, requestId: actor.requestId });
     });
     this.deps.mail.toPerson(person, { kind: 'secondFactorEnrolled', params: { link: `${this.deps.publicUrl}/second-factor/undo/${undo.token}`, days: UNDO_LINK_DAYS } }, actor.requestId ?? undefined);
     return codes;
@@ -134,10 +129,10 @@ export class SecondFactor {
   async undoEnrolment(token: string, actor: RequestActor): Promise<boolean> {
     const person = await this.deps.challenges.redeemToken(token, 'second_factor_undo');
     if (!person) return false;
-    await this.deps.zones.get(person.zone).db.transaction().execute(async (trx) => {
-      await SecondFactor.#remove(trx, person);
-      await trx.deleteFrom('sessions').where('person_id', '=', person.id).execute();
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.removed_by_mailed_link', personId: person.id }]);
+    await this.deps.zones.get(person.zone).people.transaction(async (writes) => {
+      await SecondFactor.#remove(writes, person);
+      await writes.endSessions(person.id);
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.removed_by_mailed_link', personId: person.id }]);
     });
     return true;
   }
@@ -148,56 +143,51 @@ export class SecondFactor {
    */
   async verify(person: PersonRef, input: string, actor: RequestActor): Promise<boolean> {
     const zone = this.deps.zones.get(person.zone);
-    return zone.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
-        .select(['people.totp_secret_ct', 'people.totp_last_step', 'person_keys.master_key_id', 'person_keys.wrapped_key'])
-        .where('people.id', '=', person.id).forUpdate().executeTakeFirst();
-      if (!row?.totp_secret_ct) return false;
-      const dataKey = unwrapDataKey(zone.ring, person.id, { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key });
-      const secret = decryptFieldText(dataKey, secretLocation(person.id), row.totp_secret_ct);
-      const lastStep = row.totp_last_step === null ? null : Number(row.totp_last_step);
-      const totp = verifyTotp(secret, input, this.deps.clock.now(), lastStep);
+    return zone.people.transaction(async (writes) => {
+      const factor = await writes.lockSecondFactor(person.id);
+      if (!factor) return false;
+      const dataKey = unwrapDataKey(zone.ring, person.id, factor.key);
+      const secret = decryptFieldText(dataKey, secretLocation(person.id), factor.sealedSecret);
+      const totp = verifyTotp(secret, input, this.deps.clock.now(), factor.lastStep);
       const who = { ...actor, kind: 'person' as const, id: person.id };
       if (totp.ok) {
-        await trx.updateTable('people').set({ totp_last_step: totp.step }).where('id', '=', person.id).execute();
-        await recordAudit(trx, who, [{ action: 'second_factor.passed', personId: person.id }]);
+        await writes.setSecondFactorStep(person.id, totp.step);
+        await writes.audit(who, [{ action: 'second_factor.passed', personId: person.id }]);
         return true;
       }
-      const stored = await trx.selectFrom('recovery_codes').select(['code_hash', 'key_zone']).where('person_id', '=', person.id).execute();
+      const stored = await writes.recoveryCodes(person.id);
       // Codes made before a move to this zone are hashed under the zone they were made in.
-      const used = [...new Set(stored.map((r) => r.key_zone ?? zone.name))].flatMap((keyZone) => {
-        const hashes = stored.filter((r) => (r.key_zone ?? zone.name) === keyZone).map((r) => r.code_hash);
+      const used = [...new Set(stored.map((r) => r.keyZone ?? zone.name))].flatMap((keyZone) => {
+        const hashes = stored.filter((r) => (r.keyZone ?? zone.name) === keyZone).map((r) => r.hash);
         const index = isZoneName(keyZone) ? findRecoveryCode(input, hashes, this.#recoveryKey(this.deps.zones.get(keyZone))) : -1;
         return index >= 0 ? [hashes[index]!] : [];
       })[0];
       if (used) {
-        await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).where('code_hash', '=', used).execute();
-        await recordAudit(trx, who, [{ action: 'second_factor.recovery_code_used', personId: person.id }]);
+        await writes.useRecoveryCode(person.id, used);
+        await writes.audit(who, [{ action: 'second_factor.recovery_code_used', personId: person.id }]);
         return true;
       }
-      await recordAudit(trx, who, [{ action: 'second_factor.failed', personId: person.id }]);
+      await writes.audit(who, [{ action: 'second_factor.failed', personId: person.id }]);
       return false;
     });
   }
 
   async remainingRecoveryCodes(person: PersonRef): Promise<number> {
-    const row = await this.deps.zones.get(person.zone).db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('person_id', '=', person.id).executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.deps.zones.get(person.zone).people.recoveryCodeCount(person.id);
   }
 
   /** Turns the second factor off (the caller has just checked a current code). */
   async disable(person: PersonRef, actor: RequestActor): Promise<void> {
     const zone = this.deps.zones.get(person.zone);
-    await zone.db.transaction().execute(async (trx) => {
-      await SecondFactor.#remove(trx, person);
-      await recordAudit(trx, { ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.disabled', personId: person.id }]);
+    await zone.people.transaction(async (writes) => {
+      await SecondFactor.#remove(writes, person);
+      await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'second_factor.disabled', personId: person.id }]);
     });
   }
 
   /** The secret and every recovery code go: the person signs in with the password alone. */
-  static async #remove(trx: Transaction<ZoneDatabase>, person: PersonRef): Promise<void> {
-    await trx.updateTable('people').set({ totp_secret_ct: null, totp_last_step: null }).where('id', '=', person.id).execute();
-    await trx.deleteFrom('recovery_codes').where('person_id', '=', person.id).execute();
+  static async #remove(writes: PersonWrites, person: PersonRef): Promise<void> {
+    await writes.setSecondFactor(person.id, null);
+    await writes.replaceRecoveryCodes(person.id, []);
   }
 }

@@ -71,6 +71,46 @@ export function personWrites(trx: Transaction<ZoneDatabase>): PersonWrites {
       if (purposes.length === 0) return;
       await trx.deleteFrom('challenges').where('person_id', '=', personId).where('purpose', 'in', [...purposes]).execute();
     },
+    async setImage(personId, sealed) {
+      await trx.updateTable('people').set({ image_ct: sealed }).where('id', '=', personId).execute();
+    },
+    async imageGrantedTo(personId, appId) {
+      const row = await trx.selectFrom('people')
+        .innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+        .innerJoin('grants', (join) => join.onRef('grants.person_id', '=', 'people.id').on('grants.app_id', '=', appId))
+        .select(['people.image_ct', 'person_keys.master_key_id', 'person_keys.wrapped_key', 'grants.fields'])
+        .where('people.id', '=', personId).executeTakeFirst();
+      if (!row?.image_ct || !row.fields.includes('image')) return undefined;
+      return { sealed: row.image_ct, key: { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key } };
+    },
+    async lockSecondFactor(personId) {
+      const row = await trx.selectFrom('people').innerJoin('person_keys', 'person_keys.person_id', 'people.id')
+        .select(['people.totp_secret_ct', 'people.totp_last_step', 'person_keys.master_key_id', 'person_keys.wrapped_key'])
+        .where('people.id', '=', personId).forUpdate().executeTakeFirst();
+      if (!row?.totp_secret_ct) return undefined;
+      return {
+        sealedSecret: row.totp_secret_ct,
+        lastStep: row.totp_last_step === null ? null : Number(row.totp_last_step),
+        key: { masterKeyId: row.master_key_id, wrappedKey: row.wrapped_key },
+      };
+    },
+    async setSecondFactor(personId, factor) {
+      await trx.updateTable('people').set({ totp_secret_ct: factor?.sealedSecret ?? null, totp_last_step: factor?.lastStep ?? null }).where('id', '=', personId).execute();
+    },
+    async setSecondFactorStep(personId, step) {
+      await trx.updateTable('people').set({ totp_last_step: step }).where('id', '=', personId).execute();
+    },
+    async replaceRecoveryCodes(personId, hashes) {
+      await trx.deleteFrom('recovery_codes').where('person_id', '=', personId).execute();
+      if (hashes.length > 0) await trx.insertInto('recovery_codes').values(hashes.map((hash) => ({ person_id: personId, code_hash: hash }))).execute();
+    },
+    async recoveryCodes(personId) {
+      return (await trx.selectFrom('recovery_codes').select(['code_hash', 'key_zone']).where('person_id', '=', personId).execute())
+        .map((r) => ({ hash: r.code_hash, keyZone: r.key_zone }));
+    },
+    async useRecoveryCode(personId, hash) {
+      await trx.deleteFrom('recovery_codes').where('person_id', '=', personId).where('code_hash', '=', hash).execute();
+    },
     audit: (actor, events) => recordAudit(trx, actor, events),
   };
 }
@@ -103,6 +143,11 @@ export class PeopleRepo implements PersonStore {
   async accountState(personId: string) {
     const row = await this.db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct']).where('id', '=', personId).executeTakeFirst();
     return row && { emailVerified: row.email_verified_at !== null, secondFactor: row.totp_secret_ct !== null };
+  }
+
+  async recoveryCodeCount(personId: string) {
+    const row = await this.db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n')).where('person_id', '=', personId).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async usesApp(personId: string, appId: string) {
