@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AlreadyTaken } from '../../src/domain/people/person-store.js';
+import { ActivityRepo } from '../../src/storage/zone/activity.js';
 import { ChallengesRepo, PeopleRepo } from '../../src/storage/zone/people.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 
@@ -149,5 +150,48 @@ describe('people and challenge repositories (the storage contract, on this run\'
     assert.equal(Buffer.from((await people.transaction((writes) => writes.sealedColumn(id, 'image_ct')))!.sealed).toString(), 'picture');
     await people.transaction((writes) => writes.setImage(id, null));
     assert.equal(await people.transaction((writes) => writes.imageGrantedTo(id, appId)), undefined);
+  });
+
+  it('withdraws a grant with its tokens, narrows one, and lists and ends the person\'s own sessions', async () => {
+    const { id } = await newPerson();
+    const appId = randomUUID();
+    const db = keygate.stores.zones.eu.db;
+    await db.insertInto('grants').values({ person_id: id, app_id: appId, fields: ['firstname', 'email'], granted_at: now() }).execute();
+    await db.insertInto('access_tokens').values({
+      jti: randomUUID(), code_hash: hash('code'), connect_id: randomUUID(), family_id: randomUUID(), person_id: id, app_id: appId,
+      scope: ['email'], issued_at: now(), expires_at: minutesFrom(now(), 10), revoked_at: null,
+    }).execute();
+    await people.transaction(async (writes) => {
+      assert.deepEqual(await writes.lockGrant(id, appId), ['firstname', 'email']);
+      await writes.setGrantFields(id, appId, ['email']);
+    });
+    assert.deepEqual((await people.grants(id)).map((g) => [g.appId, g.fields]), [[appId, ['email']]]);
+    assert.equal(await people.transaction((writes) => writes.withdrawGrant(id, appId, now())), true);
+    assert.equal(await people.transaction((writes) => writes.withdrawGrant(id, appId, now())), false, 'once');
+    const revoked = await db.selectFrom('access_tokens').select('revoked_at').where('person_id', '=', id).execute();
+    assert.ok(revoked.every((t) => t.revoked_at !== null), 'its tokens are revoked with it');
+
+    const session = (token: string, minutes: number) => ({ id_hash: hash(token), person_id: id, last_seen_at: now(), expires_at: minutesFrom(now(), minutes) });
+    await db.insertInto('sessions').values([session('a', 60), session('b', 60), session('c', 60), session('old', -1)]).execute();
+    assert.equal((await people.transaction((writes) => writes.liveSessions(id, now()))).length, 3, 'live ones only');
+    assert.equal(await people.transaction((writes) => writes.endSessionsWhere(id, { idHash: hash('a') })), 1);
+    assert.equal(await people.transaction((writes) => writes.endSessionsWhere(id, { allBut: hash('b') })), 2, 'c and the expired one');
+    assert.deepEqual((await people.transaction((writes) => writes.liveSessions(id, now()))).map((r) => Buffer.from(r.idHash).toString('hex')), [hash('b').toString('hex')]);
+  });
+
+  it('erases every row about a person and records the erasure, whose record outlives them', async () => {
+    const { id } = await newPerson();
+    await people.transaction(async (writes) => {
+      await writes.replaceChallenge({ tokenHash: hash(randomUUID()), personId: id, purpose: 'reset', codeHash: null, detail: null, expiresAt: minutesFrom(now(), 10) });
+      await writes.audit({ kind: 'person', id }, [{ action: 'contract.before_erasure', personId: id }]);
+    });
+    await people.erase(id, { kind: 'operator', id: null }, [{ action: 'person.erased', personId: id }]);
+    assert.equal(await people.accountState(id), undefined);
+    assert.equal(await people.wrappedDataKey(id), null);
+    const db = keygate.stores.zones.eu.db;
+    assert.equal((await db.selectFrom('challenges').select('person_id').where('person_id', '=', id).execute()).length, 0);
+    const activity = new ActivityRepo(db);
+    assert.deepEqual((await activity.aboutPerson(id, { limit: 10 })).map((r) => r.action), ['person.erased', 'contract.before_erasure']);
+    assert.deepEqual((await activity.exportFor(id)).map((r) => r.action), ['contract.before_erasure', 'person.erased']);
   });
 });

@@ -58,12 +58,10 @@ const PAGES = 'src/http/pages.ts';
  * implemented in src/storage/control/ and src/storage/zone/. Named exceptions:
  * - the person-data registry is typed over the zone schema, so that a new table cannot
  *   compile without a decision about it;
- * - the account centre and the zone move still hold their own queries (with the
- *   data-key helper and the zone's database handle they use).
+ * - the zone move still holds its own queries (with the zone's database handle it uses).
  */
 const DOMAIN_SQL_EXCEPTIONS = [
   'src/domain/residency/person-data.ts',
-  'src/domain/people/account-centre.ts', 'src/domain/people/people-repo.ts',
   'src/domain/zones/zone-move.ts', 'src/domain/zones/zone-registry.ts',
 ];
 

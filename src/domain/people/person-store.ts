@@ -67,7 +67,45 @@ export interface PersonWrites {
   /** The hashes of the unused recovery codes, with the zone whose key made each (null: this zone). */
   recoveryCodes(personId: string): Promise<Array<{ hash: Uint8Array; keyZone: string | null }>>;
   useRecoveryCode(personId: string, hash: Uint8Array): Promise<void>;
+  /** Replaces sealed profile fields (column → ciphertext). */
+  setSealedFields(personId: string, sealed: Readonly<Partial<Record<(typeof PERSON_FIELD_COLUMNS)[FieldCode], Uint8Array>>>): Promise<void>;
+  /**
+   * Withdraws the app's grant and revokes every access and refresh token it holds for the
+   * person; false when there was no grant.
+   */
+  withdrawGrant(personId: string, appId: string, now: Date): Promise<boolean>;
+  /** The fields the person grants the app, locked until the transaction ends; undefined without a grant. */
+  lockGrant(personId: string, appId: string): Promise<readonly string[] | undefined>;
+  setGrantFields(personId: string, appId: string, fields: readonly string[]): Promise<void>;
+  /** The person's consent records, newest first. */
+  consentRecords(personId: string, limit: number): Promise<ConsentRecordRow[]>;
+  /** The person's sessions unexpired at `now`, last seen first. */
+  liveSessions(personId: string, now: Date): Promise<SessionRow[]>;
+  /** Ends one of the person's sessions, or all but one; how many ended. */
+  endSessionsWhere(personId: string, which: { idHash: Uint8Array } | { allBut: Uint8Array }): Promise<number>;
   audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
+}
+
+/** A consent record of the person's own, as their account centre shows it. */
+export interface ConsentRecordRow {
+  readonly id: string;
+  readonly app_id: string;
+  readonly decided_at: Date;
+  readonly decision: 'allowed' | 'canceled';
+  readonly requested: readonly string[];
+  readonly mandatory: readonly string[];
+  readonly legal_basis: string | null;
+  readonly granted: readonly string[];
+  readonly ip_ct: Uint8Array | null;
+}
+
+/** One of the person's sessions, its origins sealed. */
+export interface SessionRow {
+  readonly idHash: Uint8Array;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly sealedDevice: Uint8Array | null;
+  readonly sealedNetwork: Uint8Array | null;
 }
 
 /** An email or nickname another person holds: a unique blind index refused the write. */
@@ -86,6 +124,18 @@ export interface PersonStore {
   wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
   accountState(personId: string): Promise<{ emailVerified: boolean; secondFactor: boolean } | undefined>;
   recoveryCodeCount(personId: string): Promise<number>;
+  hasImage(personId: string): Promise<boolean>;
+  /** What the person grants each app, most recent first. */
+  grants(personId: string): Promise<Array<{ appId: string; fields: readonly string[]; grantedAt: Date }>>;
+  /** The account's own facts, for an export. */
+  accountFacts(personId: string): Promise<{ createdAt: Date; emailVerifiedAt: Date | null; passwordChangedAt: Date | null; secondFactor: boolean } | undefined>;
+  /** The pairwise id the person has at each app. */
+  appUsers(personId: string): Promise<Array<{ appId: string; userId: string; createdAt: Date }>>;
+  /**
+   * Erases every row about the person, table by table as the person-data registry says
+   * (their data key first), and appends the records of it, in one transaction.
+   */
+  erase(personId: string, actor: Actor, events: readonly AuditEvent[]): Promise<void>;
   /** Whether the person has a pairwise id for the app (has been signed in to it). */
   usesApp(personId: string, appId: string): Promise<boolean>;
   /** Remembers a browser the person signed in from; false when it was known already. */

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { AlreadyTaken, type ChallengeRecord, type ChallengeStore, type PersonStore, type PersonWrites, type SealedPerson } from '../../domain/people/person-store.js';
+import type { Actor, AuditEvent } from '../../domain/audit/audit-log.js';
+import { PERSON_DATA, zoneTablesWhere, type ZoneTable } from '../../domain/residency/person-data.js';
 import { recordAudit } from '../audit-append.js';
 import { isUniqueViolation } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
@@ -111,6 +113,37 @@ export function personWrites(trx: Transaction<ZoneDatabase>): PersonWrites {
     async useRecoveryCode(personId, hash) {
       await trx.deleteFrom('recovery_codes').where('person_id', '=', personId).where('code_hash', '=', hash).execute();
     },
+    async setSealedFields(personId, sealed) {
+      if (Object.keys(sealed).length > 0) await trx.updateTable('people').set(sealed).where('id', '=', personId).execute();
+    },
+    async withdrawGrant(personId, appId, now) {
+      const removed = await trx.deleteFrom('grants').where('person_id', '=', personId).where('app_id', '=', appId).executeTakeFirst();
+      if (removed.numDeletedRows === 0n) return false;
+      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('person_id', '=', personId).where('app_id', '=', appId).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('person_id', '=', personId).where('app_id', '=', appId).where('revoked_at', 'is', null).execute();
+      return true;
+    },
+    async lockGrant(personId, appId) {
+      return (await trx.selectFrom('grants').select('fields').where('person_id', '=', personId).where('app_id', '=', appId).forUpdate().executeTakeFirst())?.fields;
+    },
+    async setGrantFields(personId, appId, fields) {
+      await trx.updateTable('grants').set({ fields: [...fields] }).where('person_id', '=', personId).where('app_id', '=', appId).execute();
+    },
+    consentRecords(personId, limit) {
+      return trx.selectFrom('consent_records')
+        .select(['id', 'app_id', 'decided_at', 'decision', 'requested', 'mandatory', 'legal_basis', 'granted', 'ip_ct'])
+        .where('person_id', '=', personId).orderBy('decided_at', 'desc').limit(limit).execute();
+    },
+    async liveSessions(personId, now) {
+      const rows = await trx.selectFrom('sessions').select(['id_hash', 'created_at', 'last_seen_at', 'device_ct', 'network_ct'])
+        .where('person_id', '=', personId).where('expires_at', '>', now).orderBy('last_seen_at', 'desc').execute();
+      return rows.map((r) => ({ idHash: r.id_hash, createdAt: r.created_at, lastSeenAt: r.last_seen_at, sealedDevice: r.device_ct, sealedNetwork: r.network_ct }));
+    },
+    async endSessionsWhere(personId, which) {
+      const query = trx.deleteFrom('sessions').where('person_id', '=', personId);
+      const deleted = await ('idHash' in which ? query.where('id_hash', '=', which.idHash) : query.where('id_hash', '<>', which.allBut)).executeTakeFirst();
+      return Number(deleted.numDeletedRows);
+    },
     audit: (actor, events) => recordAudit(trx, actor, events),
   };
 }
@@ -143,6 +176,39 @@ export class PeopleRepo implements PersonStore {
   async accountState(personId: string) {
     const row = await this.db.selectFrom('people').select(['email_verified_at', 'totp_secret_ct']).where('id', '=', personId).executeTakeFirst();
     return row && { emailVerified: row.email_verified_at !== null, secondFactor: row.totp_secret_ct !== null };
+  }
+
+  async hasImage(personId: string) {
+    const row = await this.db.selectFrom('people').select((eb) => eb('image_ct', 'is not', null).as('has')).where('id', '=', personId).executeTakeFirst();
+    return row?.has === true;
+  }
+
+  async grants(personId: string) {
+    const rows = await this.db.selectFrom('grants').select(['app_id', 'fields', 'granted_at']).where('person_id', '=', personId).orderBy('granted_at', 'desc').execute();
+    return rows.map((r) => ({ appId: r.app_id, fields: r.fields, grantedAt: r.granted_at }));
+  }
+
+  async accountFacts(personId: string) {
+    const row = await this.db.selectFrom('people').select(['created_at', 'email_verified_at', 'password_changed_at', 'totp_secret_ct']).where('id', '=', personId).executeTakeFirst();
+    return row && { createdAt: row.created_at, emailVerifiedAt: row.email_verified_at, passwordChangedAt: row.password_changed_at, secondFactor: row.totp_secret_ct !== null };
+  }
+
+  async appUsers(personId: string) {
+    const rows = await this.db.selectFrom('app_users').select(['app_id', 'user_id', 'created_at']).where('person_id', '=', personId).execute();
+    return rows.map((r) => ({ appId: r.app_id, userId: r.user_id, createdAt: r.created_at }));
+  }
+
+  async erase(personId: string, actor: Actor, events: readonly AuditEvent[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      // Each table the registry says to delete, explicitly rather than through the foreign keys' cascade.
+      const anyTable = trx as unknown as Transaction<Record<ZoneTable, Record<string, unknown>>>;
+      for (const treatment of ['shred-first', 'delete', 'delete-last'] as const) {
+        for (const table of zoneTablesWhere((entry) => entry.erase === treatment)) {
+          await anyTable.deleteFrom(table).where(PERSON_DATA[table].person!, '=', personId).execute();
+        }
+      }
+      await recordAudit(trx, actor, events);
+    });
   }
 
   async recoveryCodeCount(personId: string) {
