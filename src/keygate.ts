@@ -36,6 +36,7 @@ import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
 import { ControlTrailRepo } from './storage/control/trail.js';
+import { ZoneMoveJournalRepo } from './storage/control/zone-move-journal.js';
 import { PrivateListsRepo } from './storage/control/private-lists.js';
 import { SignInFlowsRepo } from './storage/control/sign-in-flows.js';
 import { zoneRepositories } from './storage/zone/repositories.js';
@@ -196,7 +197,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     challenges,
     accounts,
     accountCentre: new AccountCentre({ zones, people, apps: appDirectory, owners: appOwners, clock }),
-    zoneMoves: new ZoneMoves(zones, stores.control.db, clock, options.zoneMoveFaults, metrics),
+    zoneMoves: new ZoneMoves(zones, new ZoneMoveJournalRepo(stores.control.db), clock, options.zoneMoveFaults, metrics),
     secondFactor,
     reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),

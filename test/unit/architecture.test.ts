@@ -55,14 +55,12 @@ const PAGES = 'src/http/pages.ts';
 
 /**
  * The domain reaches its data only through the ports it declares (`*-store.ts`),
- * implemented in src/storage/control/ and src/storage/zone/. Named exceptions:
- * - the person-data registry is typed over the zone schema, so that a new table cannot
- *   compile without a decision about it;
- * - the zone move still holds its own queries (with the zone's database handle it uses).
+ * implemented in src/storage/control/ and src/storage/zone/. One named exception: the
+ * person-data registry is typed over the zone schema, so that a new table cannot compile
+ * without a decision about it.
  */
 const DOMAIN_SQL_EXCEPTIONS = [
   'src/domain/residency/person-data.ts',
-  'src/domain/zones/zone-move.ts', 'src/domain/zones/zone-registry.ts',
 ];
 
 const LAYER_RULES: readonly LayerRule[] = [

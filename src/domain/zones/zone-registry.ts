@@ -1,23 +1,22 @@
-import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import type { ZoneDatabase } from '../../storage/schema.js';
 import type { ActivityStore } from '../audit/activity-store.js';
 import type { ConsentStore } from '../consent/consent-store.js';
 import type { ChallengeStore, PersonStore } from '../people/person-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { TokenLineageStore } from '../tokens/lineage-store.js';
+import type { ZoneMoveStore } from './zone-move-store.js';
 import { ZONE_NAMES, zoneOfCountry, type ZoneName } from './zones.js';
 
-/** One legal zone: its database and repositories, its master keys and its blind-index key. */
+/** One legal zone: the repositories over its database, its master keys and its blind-index key. */
 export interface Zone {
   readonly name: ZoneName;
-  readonly db: Kysely<ZoneDatabase>;
   readonly consent: ConsentStore;
   readonly lineage: TokenLineageStore;
   readonly sessions: SessionStore;
   readonly activity: ActivityStore;
   readonly people: PersonStore;
   readonly challenges: ChallengeStore;
+  readonly moves: ZoneMoveStore;
   readonly ring: KeyRing;
   readonly indexKey: Buffer;
 }

@@ -6,11 +6,12 @@ import { ConsentRepo } from './consent.js';
 import { ChallengesRepo, PeopleRepo } from './people.js';
 import { SessionsRepo } from './sessions.js';
 import { TokenLineageRepo } from './token-lineage.js';
+import { ZoneMovesRepo } from './zone-moves.js';
 
-/** A zone's database and the repositories over it, as a `Zone` holds them. */
-export function zoneRepositories(db: Kysely<ZoneDatabase>): Pick<Zone, 'db' | 'consent' | 'lineage' | 'sessions' | 'activity' | 'people' | 'challenges'> {
+/** The repositories over a zone's database, as a `Zone` holds them. */
+export function zoneRepositories(db: Kysely<ZoneDatabase>): Pick<Zone, 'consent' | 'lineage' | 'sessions' | 'activity' | 'people' | 'challenges' | 'moves'> {
   return {
-    db, consent: new ConsentRepo(db), lineage: new TokenLineageRepo(db), sessions: new SessionsRepo(db), activity: new ActivityRepo(db),
-    people: new PeopleRepo(db), challenges: new ChallengesRepo(db),
+    consent: new ConsentRepo(db), lineage: new TokenLineageRepo(db), sessions: new SessionsRepo(db), activity: new ActivityRepo(db),
+    people: new PeopleRepo(db), challenges: new ChallengesRepo(db), moves: new ZoneMovesRepo(db),
   };
 }
