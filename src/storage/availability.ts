@@ -41,3 +41,12 @@ export function storeErrorKind(error: unknown): Extract<StoreErrorKind, 'unavail
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
+
+/** Runs `work`, turning a unique violation into the domain's refusal for it. */
+export async function refusingDuplicates<T>(work: () => Promise<T>, refusal: (cause: unknown) => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw isUniqueViolation(error) ? refusal(error) : error;
+  }
+}

@@ -142,19 +142,9 @@ export class AppDirectory {
       retiresAt: k.retiresAt,
       ...this.#parsedKeys(k.secretKey, () => this.#ring.open(k.privateKey.masterKeyId, retiringKeyLocation(k.keyId), k.privateKey.sealed)),
     }));
+    const { secretKey: _current, privateKey: _sealed, retiring: _replaced, ...settings } = record;
     return {
-      id: record.id,
-      name: record.name,
-      origins: record.origins,
-      returnUrls: record.returnUrls,
-      ipEntries: record.ipEntries,
-      protections: record.protections,
-      private: record.private,
-      permissions: record.permissions,
-      legalBasis: record.legalBasis,
-      legalBases: record.legalBases,
-      mandatoryApproved: record.mandatoryApproved,
-      createdAt: record.createdAt,
+      ...settings,
       keys: [current, ...retiring],
       secretKey: current.secretKey,
       privateKey: current.privateKey,

@@ -1,6 +1,6 @@
 import type { Actor, ControlAuditEvent } from '../audit/audit-log.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import type { AppProtections } from './app.js';
+import type { AppProtections, AppSettings } from './app.js';
 
 /** A private key as the control plane keeps it: sealed under one of its master keys. */
 export interface SealedPrivateKey {
@@ -17,38 +17,20 @@ export interface RetiringKeyRecord {
 }
 
 /** An app as the control plane keeps it: settings, the current key pair and the live replaced ones. */
-export interface AppRecord {
-  readonly id: string;
-  readonly name: string;
+export interface AppRecord extends AppSettings {
   readonly secretKey: string;
   readonly privateKey: SealedPrivateKey;
-  readonly origins: readonly string[];
-  readonly returnUrls: readonly string[];
-  readonly ipEntries: readonly string[];
-  readonly protections: AppProtections;
-  readonly private: boolean;
-  readonly permissions: readonly string[];
-  readonly legalBasis: string;
-  readonly legalBases: Readonly<Record<string, string>>;
-  readonly mandatoryApproved: readonly string[];
-  readonly createdAt: Date;
   /** Newest first. */
   readonly retiring: readonly RetiringKeyRecord[];
 }
 
-export interface NewAppRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly secretKey: string;
-  readonly privateKey: SealedPrivateKey;
-  readonly origins: readonly string[];
-  readonly returnUrls: readonly string[];
-  readonly permissions: readonly string[];
-  readonly legalBasis: string;
+/** A new app: its first settings (the others take their defaults) and key pair. */
+export type NewAppRecord = Pick<AppRecord, 'id' | 'name' | 'secretKey' | 'privateKey' | 'origins' | 'returnUrls' | 'permissions' | 'legalBasis'> & {
   readonly domainProtection: boolean;
-}
+};
 
-export interface ProtectionValues {
+/** The four protections and the lists they check against, saved together. */
+export interface ProtectionSettings {
   readonly protections: AppProtections;
   readonly origins: readonly string[];
   readonly returnUrls: readonly string[];
@@ -59,7 +41,7 @@ export interface ProtectionValues {
 export interface AppChanges {
   rename(name: string): Promise<boolean>;
   remove(): Promise<boolean>;
-  setProtections(values: ProtectionValues): Promise<boolean>;
+  setProtections(values: ProtectionSettings): Promise<boolean>;
   setPrivate(isPrivate: boolean): Promise<boolean>;
   /** The fields the operator lets the app make mandatory, locked until the change commits. */
   lockMandatoryApproved(): Promise<readonly string[] | undefined>;

@@ -19,8 +19,8 @@ export interface AppProtections {
   readonly ip: boolean;
 }
 
-/** An app as the protocol needs it: settings plus usable key objects. */
-export interface App {
+/** An app's settings: what its owners set and what the operator allowed it. */
+export interface AppSettings {
   readonly id: string;
   readonly name: string;
   readonly origins: readonly string[];
@@ -33,6 +33,10 @@ export interface App {
   readonly legalBases: Readonly<Record<string, string>>;
   readonly mandatoryApproved: readonly string[];
   readonly createdAt: Date;
+}
+
+/** An app as the protocol needs it: settings plus usable key objects. */
+export interface App extends AppSettings {
   /** The current key first, then replaced keys that have not retired yet. */
   readonly keys: readonly AppKey[];
   /** The current key pair (shorthands for `keys[0]`). */

@@ -5,9 +5,9 @@ import { OPERATOR, SYSTEM, type Actor } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import { appKeyId, currentKeyLocation, DEFAULT_LEGAL_BASIS, retiringKeyLocation, type AppProtections } from './app.js';
+import { appKeyId, currentKeyLocation, DEFAULT_LEGAL_BASIS, retiringKeyLocation } from './app.js';
 import type { AppDirectory } from './app-directory.js';
-import type { AppAuditEntry, AppChanges, AppStore } from './app-store.js';
+import type { AppAuditEntry, AppChanges, AppStore, ProtectionSettings } from './app-store.js';
 import {
   AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateReturnUrls,
 } from './app-settings.js';
@@ -23,12 +23,6 @@ export interface NewApp {
   readonly requireOrigins?: boolean;
 }
 
-export interface ProtectionSettings {
-  readonly protections: AppProtections;
-  readonly origins: readonly string[];
-  readonly returnUrls: readonly string[];
-  readonly ipEntries: readonly string[];
-}
 
 /** Kept for callers that only need to know that the input was refused. */
 export { AppSettingsError as AppValidationError } from './app-settings.js';

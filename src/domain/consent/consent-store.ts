@@ -44,15 +44,38 @@ export class AlreadyDecided extends Error {
   override name = 'AlreadyDecided';
 }
 
-/** A consent proof as the app's owners read it, the person known by the app's id for them. */
-export interface ConsentProofRow {
-  readonly userId: string;
+/** What a consent record proves: what was asked and required (why), what was granted, when and from where. */
+export interface ConsentDecision {
   readonly decidedAt: Date;
   readonly decision: 'allowed' | 'canceled';
   readonly requested: readonly string[];
   readonly mandatory: readonly string[];
   readonly legalBasis: string | null;
   readonly granted: readonly string[];
+  readonly from: string | null;
+}
+
+/**
+ * One consent decision as the app's developers see it: when, what was asked, required and
+ * granted, and the decision, the person known only by the app's own id for them. Not the
+ * client address: the owners need none to prove the consent, so it stays for the person's
+ * own view and the audit.
+ */
+export interface AppConsentProof extends Omit<ConsentDecision, 'from'> {
+  readonly userId: string;
+}
+
+/** A consent record's columns as its zone keeps them, its client address sealed. */
+export interface StoredConsentRecord {
+  readonly id: string;
+  readonly app_id: string;
+  readonly decided_at: Date;
+  readonly decision: 'allowed' | 'canceled';
+  readonly requested: readonly string[];
+  readonly mandatory: readonly string[];
+  readonly legal_basis: string | null;
+  readonly granted: readonly string[];
+  readonly ip_ct: Uint8Array | null;
 }
 
 /** A zone's grants, consent records and one-time codes. */
@@ -62,5 +85,5 @@ export interface ConsentStore {
   /** Deletes the code a decision wrote, when another decision settled the request first. */
   withdrawCode(connectId: string, personId: string): Promise<void>;
   /** The newest proofs of consents given to an app in this zone. */
-  proofsForApp(appId: string, limit: number): Promise<ConsentProofRow[]>;
+  proofsForApp(appId: string, limit: number): Promise<AppConsentProof[]>;
 }

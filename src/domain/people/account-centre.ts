@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { sessionField, type SessionSealedColumn } from '../sessions/session-service.js';
-import { consentDecisionOf, type ConsentDecision } from '../consent/consent-proofs.js';
+import { consentDecisionOf } from '../consent/consent-proofs.js';
+import type { ConsentDecision } from '../consent/consent-store.js';
 import type { AppDirectory } from '../apps/app-directory.js';
 import type { AppOwners } from '../apps/app-owners.js';
 import type { Actor } from '../audit/audit-log.js';

@@ -1,5 +1,6 @@
 import type { WrappedDataKey } from '../../crypto/key-ring.js';
 import type { Actor, AuditEvent } from '../audit/audit-log.js';
+import type { StoredConsentRecord } from '../consent/consent-store.js';
 import type { FieldCode } from '../consent/fields.js';
 import type { ChallengePurpose } from './challenge-purpose.js';
 
@@ -78,25 +79,12 @@ export interface PersonWrites {
   lockGrant(personId: string, appId: string): Promise<readonly string[] | undefined>;
   setGrantFields(personId: string, appId: string, fields: readonly string[]): Promise<void>;
   /** The person's consent records, newest first. */
-  consentRecords(personId: string, limit: number): Promise<ConsentRecordRow[]>;
+  consentRecords(personId: string, limit: number): Promise<StoredConsentRecord[]>;
   /** The person's sessions unexpired at `now`, last seen first. */
   liveSessions(personId: string, now: Date): Promise<SessionRow[]>;
   /** Ends one of the person's sessions, or all but one; how many ended. */
   endSessionsWhere(personId: string, which: { idHash: Uint8Array } | { allBut: Uint8Array }): Promise<number>;
   audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
-}
-
-/** A consent record of the person's own, as their account centre shows it. */
-export interface ConsentRecordRow {
-  readonly id: string;
-  readonly app_id: string;
-  readonly decided_at: Date;
-  readonly decision: 'allowed' | 'canceled';
-  readonly requested: readonly string[];
-  readonly mandatory: readonly string[];
-  readonly legal_basis: string | null;
-  readonly granted: readonly string[];
-  readonly ip_ct: Uint8Array | null;
 }
 
 /** One of the person's sessions, its origins sealed. */

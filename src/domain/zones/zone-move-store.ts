@@ -1,19 +1,11 @@
 import type { WrappedDataKey } from '../../crypto/key-ring.js';
-import type { Actor, AuditActorKind, AuditEvent } from '../audit/audit-log.js';
+import type { Actor, AuditEvent, ZoneAuditRecord } from '../audit/audit-log.js';
 import type { ZoneName } from './zones.js';
 
 /** An audit record about the person in the zone they leave: what its copy keeps, and its hash. */
-export interface MovedRecord {
+export interface MovedRecord extends ZoneAuditRecord {
   readonly id: string;
   readonly hash: Uint8Array;
-  readonly personId: string | null;
-  readonly action: string;
-  readonly field: string | null;
-  readonly actorKind: AuditActorKind;
-  readonly actorId: string | null;
-  readonly appId: string | null;
-  readonly purpose: string | null;
-  readonly requestId: string | null;
   /** When it first happened, ISO 8601 in UTC with microseconds (a copy keeps its original's time). */
   readonly firstAt: string;
 }

@@ -1,7 +1,7 @@
 import type { App } from '../../domain/apps/app.js';
 import type { ExtranetMember } from '../../domain/apps/extranet.js';
 import type { UsageDay } from '../../domain/apps/usage.js';
-import type { AppConsentProof } from '../../domain/consent/consent-proofs.js';
+import type { AppConsentProof } from '../../domain/consent/consent-store.js';
 import { FIELD_CODES, MANDATORY_BY_DEFAULT, type FieldCode } from '../../domain/consent/fields.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';

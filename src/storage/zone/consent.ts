@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import { AlreadyDecided, type ConsentProofRow, type ConsentStore, type ConsentWrites } from '../../domain/consent/consent-store.js';
+import { AlreadyDecided, type AppConsentProof, type ConsentStore, type ConsentWrites } from '../../domain/consent/consent-store.js';
 import { recordAudit } from '../audit-append.js';
-import { isUniqueViolation } from '../availability.js';
+import { refusingDuplicates } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
 import { wrappedDataKeyOf } from './person-keys.js';
 
@@ -52,21 +52,17 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
 export class ConsentRepo implements ConsentStore {
   constructor(private readonly db: Kysely<ZoneDatabase>) {}
 
-  async decide<T>(work: (writes: ConsentWrites) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.transaction().execute((trx) => work(consentWrites(trx)));
-    } catch (error) {
-      // A consent record or code of this request exists: another decision got there first.
-      if (isUniqueViolation(error)) throw new AlreadyDecided('the request was decided already', { cause: error });
-      throw error;
-    }
+  decide<T>(work: (writes: ConsentWrites) => Promise<T>): Promise<T> {
+    // A consent record or code of this request exists: another decision got there first.
+    return refusingDuplicates(() => this.db.transaction().execute((trx) => work(consentWrites(trx))),
+      (cause) => new AlreadyDecided('the request was decided already', { cause }));
   }
 
   async withdrawCode(connectId: string, personId: string): Promise<void> {
     await this.db.deleteFrom('auth_codes').where('connect_id', '=', connectId).where('person_id', '=', personId).execute();
   }
 
-  async proofsForApp(appId: string, limit: number): Promise<ConsentProofRow[]> {
+  async proofsForApp(appId: string, limit: number): Promise<AppConsentProof[]> {
     const rows = await this.db.selectFrom('consent_records as c')
       .innerJoin('app_users as u', (join) => join.onRef('u.person_id', '=', 'c.person_id').onRef('u.app_id', '=', 'c.app_id'))
       .select(['u.user_id', 'c.decided_at', 'c.decision', 'c.requested', 'c.mandatory', 'c.legal_basis', 'c.granted'])

@@ -3,7 +3,7 @@ import { AlreadyTaken, type ChallengeRecord, type ChallengeStore, type PersonSto
 import type { Actor, AuditEvent } from '../../domain/audit/audit-log.js';
 import { PERSON_DATA, zoneTablesWhere, type ZoneTable } from '../../domain/residency/person-data.js';
 import { recordAudit } from '../audit-append.js';
-import { isUniqueViolation } from '../availability.js';
+import { refusingDuplicates } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
 import { wrappedDataKeyOf } from './person-keys.js';
 
@@ -151,13 +151,9 @@ export function personWrites(trx: Transaction<ZoneDatabase>): PersonWrites {
 export class PeopleRepo implements PersonStore {
   constructor(private readonly db: Kysely<ZoneDatabase>) {}
 
-  async transaction<T>(work: (writes: PersonWrites) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.transaction().execute((trx) => work(personWrites(trx)));
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new AlreadyTaken('an email or nickname index is held by another person', { cause: error });
-      throw error;
-    }
+  transaction<T>(work: (writes: PersonWrites) => Promise<T>): Promise<T> {
+    return refusingDuplicates(() => this.db.transaction().execute((trx) => work(personWrites(trx))),
+      (cause) => new AlreadyTaken('an email or nickname index is held by another person', { cause }));
   }
 
   async credentialsByIndex(column: 'email_index' | 'nickname_index', index: Uint8Array) {

@@ -91,10 +91,7 @@ function moveSource(trx: Transaction<ZoneDatabase>): MoveSource {
 }
 
 async function copyAudit(trx: Transaction<ZoneDatabase>, from: ZoneName, records: readonly MovedRecord[]): Promise<void> {
-  const copies: AuditCopy[] = records.map((r) => ({
-    personId: r.personId, action: r.action, field: r.field, actorKind: r.actorKind, actorId: r.actorId, appId: r.appId,
-    purpose: r.purpose, requestId: r.requestId, originStore: from, originId: r.id, originAt: r.firstAt,
-  }));
+  const copies: AuditCopy[] = records.map((r) => ({ ...r, originStore: from, originId: r.id, originAt: r.firstAt }));
   // In slices, so that one statement's parameters stay small for a person with a long history.
   for (let i = 0; i < copies.length; i += 500) await recordAuditCopies(trx, copies.slice(i, i + 500));
 }
