@@ -45,9 +45,10 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
     return reply.type('image/webp').header('Cache-Control', 'private, max-age=300').header('Cross-Origin-Resource-Policy', 'cross-origin').send(image);
   });
 
-  await server.register(passwordResetPages, { context });
-  await server.register(secondFactorUndoPages, { context });
-  await server.register(gatewayPages, { context });
-  await server.register(dashboardPages, { context });
-  await server.register(accountPages, { context });
+  // Each surface is given the services it declares it uses.
+  await server.register(passwordResetPages, { context, services });
+  await server.register(secondFactorUndoPages, { context, services });
+  await server.register(gatewayPages, { context, services });
+  await server.register(dashboardPages, { context, services });
+  await server.register(accountPages, { context, services });
 }

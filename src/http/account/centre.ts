@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPersonName } from '../../domain/people/names.js';
 import { isUuid } from '../../domain/apps/app.js';
@@ -23,8 +24,11 @@ import { normaliseEmail } from '../../domain/people/email.js';
  * their sessions, export and erasure (behind the account's guard). Export and erasure ask
  * for the password again.
  */
-export function accountCentreRoutes(server: FastifyInstance, context: PageContext): void {
-  const { services, csrf } = context;
+/** What the account centre uses. */
+export type CentreServices = Pick<Services, 'accountCentre' | 'accounts' | 'images' | 'people' | 'signInThrottle' | 'zoneMoves'>;
+
+export function accountCentreRoutes(server: FastifyInstance, context: PageContext, services: CentreServices): void {
+  const { csrf } = context;
   const centre = services.accountCentre;
   const actor = (request: FastifyRequest) => ({ requestId: request.id });
 

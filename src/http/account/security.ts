@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import type { FieldErrors } from '../kit/form-controls.js';
@@ -9,8 +10,11 @@ import { passwordProblemText } from '../kit/texts.js';
 import { enrolmentPage, recoveryCodesPage, securityPage } from './views.js';
 
 /** A signed-in person's own security settings: password, nickname, second factor (behind the account's guard). */
-export function accountSecurityRoutes(server: FastifyInstance, context: PageContext): void {
-  const { services, csrf } = context;
+/** What the security settings use. */
+export type SecurityServices = Pick<Services, 'accounts' | 'people' | 'reauthentication' | 'secondFactor' | 'signInThrottle'>;
+
+export function accountSecurityRoutes(server: FastifyInstance, context: PageContext, services: SecurityServices): void {
+  const { csrf } = context;
 
   async function render(request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) {
     const state = await services.people.accountState(person);

@@ -120,10 +120,13 @@ export function documentedEndpoints(): DocumentedEndpoint[] {
 
 const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
 
+/** What the Ukey1 API uses: apps, their limits and lists, the pending requests and the tokens. */
+export type Ukey1ApiServices = Pick<Services, 'apps' | 'appDirectory' | 'appRateLimit' | 'connects' | 'extranet' | 'metrics' | 'tokens'>;
+
 /** The Ukey1 v2 API (spec, "Endpoints"). `accessTokens` signs and verifies its access tokens. */
 export async function ukey1V2Api(
   server: FastifyInstance,
-  { services, clientAddress, accessTokens }: { services: Services; clientAddress: ClientAddress; accessTokens: Ukey1AccessTokens },
+  { services, clientAddress, accessTokens }: { services: Ukey1ApiServices; clientAddress: ClientAddress; accessTokens: Ukey1AccessTokens },
 ): Promise<void> {
   const tokenAnswer = async (app: App, issued: IssuedTokens): Promise<ResultBody<typeof tokenResponse>> => ({
     access_token: await accessTokens.sign(app, issued),

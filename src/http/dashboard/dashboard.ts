@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppSettingsError } from '../../domain/apps/app-settings.js';
 import type { Actor } from '../../domain/audit/audit-log.js';
@@ -7,7 +8,7 @@ import { KeygateError } from '../../domain/errors.js';
 import type { MessageKey } from '../../i18n/en.js';
 import { pageError } from '../kit/page-errors.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { registerStandaloneSignIn } from '../interaction/sign-in-flow.js';
+import { registerStandaloneSignIn, type SignInServices } from '../interaction/sign-in-flow.js';
 import type { FieldErrors } from '../kit/form-controls.js';
 import { formString, formStrings, type Form } from '../kit/forms.js';
 import { personOf, requirePerson } from '../kit/guard.js';
@@ -35,14 +36,17 @@ const checked = (form: Form, name: string): boolean => formString(form, name, 8)
  * the signed-in person owns the app; anyone else gets the same "not found" as for an
  * app that does not exist.
  */
-export async function dashboardPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  registerStandaloneSignIn(server, context, { base: '/dashboard', lead: (t) => html`${t.t('dashboard.signIn.lead')}`, home: '/dashboard' });
+/** What the dashboard uses: apps, their owners, invitations, lists, proofs and usage, and the sign-in steps. */
+export type DashboardServices = Pick<Services, 'appDirectory' | 'appOwners' | 'apps' | 'consentProofs' | 'extranet' | 'ownerInvitations' | 'people' | 'usage'> & SignInServices;
 
-  invitationRoutes(server, context);
+export async function dashboardPages(server: FastifyInstance, { context, services }: { context: PageContext; services: DashboardServices }): Promise<void> {
+  registerStandaloneSignIn(server, context, services, { base: '/dashboard', lead: (t) => html`${t.t('dashboard.signIn.lead')}`, home: '/dashboard' });
+
+  invitationRoutes(server, context, services);
 
   await server.register(async (owner) => {
     owner.addHook('preHandler', requirePerson(context, '/dashboard/sign-in'));
-    ownerRoutes(owner, context);
+    ownerRoutes(owner, context, services);
   });
 }
 
@@ -78,8 +82,8 @@ function settingRefusal(t: Texts, error: AppSettingsError): string {
  * The link of an invitation to own an app: only the invited account, signed in, sees what
  * it is about and can accept or decline it; anyone else learns nothing from the link.
  */
-function invitationRoutes(server: FastifyInstance, context: PageContext): void {
-  const { services, csrf } = context;
+function invitationRoutes(server: FastifyInstance, context: PageContext, services: DashboardServices): void {
+  const { csrf } = context;
   type InvitationRoute = { Params: { token: string }; Body: Form };
   const gone = (t: Texts, reply: FastifyReply) => send(reply, 404, messagePage(t, t.t('dashboard.ownerInvitation.notFoundTitle'), t.t('dashboard.ownerInvitation.notFound')));
   const notYours = (t: Texts, reply: FastifyReply) => send(reply, 403, messagePage(t, t.t('dashboard.ownerInvitation.notYoursTitle'), t.t('dashboard.ownerInvitation.notYours')));
@@ -111,8 +115,8 @@ function invitationRoutes(server: FastifyInstance, context: PageContext): void {
 }
 
 /** The owner's pages, behind the guard: every app route also checks that the person owns the app. */
-function ownerRoutes(server: FastifyInstance, context: PageContext): void {
-  const { services, csrf } = context;
+function ownerRoutes(server: FastifyInstance, context: PageContext, services: DashboardServices): void {
+  const { csrf } = context;
 
   /** App changes are recorded in the control plane as the owner's (an opaque id), with the request. */
   const actorOf = (request: FastifyRequest, person: PersonRef, appId?: string): Actor => ({ kind: 'person', id: person.id, appId, requestId: request.id });

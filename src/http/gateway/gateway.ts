@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUuid } from '../../domain/apps/app.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
@@ -5,7 +6,7 @@ import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
 import { buildReturnRedirect } from '../../protocols/ukey1/return-redirect.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
-import { registerSignInFlow } from '../interaction/sign-in-flow.js';
+import { registerSignInFlow, type SignInServices } from '../interaction/sign-in-flow.js';
 import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
 import { formString, formStrings, type Form } from '../kit/forms.js';
 import { html } from '../kit/html.js';
@@ -20,8 +21,11 @@ import { appHome } from '../../domain/apps/extranet.js';
  * The gateway: the pages a person signs in and decides on an app's request through.
  * No guard hook: a visitor without a session is shown the sign-in step of the request.
  */
-export async function gatewayPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  const { services, csrf } = context;
+/** What the gateway uses: the request and its decision, private lists, and the sign-in steps. */
+export type GatewayServices = Pick<Services, 'appDirectory' | 'connects' | 'consents' | 'extranet' | 'metrics'> & SignInServices;
+
+export async function gatewayPages(server: FastifyInstance, { context, services }: { context: PageContext; services: GatewayServices }): Promise<void> {
+  const { csrf } = context;
   const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
   const currentPerson = context.currentPerson;
 
@@ -91,7 +95,7 @@ export async function gatewayPages(server: FastifyInstance, { context }: { conte
     return sendPage(reply, 200, page, connect.returnUrl);
   });
 
-  registerSignInFlow(server, context, {
+  registerSignInFlow(server, context, services, {
     prefix: '/gateway/:connectId',
     async resolve(request, reply) {
       const loaded = await loadConnect(request as FastifyRequest<{ Params: { connectId: string } }>, reply);

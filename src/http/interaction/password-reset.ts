@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance } from 'fastify';
 import { formString, type Form } from '../kit/forms.js';
 import type { PageContext } from '../kit/page-context.js';
@@ -6,8 +7,8 @@ import { passwordProblemText } from '../kit/texts.js';
 import { resetPasswordPage } from './sign-in-views.js';
 
 /** The page a password-reset link opens; not tied to an app or the dashboard. */
-export async function passwordResetPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  const { services, csrf } = context;
+export async function passwordResetPages(server: FastifyInstance, { context, services }: { context: PageContext; services: Pick<Services, 'accounts'> }): Promise<void> {
+  const { csrf } = context;
   server.get<{ Params: { token: string } }>('/reset/:token', async (request, reply) => {
     const valid = await services.accounts.isResetLinkValid(request.params.token);
     if (!valid) return sendPage(reply, 410, resetPasswordPage(context.texts(request), { csrf: '', token: '', expired: true }));

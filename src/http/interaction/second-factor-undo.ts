@@ -1,11 +1,12 @@
+import type { Services } from '../../domain/services.js';
 import type { FastifyInstance } from 'fastify';
 import type { PageContext } from '../kit/page-context.js';
 import { sendPage } from '../kit/send-page.js';
 import { undoSecondFactorPage } from './sign-in-views.js';
 
 /** The page the link mailed at a second factor's set-up opens: the owner's way back, signed in or not. */
-export async function secondFactorUndoPages(server: FastifyInstance, { context }: { context: PageContext }): Promise<void> {
-  const { services, csrf } = context;
+export async function secondFactorUndoPages(server: FastifyInstance, { context, services }: { context: PageContext; services: Pick<Services, 'secondFactor'> }): Promise<void> {
+  const { csrf } = context;
   // Opening the link changes nothing (mail scanners open links); the button does.
   server.get<{ Params: { token: string } }>('/second-factor/undo/:token', async (request, reply) => {
     if (!(await services.secondFactor.isUndoLinkLive(request.params.token))) return sendPage(reply, 410, undoSecondFactorPage(context.texts(request), { csrf: '', token: '', state: 'expired' }));

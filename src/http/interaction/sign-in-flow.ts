@@ -1,3 +1,4 @@
+import type { Services } from '../../domain/services.js';
 import { randomBytes } from 'node:crypto';
 import { isPersonName } from '../../domain/people/names.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -54,8 +55,10 @@ const accountKey = (identifier: string) => normaliseEmail(identifier) ?? normali
  * the browser holds its token in an HttpOnly cookie. Every answer about an email is the
  * same whether or not an account exists.
  */
-export function registerSignInFlow(server: FastifyInstance, context: PageContext, options: SignInFlowOptions): void {
-  const { services } = context;
+/** What the sign-in steps use. */
+export type SignInServices = Pick<Services, 'accounts' | 'challenges' | 'metrics' | 'people' | 'secondFactor' | 'signInFlows' | 'signInThrottle'>;
+
+export function registerSignInFlow(server: FastifyInstance, context: PageContext, services: SignInServices, options: SignInFlowOptions): void {
   const { prefix } = options;
   const https = context.publicUrl.startsWith('https:');
   const flowCookie = https ? '__Host-keygate-sign-in' : 'keygate-sign-in';
@@ -308,7 +311,7 @@ export interface StandaloneSurface {
  * The sign-in, sign-up and sign-out pages of a standalone surface, and the steps of its
  * sign-in: every surface has the same ones and differs only in where they return.
  */
-export function registerStandaloneSignIn(server: FastifyInstance, context: PageContext, surface: StandaloneSurface): void {
+export function registerStandaloneSignIn(server: FastifyInstance, context: PageContext, services: SignInServices, surface: StandaloneSurface): void {
   const https = context.publicUrl.startsWith('https:');
   const nextCookie = nextCookieName(https);
   /**
@@ -333,7 +336,7 @@ export function registerStandaloneSignIn(server: FastifyInstance, context: PageC
     return send(reply, signInPage(place(request, reply)));
   });
   server.get(`${surface.base}/sign-up`, async (request, reply) => send(reply, signUpPage(place(request, reply), { browserLanguage: browserLanguage(request) })));
-  registerSignInFlow(server, context, {
+  registerSignInFlow(server, context, services, {
     prefix: surface.base,
     resolve: async (request, reply) => ({ place: place(request, reply), continueUrl: continueUrlOf(request) }),
   });

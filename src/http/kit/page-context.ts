@@ -9,7 +9,6 @@ import type { Texts } from './texts.js';
 
 /** What every page route shares: the person's session, the forms' CSRF tokens, the client address. */
 export interface PageContext {
-  readonly services: Services;
   readonly publicUrl: string;
   readonly csrf: CsrfTokens;
   readonly clientAddress: ClientAddress;
@@ -33,7 +32,8 @@ export interface PageContext {
 }
 
 export interface PageContextOptions {
-  readonly services: Services;
+  /** What the pages' sessions use. */
+  readonly services: Pick<Services, 'people' | 'sessions'>;
   readonly publicUrl: string;
   /** Keys the HMAC of the forms' CSRF tokens; the same on every node. */
   readonly csrfKey: Buffer;
@@ -51,7 +51,6 @@ export function createPageContext(options: PageContextOptions): PageContext {
   const sessionOf = (request: FastifyRequest): string | undefined => request.cookies[sessionCookie.name];
   const csrf = new CsrfTokens(options.csrfKey, https ? { name: '__Host-keygate-csrf', secure: true } : { name: 'keygate-csrf', secure: false }, sessionOf);
   return {
-    services,
     publicUrl,
     csrf,
     clientAddress: options.clientAddress,
