@@ -16,7 +16,10 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { ConnectService } from './domain/connect/connect-service.js';
 import { ConsentService } from './domain/consent/consent-service.js';
 import { ConsentProofs } from './domain/consent/consent-proofs.js';
+import { Passwords } from './domain/people/passwords.js';
 import { PeopleService } from './domain/people/people-service.js';
+import { PersonDirectory } from './domain/people/person-directory.js';
+import { PersonProfiles } from './domain/people/person-profiles.js';
 import { AccountMail } from './domain/people/account-mail.js';
 import { AccountService } from './domain/people/account-service.js';
 import { AccountCentre } from './domain/people/account-centre.js';
@@ -79,6 +82,8 @@ export interface Keygate {
   readonly config: KeygateConfig;
   readonly logger: Logger;
   readonly stores: Stores;
+  /** Each legal zone with its repositories and keys. */
+  readonly zones: ZoneRegistry;
   readonly services: Services;
   readonly http: FastifyInstance;
   /** Shared state across nodes, when `KEYGATE_REDIS_URL` is set. */
@@ -172,19 +177,25 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
   });
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, outboxDir: path.join(config.dataDir, 'outbox'), logger, metrics });
   const connects = new ConnectService(new ConnectRequestsRepo(stores.control.db), clock, config.connectTtlMinutes, config.publicUrl);
-  const people = new PeopleService(zones, new ControlTrailRepo(stores.control.db));
+  const personDirectory = new PersonDirectory({ zones, control: new ControlTrailRepo(stores.control.db) });
+  const profiles = new PersonProfiles({ zones });
+  const passwords = new Passwords({ zones, directory: personDirectory });
+  const people = new PeopleService({ zones, directory: personDirectory, profiles });
   const challenges = new Challenges(zones, clock);
   const images = new ProfileImages(zones, clock, hkdfKey(controlIndexKey, 'keygate/image-links'), config.publicUrl);
-  const accountMail = new AccountMail(people, mailer, logger);
+  const accountMail = new AccountMail(profiles, mailer, logger);
   const signInThrottle = new SignInThrottle(hkdfKey(controlRing.current.key, 'keygate/sign-in-throttle'), {
     redis,
     prefix: config.redis.prefix,
     limits: { ...DEFAULT_THROTTLE_LIMITS, addressAttempts: config.signInAttemptsPerAddress },
     metrics,
   });
-  const accounts = new AccountService(people, challenges, accountMail, zones, clock, config.publicUrl, hkdfKey(controlIndexKey, 'keygate/devices'), (person) => signInThrottle.admitMailTo(person));
+  const accounts = new AccountService({
+    people, directory: personDirectory, passwords, profiles, challenges, mail: accountMail, zones, clock, publicUrl: config.publicUrl,
+    deviceKey: hkdfKey(controlIndexKey, 'keygate/devices'), admitMailTo: (person) => signInThrottle.admitMailTo(person),
+  });
   const secondFactor = new SecondFactor({
-    zones, people, challenges, mail: accountMail, clock, publicUrl: config.publicUrl, enrolmentKey: hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment'),
+    zones, profiles, challenges, mail: accountMail, clock, publicUrl: config.publicUrl, enrolmentKey: hkdfKey(controlRing.current.key, 'keygate/second-factor-enrolment'),
   });
   // Mail on an app's behalf and owner invitations, counted under pseudonyms of their own.
   const invitationLimits = new InvitationLimits(hkdfKey(controlRing.current.key, 'keygate/invitation-limits'), { redis, prefix: config.redis.prefix });
@@ -194,25 +205,28 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     appOwners,
     connects,
     people,
+    personDirectory,
+    passwords,
+    profiles,
     challenges,
     accounts,
-    accountCentre: new AccountCentre({ zones, people, apps: appDirectory, owners: appOwners, clock }),
+    accountCentre: new AccountCentre({ zones, profiles, apps: appDirectory, owners: appOwners, clock }),
     zoneMoves: new ZoneMoves(zones, new ZoneMoveJournalRepo(stores.control.db), clock, options.zoneMoveFaults, metrics),
     secondFactor,
-    reauthentication: new Reauthentication({ people, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
+    reauthentication: new Reauthentication({ passwords, directory: personDirectory, secondFactor, throttle: signInThrottle, announcePause: (person, minutes, requestId) => accounts.announcePause(person, minutes, requestId) }),
     usage: new UsageReport(zones, clock),
     consentProofs: new ConsentProofs(zones),
     extranet: new ExtranetService({
-      store: new PrivateListsRepo(stores.control.db), ring: controlRing, indexKey: controlIndexKey, owners: appOwners, people, mailer,
+      store: new PrivateListsRepo(stores.control.db), ring: controlRing, indexKey: controlIndexKey, owners: appOwners, profiles, mailer,
       limits: invitationLimits, clock, publicUrl: config.publicUrl, logger,
     }),
     ownerInvitations: new OwnerInvitations({
-      store: appOwnerStore, owners: appOwners, people, mail: accountMail, limits: invitationLimits, clock, publicUrl: config.publicUrl,
+      store: appOwnerStore, owners: appOwners, directory: personDirectory, mail: accountMail, limits: invitationLimits, clock, publicUrl: config.publicUrl,
     }),
     consents: new ConsentService(zones, connects, clock, config.authCodeTtlSeconds),
     sessions: new SessionService(zones, clock, config.sessionIdleMinutes, config.sessionAbsoluteHours),
     signInFlows: new SignInFlows({ store: new SignInFlowsRepo(stores.control.db), clock, ttlSeconds: SIGN_IN_FLOW_SECONDS }),
-    tokens: new TokenService(zones, connects, people, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
+    tokens: new TokenService(zones, connects, profiles, clock, config.accessTokenTtlMinutes, config.refreshTokenTtlDays, images),
     images,
     signInThrottle,
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
@@ -250,6 +264,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     config,
     logger,
     stores,
+    zones,
     services,
     http,
     redis,

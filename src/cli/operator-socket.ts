@@ -53,13 +53,13 @@ export function callOperatorSocket<T>(dataDir: string, route: string, body: unkn
 
 /** The operator's export of one person, or null when no account has this email. */
 export async function exportPerson(keygate: Keygate, email: string): Promise<Record<string, unknown> | null> {
-  const person = await keygate.services.people.findByEmail(email);
+  const person = await keygate.services.personDirectory.findByEmail(email);
   return person ? keygate.services.accountCentre.exportData(person, {}, OPERATOR) : null;
 }
 
 /** Erases one person at the operator's hand; false when no account has this email. */
 export async function erasePerson(keygate: Keygate, email: string): Promise<boolean> {
-  const person = await keygate.services.people.findByEmail(email);
+  const person = await keygate.services.personDirectory.findByEmail(email);
   if (!person) return false;
   await keygate.services.accountCentre.erase(person, OPERATOR);
   return true;

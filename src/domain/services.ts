@@ -7,7 +7,10 @@ import type { UsageReport } from './apps/usage.js';
 import type { ConnectService } from './connect/connect-service.js';
 import type { ConsentService } from './consent/consent-service.js';
 import type { ConsentProofs } from './consent/consent-proofs.js';
+import type { Passwords } from './people/passwords.js';
 import type { PeopleService } from './people/people-service.js';
+import type { PersonDirectory } from './people/person-directory.js';
+import type { PersonProfiles } from './people/person-profiles.js';
 import type { AccountService } from './people/account-service.js';
 import type { AccountCentre } from './people/account-centre.js';
 import type { Challenges } from './people/challenges.js';
@@ -36,7 +39,13 @@ export interface Services {
   readonly connects: ConnectService;
   readonly consents: ConsentService;
   readonly consentProofs: ConsentProofs;
+  /** Creates people and changes the identifiers they sign in with. */
   readonly people: PeopleService;
+  /** Finds people across zones by the blind indexes of their identifiers. */
+  readonly personDirectory: PersonDirectory;
+  readonly passwords: Passwords;
+  /** Opens a person's sealed fields, each read audited. */
+  readonly profiles: PersonProfiles;
   readonly accounts: AccountService;
   readonly accountCentre: AccountCentre;
   readonly zoneMoves: ZoneMoves;

@@ -64,7 +64,7 @@ describe('the account centre in headless Chromium', () => {
     await page.getByLabel('Your password, to confirm the move').fill(PASSWORD);
     await submit('Change country');
     await page.getByRole('status').filter({ hasText: 'now lives in the United States zone' }).waitFor();
-    const person = (await keygate.services.people.findByEmail(EMAIL))!;
+    const person = (await keygate.services.personDirectory.findByEmail(EMAIL))!;
     assert.equal(person.zone, 'us');
     assert.equal((await keygate.stores.zones.eu.db.selectFrom('people').select('id').where('id', '=', person.id).execute()).length, 0);
     const picture = page.getByRole('img', { name: 'Your profile picture' });
@@ -80,8 +80,8 @@ describe('the account centre in headless Chromium', () => {
     await page.getByLabel('Code from the email').fill(await keygate.outbox.code(NEW_EMAIL));
     await submit('Confirm');
     await page.getByRole('status').filter({ hasText: `Your sign-in email is now ${NEW_EMAIL}` }).waitFor();
-    assert.equal(await keygate.services.people.findByEmail(EMAIL), null);
-    assert.equal((await keygate.services.people.findByEmail(NEW_EMAIL))?.zone, 'us');
+    assert.equal(await keygate.services.personDirectory.findByEmail(EMAIL), null);
+    assert.equal((await keygate.services.personDirectory.findByEmail(NEW_EMAIL))?.zone, 'us');
   });
 
   it('shows connected apps, the activity timeline and sessions', async () => {
@@ -109,7 +109,7 @@ describe('the account centre in headless Chromium', () => {
     await page.getByLabel('Type DELETE to confirm').fill('DELETE');
     await submit('Delete my account');
     await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
-    assert.equal(await keygate.services.people.findByEmail(NEW_EMAIL), null);
+    assert.equal(await keygate.services.personDirectory.findByEmail(NEW_EMAIL), null);
     assert.deepEqual(session.problems, []);
   });
 });

@@ -103,7 +103,7 @@ describe('the account centre', () => {
     assert.doesNotMatch(filtered.html, /<strong>Centre Shop<\/strong> read/);
     assert.match(filtered.html, /<strong>Other Shop<\/strong> read/);
     await visitor.post('/account/sign-out', {});
-    const person = (await keygate.services.people.findByEmail('reader@example.cz'))!;
+    const person = (await keygate.services.personDirectory.findByEmail('reader@example.cz'))!;
     const signedOut = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('action')
       .where('person_id', '=', person.id).where('action', '=', 'person.signed_out').execute();
     assert.equal(signedOut.length, 1, 'signing out is recorded');
@@ -150,12 +150,12 @@ describe('the account centre', () => {
   it('erases the account: the data key is destroyed, every row goes, apps lose access, sign-in knows nobody', async () => {
     const { visitor, token } = await connected('erase.me@example.cz');
     const db = keygate.stores.zones.eu.db;
-    const person = (await keygate.services.people.findByEmail('erase.me@example.cz'))!;
+    const person = (await keygate.services.personDirectory.findByEmail('erase.me@example.cz'))!;
     const sealed = await db.selectFrom('people').select(['email_ct']).where('id', '=', person.id).executeTakeFirstOrThrow();
     await visitor.get('/account/data');
     assert.equal((await visitor.post('/account/delete', { password: SIGN_UP_JANA.password, confirm: 'delete' })).status, 400);
     assert.equal((await visitor.post('/account/delete', { password: 'wrong password', confirm: 'DELETE' })).status, 403);
-    assert.ok(await keygate.services.people.findByEmail('erase.me@example.cz'), 'nothing changed yet');
+    assert.ok(await keygate.services.personDirectory.findByEmail('erase.me@example.cz'), 'nothing changed yet');
     const erased = await visitor.post('/account/delete', { password: SIGN_UP_JANA.password, confirm: 'DELETE' });
     assert.equal(erased.status, 200);
 
@@ -166,7 +166,7 @@ describe('the account centre', () => {
     }
     // No remaining data key opens the old ciphertext.
     const keys = await db.selectFrom('person_keys').select(['person_id', 'master_key_id', 'wrapped_key']).execute();
-    const zone = (keygate.services.people as unknown as { zones: { get(z: string): { ring: { open(id: string, at: object, c: Uint8Array): Buffer } } } }).zones.get('eu');
+    const zone = keygate.zones.get('eu');
     for (const key of keys) {
       const dataKey = zone.ring.open(key.master_key_id, { table: 'person_keys', column: 'wrapped_key', rowId: key.person_id }, key.wrapped_key);
       assert.throws(() => decryptField(dataKey, { table: 'people', column: 'email_ct', rowId: person.id }, sealed.email_ct));
@@ -197,9 +197,9 @@ describe('the account centre', () => {
     // Jana chose Czech: the notices are in Czech.
     const notice = await keygate.outbox.next('old.address@example.cz', (m) => /byl změněn/.test(m.subject));
     assert.match(notice.text, /Touto adresou se už přihlásit nelze/);
-    assert.equal(await keygate.services.people.findByEmail('old.address@example.cz'), null);
-    assert.ok(await keygate.services.people.findByEmail('new.address@example.cz'));
-    const person = (await keygate.services.people.findByEmail('new.address@example.cz'))!;
+    assert.equal(await keygate.services.personDirectory.findByEmail('old.address@example.cz'), null);
+    assert.ok(await keygate.services.personDirectory.findByEmail('new.address@example.cz'));
+    const person = (await keygate.services.personDirectory.findByEmail('new.address@example.cz'))!;
     const changed = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('field')
       .where('person_id', '=', person.id).where('action', '=', 'person.field_changed').execute();
     assert.deepEqual(changed.map((c) => c.field), ['email']);
@@ -218,7 +218,7 @@ describe('the account centre', () => {
     assert.doesNotMatch(notice.subject, /\d{6}/, 'no code goes to an address that has an account');
     const guessed = await visitor.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(started.html)![1]!, email: 'owner.taken@example.cz', code: '123456' });
     assert.equal(guessed.status, 400);
-    assert.ok(await keygate.services.people.findByEmail('wants.taken@example.cz'));
+    assert.ok(await keygate.services.personDirectory.findByEmail('wants.taken@example.cz'));
   });
 
   it('refuses a bad address, the same address, a wrong password and someone else\'s code', async () => {
@@ -234,7 +234,7 @@ describe('the account centre', () => {
     const code = await keygate.outbox.code('fresh.careful@example.cz');
     const stolen = await other.post('/account/email/confirm', { token: /name="token" value="([^"]+)"/.exec(started.html)![1]!, email: 'fresh.careful@example.cz', code });
     assert.equal(stolen.status, 400, 'a challenge is never used for another person');
-    assert.ok(await keygate.services.people.findByEmail('other.careful@example.cz'));
-    assert.equal(await keygate.services.people.findByEmail('fresh.careful@example.cz'), null);
+    assert.ok(await keygate.services.personDirectory.findByEmail('other.careful@example.cz'));
+    assert.equal(await keygate.services.personDirectory.findByEmail('fresh.careful@example.cz'), null);
   });
 });

@@ -20,7 +20,7 @@ describe('every limit on an account counts on the account, whatever identifier, 
     const visitor = new GatewayVisitor(keygate.http);
     await visitor.get('/account/sign-up');
     assert.equal((await visitor.signUp('/account', { ...SIGN_UP_JANA, email }, keygate.outbox)).status, 303);
-    const person = (await keygate.services.people.findByEmail(email))!;
+    const person = (await keygate.services.personDirectory.findByEmail(email))!;
     if (nickname) assert.equal(await keygate.services.people.setNickname(person, nickname, { requestId: 't' }), 'ok');
     return person;
   }
@@ -112,8 +112,8 @@ describe('every limit on an account counts on the account, whatever identifier, 
     for (let i = 0; i < 12; i++) statuses.push((await visitor.post('/account/security/nickname', { nickname: i === 11 ? 'free-at-last' : i % 2 === 0 ? 'holder' : `probe${i}` })).status);
     assert.deepEqual(statuses.slice(0, 10).filter((s) => s === 429), [], 'ten tries go through');
     assert.deepEqual(statuses.slice(10), [429, 429], 'then the form waits');
-    const prober = (await keygate.services.people.findByEmail('nickname.prober@example.cz'))!;
-    assert.equal(await keygate.services.people.nicknameOf(prober), 'probe9', 'the last nickname taken before the limit');
+    const prober = (await keygate.services.personDirectory.findByEmail('nickname.prober@example.cz'))!;
+    assert.equal(await keygate.services.profiles.nicknameOf(prober), 'probe9', 'the last nickname taken before the limit');
     assert.equal((await visitor.post('/account/security/nickname', { nickname: '' })).status, 200, 'removing one is never limited');
   });
 });

@@ -46,13 +46,13 @@ describe('a form token is good only for the session it was made for', () => {
     const forged = await victim.post('/account/security/nickname', { nickname: 'planted', _csrf: token });
     assert.equal(forged.status, 403);
     assert.match(forged.html, /This form has expired/);
-    const person = (await keygate.services.people.findByEmail(SIGN_UP_JANA.email))!;
-    assert.equal(await keygate.services.people.nicknameOf(person), null, 'nothing changed');
+    const person = (await keygate.services.personDirectory.findByEmail(SIGN_UP_JANA.email))!;
+    assert.equal(await keygate.services.profiles.nicknameOf(person), null, 'nothing changed');
 
     // The person's own form, from a page of their session, still works with that secret.
     await victim.get('/account/security');
     assert.equal((await victim.post('/account/security/nickname', { nickname: 'jana' })).status, 200);
-    assert.equal(await keygate.services.people.nicknameOf(person), 'jana');
+    assert.equal(await keygate.services.profiles.nicknameOf(person), 'jana');
     assert.equal((await victim.post('/account/security/nickname', { nickname: '' })).status, 200);
   });
 

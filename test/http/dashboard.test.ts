@@ -55,7 +55,7 @@ describe('the developer dashboard', () => {
     assert.doesNotMatch(settings.html, /Domain protection is off/);
     assert.match(settings.html, /<svg[^>]*role="img"/, 'the usage chart is rendered on the server');
     // The control plane records who created the app: the owner's opaque id, with the request.
-    const developerId = (await keygate.services.people.findByEmail('dev.one@example.cz'))!.id;
+    const developerId = (await keygate.services.personDirectory.findByEmail('dev.one@example.cz'))!.id;
     const record = await keygate.stores.control.db.selectFrom('audit_events').select(['actor_kind', 'actor_id', 'request_id'])
       .where('app_id', '=', appId).where('action', '=', 'app.created').executeTakeFirstOrThrow();
     assert.deepEqual([record.actor_kind, record.actor_id], ['person', developerId]);
@@ -83,7 +83,7 @@ describe('the developer dashboard', () => {
     assert.equal(refused.status, 400);
     assert.match(refused.html, /id="origins-error">[^<]*is not an origin/);
     assert.match(refused.html, /https:\/\/ok\.example\.org\nhttps:\/\/evil\.example\.org\/path<\/textarea>/, 'what was typed is kept');
-    assert.equal((await keygate.services.appOwners.appsOwnedBy((await keygate.services.people.findByEmail('dev.two@example.cz'))!.id)).length, 0);
+    assert.equal((await keygate.services.appOwners.appsOwnedBy((await keygate.services.personDirectory.findByEmail('dev.two@example.cz'))!.id)).length, 0);
 
     const { appId } = await createApp(visitor, 'Dash Two');
     const cases: Array<[Record<string, string>, RegExp]> = [
@@ -149,8 +149,8 @@ describe('the developer dashboard', () => {
     assert.equal((await second.post(invitation, { decision: 'accept' })).status, 303);
     assert.match((await first.get(`/dashboard/apps/${appId}`)).html, /second\.owner@example\.cz/);
     assert.equal((await second.get(`/dashboard/apps/${appId}`)).status, 200);
-    const firstId = (await keygate.services.people.findByEmail('first.owner@example.cz'))!.id;
-    const secondId = (await keygate.services.people.findByEmail('second.owner@example.cz'))!.id;
+    const firstId = (await keygate.services.personDirectory.findByEmail('first.owner@example.cz'))!.id;
+    const secondId = (await keygate.services.personDirectory.findByEmail('second.owner@example.cz'))!.id;
     assert.equal((await second.post(`/dashboard/apps/${appId}/owners/remove`, { person: firstId })).status, 200);
     const last = await second.post(`/dashboard/apps/${appId}/owners/remove`, { person: secondId });
     assert.equal(last.status, 400);

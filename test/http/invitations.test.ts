@@ -35,7 +35,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
     return app;
   }
 
-  const idOf = async (email: string) => (await keygate.services.people.findByEmail(email))!.id;
+  const idOf = async (email: string) => (await keygate.services.personDirectory.findByEmail(email))!.id;
   const noticeOf = (html: string) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(html)?.[1];
   const mailsTo = async (email: string, match: (mail: OutboxMail) => boolean = () => true) => {
     await keygate.mailSettled();
@@ -274,7 +274,7 @@ describe('invitations: owners, private-app lists and what owners see', () => {
       const connectId = connectIdOf(opened.body.gateway);
       const entered = await person.signUp(`/gateway/${connectId}`, { ...SIGN_UP_JANA, email: 'user.of.app@example.cz' }, keygate.outbox);
       if ((await person.get(entered.location!)).status !== 303) await person.post(`/gateway/${connectId}/consent`, { decision: 'allow' });
-      assert.ok(await keygate.services.people.usesApp((await keygate.services.people.findByEmail('user.of.app@example.cz'))!, appId));
+      assert.ok(await keygate.services.personDirectory.usesApp((await keygate.services.personDirectory.findByEmail('user.of.app@example.cz'))!, appId));
       await api.call('DELETE' as 'POST', '/auth/v2/extranet/users', { reference_id: listed.body.reference_id });
       const user = await api.call('POST', '/auth/v2/extranet/users', { email: 'user.of.app@example.cz' });
       const stranger = await api.call('POST', '/auth/v2/extranet/users', { email: 'never.seen@example.cz' });

@@ -4,12 +4,11 @@ import { describe, it } from 'node:test';
 import { KeyRing } from '../../src/crypto/key-ring.js';
 import { keyIdOf } from '../../src/crypto/master-keys.js';
 import { rotateControlKeys, rotateZoneKeys } from '../../src/storage/maintenance/key-rotation.js';
-import { PeopleService } from '../../src/domain/people/people-service.js';
+import { PersonProfiles } from '../../src/domain/people/person-profiles.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
 import { AppDirectory } from '../../src/domain/apps/app-directory.js';
 import { AppsRepo } from '../../src/storage/control/apps.js';
 import { systemClock } from '../../src/domain/clock.js';
-import { ControlTrailRepo } from '../../src/storage/control/trail.js';
 import { zoneRepositories } from '../../src/storage/zone/repositories.js';
 import { startTestKeygate } from '../support/test-keygate.js';
 
@@ -34,7 +33,7 @@ describe('master key rotation', () => {
       const people = await eu.selectFrom('people').select('id').execute();
       const zoneWith = (ring: KeyRing): Zone => ({ name: 'eu', ...zoneRepositories(eu), ring, indexKey: Buffer.alloc(32) });
       const readAll = async (ring: KeyRing) => {
-        const service = new PeopleService(new ZoneRegistry([zoneWith(ring), { name: 'us', ...zoneRepositories(keygate.stores.zones.us.db), ring, indexKey: Buffer.alloc(32) }]), new ControlTrailRepo(keygate.stores.control.db));
+        const service = new PersonProfiles({ zones: new ZoneRegistry([zoneWith(ring), { name: 'us', ...zoneRepositories(keygate.stores.zones.us.db), ring, indexKey: Buffer.alloc(32) }]) });
         return zoneWith(ring).people.transaction(async (writes) => Promise.all(people.map((p) =>
           service.readFields(writes, zoneWith(ring), p.id, ['firstname', 'email'], { kind: 'operator', id: 'test' }, 'rotation check'))));
       };
@@ -65,7 +64,7 @@ describe('master key rotation', () => {
       await assert.rejects(readAll(new KeyRing(oldKey)));
 
       // People still sign in.
-      assert.ok(await keygate.services.people.authenticate('rotation-7@example.de', 'long enough password', {}));
+      assert.ok(await keygate.services.passwords.authenticate('rotation-7@example.de', 'long enough password', {}));
       const again = await rotateZoneKeys(eu, during);
       assert.deepEqual([again.rewrapped, again.remaining, again.retiredKeyIds.length], [0, 0, 0]);
     } finally {

@@ -59,7 +59,7 @@ describe('what the server logs, and how long a refusal takes', () => {
     const base = `/gateway/${connectIdOf(connect.body.gateway)}`;
     const browser = visitor();
     await browser.signUp(base, { ...SIGN_UP_JANA, email }, keygate.outbox);
-    const person = (await keygate.services.people.findByEmail(email))!;
+    const person = (await keygate.services.personDirectory.findByEmail(email))!;
     const picture = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00a' } }).png().toBuffer();
     await keygate.services.images.setImage(person, picture, { requestId: 't' });
     const decided = await browser.post(`${base}/consent`, { decision: 'allow', fields: ['image'] });
@@ -136,7 +136,7 @@ describe('what the server logs, and how long a refusal takes', () => {
     const form = await gatewayForm();
     // Hold every lookup of an email or nickname until both answers are in: an answer that
     // waited for the lookup (and so could depend on it) would never come.
-    const people = keygate.services.people;
+    const people = keygate.services.personDirectory;
     const lookup = people.findByIdentifier.bind(people);
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });

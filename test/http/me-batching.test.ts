@@ -33,7 +33,7 @@ describe('/me calls that arrive together', () => {
     const tokens: string[] = [];
     for (const [i, email] of people.entries()) tokens.push(await tokenFor(email, i % 2 === 0 ? 'CZ' : 'US'));
     // Ben withdraws the app: his token must fail even inside a batch with the others.
-    const ben = (await keygate.services.people.findByEmail('ben@example.cz'))!;
+    const ben = (await keygate.services.personDirectory.findByEmail('ben@example.cz'))!;
     await keygate.services.accountCentre.revokeApp(ben, client.appId, { requestId: 'r' });
     const count = async (zone: 'eu' | 'us') => (await keygate.stores.zones[zone].db.selectFrom('audit_events').select('id').where('action', '=', 'field.read').execute()).length;
     const before = { eu: await count('eu'), us: await count('us') };

@@ -90,7 +90,7 @@ describe('retention of expired records', () => {
       assert.equal((await client.token({ request_id: 'old', connect_id: connectIdOf(connect.body.gateway), auth_code: code })).status, 200);
 
       // A reset link nobody followed: its challenge outlives nothing it was for.
-      const person = (await keygate.services.people.findByEmail('retention@example.cz'))!;
+      const person = (await keygate.services.personDirectory.findByEmail('retention@example.cz'))!;
       await keygate.services.challenges.create(person, 'reset', { ttlSeconds: 1800, withCode: false });
       // A sign-in somebody started and never finished: its flow goes once it has expired.
       const starter = new GatewayVisitor(keygate.http);

@@ -113,7 +113,7 @@ describe('the person-data registry', () => {
       const allowed = await visitor.post(`${base}/consent`, { decision: 'allow', fields: ['firstname', 'email', 'image'] });
       const code = new URL(allowed.location!).searchParams.get('_ukey1[code]')!;
       assert.equal((await client.token({ request_id: 'r-1', connect_id: connect.body.connect_id, auth_code: code })).status, 200);
-      person = (await keygate.services.people.findByEmail(email))!;
+      person = (await keygate.services.personDirectory.findByEmail(email))!;
       assert.equal(await keygate.services.people.setNickname(person, 'everything', { requestId: 't' }), 'ok');
       const enrolment = await keygate.services.secondFactor.beginEnrolment(person, 't');
       await keygate.services.secondFactor.confirmEnrolment(person, enrolment.secret, enrolment.proof, totpCodeAt(enrolment.secret, keygate.clock.now()), { requestId: 't' });

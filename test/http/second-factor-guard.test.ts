@@ -21,7 +21,7 @@ describe('a session alone cannot set up, replace or guess its way past the secon
     await visitor.get('/account/sign-up');
     assert.equal((await visitor.signUp('/account', { ...SIGN_UP_JANA, email }, keygate.outbox)).status, 303);
     await visitor.get('/account/security');
-    return { visitor, person: (await keygate.services.people.findByEmail(email))! };
+    return { visitor, person: (await keygate.services.personDirectory.findByEmail(email))! };
   }
 
   async function signedIn(email: string) {
@@ -43,7 +43,7 @@ describe('a session alone cannot set up, replace or guess its way past the secon
   }
 
   const secondFactorOn = async (email: string) =>
-    (await keygate.services.people.accountState((await keygate.services.people.findByEmail(email))!))!.secondFactor;
+    (await keygate.services.personDirectory.accountState((await keygate.services.personDirectory.findByEmail(email))!))!.secondFactor;
 
   it('asks for the password before setting up an authenticator app', async () => {
     const { visitor } = await signedUp('enrol.password@example.cz');
@@ -128,6 +128,6 @@ describe('a session alone cannot set up, replace or guess its way past the secon
     }
     const right = await visitor.post('/account/security/password', { current: SIGN_UP_JANA.password, password: 'another long passphrase here' });
     assert.equal(right.status, 429);
-    assert.equal(await keygate.services.people.checkPassword((await keygate.services.people.findByEmail('change.limit@example.cz'))!, SIGN_UP_JANA.password), true, 'unchanged');
+    assert.equal(await keygate.services.passwords.checkPassword((await keygate.services.personDirectory.findByEmail('change.limit@example.cz'))!, SIGN_UP_JANA.password), true, 'unchanged');
   });
 });

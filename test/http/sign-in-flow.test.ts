@@ -27,7 +27,7 @@ describe('a sign-in is a flow of methods, and the session records when and how i
     const visitor = new GatewayVisitor(keygate.http);
     await visitor.get('/account/sign-up');
     assert.equal((await visitor.signUp('/account', { ...SIGN_UP_JANA, email }, keygate.outbox)).status, 303);
-    return { visitor, person: (await keygate.services.people.findByEmail(email))! };
+    return { visitor, person: (await keygate.services.personDirectory.findByEmail(email))! };
   }
 
   async function passwordSignIn(base: string, email: string) {

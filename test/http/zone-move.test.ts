@@ -48,7 +48,7 @@ async function connectedPerson(keygate: TestKeygate, client: Ukey1ServerClient, 
   const code = new URL(allowed.location!).searchParams.get('_ukey1[code]')!;
   const token = await client.token({ request_id: requestId, connect_id: connect.body.connect_id, auth_code: code });
   assert.equal(token.status, 200, JSON.stringify(token.body));
-  const person = (await keygate.services.people.findByEmail(email))!;
+  const person = (await keygate.services.personDirectory.findByEmail(email))!;
   return { visitor, person, accessToken: token.body.access_token as string, refreshToken: token.body.refresh_token as string };
 }
 
@@ -107,7 +107,7 @@ describe('moving a person to another zone when their country changes', () => {
       .where('person_id', '=', person.id).where('origin_store', '=', 'us').execute();
     assert.ok(copies.length >= before.audit_events! - 2, 'every record about the person was copied');
     assert.ok(copies.every((c) => c.origin_at! <= c.occurred_at), 'copies keep the time of the original');
-    assert.equal((await keygate.services.people.findByEmail(email))?.zone, 'eu');
+    assert.equal((await keygate.services.personDirectory.findByEmail(email))?.zone, 'eu');
 
     // The browser that moved was given a new session; the other one keeps working.
     assert.equal((await visitor.get('/account/profile')).status, 200);

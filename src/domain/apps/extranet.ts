@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { InvitationLimits } from '../protection/invitation-limits.js';
 import { KeygateError } from '../errors.js';
 import { normaliseEmail } from '../people/email.js';
-import type { PeopleService } from '../people/people-service.js';
+import type { PersonProfiles } from '../people/person-profiles.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import { isUuid, type App } from './app.js';
 import type { AppOwners } from './app-owners.js';
@@ -56,7 +56,8 @@ export interface ExtranetOptions {
   /** The control plane's blind-index key. */
   readonly indexKey: Uint8Array;
   readonly owners: AppOwners;
-  readonly people: PeopleService;
+  /** Reads a signed-in person's email to check the list (an audited read). */
+  readonly profiles: PersonProfiles;
   readonly mailer: Mailer;
   readonly limits: InvitationLimits;
   readonly clock: Clock;
@@ -70,7 +71,7 @@ export class ExtranetService {
   private readonly ring: KeyRing;
   private readonly indexKey: Uint8Array;
   private readonly owners: AppOwners;
-  private readonly people: PeopleService;
+  private readonly profiles: PersonProfiles;
   private readonly mailer: Mailer;
   private readonly limits: InvitationLimits;
   private readonly clock: Clock;
@@ -79,7 +80,7 @@ export class ExtranetService {
 
   constructor(options: ExtranetOptions) {
     ({
-      store: this.store, ring: this.ring, indexKey: this.indexKey, owners: this.owners, people: this.people, mailer: this.mailer,
+      store: this.store, ring: this.ring, indexKey: this.indexKey, owners: this.owners, profiles: this.profiles, mailer: this.mailer,
       limits: this.limits, clock: this.clock, publicUrl: this.publicUrl, logger: this.logger,
     } = options);
   }
@@ -193,7 +194,7 @@ export class ExtranetService {
    */
   async admits(app: App, person: PersonRef, requestId: string): Promise<boolean> {
     if (!app.private || (await this.owners.isOwner(app.id, person.id))) return true;
-    const profile = await this.people.readFieldsOf(person, ['email'], { kind: 'system', id: null, appId: app.id, requestId }, 'private app list check');
+    const profile = await this.profiles.readFieldsOf(person, ['email'], { kind: 'system', id: null, appId: app.id, requestId }, 'private app list check');
     const email = profile?.email;
     if (!email) return false;
     return (await this.store.referenceOf(app.id, this.#index(email))) !== undefined;

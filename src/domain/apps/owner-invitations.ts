@@ -4,7 +4,7 @@ import { addSeconds, type Clock } from '../clock.js';
 import { KeygateError } from '../errors.js';
 import type { AccountMail } from '../people/account-mail.js';
 import { normaliseEmail } from '../people/email.js';
-import type { PeopleService } from '../people/people-service.js';
+import type { PersonDirectory } from '../people/person-directory.js';
 import type { InvitationLimits } from '../protection/invitation-limits.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import type { App } from './app.js';
@@ -47,7 +47,8 @@ export interface OwnerInvitationsOptions {
   /** Where owners and their invitations are kept. */
   readonly store: AppOwnerStore;
   readonly owners: AppOwners;
-  readonly people: PeopleService;
+  /** Finds the invited account after the answer (and records an address nobody holds). */
+  readonly directory: PersonDirectory;
   readonly mail: AccountMail;
   readonly limits: InvitationLimits;
   readonly clock: Clock;
@@ -58,7 +59,7 @@ export interface OwnerInvitationsOptions {
 export class OwnerInvitations {
   private readonly store: AppOwnerStore;
   private readonly owners: AppOwners;
-  private readonly people: PeopleService;
+  private readonly directory: PersonDirectory;
   private readonly mail: AccountMail;
   private readonly limits: InvitationLimits;
   private readonly clock: Clock;
@@ -66,7 +67,7 @@ export class OwnerInvitations {
 
   constructor(options: OwnerInvitationsOptions) {
     ({
-      store: this.store, owners: this.owners, people: this.people, mail: this.mail, limits: this.limits, clock: this.clock, publicUrl: this.publicUrl,
+      store: this.store, owners: this.owners, directory: this.directory, mail: this.mail, limits: this.limits, clock: this.clock, publicUrl: this.publicUrl,
     } = options);
   }
 
@@ -86,8 +87,8 @@ export class OwnerInvitations {
     const actor: Actor = { kind: 'person', id: inviter.id, appId: app.id, requestId };
     await this.store.audit(actor, [{ action: 'app.owner_invited', appId: app.id, detail: `invitation=${id}` }]);
     this.mail.afterAnswer(async () => {
-      const invitee = await this.people.findByEmail(email);
-      if (!invitee) return this.people.recordUnknownIdentifier('owner_invitation.unknown_identifier', { requestId });
+      const invitee = await this.directory.findByEmail(email);
+      if (!invitee) return this.directory.recordUnknownIdentifier('owner_invitation.unknown_identifier', { requestId });
       if (invitee.id === inviter.id || (await this.owners.isOwner(app.id, invitee.id))) return;
       // The invitations' own budget per address, not the account's: invitations must not
       // use up the mail a person needs to sign in.

@@ -1,5 +1,6 @@
 import type { Actor } from '../audit/audit-log.js';
-import type { PeopleService } from '../people/people-service.js';
+import type { Passwords } from '../people/passwords.js';
+import type { PersonDirectory } from '../people/person-directory.js';
 import type { SecondFactor } from '../people/second-factor.js';
 import { accountCounter, type SignInThrottle, type ThrottleVerdict } from '../protection/sign-in-throttle.js';
 import type { PersonRef } from '../zones/zone-registry.js';
@@ -12,7 +13,8 @@ export type ReauthenticationOutcome =
   | { readonly ok: false; readonly retryAfterSeconds: number };
 
 export interface ReauthenticationDeps {
-  readonly people: PeopleService;
+  readonly passwords: Passwords;
+  readonly directory: PersonDirectory;
   readonly secondFactor: SecondFactor;
   readonly throttle: SignInThrottle;
   /** Tells the person that proving who they are is paused on their account. */
@@ -47,8 +49,8 @@ export class Reauthentication {
   async confirm(person: PersonRef, proof: { readonly password: string; readonly code: string }, actor: RequestActor): Promise<ReauthenticationOutcome> {
     const verdict = await this.admit(person, actor.requestId ?? '');
     if (!verdict.allowed) return { ok: false, retryAfterSeconds: verdict.retryAfterSeconds };
-    if (!(await this.deps.people.checkPassword(person, proof.password))) return { ok: false, wrong: 'password' };
-    if ((await this.deps.people.accountState(person))?.secondFactor && !(await this.deps.secondFactor.verify(person, proof.code, actor))) {
+    if (!(await this.deps.passwords.checkPassword(person, proof.password))) return { ok: false, wrong: 'password' };
+    if ((await this.deps.directory.accountState(person))?.secondFactor && !(await this.deps.secondFactor.verify(person, proof.code, actor))) {
       return { ok: false, wrong: 'code' };
     }
     await this.succeeded(person);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ChallengePurpose } from '../people/challenge-purpose.js';
-import type { AccountState } from '../people/people-service.js';
+import type { AccountState } from '../people/person-directory.js';
 import type { PersonRef } from '../zones/zone-registry.js';
 import type { PendingStep, SignInFlowStore } from './sign-in-flow-store.js';
 import { amrOf, isSignInMethodName, type AmrValue, type SignInMethodName } from './methods.js';

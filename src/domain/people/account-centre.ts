@@ -9,7 +9,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
-import type { PeopleService, Profile } from './people-service.js';
+import type { PersonProfiles, Profile } from './person-profiles.js';
 import { PERSON_FIELD_COLUMNS, type PersonWrites } from './person-store.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { exportSections, sealedAt, type ExportSection, type PersonSealedColumn } from '../residency/person-data.js';
@@ -71,17 +71,17 @@ async function dataKeyIn(writes: PersonWrites, zone: Zone, personId: string): Pr
 
 export class AccountCentre {
   private readonly zones: ZoneRegistry;
-  private readonly people: PeopleService;
+  private readonly profiles: PersonProfiles;
   private readonly apps: AppDirectory;
   private readonly owners: AppOwners;
   private readonly clock: Clock;
 
-  constructor(options: { zones: ZoneRegistry; people: PeopleService; apps: AppDirectory; owners: AppOwners; clock: Clock }) {
-    ({ zones: this.zones, people: this.people, apps: this.apps, owners: this.owners, clock: this.clock } = options);
+  constructor(options: { zones: ZoneRegistry; profiles: PersonProfiles; apps: AppDirectory; owners: AppOwners; clock: Clock }) {
+    ({ zones: this.zones, profiles: this.profiles, apps: this.apps, owners: this.owners, clock: this.clock } = options);
   }
 
   profile(person: PersonRef, requestId: string): Promise<Profile | null> {
-    return this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { kind: 'person', id: person.id, requestId }, 'account centre');
+    return this.profiles.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), { kind: 'person', id: person.id, requestId }, 'account centre');
   }
 
   async hasImage(person: PersonRef): Promise<boolean> {
@@ -211,8 +211,8 @@ export class AccountCentre {
     // One builder per section the person-data registry names; a table's rows reach the export only through its section.
     const sections: Record<ExportSection, () => Promise<unknown>> = {
       profile: async () => ({
-        ...await this.people.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), by, 'data export'),
-        nickname: await this.people.nicknameOf(person),
+        ...await this.profiles.readFieldsOf(person, FIELD_CODES.filter((f) => f !== 'image'), by, 'data export'),
+        nickname: await this.profiles.nicknameOf(person),
       }),
       account: async () => {
         const account = await zone.people.accountFacts(person.id);

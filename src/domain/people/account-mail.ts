@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Mailer } from '../../mail/mailer.js';
 import { accountMessage, resolveLocale, type AccountMessage, type Locale } from '../../mail/messages.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-import type { PeopleService } from './people-service.js';
+import type { PersonProfiles } from './person-profiles.js';
 
 /** A profile's language (ISO 639-1) as the locale of its mail: a language Keygate writes in, else British English. */
 const localeOfLanguage = (language: string | null | undefined): Locale => resolveLocale(language ?? undefined);
@@ -16,7 +16,7 @@ const localeOfLanguage = (language: string | null | undefined): Locale => resolv
 export class AccountMail {
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(private readonly people: PeopleService, private readonly mailer: Mailer, private readonly logger: Logger) {}
+  constructor(private readonly profiles: PersonProfiles, private readonly mailer: Mailer, private readonly logger: Logger) {}
 
   /**
    * Runs work after the answer (on the next turn of the event loop, once the answer has
@@ -42,7 +42,7 @@ export class AccountMail {
 
   /** To a person's confirmed address, now: reading it and their language is an audited read. */
   async sendToPerson(person: PersonRef, message: AccountMessage, requestId?: string): Promise<void> {
-    const profile = await this.people.readFieldsOf(person, ['email', 'language'], { kind: 'system', id: null, requestId }, `account email: ${message.kind}`);
+    const profile = await this.profiles.readFieldsOf(person, ['email', 'language'], { kind: 'system', id: null, requestId }, `account email: ${message.kind}`);
     if (!profile?.email) return;
     await this.mailer.send({ to: profile.email, ...accountMessage(localeOfLanguage(profile.language), message) });
   }

@@ -9,6 +9,9 @@ import { newChallengeToken, type Challenges, type IssuedChallenge } from './chal
 import { normaliseEmail } from './email.js';
 import { checkNewPassword, type PasswordProblem } from './password-policy.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
+import type { Passwords } from './passwords.js';
+import type { PersonDirectory } from './person-directory.js';
+import type { PersonProfiles } from './person-profiles.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
 
@@ -31,19 +34,41 @@ const pendingEmailLocation = (personId: string) => sealedAt('challenges', 'detai
  * decides what happens comes after it too.
  */
 
+export interface AccountServiceOptions {
+  readonly people: PeopleService;
+  readonly directory: PersonDirectory;
+  readonly passwords: Passwords;
+  readonly profiles: PersonProfiles;
+  readonly challenges: Challenges;
+  readonly mail: AccountMail;
+  readonly zones: ZoneRegistry;
+  readonly clock: Clock;
+  readonly publicUrl: string;
+  /** Keys the hashes of device cookies. */
+  readonly deviceKey: Buffer;
+  /** Counts a mail to a person against their account's budget; false: send nothing. */
+  readonly admitMailTo: (person: PersonRef) => Promise<boolean>;
+}
+
 export class AccountService {
-  constructor(
-    private readonly people: PeopleService,
-    private readonly challenges: Challenges,
-    private readonly mail: AccountMail,
-    private readonly zones: ZoneRegistry,
-    private readonly clock: Clock,
-    private readonly publicUrl: string,
-    /** Keys the hashes of device cookies. */
-    private readonly deviceKey: Buffer,
-    /** Counts a mail to a person against their account's budget; false: send nothing. */
-    private readonly admitMailTo: (person: PersonRef) => Promise<boolean>,
-  ) {}
+  private readonly people: PeopleService;
+  private readonly directory: PersonDirectory;
+  private readonly passwords: Passwords;
+  private readonly profiles: PersonProfiles;
+  private readonly challenges: Challenges;
+  private readonly mail: AccountMail;
+  private readonly zones: ZoneRegistry;
+  private readonly clock: Clock;
+  private readonly publicUrl: string;
+  private readonly deviceKey: Buffer;
+  private readonly admitMailTo: (person: PersonRef) => Promise<boolean>;
+
+  constructor(options: AccountServiceOptions) {
+    ({
+      people: this.people, directory: this.directory, passwords: this.passwords, profiles: this.profiles, challenges: this.challenges,
+      mail: this.mail, zones: this.zones, clock: this.clock, publicUrl: this.publicUrl, deviceKey: this.deviceKey, admitMailTo: this.admitMailTo,
+    } = options);
+  }
 
   /**
    * Starts a sign-up. A new address gets an unconfirmed account and its confirmation
@@ -92,11 +117,11 @@ export class AccountService {
   async requestEmailChange(person: PersonRef, newEmail: string, actor: RequestActor): Promise<{ token: string } | 'invalid' | 'unchanged'> {
     const email = normaliseEmail(newEmail);
     if (!email) return 'invalid';
-    const current = await this.people.readFieldsOf(person, ['email', 'language'], { kind: 'person', id: person.id, requestId: actor.requestId }, 'email change');
+    const current = await this.profiles.readFieldsOf(person, ['email', 'language'], { kind: 'person', id: person.id, requestId: actor.requestId }, 'email change');
     if (!current) return 'invalid';
     if (current.email === email) return 'unchanged';
     const language = current.language ?? 'en';
-    if (await this.people.findByEmail(email)) {
+    if (await this.directory.findByEmail(email)) {
       // Recorded as the request itself is when the address is free, so the time tells nothing.
       await this.people.recordRequest(person, 'person.email_change_requested', actor);
       this.mail.toAddress(email, language, { kind: 'emailChangeTaken', params: {} });
@@ -148,9 +173,9 @@ export class AccountService {
    */
   requestSignInCode(identifier: string, requestId: string, token = newChallengeToken()): { token: string } {
     this.mail.afterAnswer(async () => {
-      const person = await this.people.findByIdentifier(identifier);
-      if (!person) return this.people.recordUnknownIdentifier('sign_in_code.unknown_identifier', { requestId });
-      if (!(await this.people.accountState(person))?.emailVerified) return this.people.recordRequest(person, 'person.sign_in_code_withheld', { requestId });
+      const person = await this.directory.findByIdentifier(identifier);
+      if (!person) return this.directory.recordUnknownIdentifier('sign_in_code.unknown_identifier', { requestId });
+      if (!(await this.directory.accountState(person))?.emailVerified) return this.people.recordRequest(person, 'person.sign_in_code_withheld', { requestId });
       if (!(await this.admitMailTo(person))) return;
       const { code } = await this.challenges.create(person, 'sign_in_code', { token, ttlSeconds: SIGN_IN_CODE_MINUTES * 60, withCode: true, requestId });
       await this.mail.sendToPerson(person, { kind: 'signInCode', params: { code: code!, minutes: SIGN_IN_CODE_MINUTES } }, requestId);
@@ -168,8 +193,8 @@ export class AccountService {
    */
   requestPasswordReset(identifier: string, requestId: string): void {
     this.mail.afterAnswer(async () => {
-      const person = await this.people.findByIdentifier(identifier);
-      if (!person) return this.people.recordUnknownIdentifier('password_reset.unknown_identifier', { requestId });
+      const person = await this.directory.findByIdentifier(identifier);
+      if (!person) return this.directory.recordUnknownIdentifier('password_reset.unknown_identifier', { requestId });
       if (!(await this.admitMailTo(person))) return;
       const { token } = await this.challenges.create(person, 'reset', { ttlSeconds: RESET_LINK_MINUTES * 60, withCode: false, requestId });
       await this.mail.sendToPerson(person, { kind: 'passwordReset', params: { link: `${this.publicUrl}/reset/${token}`, minutes: RESET_LINK_MINUTES } }, requestId);
@@ -193,22 +218,22 @@ export class AccountService {
     if (problem) return problem;
     const person = await this.challenges.redeemToken(token, 'reset');
     if (!person) return 'expired';
-    await this.people.setPassword(person, password, 'person.password_reset', actor);
+    await this.passwords.setPassword(person, password, 'person.password_reset', actor);
     await this.people.markEmailVerified(person, actor);
     return null;
   }
 
   /** A signed-in person changes their password; every session ends (the caller starts a new one). */
   async changePassword(person: PersonRef, current: string, next: string, actor: RequestActor): Promise<{ field: 'current' } | { field: 'password'; problem: PasswordProblem } | null> {
-    if (!(await this.people.checkPassword(person, current))) return { field: 'current' };
+    if (!(await this.passwords.checkPassword(person, current))) return { field: 'current' };
     const problem = await this.#passwordProblem(person, next, actor.requestId ?? undefined);
     if (problem) return { field: 'password', problem };
-    await this.people.setPassword(person, next, 'person.password_changed', actor);
+    await this.passwords.setPassword(person, next, 'person.password_changed', actor);
     return null;
   }
 
   async #passwordProblem(person: PersonRef, password: string, requestId?: string): Promise<PasswordProblem | null> {
-    const profile = await this.people.readFieldsOf(person, ['email', 'firstname', 'surname'], { kind: 'system', id: null, requestId }, 'password policy check');
+    const profile = await this.profiles.readFieldsOf(person, ['email', 'firstname', 'surname'], { kind: 'system', id: null, requestId }, 'password policy check');
     return checkNewPassword(password, { email: profile?.email ?? '', firstname: profile?.firstname ?? undefined, surname: profile?.surname ?? undefined });
   }
 

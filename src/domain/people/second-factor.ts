@@ -8,7 +8,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
-import type { PeopleService } from './people-service.js';
+import type { PersonProfiles } from './person-profiles.js';
 import { sealedAt } from '../residency/person-data.js';
 import type { Challenges } from './challenges.js';
 import type { AccountMail } from './account-mail.js';
@@ -36,7 +36,7 @@ export interface Enrolment {
  */
 export interface SecondFactorDeps {
   readonly zones: ZoneRegistry;
-  readonly people: PeopleService;
+  readonly profiles: PersonProfiles;
   readonly challenges: Challenges;
   readonly mail: AccountMail;
   readonly clock: Clock;
@@ -59,7 +59,7 @@ export class SecondFactor {
 
   /** A new secret for the person to scan; nothing is stored until a code from it is confirmed. */
   async beginEnrolment(person: PersonRef, requestId: string): Promise<Enrolment> {
-    const profile = await this.deps.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const profile = await this.deps.profiles.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
     const secret = generateTotpSecret();
     const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
     const expires = this.deps.clock.now().getTime() + ENROLMENT_MINUTES * 60_000;
@@ -81,7 +81,7 @@ export class SecondFactor {
   /** The enrolment page again for the same secret (a mistyped code), while its proof holds. */
   async resumeEnrolment(person: PersonRef, secret: string, proof: string, requestId: string): Promise<Enrolment | null> {
     if (!this.#isProofValid(person, secret, proof)) return null;
-    const profile = await this.deps.people.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
+    const profile = await this.deps.profiles.readFieldsOf(person, ['email'], { kind: 'person', id: person.id, requestId }, 'authenticator app label');
     const uri = totpUri({ secret, account: profile?.email ?? 'account', issuer: 'Keygate' });
     return { secret, uri, qrSvg: await enrolmentQrSvg(uri), proof };
   }

@@ -7,7 +7,7 @@ import type { ConnectService } from '../connect/connect-service.js';
 import { hashCode } from '../consent/consent-service.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
-import type { PeopleService, Profile } from '../people/people-service.js';
+import type { PersonProfiles, Profile } from '../people/person-profiles.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { GrantedProfileReader } from './granted-profile.js';
 import type { IssuedPair, Lineage, NewPair } from './lineage-store.js';
@@ -63,7 +63,7 @@ export class TokenService {
   constructor(
     private readonly zones: ZoneRegistry,
     private readonly connects: ConnectService,
-    private readonly people: PeopleService,
+    private readonly profiles: PersonProfiles,
     private readonly clock: Clock,
     private readonly accessTokenTtlMinutes: number,
     private readonly refreshTokenTtlDays: number,
@@ -236,7 +236,7 @@ export class TokenService {
     const access: TokenAccess = {
       zone, jti, personId: row.person_id, userId: row.user_id, fields, requested: (row.requested ?? row.readable).filter(isFieldCode),
     };
-    const profile = this.people.openFields(zone, { ...row, id: row.person_id }, fields.filter((f) => f !== 'image'));
+    const profile = this.profiles.openFields(zone, { ...row, id: row.person_id }, fields.filter((f) => f !== 'image'));
     // The picture itself is not sent: the app gets a link that expires (and is audited when fetched).
     if (fields.includes('image')) profile.image = row.image_ct ? this.images.linkFor({ id: row.person_id, zone: zone.name }, app.id) : null;
     return { access, profile };

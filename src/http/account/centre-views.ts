@@ -1,5 +1,5 @@
 import type { ActivityRecord, ConnectedApp, ConsentProof, SessionSummary } from '../../domain/people/account-centre.js';
-import type { Profile } from '../../domain/people/people-service.js';
+import type { Profile } from '../../domain/people/person-profiles.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import type { ZoneName } from '../../domain/zones/zones.js';
 import type { MessageKey } from '../../i18n/en.js';

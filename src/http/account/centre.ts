@@ -25,7 +25,7 @@ import { normaliseEmail } from '../../domain/people/email.js';
  * for the password again.
  */
 /** What the account centre uses. */
-export type CentreServices = Pick<Services, 'accountCentre' | 'accounts' | 'images' | 'people' | 'signInThrottle' | 'zoneMoves'>;
+export type CentreServices = Pick<Services, 'accountCentre' | 'accounts' | 'images' | 'passwords' | 'people' | 'signInThrottle' | 'zoneMoves'>;
 
 export function accountCentreRoutes(server: FastifyInstance, context: PageContext, services: CentreServices): void {
   const { csrf } = context;
@@ -173,7 +173,7 @@ export function accountCentreRoutes(server: FastifyInstance, context: PageContex
     request: FastifyRequest<{ Body: Form }>, reply: FastifyReply, person: PersonRef, refuse: (status: number, message: string) => Promise<unknown> | unknown,
   ): Promise<boolean> {
     const verdict = await services.signInThrottle.admit(context.clientAddress(request) ?? 'unknown', `person:${person.id}`);
-    const ok = verdict.allowed && await services.people.checkPassword(person, formString(request.body ?? {}, 'password', 256) ?? '');
+    const ok = verdict.allowed && await services.passwords.checkPassword(person, formString(request.body ?? {}, 'password', 256) ?? '');
     if (ok) {
       await services.signInThrottle.recordSuccess(`person:${person.id}`);
       return true;

@@ -11,16 +11,16 @@ import { enrolmentPage, recoveryCodesPage, securityPage } from './views.js';
 
 /** A signed-in person's own security settings: password, nickname, second factor (behind the account's guard). */
 /** What the security settings use. */
-export type SecurityServices = Pick<Services, 'accounts' | 'people' | 'reauthentication' | 'secondFactor' | 'signInThrottle'>;
+export type SecurityServices = Pick<Services, 'accounts' | 'people' | 'personDirectory' | 'profiles' | 'reauthentication' | 'secondFactor' | 'signInThrottle'>;
 
 export function accountSecurityRoutes(server: FastifyInstance, context: PageContext, services: SecurityServices): void {
   const { csrf } = context;
 
   async function render(request: FastifyRequest, reply: FastifyReply, person: PersonRef, status = 200, extra: { notice?: string; errors?: FieldErrors } = {}) {
-    const state = await services.people.accountState(person);
+    const state = await services.personDirectory.accountState(person);
     return send(reply, status, securityPage(context.texts(request), {
       csrf: csrf.tokenFor(request, reply),
-      nickname: await services.people.nicknameOf(person),
+      nickname: await services.profiles.nicknameOf(person),
       secondFactor: state?.secondFactor ?? false,
       recoveryCodesLeft: state?.secondFactor ? await services.secondFactor.remainingRecoveryCodes(person) : 0,
       ...extra,

@@ -37,7 +37,7 @@ const checked = (form: Form, name: string): boolean => formString(form, name, 8)
  * app that does not exist.
  */
 /** What the dashboard uses: apps, their owners, invitations, lists, proofs and usage, and the sign-in steps. */
-export type DashboardServices = Pick<Services, 'appDirectory' | 'appOwners' | 'apps' | 'consentProofs' | 'extranet' | 'ownerInvitations' | 'people' | 'usage'> & SignInServices;
+export type DashboardServices = Pick<Services, 'appDirectory' | 'appOwners' | 'apps' | 'consentProofs' | 'extranet' | 'ownerInvitations' | 'profiles' | 'usage'> & SignInServices;
 
 export async function dashboardPages(server: FastifyInstance, { context, services }: { context: PageContext; services: DashboardServices }): Promise<void> {
   registerStandaloneSignIn(server, context, services, { base: '/dashboard', lead: (t) => html`${t.t('dashboard.signIn.lead')}`, home: '/dashboard' });
@@ -138,7 +138,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
     const owners = await services.appOwners.ownersOf(app.id);
     // Showing co-owners' emails is a read of their personal data: audited, per owner.
     const ownerViews = await Promise.all(owners.map(async (owner) => {
-      const profile = await services.people.readFieldsOf(owner, ['email'], { kind: 'person', id: person.id, appId: app.id, requestId: request.id }, 'dashboard owner list');
+      const profile = await services.profiles.readFieldsOf(owner, ['email'], { kind: 'person', id: person.id, appId: app.id, requestId: request.id }, 'dashboard owner list');
       return { id: owner.id, email: profile?.email ?? null, you: owner.id === person.id };
     }));
     const members = app.private ? await services.extranet.list(app.id) : [];

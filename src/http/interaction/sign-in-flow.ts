@@ -56,7 +56,7 @@ const accountKey = (identifier: string) => normaliseEmail(identifier) ?? normali
  * same whether or not an account exists.
  */
 /** What the sign-in steps use. */
-export type SignInServices = Pick<Services, 'accounts' | 'challenges' | 'metrics' | 'people' | 'secondFactor' | 'signInFlows' | 'signInThrottle'>;
+export type SignInServices = Pick<Services, 'accounts' | 'challenges' | 'metrics' | 'passwords' | 'personDirectory' | 'secondFactor' | 'signInFlows' | 'signInThrottle'>;
 
 export function registerSignInFlow(server: FastifyInstance, context: PageContext, services: SignInServices, options: SignInFlowOptions): void {
   const { prefix } = options;
@@ -146,7 +146,7 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
    */
   async function finish(request: FastifyRequest, reply: FastifyReply, resolved: ResolvedPlace, flow: SignInFlow | null, person: PersonRef, method: SignInMethodName) {
     services.metrics.signIn(method, 'proved');
-    const state = await services.people.accountState(person);
+    const state = await services.personDirectory.accountState(person);
     if (!state) return show(reply, resolved, 401, signInPage(resolved.place, { error: resolved.place.t.t('signIn.accountGone') }));
     const next = await services.signInFlows.proved(flow, resolved.place.base, person, method, state);
     if (next.step !== 'complete') {
@@ -184,9 +184,9 @@ export function registerSignInFlow(server: FastifyInstance, context: PageContext
     const identifier = formString(form, 'email', 320) ?? '';
     const password = formString(form, 'password', 256) ?? '';
     // The account is looked up first so that its attempts count on it, whichever identifier is typed.
-    const account = identifier && password ? await services.people.findAccount(identifier) : null;
+    const account = identifier && password ? await services.personDirectory.findAccount(identifier) : null;
     if (await throttled(request, reply, resolved, 'password', account?.person ?? accountKey(identifier), (error) => signInPage(resolved.place, { identifier, error }))) return reply;
-    const person = identifier && password ? await services.people.signInWithPassword(account, password, { requestId: request.id }) : null;
+    const person = identifier && password ? await services.passwords.signInWithPassword(account, password, { requestId: request.id }) : null;
     if (!person) return failed(reply, resolved, 'password', 401, signInPage(resolved.place, { identifier, error: resolved.place.t.t('signIn.wrongPassword') }));
     return finish(request, reply, resolved, await heldFlow(request, resolved), person, 'password');
   });

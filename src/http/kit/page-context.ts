@@ -33,7 +33,7 @@ export interface PageContext {
 
 export interface PageContextOptions {
   /** What the pages' sessions use. */
-  readonly services: Pick<Services, 'people' | 'sessions'>;
+  readonly services: Pick<Services, 'profiles' | 'sessions'>;
   readonly publicUrl: string;
   /** Keys the HMAC of the forms' CSRF tokens; the same on every node. */
   readonly csrfKey: Buffer;
@@ -72,7 +72,7 @@ export function createPageContext(options: PageContextOptions): PageContext {
         // A fresh sign-in: the pages speak the person's language from now on. Reading it is
         // a read of a personal field like any other, recorded in the person's trail.
         // The person is signed in already: a store that fails here costs the language, not the sign-in.
-        const profile = await services.people.readFieldsOf(person, ['language'], { kind: 'person', id: person.id, requestId: request.id }, 'the language of the pages')
+        const profile = await services.profiles.readFieldsOf(person, ['language'], { kind: 'person', id: person.id, requestId: request.id }, 'the language of the pages')
           .catch((error: unknown) => {
             request.log.warn({ err: (error as Error).message }, 'the language of a person who signed in could not be read');
             return null;
