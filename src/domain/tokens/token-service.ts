@@ -10,7 +10,7 @@ import { KeygateError } from '../errors.js';
 import type { PersonProfiles, Profile } from '../people/person-profiles.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { GrantedProfileReader } from './granted-profile.js';
-import type { IssuedPair, Lineage, NewPair } from './lineage-store.js';
+import type { IssuedPair, Lineage, LineageWrites, NewPair } from './lineage-store.js';
 import { isZoneName, type ZoneName } from '../zones/zones.js';
 
 export interface CodeExchange {
@@ -91,6 +91,13 @@ export class TokenService {
     });
   }
 
+  /** Records the next pair of `lineage` in the exchange's transaction (its slower path). */
+  async #recordPair(tx: LineageWrites, zone: Zone, app: App, lineage: Lineage, now: Date, who: Actor) {
+    const pair = this.#newPair(zone, now, who.requestId ?? null);
+    const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
+    return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
+  }
+
   /**
    * Runs `attempt` in the zone a token or code names and, while it finds nothing there, in
    * the others: the person may have moved zones since it was issued.
@@ -141,9 +148,7 @@ export class TokenService {
       const lineage: Lineage = {
         familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.personId, scope: claimed.scope.filter(isFieldCode),
       };
-      const pair = this.#newPair(zone, now, who.requestId ?? null);
-      const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
-      return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
+      return this.#recordPair(tx, zone, app, lineage, now, who);
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
@@ -181,9 +186,7 @@ export class TokenService {
         familyId: token.familyId, codeHash: token.codeHash, connectId: token.connectId, personId: token.personId,
         scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f)),
       };
-      const pair = this.#newPair(zone, now, who.requestId ?? null);
-      const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
-      return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
+      return this.#recordPair(tx, zone, app, lineage, now, who);
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_refresh_token');
     if (outcome.kind === 'reused') throw new KeygateError('refresh_token_reused');
