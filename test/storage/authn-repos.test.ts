@@ -60,7 +60,6 @@ describe('sign-in flow and session repositories (the storage contract, on this r
     assert.equal(await sessions.touch(idHash, now(), minutesFrom(now(), -30)), person.id);
     assert.equal(await sessions.touch(idHash, minutesFrom(now(), 1), minutesFrom(now(), 0.5)), undefined, 'idle since before the bound');
     assert.equal(await sessions.touch(idHash, minutesFrom(now(), 61), minutesFrom(now(), -30)), undefined, 'expired');
-    assert.ok(await sessions.wrappedDataKey(person.id));
 
     const records = () => keygate.stores.zones[person.zone].db.selectFrom('audit_events').select('action')
       .where('person_id', '=', person.id).where('action', '=', 'contract.session_ended').execute();

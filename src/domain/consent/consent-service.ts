@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { encryptField } from '../../crypto/field-cipher.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { requireDataKey } from '../people/data-key.js';
 import type { Actor } from '../audit/audit-log.js';
 import { legalBasisFor, type App } from '../apps/app.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -17,9 +17,7 @@ export const consentAddressLocation = (recordId: string) => sealedAt('consent_re
 async function recordConsent(writes: ConsentWrites, zone: Zone, record: Omit<ConsentRecordEntry, 'sealedAddress'>, from: string | null): Promise<void> {
   let sealedAddress: Uint8Array | null = null;
   if (from) {
-    const wrapped = await writes.wrappedDataKey(record.personId);
-    if (!wrapped) throw new Error('the person has no data key');
-    sealedAddress = encryptField(unwrapDataKey(zone.ring, record.personId, wrapped), consentAddressLocation(record.id), from);
+    sealedAddress = encryptField(await requireDataKey(writes, zone, record.personId), consentAddressLocation(record.id), from);
   }
   await writes.recordConsent({ ...record, sealedAddress });
 }

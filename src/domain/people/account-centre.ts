@@ -8,10 +8,10 @@ import type { AppOwners } from '../apps/app-owners.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
-import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import type { PersonProfiles, Profile } from './person-profiles.js';
-import { PERSON_FIELD_COLUMNS, type PersonWrites } from './person-store.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { PERSON_FIELD_COLUMNS } from './person-store.js';
+import { openDataKey, requireDataKey } from './data-key.js';
 import { exportSections, sealedAt, type ExportSection, type PersonSealedColumn } from '../residency/person-data.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
@@ -63,12 +63,6 @@ const personField = (personId: string, column: PersonSealedColumn) => sealedAt('
  * sessions, a full export and erasure. Every read of a personal field here is recorded
  * as the person's own read.
  */
-/** The person's data key, unwrapped by their zone's master key; null once it is gone (erased). */
-async function dataKeyIn(writes: PersonWrites, zone: Zone, personId: string): Promise<Buffer | null> {
-  const wrapped = await writes.wrappedDataKey(personId);
-  return wrapped && unwrapDataKey(zone.ring, personId, wrapped);
-}
-
 export class AccountCentre {
   private readonly zones: ZoneRegistry;
   private readonly profiles: PersonProfiles;
@@ -93,8 +87,7 @@ export class AccountCentre {
     const changed = (Object.keys(values) as EditableField[]).filter((f) => values[f] !== undefined);
     if (changed.length === 0) return;
     await zone.people.transaction(async (writes) => {
-      const dataKey = await dataKeyIn(writes, zone, person.id);
-      if (!dataKey) throw new Error('the person has no data key');
+      const dataKey = await requireDataKey(writes, zone, person.id);
       const sealed: Partial<Record<(typeof PERSON_FIELD_COLUMNS)[EditableField], Buffer>> = {};
       for (const field of changed) {
         const column = PERSON_FIELD_COLUMNS[field];
@@ -147,7 +140,7 @@ export class AccountCentre {
     const zone = this.zones.get(person.zone);
     return zone.people.transaction(async (writes) => {
       const rows = await writes.consentRecords(person.id, 500);
-      const dataKey = await dataKeyIn(writes, zone, person.id);
+      const dataKey = await openDataKey(writes, zone, person.id);
       if (rows.some((r) => r.ip_ct)) await writes.audit(reader, [{ action: 'field.read', personId: person.id, field: 'consent_address', purpose: 'consent history' }]);
       const names = new Map<string, string>();
       for (const appId of new Set(rows.map((r) => r.app_id))) names.set(appId, (await this.apps.findApp(appId))?.name ?? 'A deleted app');
@@ -175,7 +168,7 @@ export class AccountCentre {
     return zone.people.transaction(async (writes) => {
       const rows = await writes.liveSessions(person.id, this.clock.now());
       const sealed = rows.some((r) => r.sealedDevice || r.sealedNetwork);
-      const dataKey = sealed ? await dataKeyIn(writes, zone, person.id) : null;
+      const dataKey = sealed ? await openDataKey(writes, zone, person.id) : null;
       if (sealed) await writes.audit(reader, [{ action: 'field.read', personId: person.id, field: 'session_origins', purpose: 'list of sessions' }]);
       const open = (idHash: Uint8Array, column: SessionSealedColumn, value: Uint8Array | null) =>
         dataKey && value ? decryptFieldText(dataKey, sessionField(idHash, column), value) : null;

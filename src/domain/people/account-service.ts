@@ -8,7 +8,7 @@ import type { AccountMail } from './account-mail.js';
 import { newChallengeToken, type Challenges, type IssuedChallenge } from './challenges.js';
 import { normaliseEmail } from './email.js';
 import { checkNewPassword, type PasswordProblem } from './password-policy.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { requireDataKey } from './data-key.js';
 import type { Passwords } from './passwords.js';
 import type { PersonDirectory } from './person-directory.js';
 import type { PersonProfiles } from './person-profiles.js';
@@ -127,7 +127,8 @@ export class AccountService {
       this.mail.toAddress(email, language, { kind: 'emailChangeTaken', params: {} });
       return { token: newChallengeToken() };
     }
-    const dataKey = await this.#dataKeyOf(person);
+    const zone = this.zones.get(person.zone);
+    const dataKey = await requireDataKey(zone.people, zone, person.id);
     const sealed = encryptField(dataKey, pendingEmailLocation(person.id), email);
     const { token, code } = await this.challenges.create(person, 'email_change', {
       ttlSeconds: EMAIL_CHANGE_CODE_MINUTES * 60, withCode: true, detail: sealed, requestId: actor.requestId,
@@ -143,7 +144,8 @@ export class AccountService {
   async confirmEmailChange(person: PersonRef, token: string, code: string, actor: RequestActor): Promise<{ email: string } | 'wrong_code' | 'taken'> {
     const redeemed = await this.challenges.redeemCode(token, 'email_change', code);
     if (!redeemed || redeemed.id !== person.id || redeemed.zone !== person.zone || !redeemed.detail) return 'wrong_code';
-    const dataKey = await this.#dataKeyOf(person);
+    const zone = this.zones.get(person.zone);
+    const dataKey = await requireDataKey(zone.people, zone, person.id);
     const email = decryptFieldText(dataKey, pendingEmailLocation(person.id), redeemed.detail);
     const changed = await this.people.changeEmail(person, email, actor);
     if (!changed) return 'taken';
@@ -235,14 +237,6 @@ export class AccountService {
   async #passwordProblem(person: PersonRef, password: string, requestId?: string): Promise<PasswordProblem | null> {
     const profile = await this.profiles.readFieldsOf(person, ['email', 'firstname', 'surname'], { kind: 'system', id: null, requestId }, 'password policy check');
     return checkNewPassword(password, { email: profile?.email ?? '', firstname: profile?.firstname ?? undefined, surname: profile?.surname ?? undefined });
-  }
-
-  /** The person's data key, unwrapped by their zone's master key; they must exist. */
-  async #dataKeyOf(person: PersonRef): Promise<Buffer> {
-    const zone = this.zones.get(person.zone);
-    const wrapped = await zone.people.wrappedDataKey(person.id);
-    if (!wrapped) throw new Error('the person has no data key');
-    return unwrapDataKey(zone.ring, person.id, wrapped);
   }
 
   #deviceHash(deviceToken: string): Buffer {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { encryptField } from '../../crypto/field-cipher.js';
-import { createDataKey, unwrapDataKey } from '../../crypto/key-ring.js';
+import { createDataKey } from '../../crypto/key-ring.js';
 import { hashPassword } from '../../crypto/passwords.js';
 import type { Actor } from '../audit/audit-log.js';
 import { sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
 import { normaliseNickname } from './nickname.js';
+import { requireDataKey } from './data-key.js';
 import type { PersonDirectory } from './person-directory.js';
 import type { PersonProfiles } from './person-profiles.js';
 import { AlreadyTaken, type PersonWrites } from './person-store.js';
@@ -37,12 +38,6 @@ export type UnansweredRequestAction = 'person.sign_up_attempted' | 'person.sign_
 
 const personField = (personId: string, column: PersonSealedColumn) => sealedAt('people', column, personId);
 
-/** The person's data key, unwrapped by their zone's master key; they must exist. */
-async function requireDataKey(writes: PersonWrites, zone: Zone, personId: string): Promise<Buffer> {
-  const wrapped = await writes.wrappedDataKey(personId);
-  if (!wrapped) throw new Error('the person has no data key');
-  return unwrapDataKey(zone.ring, personId, wrapped);
-}
 
 export interface PeopleOptions {
   readonly zones: ZoneRegistry;

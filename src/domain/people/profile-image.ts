@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
 import { sealedAt } from '../residency/person-data.js';
+import { requireDataKey } from './data-key.js';
 import { readOwnSealedField } from './own-field.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -69,9 +70,7 @@ export class ProfileImages {
     const image = await normaliseImage(upload);
     const zone = this.zones.get(person.zone);
     await zone.people.transaction(async (writes) => {
-      const wrapped = await writes.wrappedDataKey(person.id);
-      if (!wrapped) throw new Error('the person has no data key');
-      await writes.setImage(person.id, encryptField(unwrapDataKey(zone.ring, person.id, wrapped), imageLocation(person.id), image));
+      await writes.setImage(person.id, encryptField(await requireDataKey(writes, zone, person.id), imageLocation(person.id), image));
       await writes.audit({ ...actor, kind: 'person', id: person.id }, [{ action: 'person.field_changed', personId: person.id, field: 'image' }]);
     });
   }

@@ -12,6 +12,7 @@ import type { PersonProfiles } from './person-profiles.js';
 import { sealedAt } from '../residency/person-data.js';
 import type { Challenges } from './challenges.js';
 import type { AccountMail } from './account-mail.js';
+import { requireDataKey } from './data-key.js';
 import type { PersonWrites } from './person-store.js';
 
 type RequestActor = Omit<Actor, 'kind' | 'id'>;
@@ -103,9 +104,7 @@ export class SecondFactor {
     const zone = this.deps.zones.get(person.zone);
     const codes = generateRecoveryCodes();
     const undo = await zone.people.transaction(async (writes) => {
-      const wrapped = await writes.wrappedDataKey(person.id);
-      if (!wrapped) throw new Error('the person has no data key');
-      const dataKey = unwrapDataKey(zone.ring, person.id, wrapped);
+      const dataKey = await requireDataKey(writes, zone, person.id);
       await writes.setSecondFactor(person.id, { sealedSecret: encryptField(dataKey, secretLocation(person.id), secret), lastStep: verified.step });
       await writes.replaceRecoveryCodes(person.id, codes.map((c) => hashRecoveryCode(c, this.#recoveryKey(zone))));
       await writes.endSessions(person.id);

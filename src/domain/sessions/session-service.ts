@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encryptField, type FieldLocation } from '../../crypto/field-cipher.js';
 import { sealedAt, sealedRowKey } from '../residency/person-data.js';
-import { unwrapDataKey } from '../../crypto/key-ring.js';
+import { openDataKey } from '../people/data-key.js';
 import { describeDevice, describeNetwork, type SessionOrigin } from './session-origin.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
@@ -53,8 +53,7 @@ export class SessionService {
     const now = this.clock.now();
     const zone = this.zones.get(person.zone);
     const idHash = this.#hash(token);
-    const wrapped = await zone.sessions.wrappedDataKey(person.id);
-    const dataKey = wrapped && unwrapDataKey(zone.ring, person.id, wrapped);
+    const dataKey = await openDataKey(zone.people, zone, person.id);
     const seal = (column: SessionSealedColumn, value: string | null) =>
       dataKey && value ? encryptField(dataKey, sessionField(idHash, column), value) : null;
     await zone.sessions.insert({

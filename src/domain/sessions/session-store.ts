@@ -1,4 +1,3 @@
-import type { WrappedDataKey } from '../../crypto/key-ring.js';
 import type { Actor, AuditEvent } from '../audit/audit-log.js';
 
 /** A session as its person's zone keeps it: by the hash of its cookie, device and network sealed. */
@@ -15,8 +14,6 @@ export interface SessionRecord {
 
 /** A zone's gateway sessions. */
 export interface SessionStore {
-  /** The person's data key as the zone keeps it, wrapped; null once they are erased. */
-  wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
   insert(session: SessionRecord): Promise<void>;
   /** When and how a session unexpired at `now` was authenticated. */
   authentication(idHash: Uint8Array, now: Date): Promise<{ authTime: Date; amr: readonly string[] } | undefined>;

@@ -2,14 +2,9 @@ import type { Kysely } from 'kysely';
 import type { SessionRecord, SessionStore } from '../../domain/sessions/session-store.js';
 import { recordAudit } from '../audit-append.js';
 import type { ZoneDatabase } from '../schema.js';
-import { wrappedDataKeyOf } from './person-keys.js';
 
 export class SessionsRepo implements SessionStore {
   constructor(private readonly db: Kysely<ZoneDatabase>) {}
-
-  wrappedDataKey(personId: string) {
-    return wrappedDataKeyOf(this.db, personId);
-  }
 
   async insert(session: SessionRecord): Promise<void> {
     await this.db.insertInto('sessions').values({

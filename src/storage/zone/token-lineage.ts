@@ -44,6 +44,12 @@ const issuePair = (appId: string, pair: NewPair, familyColumn: RawBuilder<unknow
     from holder h
     where exists (select 1 from access) and exists (select 1 from refresh)`;
 
+// The `field.read` record of each field a profile read returns, built from the statement's own rows.
+const FIELD_READ = zoneAuditRowSql({
+  personId: sql`f.person_id`, action: 'field.read', field: sql`x.f`, actorKind: 'app', actorId: sql`f.app_id`,
+  appId: sql`f.app_id`, purpose: sql`f.purpose`, requestId: sql`f.request_id`,
+});
+
 function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
   return {
     async claimCode(claim, now) {
@@ -165,10 +171,6 @@ export class TokenLineageRepo implements TokenLineageStore {
    */
   async readGrantedProfiles(reads: readonly GrantedProfileRead[]): Promise<Array<GrantedProfileRow | undefined>> {
     if (reads.length === 0) return [];
-    const fieldRead = zoneAuditRowSql({
-      personId: sql`f.person_id`, action: 'field.read', field: sql`x.f`, actorKind: 'app', actorId: sql`f.app_id`,
-      appId: sql`f.app_id`, purpose: sql`f.purpose`, requestId: sql`f.request_id`,
-    });
     const { rows } = await sql<GrantedProfileRow & { n: number }>`${PREPARED}
       with request as (
         select * from unnest(
@@ -192,7 +194,7 @@ export class TokenLineageRepo implements TokenLineageStore {
       ),
       audited as (
         select ${appendAuditRowsSql(sql`(
-          select coalesce(jsonb_agg(${fieldRead} order by f.n, x.k), '[]'::jsonb)
+          select coalesce(jsonb_agg(${FIELD_READ} order by f.n, x.k), '[]'::jsonb)
           from found f cross join unnest(f.readable) with ordinality as x(f, k)
         )`)} as appended
       )
