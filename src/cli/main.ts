@@ -325,6 +325,20 @@ async function exportAudit(config: KeygateConfig, args: string[]): Promise<void>
   bar.finish();
 }
 
+/** Each command by the words that name it. */
+const COMMANDS = new Map<string, (config: KeygateConfig, args: string[]) => Promise<void>>([
+  ['serve', (config) => serve(config)],
+  ['app create', createApp],
+  ['app allow-mandatory', allowMandatory],
+  ['person export', exportPersonCommand],
+  ['person erase', erasePersonCommand],
+  ['seed', seedCommand],
+  ['migrate', (config) => migrateStores(config)],
+  ['keys rotate', rotateKeys],
+  ['audit verify', verifyAudit],
+  ['audit export', exportAudit],
+]);
+
 export async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
@@ -334,47 +348,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     loadDotEnv();
     const config = loadConfig();
-    if (command === 'serve') {
-      await serve(config);
-      return -1;
-    }
-    if (command === 'app' && sub === 'create') {
-      await createApp(config, rest);
-      return 0;
-    }
-    if (command === 'app' && sub === 'allow-mandatory') {
-      await allowMandatory(config, rest);
-      return 0;
-    }
-    if (command === 'person' && sub === 'export') {
-      await exportPersonCommand(config, rest);
-      return 0;
-    }
-    if (command === 'person' && sub === 'erase') {
-      await erasePersonCommand(config, rest);
-      return 0;
-    }
-    if (command === 'seed') {
-      await seedCommand(config, [sub, ...rest].filter((a): a is string => a !== undefined));
-      return 0;
-    }
-    if (command === 'migrate') {
-      await migrateStores(config);
-      return 0;
-    }
-    if (command === 'keys' && sub === 'rotate') {
-      await rotateKeys(config, rest);
-      return 0;
-    }
-    if (command === 'audit' && sub === 'verify') {
-      await verifyAudit(config, rest);
-      return 0;
-    }
-    if (command === 'audit' && sub === 'export') {
-      await exportAudit(config, rest);
-      return 0;
-    }
-    throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
+    // A command named by two words takes the words after them; one named by one word, all after it.
+    const twoWords = sub === undefined ? undefined : COMMANDS.get(`${command} ${sub}`);
+    const run = twoWords ?? COMMANDS.get(command);
+    if (run === undefined) throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
+    await run(config, twoWords ? rest : [sub, ...rest].filter((a): a is string => a !== undefined));
+    return command === 'serve' ? -1 : 0;
   } catch (error) {
     if (error instanceof IncompleteError) return 3;
     if (error instanceof AuditFailure) {

@@ -33,6 +33,11 @@ function withinTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A counter in `registry` (never prom-client's global one), labelled only by `labelNames`. */
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
 /**
  * The metrics port on prom-client, with a registry of its own (never the library's global
  * one, so that several Keygates in one process do not collide). Label values come only
@@ -41,12 +46,9 @@ function withinTimeout<T>(work: Promise<T>): Promise<T> {
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
 
-  readonly #requests = new Counter({
-    name: 'keygate_http_requests_total',
-    help: 'HTTP answers of the public listener, by route template (never the URL asked for), method and status class.',
-    labelNames: ['route', 'method', 'status_class'] as const,
-    registers: [this.registry],
-  });
+  readonly #requests = counter(this.registry, 'keygate_http_requests_total',
+    'HTTP answers of the public listener, by route template (never the URL asked for), method and status class.',
+    ['route', 'method', 'status_class']);
 
   readonly #latency = new Histogram({
     name: 'keygate_http_request_duration_seconds',
@@ -56,75 +58,45 @@ export class PrometheusMetrics implements Metrics {
     registers: [this.registry],
   });
 
-  readonly #signIns = new Counter({
-    name: 'keygate_sign_in_attempts_total',
-    help: 'Attempts to prove who one is during a sign-in, by method (password, email_code, totp) and outcome (proved, failed, throttled).',
-    labelNames: ['method', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly #signIns = counter(this.registry, 'keygate_sign_in_attempts_total',
+    'Attempts to prove who one is during a sign-in, by method (password, email_code, totp) and outcome (proved, failed, throttled).',
+    ['method', 'outcome']);
 
-  readonly #codesIssued = new Counter({
-    name: 'keygate_codes_issued_total',
-    help: 'One-time codes handed to apps.',
-    labelNames: ['protocol'] as const,
-    registers: [this.registry],
-  });
+  readonly #codesIssued = counter(this.registry, 'keygate_codes_issued_total',
+    'One-time codes handed to apps.',
+    ['protocol']);
 
-  readonly #codesRefused = new Counter({
-    name: 'keygate_codes_refused_total',
-    help: 'One-time codes apps presented and got no tokens for, by refusal code.',
-    labelNames: ['protocol', 'reason'] as const,
-    registers: [this.registry],
-  });
+  readonly #codesRefused = counter(this.registry, 'keygate_codes_refused_total',
+    'One-time codes apps presented and got no tokens for, by refusal code.',
+    ['protocol', 'reason']);
 
-  readonly #tokensIssued = new Counter({
-    name: 'keygate_tokens_issued_total',
-    help: 'Access and refresh token pairs issued, by grant (authorization_code, refresh_token).',
-    labelNames: ['protocol', 'grant'] as const,
-    registers: [this.registry],
-  });
+  readonly #tokensIssued = counter(this.registry, 'keygate_tokens_issued_total',
+    'Access and refresh token pairs issued, by grant (authorization_code, refresh_token).',
+    ['protocol', 'grant']);
 
-  readonly #tokensRefused = new Counter({
-    name: 'keygate_tokens_refused_total',
-    help: 'Refresh and access tokens apps presented that were refused, by refusal code.',
-    labelNames: ['protocol', 'reason'] as const,
-    registers: [this.registry],
-  });
+  readonly #tokensRefused = counter(this.registry, 'keygate_tokens_refused_total',
+    'Refresh and access tokens apps presented that were refused, by refusal code.',
+    ['protocol', 'reason']);
 
-  readonly #revocations = new Counter({
-    name: 'keygate_token_revocations_total',
-    help: 'Times every token descending from one code was revoked because the code or a refresh token was presented twice.',
-    labelNames: ['protocol', 'reason'] as const,
-    registers: [this.registry],
-  });
+  readonly #revocations = counter(this.registry, 'keygate_token_revocations_total',
+    'Times every token descending from one code was revoked because the code or a refresh token was presented twice.',
+    ['protocol', 'reason']);
 
-  readonly #rateLimited = new Counter({
-    name: 'keygate_rate_limit_refusals_total',
-    help: 'Requests a rate limit refused, by limit.',
-    labelNames: ['limit'] as const,
-    registers: [this.registry],
-  });
+  readonly #rateLimited = counter(this.registry, 'keygate_rate_limit_refusals_total',
+    'Requests a rate limit refused, by limit.',
+    ['limit']);
 
-  readonly #mail = new Counter({
-    name: 'keygate_mail_messages_total',
-    help: 'Outgoing mail handed to its transport (smtp, outbox), by outcome (sent, failed).',
-    labelNames: ['transport', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly #mail = counter(this.registry, 'keygate_mail_messages_total',
+    'Outgoing mail handed to its transport (smtp, outbox), by outcome (sent, failed).',
+    ['transport', 'outcome']);
 
-  readonly #zoneMoves = new Counter({
-    name: 'keygate_zone_moves_total',
-    help: 'Moves of a person between legal zones, by outcome (moved, finished_later, abandoned).',
-    labelNames: ['from', 'to', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly #zoneMoves = counter(this.registry, 'keygate_zone_moves_total',
+    'Moves of a person between legal zones, by outcome (moved, finished_later, abandoned).',
+    ['from', 'to', 'outcome']);
 
-  readonly #storeErrors = new Counter({
-    name: 'keygate_store_errors_total',
-    help: 'Failures of a store: unavailable, constraint (often expected), statement, connect, connection_lost.',
-    labelNames: ['store', 'kind'] as const,
-    registers: [this.registry],
-  });
+  readonly #storeErrors = counter(this.registry, 'keygate_store_errors_total',
+    'Failures of a store: unavailable, constraint (often expected), statement, connect, connection_lost.',
+    ['store', 'kind']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -218,28 +190,19 @@ export class PrometheusMetrics implements Metrics {
       ))).finally(() => { setImmediate(() => { probe = undefined; }); });
       return probe;
     };
-    new Gauge({
-      name: 'keygate_audit_records',
-      help: "The id of the newest record of each store's audit chain: it grows by one per record appended (increase() gives records appended).",
-      labelNames: ['store'] as const,
-      aggregator: 'max',
-      registers: [this.registry],
+    const chainGauge = (name: string, help: string, value: (head: { lastId: number; lockWaiters: number }) => number) => new Gauge({
+      name, help, labelNames: ['store'] as const, aggregator: 'max', registers: [this.registry],
       async collect() {
         this.reset();
-        for (const head of await heads()) if (head) this.set({ store: head.store }, head.lastId);
+        for (const head of await heads()) if (head) this.set({ store: head.store }, value(head));
       },
     });
-    new Gauge({
-      name: 'keygate_audit_chain_lock_waiters',
-      help: "Transactions waiting, at the scrape, for the lock that serialises appends to each store's audit chain.",
-      labelNames: ['store'] as const,
-      aggregator: 'max',
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const head of await heads()) if (head) this.set({ store: head.store }, head.lockWaiters);
-      },
-    });
+    chainGauge('keygate_audit_records',
+      "The id of the newest record of each store's audit chain: it grows by one per record appended (increase() gives records appended).",
+      (head) => head.lastId);
+    chainGauge('keygate_audit_chain_lock_waiters',
+      "Transactions waiting, at the scrape, for the lock that serialises appends to each store's audit chain.",
+      (head) => head.lockWaiters);
   }
 
   /** Reads at each scrape whether Redis answers this process (1) or not (0); aggregated, the lowest wins. */

@@ -9,6 +9,9 @@ export interface Actor {
   readonly requestId?: string | null;
 }
 
+/** The request behind an action, before the service names who acted. */
+export type RequestActor = Omit<Actor, 'kind' | 'id'>;
+
 export interface AuditEvent {
   readonly action: string;
   readonly personId: string | null;

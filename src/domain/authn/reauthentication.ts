@@ -1,11 +1,9 @@
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import type { Passwords } from '../people/passwords.js';
 import type { PersonDirectory } from '../people/person-directory.js';
 import type { SecondFactor } from '../people/second-factor.js';
 import { accountCounter, type SignInThrottle, type ThrottleVerdict } from '../protection/sign-in-throttle.js';
 import type { PersonRef } from '../zones/zone-registry.js';
-
-type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 export type ReauthenticationOutcome =
   | { readonly ok: true }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { encryptField } from '../../crypto/field-cipher.js';
 import { requireDataKey } from '../people/data-key.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { Actor, RequestActor } from '../audit/audit-log.js';
 import { legalBasisFor, type App } from '../apps/app.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { ConnectRequest, ConnectService } from '../connect/connect-service.js';
@@ -72,7 +72,7 @@ export class ConsentService {
    * to the person's zone in one transaction, then settles the connect request.
    */
   /** `from` is the client address the decision came from, kept sealed with the record as part of its proof. */
-  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<ConsentOutcome> {
+  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: RequestActor, from: string | null = null): Promise<ConsentOutcome> {
     const fields = connect.scope.fields.filter((f) => granted.includes(f));
     const missingMandatory = connect.scope.mandatory.filter((f) => !fields.includes(f));
     if (missingMandatory.length > 0) return { ok: false, missingMandatory };
@@ -107,7 +107,7 @@ export class ConsentService {
   }
 
   /** The person refuses: the app learns `canceled` and receives no code. */
-  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>, from: string | null = null): Promise<ConnectDecision> {
+  async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: RequestActor, from: string | null = null): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
     if (person) {
       const zone = this.zones.get(person.zone);
@@ -122,7 +122,7 @@ export class ConsentService {
   }
 
   /** A private app does not admit this person: the app learns `denied` and receives no code. */
-  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: Omit<Actor, 'kind' | 'id'>): Promise<ConnectDecision> {
+  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'denied', null))) throw new KeygateError('connect_already_decided');
     await this.zones.get(person.zone).consent.decide((writes) => writes.audit({ ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]));
     return { result: 'denied' };

@@ -5,7 +5,7 @@ import { consentDecisionOf } from '../consent/consent-proofs.js';
 import type { ConsentDecision } from '../consent/consent-store.js';
 import type { AppDirectory } from '../apps/app-directory.js';
 import type { AppOwners } from '../apps/app-owners.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { Actor, RequestActor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
@@ -13,8 +13,6 @@ import type { PersonProfiles, Profile } from './person-profiles.js';
 import { PERSON_FIELD_COLUMNS } from './person-store.js';
 import { openDataKey, requireDataKey } from './data-key.js';
 import { exportSections, sealedAt, type ExportSection, type PersonSealedColumn } from '../residency/person-data.js';
-
-type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 export interface ConnectedApp {
   readonly appId: string;

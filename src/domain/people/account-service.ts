@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { hashPassword } from '../../crypto/passwords.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { ZoneRegistry, PersonRef } from '../zones/zone-registry.js';
 import type { AccountMail } from './account-mail.js';
@@ -14,8 +14,6 @@ import type { PersonDirectory } from './person-directory.js';
 import type { PersonProfiles } from './person-profiles.js';
 import type { PeopleService, SignUpInput } from './people-service.js';
 import { sealedAt } from '../residency/person-data.js';
-
-type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 export const SIGN_UP_CODE_MINUTES = 30;
 export const SIGN_IN_CODE_MINUTES = 10;

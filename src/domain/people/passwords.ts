@@ -1,6 +1,6 @@
 import argon2 from 'argon2';
 import { hashPassword, PASSWORD_HASH_OPTIONS, verifyAgainstDummy, verifyPassword } from '../../crypto/passwords.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import type { PersonRef, ZoneRegistry } from '../zones/zone-registry.js';
 import type { AccountCredentials, PersonDirectory } from './person-directory.js';
 
@@ -30,7 +30,7 @@ export class Passwords {
    * Replaces the password and ends every session of the person, in one transaction
    * (a password change or reset must sign out whoever else held a session).
    */
-  async setPassword(person: PersonRef, password: string, action: 'person.password_changed' | 'person.password_reset', actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async setPassword(person: PersonRef, password: string, action: 'person.password_changed' | 'person.password_reset', actor: RequestActor): Promise<void> {
     const zone = this.#zones.get(person.zone);
     const hash = await hashPassword(password);
     await zone.people.transaction(async (writes) => {
@@ -47,12 +47,12 @@ export class Passwords {
    * tells which. A refusal for an identifier nobody holds concerns no one: it is recorded
    * in the control plane, without the identifier.
    */
-  async authenticate(identifier: string, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
+  async authenticate(identifier: string, password: string, actor: RequestActor): Promise<PersonRef | null> {
     return this.signInWithPassword(await this.#directory.findAccount(identifier), password, actor);
   }
 
   /** `authenticate`'s second half, for an account found by `findAccount` (or nobody: the same cost and a record either way). */
-  async signInWithPassword(found: AccountCredentials | null, password: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<PersonRef | null> {
+  async signInWithPassword(found: AccountCredentials | null, password: string, actor: RequestActor): Promise<PersonRef | null> {
     if (!found) {
       await verifyAgainstDummy(password);
       await this.#directory.recordUnknownIdentifier('sign_in.unknown_identifier', actor);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { encryptField } from '../../crypto/field-cipher.js';
 import { createDataKey } from '../../crypto/key-ring.js';
 import { hashPassword } from '../../crypto/passwords.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import { sealedAt, type PersonSealedColumn } from '../residency/person-data.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
@@ -62,7 +62,7 @@ export class PeopleService {
    * under a fresh data key, the data key wrapped by the zone's master key, the email
    * findable only through its blind index.
    */
-  async signUp(input: SignUpInput, actor: Omit<Actor, 'kind' | 'id'>, options: SignUpOptions = {}): Promise<SignUpResult> {
+  async signUp(input: SignUpInput, actor: RequestActor, options: SignUpOptions = {}): Promise<SignUpResult> {
     const email = normaliseEmail(input.email);
     if (!email) return { ok: false, reason: 'invalid_email' };
     const holder = await this.#directory.holderOfEmail(email);
@@ -103,7 +103,7 @@ export class PeopleService {
    * Sets (or, with null, removes) the person's nickname. It must be free in every zone;
    * within a zone a unique index settles a race, across zones the check comes first.
    */
-  async setNickname(person: PersonRef, input: string | null, actor: Omit<Actor, 'kind' | 'id'>): Promise<'ok' | 'invalid' | 'taken'> {
+  async setNickname(person: PersonRef, input: string | null, actor: RequestActor): Promise<'ok' | 'invalid' | 'taken'> {
     const zone = this.#zones.get(person.zone);
     const nickname = input === null ? null : normaliseNickname(input);
     if (input !== null && !nickname) return 'invalid';
@@ -131,7 +131,7 @@ export class PeopleService {
    * must be free in every zone; within a zone the unique index settles a race. Returns
    * the previous address (read to tell its owner: a recorded read), or null when taken.
    */
-  async changeEmail(person: PersonRef, email: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ previous: string; language: string } | null> {
+  async changeEmail(person: PersonRef, email: string, actor: RequestActor): Promise<{ previous: string; language: string } | null> {
     const holder = await this.#directory.holderOfEmail(email);
     if (holder) return null;
     const zone = this.#zones.get(person.zone);
@@ -149,7 +149,7 @@ export class PeopleService {
     }
   }
 
-  async markEmailVerified(person: PersonRef, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async markEmailVerified(person: PersonRef, actor: RequestActor): Promise<void> {
     const zone = this.#zones.get(person.zone);
     await zone.people.transaction(async (writes) => {
       await writes.markEmailVerified(person.id, new Date());
@@ -162,7 +162,7 @@ export class PeopleService {
    * tried to create an account with their address, asked a sign-in code for an address
    * not confirmed yet, or they asked to move to an address that is taken.
    */
-  async recordRequest(person: PersonRef, action: UnansweredRequestAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async recordRequest(person: PersonRef, action: UnansweredRequestAction, actor: RequestActor): Promise<void> {
     await this.#zones.get(person.zone).people.transaction((writes) =>
       writes.audit({ ...actor, kind: 'system', id: null }, [{ action, personId: person.id }]));
   }

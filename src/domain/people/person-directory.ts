@@ -1,5 +1,5 @@
 import { blindIndex } from '../../crypto/blind-index.js';
-import type { Actor, ControlTrail } from '../audit/audit-log.js';
+import type { Actor, ControlTrail, RequestActor } from '../audit/audit-log.js';
 import { PERSON_DATA } from '../residency/person-data.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { normaliseEmail } from './email.js';
@@ -108,7 +108,7 @@ export class PersonDirectory {
    * control plane. A sign-in waits for it, as it waits for the record of a wrong password
    * in the account's zone: the same cost either way.
    */
-  async recordUnknownIdentifier(action: UnknownIdentifierAction, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async recordUnknownIdentifier(action: UnknownIdentifierAction, actor: RequestActor): Promise<void> {
     await this.#control.audit({ ...actor, kind: 'system', id: null }, [{ action, appId: actor.appId ?? null }]);
   }
 }

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { decryptField, encryptField, DecryptionError } from '../../crypto/field-cipher.js';
 import { unwrapDataKey } from '../../crypto/key-ring.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { ZONE_NAMES } from '../zones/zones.js';
@@ -66,7 +66,7 @@ export class ProfileImages {
     private readonly publicUrl: string,
   ) {}
 
-  async setImage(person: PersonRef, upload: Buffer, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async setImage(person: PersonRef, upload: Buffer, actor: RequestActor): Promise<void> {
     const image = await normaliseImage(upload);
     const zone = this.zones.get(person.zone);
     await zone.people.transaction(async (writes) => {
@@ -75,7 +75,7 @@ export class ProfileImages {
     });
   }
 
-  async removeImage(person: PersonRef, actor: Omit<Actor, 'kind' | 'id'>): Promise<void> {
+  async removeImage(person: PersonRef, actor: RequestActor): Promise<void> {
     const zone = this.zones.get(person.zone);
     await zone.people.transaction(async (writes) => {
       await writes.setImage(person.id, null);

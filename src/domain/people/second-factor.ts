@@ -4,7 +4,7 @@ import { unwrapDataKey } from '../../crypto/key-ring.js';
 import { hkdfKey } from '../../crypto/master-keys.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../crypto/recovery-codes.js';
 import { enrolmentQrSvg, generateTotpSecret, totpUri, verifyTotp } from '../../crypto/totp.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { isZoneName } from '../zones/zones.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
@@ -14,8 +14,6 @@ import type { Challenges } from './challenges.js';
 import type { AccountMail } from './account-mail.js';
 import { requireDataKey } from './data-key.js';
 import type { PersonWrites } from './person-store.js';
-
-type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 const ENROLMENT_MINUTES = 15;
 /** How long the link mailed at enrolment can remove the new factor. */

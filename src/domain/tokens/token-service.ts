@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Actor } from '../audit/audit-log.js';
+import type { Actor, RequestActor } from '../audit/audit-log.js';
 import { isUuid, type App } from '../apps/app.js';
 import type { ProfileImages } from '../people/profile-image.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -119,7 +119,7 @@ export class TokenService {
    * is claimed atomically; a second use fails and revokes every token the first issued,
    * because a replayed code means it leaked.
    */
-  async exchangeCode(app: App, input: CodeExchange, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedTokens> {
+  async exchangeCode(app: App, input: CodeExchange, actor: RequestActor): Promise<IssuedTokens> {
     const connect = isUuid(input.connectId) ? await this.connects.findConnect(input.connectId) : null;
     if (!connect || connect.appId !== app.id || connect.requestId !== input.requestId || connect.status !== 'authorized' || !connect.zone) {
       throw new KeygateError('invalid_code');
@@ -160,7 +160,7 @@ export class TokenService {
    * Each refresh token works once; presenting a used one means it was copied, so the
    * whole family is revoked. The new pair never carries a field the person has withdrawn.
    */
-  async refresh(app: App, refreshToken: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<IssuedTokens> {
+  async refresh(app: App, refreshToken: string, actor: RequestActor): Promise<IssuedTokens> {
     const [zoneName] = refreshToken.split('.');
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
     const now = this.clock.now();
@@ -223,7 +223,7 @@ export class TokenService {
    * one audit record per field, committed with the read. `purpose` is what the records
    * say the read was for; the front-end names it (Ukey1: `ukey1.me`).
    */
-  async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: Omit<Actor, 'kind' | 'id'>): Promise<{ access: TokenAccess; profile: Profile }> {
+  async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: RequestActor): Promise<{ access: TokenAccess; profile: Profile }> {
     const { jti } = token;
     const named = this.zones.get(token.zone);
     const read = (zone: Zone) => this.#profiles.read(zone.lineage, { jti, appId: app.id, now: this.clock.now(), purpose, requestId: actor.requestId ?? null });

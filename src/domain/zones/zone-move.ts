@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { blindIndex } from '../../crypto/blind-index.js';
 import { decryptFieldText, encryptField } from '../../crypto/field-cipher.js';
 import { unwrapDataKey, wrapDataKey } from '../../crypto/key-ring.js';
-import type { Actor } from '../audit/audit-log.js';
+import type { RequestActor } from '../audit/audit-log.js';
 import { MOVED_OUT_ACTION, movedOutPurpose } from '../audit/chain.js';
 import type { Clock } from '../clock.js';
 import { NO_METRICS, type Metrics, type ZoneMoveOutcome } from '../metrics.js';
@@ -12,8 +12,6 @@ import { ZoneMoveError, type MoveSource, type PersonSnapshot, type ZoneMoveJourn
 import type { ZoneName } from './zones.js';
 
 export { ZoneMoveError } from './zone-move-store.js';
-
-type RequestActor = Omit<Actor, 'kind' | 'id'>;
 
 /** A move still open after this long is no longer running anywhere: it was interrupted. */
 const SETTLED_AFTER_MS = 60_000;

@@ -1,5 +1,5 @@
 import type { MessageKey } from '../../i18n/en.js';
-import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, input, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage as page } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -37,9 +37,7 @@ ${notice(view.notice)}
 <p class="fine">${t.t('account.security.nickname.lead')}</p>
 <form method="post" action="/account/security/nickname" novalidate>
 ${csrfField(view.csrf)}
-<div class="field"><label for="nickname">${t.t('account.security.nickname.label')}</label>
-<input id="nickname" name="nickname" type="text" value="${view.nickname ?? ''}" autocomplete="username" aria-invalid="${e.nickname ? 'true' : 'false'}"${e.nickname ? html` aria-describedby="nickname-error"` : html``}>
-${errorText('nickname', e.nickname)}</div>
+${input({ id: 'nickname', name: 'nickname', label: t.t('account.security.nickname.label'), type: 'text', value: view.nickname ?? '', autocomplete: 'username', error: e.nickname, optional: true })}
 <div class="actions"><button type="submit" class="secondary">${t.t('account.security.nickname.submit')}</button></div>
 </form>
 </section>

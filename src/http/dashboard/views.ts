@@ -138,6 +138,20 @@ export interface AppPageView {
 }
 
 /** What each protection being off allows, shown next to it. */
+/** One protection of an app: its switch, and the list it checks against where it has one. */
+function protectionFieldset(t: Texts, props: {
+  protection: 'domain' | 'returnUrl' | 'serverOnly' | 'ip';
+  on: boolean;
+  list?: { id: 'origins' | 'returnUrls' | 'ipEntries'; label: string; value: readonly string[]; error?: string };
+}): SafeHtml {
+  const { protection, list } = props;
+  return html`<fieldset><legend>${t.t(`dashboard.app.protections.${protection}`)}</legend>
+${checkbox({ id: protection, name: protection, label: t.t(`dashboard.app.protections.${protection}Label`), checked: props.on,
+    hint: t.t(`dashboard.app.protections.${protection}Hint`) })}
+${list ? textarea({ id: list.id, name: list.id, label: list.label, value: list.value, hint: t.t(`dashboard.app.protections.${list.id}Hint`), error: list.error }) : html``}
+</fieldset>`;
+}
+
 export function protectionWarnings(t: Texts, app: App): string[] {
   const warnings: string[] = [];
   if (!app.protections.domain) warnings.push(t.t('dashboard.app.protections.domainOff'));
@@ -195,25 +209,13 @@ ${connectSection(t, app, view.publicUrl)}
 ${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<p class="notice">${t.t('dashboard.app.protections.allOn')}</p>`}
 <form method="post" action="${path}/protections" novalidate>
 ${csrfField(view.csrf)}
-<fieldset><legend>${t.t('dashboard.app.protections.domain')}</legend>
-${checkbox({ id: 'domain', name: 'domain', label: t.t('dashboard.app.protections.domainLabel'), checked: app.protections.domain,
-    hint: t.t('dashboard.app.protections.domainHint') })}
-${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: entered.origins ?? app.origins, hint: t.t('dashboard.app.protections.originsHint'), error: e.origins })}
-</fieldset>
-<fieldset><legend>${t.t('dashboard.app.protections.returnUrl')}</legend>
-${checkbox({ id: 'returnUrl', name: 'returnUrl', label: t.t('dashboard.app.protections.returnUrlLabel'), checked: app.protections.returnUrl,
-    hint: t.t('dashboard.app.protections.returnUrlHint') })}
-${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: entered.returnUrls ?? app.returnUrls, hint: t.t('dashboard.app.protections.returnUrlsHint'), error: e.returnUrls })}
-</fieldset>
-<fieldset><legend>${t.t('dashboard.app.protections.serverOnly')}</legend>
-${checkbox({ id: 'serverOnly', name: 'serverOnly', label: t.t('dashboard.app.protections.serverOnlyLabel'), checked: app.protections.serverOnly,
-    hint: t.t('dashboard.app.protections.serverOnlyHint') })}
-</fieldset>
-<fieldset><legend>${t.t('dashboard.app.protections.ip')}</legend>
-${checkbox({ id: 'ip', name: 'ip', label: t.t('dashboard.app.protections.ipLabel'), checked: app.protections.ip,
-    hint: t.t('dashboard.app.protections.ipHint') })}
-${textarea({ id: 'ipEntries', name: 'ipEntries', label: t.t('dashboard.app.protections.ipEntries'), value: entered.ipEntries ?? app.ipEntries, hint: t.t('dashboard.app.protections.ipEntriesHint'), error: e.ipEntries })}
-</fieldset>
+${protectionFieldset(t, { protection: 'domain', on: app.protections.domain,
+    list: { id: 'origins', label: t.t('dashboard.origins'), value: entered.origins ?? app.origins, error: e.origins } })}
+${protectionFieldset(t, { protection: 'returnUrl', on: app.protections.returnUrl,
+    list: { id: 'returnUrls', label: t.t('dashboard.returnUrls'), value: entered.returnUrls ?? app.returnUrls, error: e.returnUrls } })}
+${protectionFieldset(t, { protection: 'serverOnly', on: app.protections.serverOnly })}
+${protectionFieldset(t, { protection: 'ip', on: app.protections.ip,
+    list: { id: 'ipEntries', label: t.t('dashboard.app.protections.ipEntries'), value: entered.ipEntries ?? app.ipEntries, error: e.ipEntries } })}
 <div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.protections.submit')}</button></div>
 </form>
 </section>

@@ -35,17 +35,23 @@ ${csrfField(place.csrf)}
 const signUpHref = (place: SignInPlace) => (place.standalone ? `${place.base}/sign-up` : `${place.base}?signup=1`);
 const signInHref = (place: SignInPlace) => (place.standalone ? `${place.base}/sign-in` : place.base);
 
+/** A step's heading, with the request's lead under it. */
+const heading = (place: SignInPlace, title: string) => html`<h1>${title}</h1>
+${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}`;
+
+/** A step's form: it posts `fields` to `action` under the place's base. */
+const stepForm = (place: SignInPlace, action: string, fields: SafeHtml, submit: string) => html`<form method="post" action="${place.base}/${action}" novalidate>
+${csrfField(place.csrf)}
+${fields}
+<div class="actions"><button type="submit" class="primary">${submit}</button></div>
+</form>`;
+
 export function signInPage(place: SignInPlace, view: { identifier?: string; error?: string } = {}): string {
   const { t } = place;
-  return page(place, t.t('signIn.title'), html`<h1>${t.t('signIn.title')}</h1>
-${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
+  return page(place, t.t('signIn.title'), html`${heading(place, t.t('signIn.title'))}
 ${alert(view.error)}
-<form method="post" action="${place.base}/sign-in" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', value: view.identifier, autocomplete: 'username' })}
-${input({ id: 'password', name: 'password', label: t.t('signIn.password'), type: 'password', autocomplete: 'current-password' })}
-<div class="actions"><button type="submit" class="primary">${t.t('signIn.submit')}</button></div>
-</form>
+${stepForm(place, 'sign-in', html`${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', value: view.identifier, autocomplete: 'username' })}
+${input({ id: 'password', name: 'password', label: t.t('signIn.password'), type: 'password', autocomplete: 'current-password' })}`, t.t('signIn.submit'))}
 <p class="switch"><a href="${place.base}/email-code">${t.t('signIn.emailCodeInstead')}</a> · <a href="${place.base}/forgot">${t.t('signIn.forgot')}</a></p>
 ${cancelForm(place)}
 <p class="switch">${t.rich('signIn.newHere', { link: link(signUpHref(place)) })}</p>`);
@@ -64,50 +70,35 @@ export function signUpPage(place: SignInPlace, view: { values?: SignUpValues; er
   const { t } = place;
   const v = view.values ?? {};
   const e = view.errors ?? {};
-  return page(place, t.t('signUp.title'), html`<h1>${t.t('signUp.title')}</h1>
-${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
+  return page(place, t.t('signUp.title'), html`${heading(place, t.t('signUp.title'))}
 ${alert(e.form)}
 ${errorSummary(t.t('form.problem'), e, ['email', 'password', 'firstname', 'surname', 'country', 'language'])}
-<form method="post" action="${place.base}/sign-up" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'email', name: 'email', label: t.t('signUp.email'), type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
+${stepForm(place, 'sign-up', html`${input({ id: 'email', name: 'email', label: t.t('signUp.email'), type: 'email', value: v.email, autocomplete: 'email', error: e.email })}
 ${input({ id: 'password', name: 'password', label: t.t('signUp.password'), type: 'password', autocomplete: 'new-password', error: e.password, hint: t.t('signUp.passwordHint') })}
 ${input({ id: 'firstname', name: 'firstname', label: t.t('signUp.firstname'), type: 'text', value: v.firstname, autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: t.t('signUp.surname'), type: 'text', value: v.surname, autocomplete: 'family-name', error: e.surname })}
 ${select({ id: 'country', name: 'country', label: t.t('signUp.country'), options: t.countries(), value: v.country, error: e.country, choose: t.t('form.choose') })}
 ${select({ id: 'language', name: 'language', label: t.t('signUp.language'), options: t.languages(), value: v.language ?? view.browserLanguage, error: e.language, choose: t.t('form.choose') })}
-<p class="fine">${t.t('signUp.zoneNote')}</p>
-<div class="actions"><button type="submit" class="primary">${t.t('signUp.submit')}</button></div>
-</form>
+<p class="fine">${t.t('signUp.zoneNote')}</p>`, t.t('signUp.submit'))}
 ${cancelForm(place)}
 <p class="switch">${t.rich('signUp.haveAccount', { link: link(signInHref(place)) })}</p>`);
 }
 
 /** "Enter the code we emailed": after sign-up, or for a passwordless sign-in. */
 export function emailCodePage(place: SignInPlace, view: { action: string; title: string; message: string; error?: string }): string {
-  return page(place, view.title, html`<h1>${view.title}</h1>
-${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
+  return page(place, view.title, html`${heading(place, view.title)}
 <p>${view.message}</p>
 ${alert(view.error)}
-<form method="post" action="${place.base}/${view.action}" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'code', name: 'code', label: place.t.t('emailCode.label'), type: 'text', autocomplete: 'one-time-code', hint: place.t.t('emailCode.hint') })}
-<div class="actions"><button type="submit" class="primary">${place.t.t('emailCode.submit')}</button></div>
-</form>
+${stepForm(place, view.action, html`${input({ id: 'code', name: 'code', label: place.t.t('emailCode.label'), type: 'text', autocomplete: 'one-time-code', hint: place.t.t('emailCode.hint') })}`, place.t.t('emailCode.submit'))}
 ${cancelForm(place)}
 <p class="switch"><a href="${signInHref(place)}">${place.t.t('emailCode.backToSignIn')}</a></p>`);
 }
 
 export function emailCodeRequestPage(place: SignInPlace, view: { error?: string } = {}): string {
   const { t } = place;
-  return page(place, t.t('emailCodeRequest.title'), html`<h1>${t.t('emailCodeRequest.title')}</h1>
-${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
+  return page(place, t.t('emailCodeRequest.title'), html`${heading(place, t.t('emailCodeRequest.title'))}
 ${alert(view.error)}
-<form method="post" action="${place.base}/email-code" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', autocomplete: 'username' })}
-<div class="actions"><button type="submit" class="primary">${t.t('emailCodeRequest.submit')}</button></div>
-</form>
+${stepForm(place, 'email-code', html`${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', autocomplete: 'username' })}`, t.t('emailCodeRequest.submit'))}
 ${cancelForm(place)}
 <p class="switch"><a href="${signInHref(place)}">${t.t('emailCodeRequest.withPassword')}</a></p>`);
 }
@@ -121,24 +112,15 @@ export function forgotPasswordPage(place: SignInPlace, view: { sent?: boolean } 
   }
   return page(place, t.t('forgot.title'), html`<h1>${t.t('forgot.title')}</h1>
 <p>${t.t('forgot.lead')}</p>
-<form method="post" action="${place.base}/forgot" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', autocomplete: 'username' })}
-<div class="actions"><button type="submit" class="primary">${t.t('forgot.submit')}</button></div>
-</form>
+${stepForm(place, 'forgot', html`${input({ id: 'email', name: 'email', label: t.t('signIn.identifier'), type: 'text', autocomplete: 'username' })}`, t.t('forgot.submit'))}
 <p class="switch"><a href="${signInHref(place)}">${t.t('emailCode.backToSignIn')}</a></p>`);
 }
 
 export function secondFactorPage(place: SignInPlace, view: { error?: string } = {}): string {
   const { t } = place;
-  return page(place, t.t('secondFactor.title'), html`<h1>${t.t('secondFactor.title')}</h1>
-${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}
+  return page(place, t.t('secondFactor.title'), html`${heading(place, t.t('secondFactor.title'))}
 ${alert(view.error)}
-<form method="post" action="${place.base}/second-factor" novalidate>
-${csrfField(place.csrf)}
-${input({ id: 'code', name: 'code', label: t.t('secondFactor.label'), type: 'text', autocomplete: 'one-time-code', hint: t.t('secondFactor.hint') })}
-<div class="actions"><button type="submit" class="primary">${t.t('secondFactor.submit')}</button></div>
-</form>
+${stepForm(place, 'second-factor', html`${input({ id: 'code', name: 'code', label: t.t('secondFactor.label'), type: 'text', autocomplete: 'one-time-code', hint: t.t('secondFactor.hint') })}`, t.t('secondFactor.submit'))}
 ${cancelForm(place)}`);
 }
 

@@ -11,12 +11,13 @@ export function errorText(id: string, message: string | undefined): SafeHtml {
  * A labelled field. Its hint and, after a refused submit, its error are tied to it with
  * `aria-describedby`, so a screen reader reads them when the field gets focus.
  */
-export function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; hint?: string }): SafeHtml {
+/** A labelled text input; `optional` leaves out `required` (a field one may clear). */
+export function input(props: { id: string; name: string; label: string; type: string; value?: string; autocomplete: string; error?: string; hint?: string; optional?: boolean }): SafeHtml {
   const invalid = props.error ? 'true' : 'false';
   const described = [props.hint ? `${props.id}-hint` : '', props.error ? `${props.id}-error` : ''].filter(Boolean).join(' ');
   return html`<div class="field">
 <label for="${props.id}">${props.label}</label>
-<input id="${props.id}" name="${props.name}" type="${props.type}" value="${props.value ?? ''}" autocomplete="${props.autocomplete}" required aria-invalid="${invalid}"${described ? html` aria-describedby="${described}"` : html``}>
+<input id="${props.id}" name="${props.name}" type="${props.type}" value="${props.value ?? ''}" autocomplete="${props.autocomplete}"${props.optional ? html`` : html` required`} aria-invalid="${invalid}"${described ? html` aria-describedby="${described}"` : html``}>
 ${props.hint ? html`<p class="fine" id="${props.id}-hint">${props.hint}</p>` : html``}${errorText(props.id, props.error)}
 </div>`;
 }
