@@ -3,7 +3,7 @@ import type { Profile } from '../../domain/people/person-profiles.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import type { ZoneName } from '../../domain/zones/zones.js';
 import type { MessageKey } from '../../i18n/en.js';
-import { csrfField, input, select, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, postForm, input, select, type FieldErrors } from '../kit/form-controls.js';
 import { html, type SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -22,31 +22,19 @@ export function profilePage(t: Texts, view: { csrf: string; profile: Profile; zo
 <h1>${t.t('account.profile.title')}</h1>
 ${notice(view.notice)}
 <dl class="facts"><dt>${t.t('field.email')}</dt><dd>${p.email ?? ''}</dd><dt>${t.t('account.profile.storedIn')}</dt><dd>${t.t('account.profile.zone', { zone: t.t(`zone.${view.zone}`) })}</dd></dl>
-<form method="post" action="/account/profile" novalidate>
-${csrfField(view.csrf)}
-<input type="hidden" name="language_shown" value="${p.language ?? ''}">
+${postForm({ action: '/account/profile', csrf: view.csrf, submit: t.t('account.profile.save') }, html`<input type="hidden" name="language_shown" value="${p.language ?? ''}">
 ${input({ id: 'firstname', name: 'firstname', label: t.t('field.firstname'), type: 'text', value: p.firstname ?? '', autocomplete: 'given-name', error: e.firstname })}
 ${input({ id: 'surname', name: 'surname', label: t.t('field.surname'), type: 'text', value: p.surname ?? '', autocomplete: 'family-name', error: e.surname })}
-${select({ id: 'language', name: 'language', label: t.t('field.language'), options: t.languages(), value: p.language ?? '', error: e.language, choose: t.t('form.choose') })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.profile.save')}</button></div>
-</form>
+${select({ id: 'language', name: 'language', label: t.t('field.language'), options: t.languages(), value: p.language ?? '', error: e.language, choose: t.t('form.choose') })}`)}
 <section aria-labelledby="email-h"><h2 id="email-h">${t.t('field.email')}</h2>
 <p class="fine">${t.t('account.profile.email.lead')}</p>
-<form method="post" action="/account/email" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'new-email', name: 'email', label: t.t('account.profile.email.new'), type: 'email', value: '', autocomplete: 'email', error: e.email })}
-${input({ id: 'email-password', name: 'password', label: t.t('account.profile.email.password'), type: 'password', value: '', autocomplete: 'current-password', error: e.email_password })}
-<div class="actions"><button type="submit" class="secondary">${t.t('account.profile.email.submit')}</button></div>
-</form>
+${postForm({ action: '/account/email', csrf: view.csrf, submit: t.t('account.profile.email.submit'), kind: 'secondary' }, html`${input({ id: 'new-email', name: 'email', label: t.t('account.profile.email.new'), type: 'email', value: '', autocomplete: 'email', error: e.email })}
+${input({ id: 'email-password', name: 'password', label: t.t('account.profile.email.password'), type: 'password', value: '', autocomplete: 'current-password', error: e.email_password })}`)}
 </section>
 <section aria-labelledby="country-h"><h2 id="country-h">${t.t('field.country')}</h2>
 <p class="fine">${t.t('account.profile.country.lead')}</p>
-<form method="post" action="/account/country" novalidate>
-${csrfField(view.csrf)}
-${select({ id: 'country', name: 'country', label: t.t('field.country'), options: t.countries(), value: p.country ?? '', error: e.country, choose: t.t('form.choose') })}
-${input({ id: 'country-password', name: 'password', label: t.t('account.profile.country.password'), type: 'password', value: '', autocomplete: 'current-password', error: e.country_password })}
-<div class="actions"><button type="submit" class="secondary">${t.t('account.profile.country.submit')}</button></div>
-</form>
+${postForm({ action: '/account/country', csrf: view.csrf, submit: t.t('account.profile.country.submit'), kind: 'secondary' }, html`${select({ id: 'country', name: 'country', label: t.t('field.country'), options: t.countries(), value: p.country ?? '', error: e.country, choose: t.t('form.choose') })}
+${input({ id: 'country-password', name: 'password', label: t.t('account.profile.country.password'), type: 'password', value: '', autocomplete: 'current-password', error: e.country_password })}`)}
 </section>
 <section aria-labelledby="picture-h"><h2 id="picture-h">${t.t('account.profile.picture.heading')}</h2>
 ${view.hasImage ? html`<img src="/account/image" alt="${t.t('account.profile.picture.alt')}" class="avatar" width="128" height="128">
@@ -66,13 +54,9 @@ export function emailCodePage(t: Texts, view: { csrf: string; token: string; ema
   return widePage(t, t.t('account.emailCode.title'), html`${topbar(t, view.csrf)}
 <h1>${t.t('account.emailCode.title')}</h1>
 <p>${t.rich('account.emailCode.lead', { strong: (chunks) => html`<strong>${chunks}</strong>`, email: view.email })}</p>
-<form method="post" action="/account/email/confirm" novalidate>
-${csrfField(view.csrf)}
-<input type="hidden" name="token" value="${view.token}">
+${postForm({ action: '/account/email/confirm', csrf: view.csrf, submit: t.t('account.emailCode.submit') }, html`<input type="hidden" name="token" value="${view.token}">
 <input type="hidden" name="email" value="${view.email}">
-${input({ id: 'code', name: 'code', label: t.t('account.emailCode.label'), type: 'text', value: '', autocomplete: 'one-time-code', error: view.error })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.emailCode.submit')}</button></div>
-</form>
+${input({ id: 'code', name: 'code', label: t.t('account.emailCode.label'), type: 'text', value: '', autocomplete: 'one-time-code', error: view.error })}`)}
 <p class="fine"><a href="/account/profile">${t.t('account.emailCode.keep')}</a></p>`);
 }
 
@@ -255,19 +239,11 @@ export function dataPage(t: Texts, view: { csrf: string; errors?: FieldErrors })
 <h1>${t.t('account.data.heading')}</h1>
 <section aria-labelledby="export-h"><h2 id="export-h">${t.t('account.data.export.heading')}</h2>
 <p>${t.t('account.data.export.lead')}</p>
-<form method="post" action="/account/export" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'export-password', name: 'password', label: t.t('account.data.export.password'), type: 'password', autocomplete: 'current-password', error: e.export })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.data.export.submit')}</button></div>
-</form>
+${postForm({ action: '/account/export', csrf: view.csrf, submit: t.t('account.data.export.submit') }, html`${input({ id: 'export-password', name: 'password', label: t.t('account.data.export.password'), type: 'password', autocomplete: 'current-password', error: e.export })}`)}
 </section>
 <section aria-labelledby="delete-h"><h2 id="delete-h">${t.t('account.data.delete.heading')}</h2>
 <p>${t.t('account.data.delete.lead')}</p>
-<form method="post" action="/account/delete" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'delete-password', name: 'password', label: t.t('account.data.delete.password'), type: 'password', autocomplete: 'current-password', error: e.delete })}
-${input({ id: 'delete-confirm', name: 'confirm', label: t.t('account.data.delete.confirm', { word: DELETE_WORD }), type: 'text', autocomplete: 'off', error: e.confirm })}
-<div class="actions"><button type="submit" class="danger">${t.t('account.data.delete.submit')}</button></div>
-</form>
+${postForm({ action: '/account/delete', csrf: view.csrf, submit: t.t('account.data.delete.submit'), kind: 'danger' }, html`${input({ id: 'delete-password', name: 'password', label: t.t('account.data.delete.password'), type: 'password', autocomplete: 'current-password', error: e.delete })}
+${input({ id: 'delete-confirm', name: 'confirm', label: t.t('account.data.delete.confirm', { word: DELETE_WORD }), type: 'text', autocomplete: 'off', error: e.confirm })}`)}
 </section>`);
 }

@@ -1,5 +1,5 @@
 import type { MessageKey } from '../../i18n/en.js';
-import { csrfField, input, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, postForm, input, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage as page } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -35,46 +35,26 @@ ${notice(view.notice)}
 
 <section aria-labelledby="nickname-h"><h2 id="nickname-h">${t.t('account.security.nickname.heading')}</h2>
 <p class="fine">${t.t('account.security.nickname.lead')}</p>
-<form method="post" action="/account/security/nickname" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'nickname', name: 'nickname', label: t.t('account.security.nickname.label'), type: 'text', value: view.nickname ?? '', autocomplete: 'username', error: e.nickname, optional: true })}
-<div class="actions"><button type="submit" class="secondary">${t.t('account.security.nickname.submit')}</button></div>
-</form>
+${postForm({ action: '/account/security/nickname', csrf: view.csrf, submit: t.t('account.security.nickname.submit'), kind: 'secondary' }, html`${input({ id: 'nickname', name: 'nickname', label: t.t('account.security.nickname.label'), type: 'text', value: view.nickname ?? '', autocomplete: 'username', error: e.nickname, optional: true })}`)}
 </section>
 
 <section aria-labelledby="password-h"><h2 id="password-h">${t.t('account.security.password.heading')}</h2>
-<form method="post" action="/account/security/password" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'current', name: 'current', label: t.t('account.security.password.current'), type: 'password', autocomplete: 'current-password', error: e.current })}
+${postForm({ action: '/account/security/password', csrf: view.csrf, submit: t.t('account.security.password.submit') }, html`${input({ id: 'current', name: 'current', label: t.t('account.security.password.current'), type: 'password', autocomplete: 'current-password', error: e.current })}
 ${input({ id: 'password', name: 'password', label: t.t('account.security.password.new'), type: 'password', autocomplete: 'new-password', error: e.password,
-    hint: t.t('account.security.password.hint') })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.security.password.submit')}</button></div>
-</form>
+    hint: t.t('account.security.password.hint') })}`)}
 </section>
 
 <section aria-labelledby="totp-h"><h2 id="totp-h">${t.t('account.security.totp.heading')}</h2>
 ${view.secondFactor
     ? html`<p>${t.t('account.security.totp.on', { left: view.recoveryCodesLeft })}</p>
-<form method="post" action="/account/security/totp/disable" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'disable-code', name: 'code', label: t.t('account.security.totp.disableCode'), type: 'text', autocomplete: 'one-time-code', error: e.disable })}
-<div class="actions"><button type="submit" class="secondary">${t.t('account.security.totp.disable')}</button></div>
-</form>
+${postForm({ action: '/account/security/totp/disable', csrf: view.csrf, submit: t.t('account.security.totp.disable'), kind: 'secondary' }, html`${input({ id: 'disable-code', name: 'code', label: t.t('account.security.totp.disableCode'), type: 'text', autocomplete: 'one-time-code', error: e.disable })}`)}
 <h3>${t.t('account.security.totp.replaceHeading')}</h3>
-<form method="post" action="/account/security/totp/start" novalidate>
-${csrfField(view.csrf)}
-${alert(e.enrol)}
+${postForm({ action: '/account/security/totp/start', csrf: view.csrf, submit: t.t('account.security.totp.replace'), kind: 'secondary' }, html`${alert(e.enrol)}
 ${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.password'), type: 'password', autocomplete: 'current-password', error: e.enrolPassword })}
-${input({ id: 'enrol-code', name: 'code', label: t.t('account.security.totp.replaceCode'), type: 'text', autocomplete: 'one-time-code', error: e.enrolCode })}
-<div class="actions"><button type="submit" class="secondary">${t.t('account.security.totp.replace')}</button></div>
-</form>`
+${input({ id: 'enrol-code', name: 'code', label: t.t('account.security.totp.replaceCode'), type: 'text', autocomplete: 'one-time-code', error: e.enrolCode })}`)}`
     : html`<p>${t.t('account.security.totp.offLead')}</p>
-<form method="post" action="/account/security/totp/start" novalidate>
-${csrfField(view.csrf)}
-${alert(e.enrol)}
-${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.setUpPassword'), type: 'password', autocomplete: 'current-password', error: e.enrolPassword })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.security.totp.setUp')}</button></div>
-</form>`}
+${postForm({ action: '/account/security/totp/start', csrf: view.csrf, submit: t.t('account.security.totp.setUp') }, html`${alert(e.enrol)}
+${input({ id: 'enrol-password', name: 'password', label: t.t('account.security.totp.setUpPassword'), type: 'password', autocomplete: 'current-password', error: e.enrolPassword })}`)}`}
 </section>`);
 }
 
@@ -85,13 +65,9 @@ export function enrolmentPage(t: Texts, view: { csrf: string; qrSvg: string; sec
 <figure class="qr">${new SafeHtml(view.qrSvg)}</figure>
 <p>${t.rich('account.enrol.key', { key: (chunks) => html`<code class="credential" id="totp-secret">${chunks}</code>`, secret: view.secret.replace(/(.{4})/g, '$1 ').trim() })}</p>
 ${alert(view.error)}
-<form method="post" action="/account/security/totp/confirm" novalidate>
-${csrfField(view.csrf)}
-<input type="hidden" name="secret" value="${view.secret}">
+${postForm({ action: '/account/security/totp/confirm', csrf: view.csrf, submit: t.t('account.enrol.submit') }, html`<input type="hidden" name="secret" value="${view.secret}">
 <input type="hidden" name="proof" value="${view.proof}">
-${input({ id: 'code', name: 'code', label: t.t('account.enrol.code'), type: 'text', autocomplete: 'one-time-code' })}
-<div class="actions"><button type="submit" class="primary">${t.t('account.enrol.submit')}</button></div>
-</form>`);
+${input({ id: 'code', name: 'code', label: t.t('account.enrol.code'), type: 'text', autocomplete: 'one-time-code' })}`)}`);
 }
 
 export function recoveryCodesPage(t: Texts, view: { csrf: string; codes: readonly string[] }): string {

@@ -4,7 +4,7 @@ import type { UsageDay } from '../../domain/apps/usage.js';
 import type { AppConsentProof } from '../../domain/consent/consent-store.js';
 import { FIELD_CODES, MANDATORY_BY_DEFAULT, type FieldCode } from '../../domain/consent/fields.js';
 import type { MessageKey } from '../../i18n/en.js';
-import { csrfField, errorText, input, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, postForm, errorText, input, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, notice, widePage as page } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -101,13 +101,9 @@ ${view.apps.length === 0
     : html`<ul class="apps">${view.apps.map((app) => html`<li><a href="/dashboard/apps/${app.id}">${app.name}</a> <code class="fine">${app.id}</code></li>`)}</ul>`}
 <h2>${t.t('dashboard.list.create.heading')}</h2>
 <p class="fine">${t.t('dashboard.list.create.lead')}</p>
-<form method="post" action="/dashboard/apps" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'name', name: 'name', label: t.t('dashboard.list.create.name'), type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
+${postForm({ action: '/dashboard/apps', csrf: view.csrf, submit: t.t('dashboard.list.create.submit') }, html`${input({ id: 'name', name: 'name', label: t.t('dashboard.list.create.name'), type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
 ${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: f.origins ?? [], hint: t.t('dashboard.list.create.originsHint'), error: e.origins })}
-${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}
-<div class="actions"><button type="submit" class="primary">${t.t('dashboard.list.create.submit')}</button></div>
-</form>`);
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}`)}`);
 }
 
 export function credentialsPage(t: Texts, view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
@@ -207,23 +203,17 @@ ${connectSection(t, app, view.publicUrl)}
 
 <section aria-labelledby="protections-h"><h2 id="protections-h">${t.t('dashboard.app.protections.heading')}</h2>
 ${warnings.length > 0 ? html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : html`<p class="notice">${t.t('dashboard.app.protections.allOn')}</p>`}
-<form method="post" action="${path}/protections" novalidate>
-${csrfField(view.csrf)}
-${protectionFieldset(t, { protection: 'domain', on: app.protections.domain,
+${postForm({ action: `${path}/protections`, csrf: view.csrf, submit: t.t('dashboard.app.protections.submit') }, html`${protectionFieldset(t, { protection: 'domain', on: app.protections.domain,
     list: { id: 'origins', label: t.t('dashboard.origins'), value: entered.origins ?? app.origins, error: e.origins } })}
 ${protectionFieldset(t, { protection: 'returnUrl', on: app.protections.returnUrl,
     list: { id: 'returnUrls', label: t.t('dashboard.returnUrls'), value: entered.returnUrls ?? app.returnUrls, error: e.returnUrls } })}
 ${protectionFieldset(t, { protection: 'serverOnly', on: app.protections.serverOnly })}
 ${protectionFieldset(t, { protection: 'ip', on: app.protections.ip,
-    list: { id: 'ipEntries', label: t.t('dashboard.app.protections.ipEntries'), value: entered.ipEntries ?? app.ipEntries, error: e.ipEntries } })}
-<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.protections.submit')}</button></div>
-</form>
+    list: { id: 'ipEntries', label: t.t('dashboard.app.protections.ipEntries'), value: entered.ipEntries ?? app.ipEntries, error: e.ipEntries } })}`)}
 </section>
 
 <section aria-labelledby="fields-h"><h2 id="fields-h">${t.t('dashboard.app.fields.heading')}</h2>
-<form method="post" action="${path}/fields" novalidate>
-${csrfField(view.csrf)}
-${alert(e.permissions ?? e.legalBases)}
+${postForm({ action: `${path}/fields`, csrf: view.csrf, submit: t.t('dashboard.app.fields.submit') }, html`${alert(e.permissions ?? e.legalBases)}
 <table class="fields"><thead><tr><th scope="col">${t.t('dashboard.app.fields.field')}</th><th scope="col">${t.t('dashboard.app.fields.mayAsk')}</th><th scope="col">${t.t('dashboard.app.fields.mayRequire')}</th><th scope="col">${t.t('dashboard.app.fields.legalBasis')}</th></tr></thead>
 <tbody>${FIELD_CODES.map((field) => {
     const mayRequire = MANDATORY_BY_DEFAULT.includes(field) || app.mandatoryApproved.includes(field);
@@ -234,9 +224,7 @@ ${alert(e.permissions ?? e.legalBases)}
       ? html`<input type="checkbox" name="require" value="${field}" aria-label="${t.t('dashboard.app.fields.mayRequireField', { field: label })}"${app.permissions.includes(`${field}!`) ? html` checked` : html``}>`
       : html`<span class="fine">${t.t('dashboard.app.fields.needsApproval')}</span>`}</td>
 <td>${mayRequire ? html`<input type="text" name="basis_${field}" aria-label="${t.t('dashboard.app.fields.legalBasisFor', { field: label })}" value="${app.legalBases[field] ?? ''}" maxlength="500">` : html``}</td></tr>`;
-  })}</tbody></table>
-<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.fields.submit')}</button></div>
-</form>
+  })}</tbody></table>`)}
 </section>
 
 <section aria-labelledby="private-h"><h2 id="private-h">${t.t('dashboard.app.private.heading')}</h2>
@@ -252,35 +240,23 @@ ${view.members.length === 0 ? html`<p>${t.t('dashboard.app.private.nobody')}</p>
 <form method="post" action="${path}/extranet/resend" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">${t.t('dashboard.app.private.resend', { email: m.email })}</button></form>
 <form method="post" action="${path}/extranet/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="reference" value="${m.referenceId}"><button type="submit" class="link">${t.t('dashboard.app.private.remove', { email: m.email })}</button></form></li>`)}</ul>`}
 <p class="fine">${t.t('dashboard.app.private.howMailed')}</p>
-<form method="post" action="${path}/extranet" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'invite-email', name: 'email', label: t.t('dashboard.app.private.inviteEmail'), type: 'email', autocomplete: 'off', error: e.invite })}
+${postForm({ action: `${path}/extranet`, csrf: view.csrf, submit: t.t('dashboard.app.private.inviteSubmit') }, html`${input({ id: 'invite-email', name: 'email', label: t.t('dashboard.app.private.inviteEmail'), type: 'email', autocomplete: 'off', error: e.invite })}
 <div class="field"><label for="invite-locale">${t.t('dashboard.app.private.inviteLanguage')}</label>
-<select id="invite-locale" name="locale">${UI_LANGUAGES.map((language) => html`<option value="${CATALOGUES[language].mailLocale}" lang="${language}">${CATALOGUES[language].name}</option>`)}</select></div>
-<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.private.inviteSubmit')}</button></div>
-</form>` : html``}
+<select id="invite-locale" name="locale">${UI_LANGUAGES.map((language) => html`<option value="${CATALOGUES[language].mailLocale}" lang="${language}">${CATALOGUES[language].name}</option>`)}</select></div>`)}` : html``}
 </section>
 
 <section aria-labelledby="keys-h"><h2 id="keys-h">${t.t('dashboard.app.keys.heading')}</h2>
 ${retiring.length > 0 ? html`<ul>${retiring.map((k) => html`<li>${t.t('dashboard.app.keys.retiring', { when: t.when(k.retiresAt!) })}</li>`)}</ul>` : html``}
-<form method="post" action="${path}/rotate" novalidate>
-${csrfField(view.csrf)}
-<div class="field"><label for="grace">${t.t('dashboard.app.keys.grace')}</label>
+${postForm({ action: `${path}/rotate`, csrf: view.csrf, submit: t.t('dashboard.app.keys.submit') }, html`<div class="field"><label for="grace">${t.t('dashboard.app.keys.grace')}</label>
 <select id="grace" name="graceDays"${e.graceDays ? html` aria-invalid="true" aria-describedby="grace-error"` : html``}>${[0, 1, 2, 3, 4, 5, 6, 7].map((d) => html`<option value="${d}"${d === 1 ? html` selected` : html``}>${d === 0 ? t.t('dashboard.app.keys.graceNone') : t.t('dashboard.app.keys.graceDays', { days: d })}</option>`)}</select>
-${errorText('grace', e.graceDays)}</div>
-<div class="actions"><button type="submit" class="primary">${t.t('dashboard.app.keys.submit')}</button></div>
-</form>
+${errorText('grace', e.graceDays)}</div>`)}
 </section>
 
 <section aria-labelledby="owners-h"><h2 id="owners-h">${t.t('dashboard.app.owners.heading')}</h2>
 <ul class="owners">${view.owners.map((o) => html`<li>${o.email ?? t.t('dashboard.app.owners.erased')}${o.you ? ` ${t.t('dashboard.app.owners.you')}` : ''}${view.owners.length > 1 ? html`
 <form method="post" action="${path}/owners/remove" class="inline">${csrfField(view.csrf)}<input type="hidden" name="person" value="${o.id}"><button type="submit" class="link">${t.t('dashboard.app.owners.remove')}</button></form>` : html``}</li>`)}</ul>
-<form method="post" action="${path}/owners" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'owner-email', name: 'email', label: t.t('dashboard.app.owners.inviteEmail'), type: 'email', autocomplete: 'off', error: e.owners })}
-<p class="fine">${t.t('dashboard.app.owners.inviteHint')}</p>
-<div class="actions"><button type="submit" class="secondary">${t.t('dashboard.app.owners.inviteSubmit')}</button></div>
-</form>
+${postForm({ action: `${path}/owners`, csrf: view.csrf, submit: t.t('dashboard.app.owners.inviteSubmit'), kind: 'secondary' }, html`${input({ id: 'owner-email', name: 'email', label: t.t('dashboard.app.owners.inviteEmail'), type: 'email', autocomplete: 'off', error: e.owners })}
+<p class="fine">${t.t('dashboard.app.owners.inviteHint')}</p>`)}
 </section>
 
 <section aria-labelledby="trail-h"><h2 id="trail-h">${t.t('dashboard.app.trail.heading')}</h2>
@@ -294,16 +270,8 @@ ${view.consents.length === 0 ? html`<p>${t.t('dashboard.app.consents.none')}</p>
 </section>
 
 <section aria-labelledby="danger-h"><h2 id="danger-h">${t.t('dashboard.app.danger.heading')}</h2>
-<form method="post" action="${path}/rename" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'rename', name: 'name', label: t.t('dashboard.app.danger.name'), type: 'text', value: app.name, autocomplete: 'off', error: e.name })}
-<div class="actions"><button type="submit" class="secondary">${t.t('dashboard.app.danger.rename')}</button></div>
-</form>
-<form method="post" action="${path}/delete" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'confirm', name: 'confirm', label: t.t('dashboard.app.danger.confirm'), type: 'text', autocomplete: 'off', error: e.confirm })}
-<div class="actions"><button type="submit" class="danger">${t.t('dashboard.app.danger.delete')}</button></div>
-</form>
+${postForm({ action: `${path}/rename`, csrf: view.csrf, submit: t.t('dashboard.app.danger.rename'), kind: 'secondary' }, html`${input({ id: 'rename', name: 'name', label: t.t('dashboard.app.danger.name'), type: 'text', value: app.name, autocomplete: 'off', error: e.name })}`)}
+${postForm({ action: `${path}/delete`, csrf: view.csrf, submit: t.t('dashboard.app.danger.delete'), kind: 'danger' }, html`${input({ id: 'confirm', name: 'confirm', label: t.t('dashboard.app.danger.confirm'), type: 'text', autocomplete: 'off', error: e.confirm })}`)}
 </section>`);
 }
 

@@ -1,4 +1,4 @@
-import { csrfField, errorSummary, input, select, type FieldErrors } from '../kit/form-controls.js';
+import { csrfField, postForm, errorSummary, input, select, type FieldErrors } from '../kit/form-controls.js';
 import { html, SafeHtml } from '../kit/html.js';
 import { alert, layout, widePage } from '../kit/layout.js';
 import type { Texts } from '../kit/texts.js';
@@ -40,11 +40,8 @@ const heading = (place: SignInPlace, title: string) => html`<h1>${title}</h1>
 ${place.lead ? html`<p class="lead">${place.lead}</p>` : html``}`;
 
 /** A step's form: it posts `fields` to `action` under the place's base. */
-const stepForm = (place: SignInPlace, action: string, fields: SafeHtml, submit: string) => html`<form method="post" action="${place.base}/${action}" novalidate>
-${csrfField(place.csrf)}
-${fields}
-<div class="actions"><button type="submit" class="primary">${submit}</button></div>
-</form>`;
+const stepForm = (place: SignInPlace, action: string, fields: SafeHtml, submit: string) =>
+  postForm({ action: `${place.base}/${action}`, csrf: place.csrf, submit }, fields);
 
 export function signInPage(place: SignInPlace, view: { identifier?: string; error?: string } = {}): string {
   const { t } = place;
@@ -128,11 +125,7 @@ export function resetPasswordPage(t: Texts, view: { csrf: string; token: string;
   if (view.expired) return layout(t, t.t('reset.expiredTitle'), html`<h1>${t.t('reset.expiredHeading')}</h1><p>${t.t('reset.expired')}</p>`);
   if (view.done) return layout(t, t.t('reset.doneTitle'), html`<h1>${t.t('reset.doneTitle')}</h1><p role="status">${t.t('reset.done')}</p>`);
   return layout(t, t.t('reset.title'), html`<h1>${t.t('reset.title')}</h1>
-<form method="post" action="/reset/${view.token}" novalidate>
-${csrfField(view.csrf)}
-${input({ id: 'password', name: 'password', label: t.t('reset.password'), type: 'password', autocomplete: 'new-password', error: view.error, hint: t.t('reset.hint') })}
-<div class="actions"><button type="submit" class="primary">${t.t('reset.submit')}</button></div>
-</form>`);
+${postForm({ action: `/reset/${view.token}`, csrf: view.csrf, submit: t.t('reset.submit') }, html`${input({ id: 'password', name: 'password', label: t.t('reset.password'), type: 'password', autocomplete: 'new-password', error: view.error, hint: t.t('reset.hint') })}`)}`);
 }
 
 /** The page the link mailed at a second factor's set-up opens: it asks before it removes anything. */
@@ -141,8 +134,5 @@ export function undoSecondFactorPage(t: Texts, view: { csrf: string; token: stri
   if (view.state === 'done') return layout(t, t.t('undo.doneTitle'), html`<h1>${t.t('undo.doneTitle')}</h1><p role="status">${t.t('undo.done')}</p>`);
   return layout(t, t.t('undo.title'), html`<h1>${t.t('undo.heading')}</h1>
 <p>${t.t('undo.lead')}</p>
-<form method="post" action="/second-factor/undo/${view.token}" novalidate>
-${csrfField(view.csrf)}
-<div class="actions"><button type="submit" class="primary">${t.t('undo.submit')}</button></div>
-</form>`);
+${postForm({ action: `/second-factor/undo/${view.token}`, csrf: view.csrf, submit: t.t('undo.submit') }, html``)}`);
 }

@@ -47,3 +47,10 @@ export function errorSummary(heading: string, errors: FieldErrors, fields: reado
 
 /** Every state-changing form carries the CSRF token of the page. */
 export const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`;
+
+/** A form that posts `body` to `action` with the page's CSRF token, closed by its one submit button. */
+export const postForm = (form: { action: string; csrf: string; submit: string; kind?: 'primary' | 'secondary' | 'danger' }, body: SafeHtml) => html`<form method="post" action="${form.action}" novalidate>
+${csrfField(form.csrf)}
+${body}
+<div class="actions"><button type="submit" class="${form.kind ?? 'primary'}">${form.submit}</button></div>
+</form>`;
