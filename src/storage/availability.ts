@@ -1,3 +1,5 @@
+import type { Kysely, Transaction } from 'kysely';
+
 /**
  * Whether an error means "the database cannot be reached right now" (server down,
  * restarting, refusing connections, or a statement cut off by its timeout) rather than
@@ -42,10 +44,15 @@ export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
 
-/** Runs `work`, turning a unique violation into the domain's refusal for it. */
-export async function refusingDuplicates<T>(work: () => Promise<T>, refusal: (cause: unknown) => Error): Promise<T> {
+/**
+ * Runs `work` on the writes of one transaction (`writesOf` binds them to it), turning a
+ * unique violation into the domain's refusal for it.
+ */
+export async function transactionRefusingDuplicates<DB, W, T>(
+  db: Kysely<DB>, writesOf: (trx: Transaction<DB>) => W, work: (writes: W) => Promise<T>, refusal: (cause: unknown) => Error,
+): Promise<T> {
   try {
-    return await work();
+    return await db.transaction().execute((trx) => work(writesOf(trx)));
   } catch (error) {
     throw isUniqueViolation(error) ? refusal(error) : error;
   }

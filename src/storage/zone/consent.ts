@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { AlreadyDecided, type AppConsentProof, type ConsentStore, type ConsentWrites } from '../../domain/consent/consent-store.js';
 import { recordAudit } from '../audit-append.js';
-import { refusingDuplicates } from '../availability.js';
+import { transactionRefusingDuplicates } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
 import { wrappedDataKeyOf } from './person-keys.js';
 
@@ -54,8 +54,7 @@ export class ConsentRepo implements ConsentStore {
 
   decide<T>(work: (writes: ConsentWrites) => Promise<T>): Promise<T> {
     // A consent record or code of this request exists: another decision got there first.
-    return refusingDuplicates(() => this.db.transaction().execute((trx) => work(consentWrites(trx))),
-      (cause) => new AlreadyDecided('the request was decided already', { cause }));
+    return transactionRefusingDuplicates(this.db, consentWrites, work, (cause) => new AlreadyDecided('the request was decided already', { cause }));
   }
 
   async withdrawCode(connectId: string, personId: string): Promise<void> {

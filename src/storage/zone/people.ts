@@ -3,7 +3,7 @@ import { AlreadyTaken, type ChallengeRecord, type ChallengeStore, type PersonSto
 import type { Actor, AuditEvent } from '../../domain/audit/audit-log.js';
 import { PERSON_DATA, zoneTablesWhere, type ZoneTable } from '../../domain/residency/person-data.js';
 import { recordAudit } from '../audit-append.js';
-import { refusingDuplicates } from '../availability.js';
+import { transactionRefusingDuplicates } from '../availability.js';
 import type { ZoneDatabase } from '../schema.js';
 import { wrappedDataKeyOf } from './person-keys.js';
 
@@ -152,8 +152,7 @@ export class PeopleRepo implements PersonStore {
   constructor(private readonly db: Kysely<ZoneDatabase>) {}
 
   transaction<T>(work: (writes: PersonWrites) => Promise<T>): Promise<T> {
-    return refusingDuplicates(() => this.db.transaction().execute((trx) => work(personWrites(trx))),
-      (cause) => new AlreadyTaken('an email or nickname index is held by another person', { cause }));
+    return transactionRefusingDuplicates(this.db, personWrites, work, (cause) => new AlreadyTaken('an email or nickname index is held by another person', { cause }));
   }
 
   async credentialsByIndex(column: 'email_index' | 'nickname_index', index: Uint8Array) {
