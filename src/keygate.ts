@@ -55,6 +55,8 @@ import { checkReadiness } from './readiness.js';
 import { hkdfKey } from './crypto/master-keys.js';
 import type { Redis } from 'ioredis';
 import { purgeExpired, type PurgeResult } from './storage/maintenance/retention.js';
+import { SigningKeys, LONGEST_SIGNED_TOKEN_SECONDS } from './domain/signing/signing-keys.js';
+import { SigningKeysRepo } from './storage/control/signing-keys.js';
 import { rotateControlKeys, rotateZoneKeys, type RotationOptions, type RotationResult } from './storage/maintenance/key-rotation.js';
 import { AuditTrail } from './storage/audit/audit-trail.js';
 import { ZoneMoves, type ZoneMoveFaults } from './domain/zones/zone-move.js';
@@ -232,6 +234,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
     readiness: () => checkReadiness(stores, redis),
     metrics,
+    signingKeys: new SigningKeys({ store: new SigningKeysRepo(stores.control.db), ring: controlRing, clock, longestTokenSeconds: LONGEST_SIGNED_TOKEN_SECONDS }),
   };
 
   let http: FastifyInstance;

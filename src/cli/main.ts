@@ -35,6 +35,10 @@ Commands:
   keys rotate --zone STORE      Re-wrap everything a store (eu, us or control) sealed under
                                 retiring master keys (…_PREVIOUS) with its current one.
       --batch-size N            Rows per committed batch (default 200).
+  keys rotate-signing           Make Keygate's next signing key: published in the key set at
+                                once, signing once cached key sets hold it; the key it replaces
+                                stays published until the last token it signed has expired.
+      --json                    Print {"next", "retiring"} as JSON.
   audit verify                  Walk the hash-chained audit trail of every store and check its
                                 signed checkpoints; name the first record that was edited,
                                 deleted, inserted or reordered (exit status 4). A trail that
@@ -211,6 +215,29 @@ async function rotateKeys(config: KeygateConfig, args: string[]): Promise<void> 
     : `Rotation complete: nothing in ${store} needs an older master key.\n`);
 }
 
+async function rotateSigningKey(config: KeygateConfig, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+  type Rotation = { next: { kid: string; signsFrom: string }; retiring: Array<{ kid: string; retiresAt: string }> };
+  let rotation: Rotation;
+  const viaServer = await callOperatorSocket<Rotation>(config.dataDir, '/keys/rotate-signing', {});
+  if (viaServer) {
+    rotation = viaServer.body;
+  } else {
+    const keygate = await createKeygate({ config });
+    try {
+      rotation = JSON.parse(JSON.stringify(await keygate.services.signingKeys.rotate(OPERATOR))) as Rotation;
+    } finally {
+      await keygate.close();
+    }
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(rotation)}\n`);
+    return;
+  }
+  process.stdout.write(`Signing key ${rotation.next.kid} is published and signs from ${rotation.next.signsFrom}.\n`);
+  for (const key of rotation.retiring) process.stdout.write(`Signing key ${key.kid} leaves the key set at ${key.retiresAt}.\n`);
+}
+
 class IncompleteError extends Error {}
 /** An audit trail did not verify. */
 class AuditFailure extends Error {}
@@ -335,6 +362,7 @@ const COMMANDS = new Map<string, (config: KeygateConfig, args: string[]) => Prom
   ['seed', seedCommand],
   ['migrate', (config) => migrateStores(config)],
   ['keys rotate', rotateKeys],
+  ['keys rotate-signing', rotateSigningKey],
   ['audit verify', verifyAudit],
   ['audit export', exportAudit],
 ]);

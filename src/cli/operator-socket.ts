@@ -120,6 +120,7 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
     if (store !== 'control' && !isZoneName(store)) return reply.code(400).send({ error: 'unknown store' });
     return keygate.rotateMasterKey(store);
   });
+  socket.post('/keys/rotate-signing', async () => keygate.services.signingKeys.rotate(OPERATOR));
   // `keygate audit verify`: the stores' chains and checkpoints, then a checkpoint at each verified head.
   socket.post<{ Body: { stores?: unknown; checkpoint?: unknown } }>('/audit/verify', async (request, reply) => {
     const stores = request.body?.stores;

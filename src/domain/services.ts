@@ -1,3 +1,4 @@
+import type { SigningKeys } from './signing/signing-keys.js';
 import type { AppDirectory } from './apps/app-directory.js';
 import type { AppOwners } from './apps/app-owners.js';
 import type { AppsService } from './apps/apps-service.js';
@@ -61,4 +62,6 @@ export interface Services {
   readonly readiness: () => Promise<Readiness>;
   /** Where the front-ends report what they count (requests, sign-ins, codes and tokens). */
   readonly metrics: Metrics;
+  /** Keygate's own signing keys: the published key set and the key that signs now. */
+  readonly signingKeys: SigningKeys;
 }

@@ -16,6 +16,7 @@ import { registerLanguageSwitch, textsFor } from './kit/page-language.js';
 import { securityHeaders } from './security-headers.js';
 import { sendPage, sendUnavailablePage } from './kit/send-page.js';
 import { webPages } from './pages.js';
+import { keySetRoutes } from './oidc/keys.js';
 
 export interface HttpServerOptions {
   readonly services: Services;
@@ -122,6 +123,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     api.setErrorHandler(apiErrorHandler);
     await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
   });
+  await server.register(keySetRoutes, { services: options.services });
   await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {

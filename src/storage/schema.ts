@@ -157,7 +157,20 @@ export interface AppChangesTable {
   version: ColumnType<string, never, never>;
 }
 
+/** Keygate's own signing keys (see migration 0009): published while unretired, signing from `signs_from`. */
+export interface SigningKeysTable {
+  kid: string;
+  alg: 'RS256';
+  public_jwk: ColumnType<Record<string, string>, string, never>;
+  private_key_ct: Bytes;
+  private_key_master_key_id: string;
+  created_at: CreatedAt;
+  signs_from: Date;
+  retires_at: Date | null;
+}
+
 export interface ControlDatabase {
+  signing_keys: SigningKeysTable;
   app_changes: AppChangesTable;
   sign_in_flows: SignInFlowsTable;
   zone_moves: ZoneMovesTable;

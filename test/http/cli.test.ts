@@ -76,6 +76,20 @@ describe('the keygate CLI', () => {
     assert.equal(keygateCli(['app', 'allow-mandatory', appId], env).status, 2);
   });
 
+  it("rotates Keygate's signing key through the running server: the next key is published at once", async () => {
+    const kids = async () => ((await (await fetch(`http://127.0.0.1:${port}/oidc/jwks`)).json()).keys as Array<{ kid: string }>).map((k) => k.kid);
+    const [current] = await kids();
+    const rotated = keygateCli(['keys', 'rotate-signing', '--json'], env);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const { next, retiring } = JSON.parse(rotated.stdout);
+    assert.deepEqual(retiring.map((k: { kid: string }) => k.kid), [current]);
+    assert.ok(new Date(next.signsFrom).getTime() > Date.now(), 'the next key signs only later');
+    assert.deepEqual((await kids()).sort(), [current, next.kid].sort());
+    const text = keygateCli(['keys', 'rotate-signing'], env);
+    assert.match(text.stdout, /^Signing key \S+ is published and signs from /);
+    assert.equal(keygateCli(['keys', 'rotate-signing', '--zone', 'eu'], env).status, 2);
+  });
+
   it('answers data-subject requests for the operator: export, then erasure with confirmation, and the audit trail still verifies', async () => {
     const created = JSON.parse(keygateCli(['app', 'create', '--name', 'DSR', '--origin', 'https://dsr.example.org', '--return-url', 'https://dsr.example.org/back', '--json'], env).stdout);
     const client = new Ukey1ServerClient(() => `http://127.0.0.1:${port}`, created.appId, created.secretKey, 'https://dsr.example.org');

@@ -8,6 +8,8 @@ import { PersonProfiles } from '../../src/domain/people/person-profiles.js';
 import { ZoneRegistry, type Zone } from '../../src/domain/zones/zone-registry.js';
 import { AppDirectory } from '../../src/domain/apps/app-directory.js';
 import { AppsRepo } from '../../src/storage/control/apps.js';
+import { SigningKeys } from '../../src/domain/signing/signing-keys.js';
+import { SigningKeysRepo } from '../../src/storage/control/signing-keys.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { zoneRepositories } from '../../src/storage/zone/repositories.js';
 import { startTestKeygate } from '../support/test-keygate.js';
@@ -72,14 +74,17 @@ describe('master key rotation', () => {
     }
   });
 
-  it('re-wraps the app private keys of the control plane', async () => {
+  it("re-wraps the app private keys and Keygate's signing keys of the control plane", async () => {
     const oldKey = newKey();
     const keygate = await startTestKeygate({ env: { KEYGATE_MASTER_KEY_CONTROL: oldKey.key.toString('base64') } });
     try {
       const { appId } = await keygate.services.apps.createApp({ name: 'Rotating', origins: [], returnUrls: ['https://rot.example.org/back'] });
+      const { kid } = await keygate.services.signingKeys.signer();
       const nextKey = newKey();
       const result = await rotateControlKeys(keygate.stores.control.db, new KeyRing(nextKey, [oldKey]));
-      assert.deepEqual([result.rewrapped, result.remaining], [1, 0]);
+      assert.deepEqual([result.rewrapped, result.remaining], [2, 0]);
+      const signingKeys = new SigningKeys({ store: new SigningKeysRepo(keygate.stores.control.db), ring: new KeyRing(nextKey), clock: systemClock, longestTokenSeconds: 3600 });
+      assert.equal((await signingKeys.signer()).kid, kid);
       const apps = new AppDirectory({ store: new AppsRepo(keygate.stores.control.db), ring: new KeyRing(nextKey), clock: systemClock });
       assert.equal((await apps.findApp(appId))?.privateKey.asymmetricKeyType, 'rsa');
     } finally {

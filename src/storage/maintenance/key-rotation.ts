@@ -40,6 +40,7 @@ const ZONE_SEALED: SealedColumn[] = sealedColumns().filter((c) => c.sealing.unde
   .map(({ table, column, sealing }) => ({ table, id: sealing.rowKey, keyId: sealing.keyIdColumn!, sealed: column }));
 const APP_PRIVATE_KEYS: SealedColumn = { table: 'apps', id: 'id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
 const RETIRING_APP_KEYS: SealedColumn = { table: 'app_retiring_keys', id: 'key_id', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
+const SIGNING_KEYS: SealedColumn = { table: 'signing_keys', id: 'kid', keyId: 'private_key_master_key_id', sealed: 'private_key_ct' };
 const EXTRANET_EMAILS: SealedColumn = { table: 'extranet_members', id: 'reference_id', keyId: 'email_master_key_id', sealed: 'email_ct' };
 
 async function countNotUnder(db: Kysely<any>, column: SealedColumn, currentKeyId: string): Promise<{ total: number; keyIds: string[] }> {
@@ -87,9 +88,9 @@ async function rotate(db: Kysely<any>, column: SealedColumn, ring: KeyRing, opti
 export const rotateZoneKeys = (db: Kysely<ZoneDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
   rotateAll(db, ZONE_SEALED, ring, options);
 
-/** The control plane seals app private keys (current and retiring) and private-app lists. */
+/** The control plane seals app private keys (current and retiring), Keygate's signing keys and private-app lists. */
 export const rotateControlKeys = (db: Kysely<ControlDatabase>, ring: KeyRing, options: RotationOptions = {}) =>
-  rotateAll(db, [APP_PRIVATE_KEYS, RETIRING_APP_KEYS, EXTRANET_EMAILS], ring, options);
+  rotateAll(db, [APP_PRIVATE_KEYS, RETIRING_APP_KEYS, SIGNING_KEYS, EXTRANET_EMAILS], ring, options);
 
 async function rotateAll(db: Kysely<any>, columns: readonly SealedColumn[], ring: KeyRing, options: RotationOptions): Promise<RotationResult> {
   let rewrapped = 0;

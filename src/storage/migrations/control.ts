@@ -246,4 +246,25 @@ export const controlMigrations: Record<string, Migration> = {
       await sql`insert into app_changes (version) values (0)`.execute(db);
     },
   },
+  '0009_signing_keys': {
+    async up(db) {
+      // Keygate's own keys for signing what it issues under its own name (OpenID Connect
+      // ID tokens). The public half is published from when the key is created; the key
+      // signs only from signs_from, so that relying parties' caches of the key set hold
+      // it before its first signature; retires_at is when it leaves the key set, once
+      // the longest-lived token it signed has expired. The private half is sealed under
+      // the control plane's master key, bound to the key's row.
+      await sql`
+        create table signing_keys (
+          kid text primary key,
+          alg text not null check (alg in ('RS256')),
+          public_jwk jsonb not null,
+          private_key_ct bytea not null,
+          private_key_master_key_id text not null,
+          created_at timestamptz not null default now(),
+          signs_from timestamptz not null,
+          retires_at timestamptz
+        )`.execute(db);
+    },
+  },
 };
