@@ -329,6 +329,8 @@ export const cs: Messages = {
   'dashboard.settings.returnUrls.fragment': '„{value}“ obsahuje #fragment; uveďte URL bez něj.',
   'dashboard.settings.returnUrls.required': 'Je nutná alespoň jedna návratová URL.',
   'dashboard.settings.returnUrls.requiredBack': 'Je nutná alespoň jedna návratová URL: tam se lidé vracejí.',
+  'dashboard.settings.redirectUris.invalid': '„{value}“ není přijatelná adresa pro přesměrování: https (nebo http na adrese loopback), bez přihlašovacích údajů, bez #fragmentu, bez zpětných lomítek a kódovaných lomítek a teček.',
+  'dashboard.settings.redirectUris.required': 'Veřejný klient potřebuje alespoň jednu adresu pro přesměrování.',
   // {detail} is the parser's reason, in English (src/domain/protection/ip.ts).
   'dashboard.settings.ipEntries.invalid': '„{value}“ není platná IP adresa ani podsíť ({detail}).',
   'dashboard.settings.ipEntries.requiredForIp': 'Ochrana IP potřebuje alespoň jednu adresu nebo podsíť.',

@@ -329,6 +329,8 @@ export const de: Messages = {
   'dashboard.settings.returnUrls.fragment': '„{value}“ enthält ein #Fragment; tragen Sie die URL ohne es ein.',
   'dashboard.settings.returnUrls.required': 'Mindestens eine Rücksprung-URL ist erforderlich.',
   'dashboard.settings.returnUrls.requiredBack': 'Mindestens eine Rücksprung-URL ist erforderlich: Dorthin kehren die Menschen zurück.',
+  'dashboard.settings.redirectUris.invalid': '„{value}“ ist keine zulässige Weiterleitungs-URI: https (oder http auf einer Loopback-Adresse), keine Zugangsdaten, kein #Fragment, keine Backslashes und keine kodierten Schrägstriche und Punkte.',
+  'dashboard.settings.redirectUris.required': 'Ein öffentlicher Client braucht mindestens eine Weiterleitungs-URI.',
   // {detail} is the parser's reason, in English (src/domain/protection/ip.ts).
   'dashboard.settings.ipEntries.invalid': '„{value}“ ist keine gültige IP-Adresse und kein gültiges Subnetz ({detail}).',
   'dashboard.settings.ipEntries.requiredForIp': 'Der IP-Schutz benötigt mindestens eine Adresse oder ein Subnetz.',

@@ -333,6 +333,8 @@ export const en = {
   'dashboard.settings.returnUrls.fragment': '"{value}" has a #fragment; list the URL without it.',
   'dashboard.settings.returnUrls.required': 'At least one return URL is required.',
   'dashboard.settings.returnUrls.requiredBack': 'At least one return URL is required: it is where people come back to.',
+  'dashboard.settings.redirectUris.invalid': '"{value}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.',
+  'dashboard.settings.redirectUris.required': 'A public client needs at least one redirect URI.',
   // {detail} is the parser's reason, in English (src/domain/protection/ip.ts).
   'dashboard.settings.ipEntries.invalid': '"{value}": {detail}',
   'dashboard.settings.ipEntries.requiredForIp': 'IP protection needs at least one address or subnet.',

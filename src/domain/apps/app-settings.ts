@@ -1,6 +1,7 @@
 import { FIELD_CODES, MANDATORY_BY_DEFAULT, storedPermission, type FieldCode } from '../consent/fields.js';
 import { parseIpEntry } from '../protection/ip.js';
 import { normaliseOrigin } from '../protection/origin.js';
+import { parseRedirectUri } from '../protection/redirect-uri.js';
 import { parseReturnUrl } from '../protection/return-url.js';
 
 /**
@@ -24,7 +25,7 @@ export class AppSettingsError extends Error {
   }
 }
 
-export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
+export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'redirectUris' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
 
 /** Why a setting was refused, stable for the pages' catalogues (`dashboard.settings.<reason>`). */
 export type AppSettingsReason =
@@ -37,6 +38,8 @@ export type AppSettingsReason =
   | 'returnUrls.fragment'
   | 'returnUrls.required'
   | 'returnUrls.requiredBack'
+  | 'redirectUris.invalid'
+  | 'redirectUris.required'
   | 'ipEntries.invalid'
   | 'ipEntries.requiredForIp'
   | 'permissions.needsApproval'
@@ -85,6 +88,21 @@ export function validateReturnUrls(values: readonly string[]): string[] {
     return url.href;
   });
   return [...new Set(urls)];
+}
+
+/** OpenID Connect redirect URIs, kept as written: they are matched exactly. */
+export function validateRedirectUris(values: readonly string[]): string[] {
+  checkListSize('redirectUris', values);
+  const uris = values.map((value) => {
+    const uri = parseRedirectUri(value.trim());
+    const shown = value.slice(0, 100);
+    if (!uri) {
+      throw new AppSettingsError('redirectUris', `"${shown}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.`,
+        'redirectUris.invalid', { value: shown });
+    }
+    return uri;
+  });
+  return [...new Set(uris)];
 }
 
 export function validateIpEntries(values: readonly string[]): string[] {
