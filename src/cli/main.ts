@@ -15,6 +15,7 @@ import type { RotationResult } from '../storage/maintenance/key-rotation.js';
 import { RedisStartError } from '../shared-state/redis.js';
 import { once } from 'node:events';
 import { OPERATOR } from '../domain/audit/audit-log.js';
+import type { CreatedApp } from '../domain/apps/apps-service.js';
 import { AUDIT_STORES, type ExportPage, type StoreVerification } from '../storage/audit/audit-trail.js';
 import type { StoreName } from '../storage/stores.js';
 
@@ -25,9 +26,13 @@ Commands:
   app create                    Register an app and print its App ID and Secret Key.
       --name NAME               The app's name, shown to people on the consent screen.
       --origin ORIGIN           An origin the app calls from (repeatable), e.g. https://app.example.org
-      --return-url URL          A return URL people are sent back to (repeatable, at least one).
+      --return-url URL          A Ukey1 return URL people are sent back to (repeatable).
+      --redirect-uri URI        An OpenID Connect redirect URI, matched exactly (repeatable).
+                                At least one return URL or redirect URI is needed.
+      --public                  An OpenID Connect client without a secret (it must use PKCE).
       --legal-basis TEXT        Why the app needs the fields it makes mandatory.
-      --json                    Print {"appId", "secretKey"} as JSON.
+      --json                    Print {"appId", "secretKey", "clientId", "clientSecret"} as JSON
+                                (no clientSecret for a public client or without redirect URIs).
   app allow-mandatory APP_ID FIELD...
                                 Let an app make these fields mandatory (email, image need
                                 this approval), e.g. \`keygate app allow-mandatory <id> email image\`.
@@ -70,22 +75,27 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
       name: { type: 'string' },
       origin: { type: 'string', multiple: true, default: [] },
       'return-url': { type: 'string', multiple: true, default: [] },
+      'redirect-uri': { type: 'string', multiple: true, default: [] },
+      public: { type: 'boolean', default: false },
       'legal-basis': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values.name) throw new UsageError('app create needs --name');
-  if (values['return-url'].length === 0) throw new UsageError('app create needs at least one --return-url');
+  if (values['return-url'].length === 0 && values['redirect-uri'].length === 0) throw new UsageError('app create needs at least one --return-url or --redirect-uri');
+  if (values.public && values['redirect-uri'].length === 0) throw new UsageError('a --public client needs at least one --redirect-uri');
   const request: CreateAppRequest = {
     name: values.name,
     origins: values.origin,
     returnUrls: values['return-url'],
+    redirectUris: values['redirect-uri'],
+    publicClient: values.public,
     legalBasis: values['legal-basis'],
   };
 
-  let created: { appId: string; secretKey: string };
-  const viaServer = await callOperatorSocket<{ appId: string; secretKey: string; error?: string }>(config.dataDir, '/apps', request);
+  let created: CreatedApp;
+  const viaServer = await callOperatorSocket<CreatedApp & { error?: string }>(config.dataDir, '/apps', request);
   if (viaServer) {
     if (viaServer.status !== 200) throw new OperatorRefusal(viaServer.body.error ?? 'the server refused the app');
     created = viaServer.body;
@@ -98,10 +108,13 @@ async function createApp(config: KeygateConfig, args: string[]): Promise<void> {
     }
   }
 
+  const { appId, secretKey, clientId, clientSecret } = created;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ appId: created.appId, secretKey: created.secretKey })}\n`);
+    process.stdout.write(`${JSON.stringify({ appId, secretKey, clientId, ...(clientSecret ? { clientSecret } : {}) })}\n`);
   } else {
-    process.stdout.write(`App registered.\n\nApp ID:     ${created.appId}\nSecret Key: ${created.secretKey}\n\nThe Secret Key identifies the app; its users can compute it from the signatures Keygate publishes.\nCalls that change the app (its private list) need IP protection on.\n`);
+    const client = clientSecret ? `\nOpenID Connect client ID:     ${clientId}\nOpenID Connect client secret: ${clientSecret} (shown only now)\n`
+      : values.public ? `\nOpenID Connect client ID: ${clientId} (a public client: no secret, PKCE required)\n` : '';
+    process.stdout.write(`App registered.\n\nApp ID:     ${appId}\nSecret Key: ${secretKey}\n${client}\nThe Secret Key identifies the app; its users can compute it from the signatures Keygate publishes.\nCalls that change the app (its private list) need IP protection on.\n`);
   }
 }
 

@@ -23,6 +23,8 @@ export interface CreateAppRequest {
   name: string;
   origins: string[];
   returnUrls: string[];
+  redirectUris?: string[];
+  publicClient?: boolean;
   legalBasis?: string;
 }
 
@@ -89,6 +91,8 @@ export async function startOperatorSocket(keygate: Keygate): Promise<FastifyInst
         name: String(body?.name ?? ''),
         origins: Array.isArray(body?.origins) ? body.origins.map(String) : [],
         returnUrls: Array.isArray(body?.returnUrls) ? body.returnUrls.map(String) : [],
+        redirectUris: Array.isArray(body?.redirectUris) ? body.redirectUris.map(String) : [],
+        publicClient: body?.publicClient === true,
         legalBasis: typeof body?.legalBasis === 'string' ? body.legalBasis : undefined,
       }, OPERATOR);
       return created;

@@ -20,6 +20,11 @@ export interface AppsTable {
   private_key_master_key_id: string;
   origins: string[];
   return_urls: string[];
+  /** OpenID Connect redirect URIs, as registered (matched exactly). */
+  redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  public_client: ColumnType<boolean, boolean | undefined, boolean>;
+  /** SHA-256 of a confidential client's secret; null for a public client or before one is made. */
+  client_secret_hash: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
   /** Field codes the app may request; a trailing `!` means it may make that field mandatory. */
   permissions: string[];
   /** Why the app needs its mandatory fields, shown on the consent screen. */

@@ -54,6 +54,40 @@ describe('the keygate CLI', () => {
     assert.equal((await response.json()).result, 201);
   });
 
+  it('registers OpenID Connect clients: confidential with a secret shown once and kept hashed, public without one', async () => {
+    const confidential = keygateCli(['app', 'create', '--name', 'OIDC App', '--redirect-uri', 'https://rp.example.org/cb',
+      '--redirect-uri', 'http://127.0.0.1/native', '--json'], env);
+    assert.equal(confidential.status, 0, confidential.stderr);
+    const created = JSON.parse(confidential.stdout);
+    assert.deepEqual(Object.keys(created).sort(), ['appId', 'clientId', 'clientSecret', 'secretKey']);
+    assert.equal(created.clientId, created.appId);
+    assert.match(created.clientSecret, /^[A-Za-z0-9_-]{43}$/);
+
+    const publicClient = keygateCli(['app', 'create', '--name', 'SPA', '--redirect-uri', 'https://spa.example.org/cb', '--public', '--origin', 'https://spa.example.org', '--json'], env);
+    assert.equal(publicClient.status, 0, publicClient.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(publicClient.stdout)).sort(), ['appId', 'clientId', 'secretKey']);
+
+    // A Ukey1 app registered as before gets no client secret.
+    const ukey1 = JSON.parse(keygateCli(['app', 'create', '--name', 'Ukey1 only', '--return-url', 'https://u.example.org/back', '--json'], env).stdout);
+    assert.equal(ukey1.clientSecret, undefined);
+
+    const text = keygateCli(['app', 'create', '--name', 'Shown', '--redirect-uri', 'https://shown.example.org/cb'], env);
+    assert.match(text.stdout, /OpenID Connect client secret: [A-Za-z0-9_-]{43} \(shown only now\)/);
+
+    const noUris = keygateCli(['app', 'create', '--name', 'None', '--json'], env);
+    assert.equal(noUris.status, 2);
+    assert.match(noUris.stderr, /--return-url or --redirect-uri/);
+    const publicWithout = keygateCli(['app', 'create', '--name', 'P', '--public', '--return-url', 'https://p.example.org/back'], env);
+    assert.equal(publicWithout.status, 2);
+    assert.match(publicWithout.stderr, /--public client needs at least one --redirect-uri/);
+    for (const bad of ['http://rp.example.org/cb', 'https://rp.example.org/cb#frag', 'https://u:p@rp.example.org/cb']) {
+      const refused = keygateCli(['app', 'create', '--name', 'Bad', '--redirect-uri', bad, '--json'], env);
+      assert.equal(refused.status, 1, bad);
+      assert.match(refused.stderr, /is not an acceptable redirect URI/);
+      assert.equal(refused.stdout, '');
+    }
+  });
+
   it('lets the operator approve mandatory email and image for one app, through the running server', async () => {
     const created = keygateCli(['app', 'create', '--name', 'Approved', '--origin', 'https://ok.example.org', '--return-url', 'https://ok.example.org/back/', '--json'], env);
     const { appId, secretKey } = JSON.parse(created.stdout);

@@ -29,7 +29,8 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
   const inDays = (days: number) => new Date(now().getTime() + days * 86_400_000);
   const newApp = (overrides: Partial<NewAppRecord> = {}): NewAppRecord => ({
     id: randomUUID(), name: 'Contract App', secretKey: `secret-${randomUUID()}`, privateKey: sealed('private'), origins: ['https://contract.example.org'],
-    returnUrls: ['https://contract.example.org/back'], permissions: ['email!', 'firstname'], legalBasis: 'contract', domainProtection: true, ...overrides,
+    returnUrls: ['https://contract.example.org/back'], redirectUris: ['https://contract.example.org/cb', 'http://127.0.0.1/native'], publicClient: false,
+    clientSecretHash: Buffer.from('secret-hash'), permissions: ['email!', 'firstname'], legalBasis: 'contract', domainProtection: true, ...overrides,
   });
   const person = () => ({ id: randomUUID(), zone: 'eu' as const });
 
@@ -39,8 +40,10 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
     await apps.create(app, owner, SYSTEM_ACTOR, [{ action: 'contract.created', appId: app.id }]);
     const loaded = await apps.load(app.id, now());
     assert.ok(loaded);
-    assert.deepEqual({ ...loaded, createdAt: undefined, privateKey: undefined }, {
+    assert.deepEqual(Buffer.from(loaded.clientSecretHash!).toString(), 'secret-hash');
+    assert.deepEqual({ ...loaded, createdAt: undefined, privateKey: undefined, clientSecretHash: undefined }, {
       id: app.id, name: 'Contract App', secretKey: app.secretKey, origins: app.origins, returnUrls: app.returnUrls, ipEntries: [],
+      redirectUris: ['https://contract.example.org/cb', 'http://127.0.0.1/native'], publicClient: false, clientSecretHash: undefined,
       protections: { domain: true, returnUrl: true, serverOnly: false, ip: false }, private: false, permissions: ['email!', 'firstname'],
       legalBasis: 'contract', legalBases: {}, mandatoryApproved: [], retiring: [], createdAt: undefined, privateKey: undefined,
     });
@@ -48,6 +51,18 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
     assert.equal(await apps.load(randomUUID(), now()), null);
     assert.deepEqual(await owners.ownersOf(app.id), [owner]);
     assert.deepEqual((await apps.auditTrail(app.id, 10)).map((r) => r.action), ['contract.created']);
+  });
+
+  it("replaces a confidential client's secret, and never gives a public client one", async () => {
+    const confidential = newApp();
+    const publicClient = newApp({ publicClient: true, clientSecretHash: null });
+    await apps.create(confidential, null, SYSTEM_ACTOR, []);
+    await apps.create(publicClient, null, SYSTEM_ACTOR, []);
+    assert.equal(await apps.change(confidential.id, (changes) => changes.setClientSecretHash(Buffer.from('new-hash'))), true);
+    assert.equal(Buffer.from((await apps.load(confidential.id, now()))!.clientSecretHash!).toString(), 'new-hash');
+    assert.equal(await apps.change(publicClient.id, (changes) => changes.setClientSecretHash(Buffer.from('new-hash'))), false);
+    assert.equal((await apps.load(publicClient.id, now()))!.clientSecretHash, null);
+    assert.equal(await apps.change(randomUUID(), (changes) => changes.setClientSecretHash(Buffer.from('x'))), false);
   });
 
   it('moves the change counter with every change, and rolls a failed change back whole', async () => {

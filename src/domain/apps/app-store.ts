@@ -25,7 +25,7 @@ export interface AppRecord extends AppSettings {
 }
 
 /** A new app: its first settings (the others take their defaults) and key pair. */
-export type NewAppRecord = Pick<AppRecord, 'id' | 'name' | 'secretKey' | 'privateKey' | 'origins' | 'returnUrls' | 'permissions' | 'legalBasis'> & {
+export type NewAppRecord = Pick<AppRecord, 'id' | 'name' | 'secretKey' | 'privateKey' | 'origins' | 'returnUrls' | 'redirectUris' | 'publicClient' | 'clientSecretHash' | 'permissions' | 'legalBasis'> & {
   readonly domainProtection: boolean;
 };
 
@@ -43,6 +43,8 @@ export interface AppChanges {
   remove(): Promise<boolean>;
   setProtections(values: ProtectionSettings): Promise<boolean>;
   setPrivate(isPrivate: boolean): Promise<boolean>;
+  /** Replaces a confidential client's secret; false when the app is gone or is a public client. */
+  setClientSecretHash(hash: Uint8Array): Promise<boolean>;
   /** The fields the operator lets the app make mandatory, locked until the change commits. */
   lockMandatoryApproved(): Promise<readonly string[] | undefined>;
   setPermissions(permissions: readonly string[], legalBases: Readonly<Record<string, string>>): Promise<void>;

@@ -25,6 +25,12 @@ export interface AppSettings {
   readonly name: string;
   readonly origins: readonly string[];
   readonly returnUrls: readonly string[];
+  /** Where an OpenID Connect authorization may send the person back to, matched exactly. */
+  readonly redirectUris: readonly string[];
+  /** An OpenID Connect client without a secret (a browser or native app): it must use PKCE. */
+  readonly publicClient: boolean;
+  /** SHA-256 of the confidential client's secret; null when it has none. */
+  readonly clientSecretHash: Uint8Array | null;
   readonly ipEntries: readonly string[];
   readonly protections: AppProtections;
   readonly private: boolean;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateAppKeyPair } from '../../crypto/app-keys.js';
+import { generateClientSecret } from '../../crypto/client-secret.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { OPERATOR, SYSTEM, type Actor } from '../audit/audit-log.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -9,13 +10,17 @@ import { appKeyId, currentKeyLocation, DEFAULT_LEGAL_BASIS, retiringKeyLocation 
 import type { AppDirectory } from './app-directory.js';
 import type { AppAuditEntry, AppChanges, AppStore, ProtectionSettings } from './app-store.js';
 import {
-  AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateReturnUrls,
+  AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateRedirectUris, validateReturnUrls,
 } from './app-settings.js';
 
 export interface NewApp {
   readonly name: string;
   readonly origins: readonly string[];
   readonly returnUrls: readonly string[];
+  /** OpenID Connect redirect URIs; with them, return URLs become optional. */
+  readonly redirectUris?: readonly string[];
+  /** An OpenID Connect client without a secret, which must use PKCE. */
+  readonly publicClient?: boolean;
   readonly legalBasis?: string;
   /** The developer who creates the app from the dashboard; the CLI creates apps without one. */
   readonly owner?: PersonRef;
@@ -26,6 +31,14 @@ export interface NewApp {
 
 /** Kept for callers that only need to know that the input was refused. */
 export { AppSettingsError as AppValidationError } from './app-settings.js';
+
+/** A registered app's credentials: its App ID (also its OpenID Connect client id), Secret Key and, for a confidential client, its client secret. */
+export interface CreatedApp {
+  readonly appId: string;
+  readonly secretKey: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+}
 
 export interface AppsServiceOptions {
   readonly store: AppStore;
@@ -58,14 +71,23 @@ export class AppsService {
   }
 
   /**
-   * Registers an app with a fresh RSA key pair; returns its App ID and Secret Key.
+   * Registers an app with a fresh RSA key pair; returns its App ID and Secret Key, and,
+   * for an OpenID Connect client that is not public, its client secret (shown this once).
    * Without `actor`, the record names the owner creating the app, or the system.
    */
-  async createApp(input: NewApp, actor?: Actor): Promise<{ appId: string; secretKey: string }> {
+  async createApp(input: NewApp, actor?: Actor): Promise<CreatedApp> {
     const name = validateName(input.name);
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
-    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required.', 'returnUrls.required');
+    const redirectUris = validateRedirectUris(input.redirectUris ?? []);
+    const publicClient = input.publicClient === true;
+    if (publicClient && redirectUris.length === 0) {
+      throw new AppSettingsError('redirectUris', 'A public client needs at least one redirect URI.', 'redirectUris.required');
+    }
+    if (returnUrls.length === 0 && redirectUris.length === 0) {
+      throw new AppSettingsError('returnUrls', 'At least one return URL is required.', 'returnUrls.required');
+    }
+    const client = redirectUris.length > 0 && !publicClient ? generateClientSecret() : null;
     if (input.requireOrigins && origins.length === 0) throw new AppSettingsError('origins', 'At least one origin is required: domain protection starts on.', 'origins.required');
     const id = randomUUID();
     const { secretKey, privateKeyDer } = await generateAppKeyPair(this.#rsaBits);
@@ -77,15 +99,31 @@ export class AppsService {
       privateKey: { masterKeyId: keyId, sealed },
       origins,
       returnUrls,
+      redirectUris,
+      publicClient,
+      clientSecretHash: client?.hash ?? null,
       permissions: DEFAULT_PERMISSIONS,
       legalBasis: input.legalBasis?.trim() || DEFAULT_LEGAL_BASIS,
       // Secure by default: on whenever there is a list to check (an app registered
       // without origins, from the CLI, is a server-side app until origins are added).
       domainProtection: origins.length > 0,
     }, input.owner ?? null, actor ?? (input.owner ? { kind: 'person', id: input.owner.id } : SYSTEM), [
-      { action: 'app.created', appId: id, detail: `key=${appKeyId(secretKey)}` },
+      { action: 'app.created', appId: id, detail: `key=${appKeyId(secretKey)}${redirectUris.length > 0 ? `,client=${publicClient ? 'public' : 'confidential'}` : ''}` },
     ]);
-    return { appId: id, secretKey };
+    return { appId: id, secretKey, clientId: id, ...(client ? { clientSecret: client.secret } : {}) };
+  }
+
+  /**
+   * Gives a confidential OpenID Connect client a new secret, shown this once; the old one
+   * stops working at once. Refused for a public client, which has none by design.
+   */
+  async regenerateClientSecret(appId: string, actor: Actor = SYSTEM): Promise<{ clientSecret: string }> {
+    const client = generateClientSecret();
+    await this.#changeApp(appId, async (changes) => {
+      if (!(await changes.setClientSecretHash(client.hash))) throw new AppSettingsError('redirectUris', 'No such confidential client.', 'other');
+      await changes.audit(actor, [{ action: 'app.client_secret_regenerated', appId }]);
+    });
+    return { clientSecret: client.secret };
   }
 
   /** Runs a change to an app, and drops it from this node's cache once it is over. */

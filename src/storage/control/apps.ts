@@ -22,6 +22,9 @@ function appRecord(row: AppRow): AppRecord {
     privateKey: { masterKeyId: row.private_key_master_key_id, sealed: row.private_key_ct },
     origins: row.origins,
     returnUrls: row.return_urls,
+    redirectUris: row.redirect_uris,
+    publicClient: row.public_client,
+    clientSecretHash: row.client_secret_hash,
     ipEntries: row.ip_entries,
     protections: { domain: row.domain_protection, returnUrl: row.return_url_protection, serverOnly: row.server_only, ip: row.ip_protection },
     private: row.private,
@@ -57,6 +60,11 @@ function appChanges(trx: Transaction<ControlDatabase>, appId: string): AppChange
       ip_protection: protections.ip,
     }),
     setPrivate: (isPrivate) => updated({ private: isPrivate }),
+    async setClientSecretHash(hash) {
+      const result = await trx.updateTable('apps').set({ client_secret_hash: hash })
+        .where('id', '=', appId).where('public_client', '=', false).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
     async lockMandatoryApproved() {
       const row = await trx.selectFrom('apps').select('mandatory_approved').where('id', '=', appId).forUpdate().executeTakeFirst();
       return row?.mandatory_approved;
@@ -136,6 +144,9 @@ export class AppsRepo implements AppStore {
         private_key_master_key_id: app.privateKey.masterKeyId,
         origins: [...app.origins],
         return_urls: [...app.returnUrls],
+        redirect_uris: [...app.redirectUris],
+        public_client: app.publicClient,
+        client_secret_hash: app.clientSecretHash,
         permissions: [...app.permissions],
         legal_basis: app.legalBasis,
         domain_protection: app.domainProtection,

@@ -267,4 +267,16 @@ export const controlMigrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0010_oidc_clients': {
+    async up(db) {
+      // Every app can be an OpenID Connect client under its App ID. Redirect URIs are kept
+      // as registered, for they are compared as written. A confidential client's secret is
+      // kept as its SHA-256 only; a public client has none and must use PKCE.
+      await sql`
+        alter table apps
+          add column redirect_uris text[] not null default '{}',
+          add column public_client boolean not null default false,
+          add column client_secret_hash bytea`.execute(db);
+    },
+  },
 };
