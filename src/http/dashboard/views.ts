@@ -133,7 +133,6 @@ export interface AppPageView {
   readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries', readonly string[]>>;
 }
 
-/** What each protection being off allows, shown next to it. */
 /** One protection of an app: its switch, and the list it checks against where it has one. */
 function protectionFieldset(t: Texts, props: {
   protection: 'domain' | 'returnUrl' | 'serverOnly' | 'ip';
@@ -148,6 +147,7 @@ ${list ? textarea({ id: list.id, name: list.id, label: list.label, value: list.v
 </fieldset>`;
 }
 
+/** What each protection being off allows, shown next to it. */
 export function protectionWarnings(t: Texts, app: App): string[] {
   const warnings: string[] = [];
   if (!app.protections.domain) warnings.push(t.t('dashboard.app.protections.domainOff'));
