@@ -63,23 +63,27 @@ function checkListSize(setting: AppSetting, values: readonly string[]): void {
   if (values.length > MAX_LIST_ENTRIES) throw new AppSettingsError(setting, `At most ${MAX_LIST_ENTRIES} entries.`, 'list.tooLong', { max: MAX_LIST_ENTRIES });
 }
 
+/**
+ * A list setting: each entry checked by `entry` (which throws the refusal, quoting the
+ * entry cut to `shown`, or returns the form to keep), duplicates dropped.
+ */
+function validateList(setting: AppSetting, values: readonly string[], shownLength: number, entry: (value: string, shown: string) => string): string[] {
+  checkListSize(setting, values);
+  return [...new Set(values.map((value) => entry(value, value.slice(0, shownLength))))];
+}
+
 /** Origins as `scheme://host[:port]`, normalised (lower-case host, punycode, default port dropped). */
 export function validateOrigins(values: readonly string[]): string[] {
-  checkListSize('origins', values);
-  const origins = values.map((value) => {
+  return validateList('origins', values, 100, (value, shown) => {
     const origin = normaliseOrigin(value.trim());
-    const shown = value.slice(0, 100);
-    if (!origin) throw new AppSettingsError('origins', `"${shown}" is not an origin: use scheme://host[:port] with http or https, no path, no trailing dot.`, 'origins.invalid', { value: shown });
-    return origin;
+    if (origin) return origin;
+    throw new AppSettingsError('origins', `"${shown}" is not an origin: use scheme://host[:port] with http or https, no path, no trailing dot.`, 'origins.invalid', { value: shown });
   });
-  return [...new Set(origins)];
 }
 
 export function validateReturnUrls(values: readonly string[]): string[] {
-  checkListSize('returnUrls', values);
-  const urls = values.map((value) => {
+  return validateList('returnUrls', values, 100, (value, shown) => {
     const url = parseReturnUrl(value.trim());
-    const shown = value.slice(0, 100);
     if (!url) {
       throw new AppSettingsError('returnUrls', `"${shown}" is not an acceptable return URL: https (or http on localhost), no credentials, no backslashes or encoded slashes and dots.`,
         'returnUrls.invalid', { value: shown });
@@ -87,33 +91,24 @@ export function validateReturnUrls(values: readonly string[]): string[] {
     if (url.hash !== '') throw new AppSettingsError('returnUrls', `"${shown}" has a #fragment; list the URL without it.`, 'returnUrls.fragment', { value: shown });
     return url.href;
   });
-  return [...new Set(urls)];
 }
 
 /** OpenID Connect redirect URIs, kept as written: they are matched exactly. */
 export function validateRedirectUris(values: readonly string[]): string[] {
-  checkListSize('redirectUris', values);
-  const uris = values.map((value) => {
+  return validateList('redirectUris', values, 100, (value, shown) => {
     const uri = parseRedirectUri(value.trim());
-    const shown = value.slice(0, 100);
-    if (!uri) {
-      throw new AppSettingsError('redirectUris', `"${shown}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.`,
-        'redirectUris.invalid', { value: shown });
-    }
-    return uri;
+    if (uri) return uri;
+    throw new AppSettingsError('redirectUris', `"${shown}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.`,
+      'redirectUris.invalid', { value: shown });
   });
-  return [...new Set(uris)];
 }
 
 export function validateIpEntries(values: readonly string[]): string[] {
-  checkListSize('ipEntries', values);
-  const entries = values.map((value) => {
+  return validateList('ipEntries', values, 60, (value, shown) => {
     const parsed = parseIpEntry(value);
-    const shown = value.slice(0, 60);
     if (!parsed.ok) throw new AppSettingsError('ipEntries', `"${shown}": ${parsed.reason}`, 'ipEntries.invalid', { value: shown, detail: parsed.reason });
     return parsed.entry;
   });
-  return [...new Set(entries)];
 }
 
 export interface FieldPermissions {
