@@ -53,6 +53,8 @@ export class SigningKeys {
   readonly #publishLeadSeconds: number;
   readonly #reloadSeconds: number;
   #loaded: { at: number; keys: SigningKeyRecord[] } | null = null;
+  /** The first key while it is being made, so that concurrent callers wait for one key instead of each generating one. */
+  #makingFirst: Promise<SigningKeyRecord[]> | null = null;
   readonly #opened = new Map<string, KeyObject>();
 
   constructor(options: SigningKeysOptions) {
@@ -102,12 +104,15 @@ export class SigningKeys {
   }
 
   /** With no key yet, the first signs at once: no relying party can have cached a key set without it. */
-  async #makeFirstKey(): Promise<SigningKeyRecord[]> {
-    const now = this.#clock.now();
-    const key = await this.#newKey(now);
-    await this.#store.addFirst(key, now, SYSTEM, [{ action: 'signing_key.created', appId: null, detail: `kid=${key.kid}` }]);
-    this.#loaded = null;
-    return this.#keys();
+  #makeFirstKey(): Promise<SigningKeyRecord[]> {
+    this.#makingFirst ??= (async () => {
+      const now = this.#clock.now();
+      const key = await this.#newKey(now);
+      await this.#store.addFirst(key, now, SYSTEM, [{ action: 'signing_key.created', appId: null, detail: `kid=${key.kid}` }]);
+      this.#loaded = null;
+      return this.#keys();
+    })().finally(() => { this.#makingFirst = null; });
+    return this.#makingFirst;
   }
 
   /**
@@ -115,7 +120,7 @@ export class SigningKeys {
    * The keys it replaces leave the key set when the last token they may sign has expired.
    */
   async rotate(actor: Actor = OPERATOR): Promise<SigningKeyRotation> {
-    await this.#keys().then((keys) => (keys.length === 0 ? this.#makeFirstKey() : keys));
+    if ((await this.#keys()).length === 0) await this.#makeFirstKey();
     const now = this.#clock.now();
     const next = await this.#newKey(addSeconds(now, this.#publishLeadSeconds));
     const retiresAt = addSeconds(next.signsFrom, this.#longestTokenSeconds);
