@@ -93,7 +93,8 @@ export type { ConnectStatus };
 export interface ConnectRequestsTable {
   id: string;
   app_id: string;
-  request_id: string;
+  /** Null for an OpenID Connect request (the Ukey1 request id is the app's). */
+  request_id: string | null;
   scope: string[];
   return_url: string;
   status: ColumnType<ConnectStatus, ConnectStatus | undefined, ConnectStatus>;
@@ -103,6 +104,11 @@ export interface ConnectRequestsTable {
   expires_at: Date;
   /** The key pair a signed /connect used; the redirect is signed with it. Null: the current one. */
   key_id: ColumnType<string | null, string | null | undefined, string | null>;
+  protocol: ColumnType<'ukey1' | 'oidc', 'ukey1' | 'oidc' | undefined, never>;
+  /** The PKCE challenge (S256) the code's exchange must answer. */
+  code_challenge: ColumnType<string | null, string | null | undefined, never>;
+  /** The protocol's own parameters, read by its front-end only. */
+  protocol_params: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
 /** What happened to an app, or an API refusal: ids and codes only (hash-chained, see domain/audit/chain.ts). */
@@ -282,6 +288,9 @@ export interface AuthCodesTable {
   scope: string[];
   expires_at: Date;
   used_at: Date | null;
+  /** When the person had signed in when they allowed the request (null: a code from before this was kept). */
+  auth_time: ColumnType<Date | null, Date | null | undefined, never>;
+  amr: ColumnType<string[], string[] | undefined, never>;
 }
 
 /** What every token records of the code it descends from (its lineage) and of its life. */
@@ -305,6 +314,9 @@ export interface RefreshTokensTable extends TokenLineageColumns {
   token_hash: Bytes;
   family_id: string;
   used_at: Date | null;
+  /** Carried from the code down the family: every ID token of a refresh states the original sign-in. */
+  auth_time: ColumnType<Date | null, Date | null | undefined, never>;
+  amr: ColumnType<string[], string[] | undefined, never>;
 }
 
 export interface SessionsTable {

@@ -48,11 +48,14 @@ describe('authorization repositories (the storage contract, on this run\'s store
   async function openRequest(expiresInMinutes = 10) {
     const id = randomUUID();
     await requests.insert({
-      id, appId, requestId: `r-${id}`, scope: { fields: ['firstname', 'email'], mandatory: ['email'] }, returnUrl: 'https://contract.example.org/back',
-      keyId: null, expiresAt: minutesFrom(now(), expiresInMinutes),
+      id, appId, protocol: 'ukey1', requestId: `r-${id}`, scope: { fields: ['firstname', 'email'], mandatory: ['email'] }, returnUrl: 'https://contract.example.org/back',
+      keyId: null, codeChallenge: null, protocolParams: {}, expiresAt: minutesFrom(now(), expiresInMinutes),
     });
     return id;
   }
+
+  /** How the person of every decided request had signed in. */
+  const signedIn = { authTime: new Date('2030-01-01T00:00:00.000Z'), amr: ['pwd', 'otp'] };
 
   /** A decided request: the person's grant and app id, and an unused code. */
   async function decided(fields: FieldCode[] = ['firstname', 'email']) {
@@ -61,7 +64,7 @@ describe('authorization repositories (the storage contract, on this run\'s store
     await consent.decide(async (writes) => {
       await writes.admitAppUser(person.id, appId, randomUUID());
       await writes.grant(person.id, appId, fields, now());
-      await writes.issueCode({ codeHash: hash(code), connectId, appId, personId: person.id, scope: fields, expiresAt: minutesFrom(now(), 1) });
+      await writes.issueCode({ codeHash: hash(code), connectId, appId, personId: person.id, scope: fields, expiresAt: minutesFrom(now(), 1), authentication: signedIn });
     });
     return { connectId, codeHash: hash(code) };
   }
@@ -78,9 +81,20 @@ describe('authorization repositories (the storage contract, on this run\'s store
       assert.ok(found);
       assert.deepEqual({ ...found, expiresAt: undefined }, {
         id, appId, requestId: `r-${id}`, scope: { fields: ['firstname', 'email'], mandatory: ['email'] }, returnUrl: 'https://contract.example.org/back',
-        status: 'pending', zone: null, keyId: null, expiresAt: undefined,
+        status: 'pending', zone: null, keyId: null, expiresAt: undefined, protocol: 'ukey1', codeChallenge: null, protocolParams: {},
       });
       assert.equal(await requests.find(randomUUID()), null);
+    });
+
+    it('keeps an OpenID Connect request with its PKCE challenge and parameters, and no request id', async () => {
+      const id = randomUUID();
+      const params = { state: 'xyz', nonce: 'n-0S6_WzA2Mj', maxAge: 300 };
+      await requests.insert({
+        id, appId, protocol: 'oidc', requestId: null, scope: { fields: ['email'], mandatory: [] }, returnUrl: 'https://contract.example.org/cb',
+        keyId: null, codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', protocolParams: params, expiresAt: minutesFrom(now(), 10),
+      });
+      const found = await requests.find(id);
+      assert.deepEqual([found?.protocol, found?.requestId, found?.codeChallenge, found?.protocolParams], ['oidc', null, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', params]);
     });
 
     it('settles a pending request once, and an expired one never', async () => {
@@ -101,7 +115,7 @@ describe('authorization repositories (the storage contract, on this run\'s store
       await assert.rejects(consent.decide(async (writes) => {
         await writes.grant(person.id, appId, ['firstname', 'email', 'surname'], now());
         await writes.audit(SYSTEM_ACTOR, [{ action: 'contract.second', personId: person.id }]);
-        await writes.issueCode({ codeHash: hash(randomUUID()), connectId, appId, personId: person.id, scope: ['email'], expiresAt: minutesFrom(now(), 1) });
+        await writes.issueCode({ codeHash: hash(randomUUID()), connectId, appId, personId: person.id, scope: ['email'], expiresAt: minutesFrom(now(), 1), authentication: null });
       }), AlreadyDecided);
       const grantAfter = await zoneDb().selectFrom('grants').select('fields').where('person_id', '=', person.id).where('app_id', '=', appId).executeTakeFirstOrThrow();
       assert.deepEqual(grantAfter, grantBefore);
@@ -147,9 +161,9 @@ describe('authorization repositories (the storage contract, on this run\'s store
       const pair = newPair('r-steps');
       const userId = await lineage.inTransaction(async (tx) => {
         const claimed = await tx.claimCode(claim, now());
-        assert.deepEqual(claimed, { personId: person.id, scope: ['firstname', 'email'] });
+        assert.deepEqual(claimed, { personId: person.id, scope: ['firstname', 'email'], authentication: signedIn });
         assert.equal(await tx.claimCode(claim, now()), undefined, 'claimed once');
-        return tx.recordPair(appId, { familyId: randomUUID(), codeHash, connectId, personId: person.id, scope: claimed!.scope }, pair, { ...SYSTEM_ACTOR, kind: 'app', id: appId, requestId: 'r-steps' });
+        return tx.recordPair(appId, { familyId: randomUUID(), codeHash, connectId, personId: person.id, scope: claimed!.scope, authentication: claimed!.authentication }, pair, { ...SYSTEM_ACTOR, kind: 'app', id: appId, requestId: 'r-steps' });
       });
       const access = await lineage.findAccess(pair.jti, appId, now());
       assert.deepEqual(access, { personId: person.id, userId, scope: ['firstname', 'email'], granted: ['firstname', 'email'], requested: null });
@@ -171,10 +185,12 @@ describe('authorization repositories (the storage contract, on this run\'s store
       const { connectId, codeHash } = await decided(['firstname', 'email']);
       const first = newPair();
       const familyId = randomUUID();
-      assert.ok(await lineage.claimCodeAndIssue({ codeHash, connectId, appId }, { ...first, familyId }));
+      const issued = await lineage.claimCodeAndIssue({ codeHash, connectId, appId }, { ...first, familyId });
+      assert.deepEqual(issued?.authentication, signedIn, 'the sign-in behind the code comes with its pair');
       await lineage.inTransaction(async (tx) => {
         const token = await tx.lockRefreshToken(first.refreshTokenHash, appId);
         assert.ok(token);
+        assert.deepEqual(token.authentication, signedIn, 'and stays with its family');
         assert.deepEqual([token.familyId, token.connectId, token.personId, token.usedAt, token.revokedAt], [familyId, connectId, person.id, null, null]);
         assert.equal(await tx.lockRefreshToken(first.refreshTokenHash, randomUUID()), undefined, 'only for its app');
         await tx.markRefreshTokenUsed(first.refreshTokenHash, now());
@@ -183,6 +199,17 @@ describe('authorization repositories (the storage contract, on this run\'s store
       });
       assert.ok((await lineage.inTransaction((tx) => tx.lockRefreshToken(first.refreshTokenHash, appId)))?.usedAt);
       assert.equal(await lineage.useRefreshTokenAndIssue({ tokenHash: first.refreshTokenHash, appId }, newPair()), undefined, 'a used token issues nothing');
+    });
+
+    it('carries the sign-in behind the code through every refresh of its family', async () => {
+      const { connectId, codeHash } = await decided(['firstname']);
+      const first = newPair();
+      assert.ok(await lineage.claimCodeAndIssue({ codeHash, connectId, appId }, { ...first, familyId: randomUUID() }));
+      const second = newPair();
+      const refreshed = await lineage.useRefreshTokenAndIssue({ tokenHash: first.refreshTokenHash, appId }, second);
+      assert.deepEqual(refreshed?.authentication, signedIn);
+      const third = await lineage.useRefreshTokenAndIssue({ tokenHash: second.refreshTokenHash, appId }, newPair());
+      assert.deepEqual(third?.authentication, signedIn);
     });
   });
 

@@ -3,6 +3,7 @@ import type { App } from '../apps/app.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Scope } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
+import { isRegisteredRedirectUri } from '../protection/redirect-uri.js';
 import { isReturnUrlAllowed, parseReturnUrl } from '../protection/return-url.js';
 import type { ZoneName } from '../zones/zones.js';
 import type { ConnectRequest, ConnectRequestStore, ConnectStatus } from './request-store.js';
@@ -16,6 +17,18 @@ export interface ConnectInput {
   readonly returnUrl: string;
   /** Set when the call was signed: the redirect back is then signed with the same key pair. */
   readonly keyId?: string | null;
+}
+
+/** An authorization request of a protocol built on OAuth 2.0 (OpenID Connect). */
+export interface AuthorizationInput {
+  readonly protocol: 'oidc';
+  readonly scope: Scope;
+  /** Already found among the app's registered redirect URIs by the protocol; checked again here. */
+  readonly redirectUri: string;
+  /** PKCE: the S256 challenge, or null without PKCE. */
+  readonly codeChallenge: string | null;
+  /** What the protocol needs back when the request ends (state, nonce, …): nothing personal. */
+  readonly params: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -41,13 +54,43 @@ export class ConnectService {
     await this.requests.insert({
       id,
       appId: app.id,
+      protocol: 'ukey1',
       requestId: input.requestId,
       scope: input.scope,
       returnUrl: input.returnUrl,
       keyId: input.keyId ?? null,
+      codeChallenge: null,
+      protocolParams: {},
       expiresAt: addSeconds(this.clock.now(), this.ttlMinutes * 60),
     });
-    return { connectId: id, gateway: `${this.gatewayBaseUrl}/gateway/${id}` };
+    return { connectId: id, gateway: this.gatewayFor(id) };
+  }
+
+  /**
+   * Opens the request of an OpenID Connect authorization: the same pending request, the
+   * same gateway pages, answered to a redirect URI that must be registered exactly.
+   */
+  async openAuthorization(app: App, input: AuthorizationInput): Promise<{ connectId: string; gateway: string }> {
+    if (!isRegisteredRedirectUri(input.redirectUri, app.redirectUris)) throw new KeygateError('return_url_not_allowed');
+    const id = randomUUID();
+    await this.requests.insert({
+      id,
+      appId: app.id,
+      protocol: input.protocol,
+      requestId: null,
+      scope: input.scope,
+      returnUrl: input.redirectUri,
+      keyId: null,
+      codeChallenge: input.codeChallenge,
+      protocolParams: input.params,
+      expiresAt: addSeconds(this.clock.now(), this.ttlMinutes * 60),
+    });
+    return { connectId: id, gateway: this.gatewayFor(id) };
+  }
+
+  /** Where a person decides on the request `connectId`. */
+  gatewayFor(connectId: string): string {
+    return `${this.gatewayBaseUrl}/gateway/${connectId}`;
   }
 
   /** The connect request with this id, whatever its state; null when unknown. */

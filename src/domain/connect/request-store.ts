@@ -3,18 +3,28 @@ import type { ZoneName } from '../zones/zones.js';
 
 export type ConnectStatus = 'pending' | 'authorized' | 'canceled' | 'denied';
 
+/** The protocol a request came in by, which decides how its answer goes back. */
+export type AuthorizationProtocol = 'ukey1' | 'oidc';
+
 /** A pending sign-in: what an app asked for, waiting for a person to decide. */
 export interface ConnectRequest {
   readonly id: string;
   readonly appId: string;
-  readonly requestId: string;
+  readonly protocol: AuthorizationProtocol;
+  /** The Ukey1 app's own id of the request; null for other protocols. */
+  readonly requestId: string | null;
   readonly scope: Scope;
+  /** Where the answer goes: the Ukey1 return URL, or the OpenID Connect redirect URI. */
   readonly returnUrl: string;
   readonly status: ConnectStatus;
   readonly zone: ZoneName | null;
   readonly expiresAt: Date;
   /** The app key pair a signed /connect used (null: unsigned, the current key). */
   readonly keyId: string | null;
+  /** PKCE (RFC 7636): the S256 challenge the code's exchange must answer; null without PKCE. */
+  readonly codeChallenge: string | null;
+  /** The protocol's own parameters (OpenID Connect: state, nonce, …), nothing personal; only its front-end reads them. */
+  readonly protocolParams: Readonly<Record<string, unknown>>;
 }
 
 export type NewConnectRequest = Omit<ConnectRequest, 'status' | 'zone'>;

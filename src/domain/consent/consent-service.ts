@@ -10,6 +10,7 @@ import { sealedAt } from '../residency/person-data.js';
 import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { AlreadyDecided, type ConsentRecordEntry, type ConsentWrites } from './consent-store.js';
 import type { FieldCode } from './fields.js';
+import type { SessionAuthentication } from '../sessions/session-service.js';
 
 export const consentAddressLocation = (recordId: string) => sealedAt('consent_records', 'ip_ct', recordId);
 
@@ -58,6 +59,14 @@ function consentRecord(person: PersonRef, app: App, connect: ConnectRequest, dec
   };
 }
 
+/** Where a decision came from. */
+export interface DecisionContext {
+  /** The client address, kept sealed with the consent record as part of its proof. */
+  readonly from?: string | null;
+  /** When and how the person had signed in: the code carries it, for the ID token's `auth_time` and `amr`. */
+  readonly authentication?: SessionAuthentication | null;
+}
+
 export class ConsentService {
   constructor(
     private readonly zones: ZoneRegistry,
@@ -71,8 +80,7 @@ export class ConsentService {
    * mandatory field included). Writes the grant, the consent record and a one-time code
    * to the person's zone in one transaction, then settles the connect request.
    */
-  /** `from` is the client address the decision came from, kept sealed with the record as part of its proof. */
-  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: RequestActor, from: string | null = null): Promise<ConsentOutcome> {
+  async allow(person: PersonRef, app: App, connect: ConnectRequest, granted: readonly FieldCode[], actor: RequestActor, context: DecisionContext = {}): Promise<ConsentOutcome> {
     const fields = connect.scope.fields.filter((f) => granted.includes(f));
     const missingMandatory = connect.scope.mandatory.filter((f) => !fields.includes(f));
     if (missingMandatory.length > 0) return { ok: false, missingMandatory };
@@ -85,9 +93,10 @@ export class ConsentService {
       await zone.consent.decide(async (writes) => {
         await writes.admitAppUser(person.id, app.id, randomUUID());
         await writes.grant(person.id, app.id, fields, now);
-        await recordConsent(writes, zone, consentRecord(person, app, connect, 'allowed', fields), from);
+        await recordConsent(writes, zone, consentRecord(person, app, connect, 'allowed', fields), context.from ?? null);
         await writes.issueCode({
           codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
+          authentication: context.authentication ?? null,
         });
         await writes.audit(who, [
           { action: 'consent.given', personId: person.id },

@@ -1,3 +1,4 @@
+import type { CodeAuthentication } from '../tokens/lineage-store.js';
 import type { WrappedDataKey } from '../../crypto/key-ring.js';
 import type { Actor, AuditEvent } from '../audit/audit-log.js';
 import type { FieldCode } from './fields.js';
@@ -24,6 +25,8 @@ export interface NewAuthCode {
   readonly personId: string;
   readonly scope: readonly FieldCode[];
   readonly expiresAt: Date;
+  /** How the person had signed in when they allowed the request (null: not known). */
+  readonly authentication: CodeAuthentication | null;
 }
 
 /** What a decision writes to the person's zone, all in one transaction. */

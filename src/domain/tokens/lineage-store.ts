@@ -10,6 +10,14 @@ export interface NewPair {
   readonly requestId: string | null;
 }
 
+/** When and how the person had signed in when they allowed the request a code was issued for. */
+export interface CodeAuthentication {
+  /** Null for a code kept from before this was recorded. */
+  readonly authTime: Date | null;
+  /** RFC 8176 method values. */
+  readonly amr: readonly string[];
+}
+
 /** Everything a new token pair descends from. */
 export interface Lineage {
   readonly familyId: string;
@@ -17,13 +25,15 @@ export interface Lineage {
   readonly connectId: string;
   readonly personId: string;
   readonly scope: readonly string[];
+  readonly authentication: CodeAuthentication;
 }
 
-/** Who a pair was issued to, and for which fields. */
+/** Who a pair was issued to, for which fields, and how they had signed in. */
 export interface IssuedPair {
   readonly personId: string;
   readonly userId: string;
   readonly scope: readonly string[];
+  readonly authentication: CodeAuthentication;
 }
 
 /** A refresh token's record, locked for the transaction that uses it. */
@@ -73,7 +83,7 @@ export interface GrantedProfileRow {
 /** The steps of an exchange that cannot be done in one statement, all in one transaction. */
 export interface LineageWrites {
   /** Marks an unused, unexpired code used; its person and scope, or undefined. */
-  claimCode(claim: { codeHash: Uint8Array; connectId: string; appId: string }, now: Date): Promise<{ personId: string; scope: readonly string[] } | undefined>;
+  claimCode(claim: { codeHash: Uint8Array; connectId: string; appId: string }, now: Date): Promise<{ personId: string; scope: readonly string[]; authentication: CodeAuthentication } | undefined>;
   /** The person of a code of this request already used (a replay), or undefined. */
   usedCodePerson(codeHash: Uint8Array, connectId: string): Promise<string | undefined>;
   /** Revokes every token descending from the code (a leaked code or refresh token). */

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Actor, RequestActor } from '../audit/audit-log.js';
 import { isUuid, type App } from '../apps/app.js';
 import type { ProfileImages } from '../people/profile-image.js';
@@ -10,13 +10,58 @@ import { KeygateError } from '../errors.js';
 import type { PersonProfiles, Profile } from '../people/person-profiles.js';
 import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { GrantedProfileReader } from './granted-profile.js';
-import type { IssuedPair, Lineage, LineageWrites, NewPair } from './lineage-store.js';
+import type { CodeAuthentication, IssuedPair, Lineage, LineageWrites, NewPair } from './lineage-store.js';
+import type { ConnectRequest } from '../connect/request-store.js';
 import { isZoneName, type ZoneName } from '../zones/zones.js';
 
+/**
+ * What ties a code's exchange to the request it was issued for, by protocol: the Ukey1
+ * request id, or the OpenID Connect redirect URI (RFC 6749 §4.1.3: the same as the
+ * authorization request's).
+ */
+export type CodeBinding =
+  | { readonly protocol: 'ukey1'; readonly requestId: string }
+  | { readonly protocol: 'oidc'; readonly redirectUri: string | null };
+
 export interface CodeExchange {
-  readonly requestId: string;
+  readonly binding: CodeBinding;
   readonly connectId: string;
   readonly authCode: string;
+  /** PKCE (RFC 7636): the verifier of the request's S256 challenge. */
+  readonly codeVerifier?: string | null;
+}
+
+/** RFC 7636 §4.1: 43 to 128 characters of the unreserved set. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+/** The S256 challenge of a PKCE verifier (RFC 7636 §4.2). */
+export const s256Challenge = (verifier: string): string => createHash('sha256').update(verifier, 'ascii').digest('base64url');
+
+/**
+ * Whether the exchange may use the request's code: the protocol and its binding match,
+ * and PKCE holds both ways: a request that carried a challenge needs its verifier, and a
+ * verifier without a challenge is refused (RFC 9700 §2.1.1, against a PKCE downgrade).
+ */
+function isBoundTo(connect: ConnectRequest, input: CodeExchange): boolean {
+  const { binding } = input;
+  if (connect.protocol !== binding.protocol) return false;
+  if (binding.protocol === 'ukey1' && connect.requestId !== binding.requestId) return false;
+  if (binding.protocol === 'oidc' && connect.returnUrl !== binding.redirectUri) return false;
+  const verifier = input.codeVerifier ?? null;
+  if (connect.codeChallenge === null) return verifier === null;
+  if (verifier === null || !CODE_VERIFIER.test(verifier)) return false;
+  const expected = Buffer.from(connect.codeChallenge, 'ascii');
+  const presented = Buffer.from(s256Challenge(verifier), 'ascii');
+  return expected.length === presented.length && timingSafeEqual(expected, presented);
+}
+
+/**
+ * The id of an opaque access token's record: a UUID made of the first 128 bits of the
+ * token secret's SHA-256, so the record names the token without holding it.
+ */
+export function accessTokenId(secret: string): string {
+  const hex = createHash('sha256').update(secret, 'utf8').digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -34,6 +79,13 @@ export interface IssuedTokens {
   readonly expiresAt: Date;
   /** Opaque, single-use; exchanged at `POST /auth/v2/token/refresh` for a new pair. */
   readonly refreshToken: string;
+  /**
+   * 256 random bits whose hash is the record's id (`accessTokenId`): what a protocol
+   * with opaque access tokens hands out. A signed token names the record by `jti` instead.
+   */
+  readonly accessSecret: string;
+  /** How the person had signed in when they allowed the request the pair descends from. */
+  readonly authentication: CodeAuthentication;
 }
 
 /** Names an access token's record: what a front-end finds in a token it has verified. */
@@ -53,9 +105,11 @@ export interface TokenAccess {
   readonly requested: readonly FieldCode[];
 }
 
-const issuedTokens = (zone: Zone, issuedAt: Date, access: { jti: string; expiresAt: Date; userId: string; scope: readonly FieldCode[]; refreshToken: string }): IssuedTokens => ({
-  jti: access.jti, zone: zone.name, userId: access.userId, scope: access.scope, issuedAt, expiresAt: access.expiresAt, refreshToken: access.refreshToken,
-});
+interface FreshPair {
+  readonly pair: NewPair;
+  readonly refreshToken: string;
+  readonly accessSecret: string;
+}
 
 export class TokenService {
   readonly #profiles = new GrantedProfileReader();
@@ -70,12 +124,14 @@ export class TokenService {
     private readonly images: ProfileImages,
   ) {}
 
-  #newPair(zone: Zone, now: Date, requestId: string | null): { pair: NewPair; refreshToken: string } {
+  #newPair(zone: Zone, now: Date, requestId: string | null): FreshPair {
     const refreshToken = `${zone.name}.${randomBytes(32).toString('base64url')}`;
+    const accessSecret = randomBytes(32).toString('base64url');
     return {
       refreshToken,
+      accessSecret,
       pair: {
-        jti: randomUUID(),
+        jti: accessTokenId(accessSecret),
         accessExpiresAt: addSeconds(now, this.accessTokenTtlMinutes * 60),
         refreshTokenHash: hashCode(refreshToken),
         refreshExpiresAt: addSeconds(now, this.refreshTokenTtlDays * 24 * 3600),
@@ -85,17 +141,25 @@ export class TokenService {
     };
   }
 
-  #answer(zone: Zone, now: Date, fresh: { pair: NewPair; refreshToken: string }, issued: IssuedPair): IssuedTokens {
-    return issuedTokens(zone, now, {
-      jti: fresh.pair.jti, expiresAt: fresh.pair.accessExpiresAt, userId: issued.userId, scope: issued.scope.filter(isFieldCode), refreshToken: fresh.refreshToken,
-    });
+  #answer(zone: Zone, now: Date, fresh: FreshPair, issued: IssuedPair): IssuedTokens {
+    return {
+      jti: fresh.pair.jti,
+      zone: zone.name,
+      userId: issued.userId,
+      scope: issued.scope.filter(isFieldCode),
+      issuedAt: now,
+      expiresAt: fresh.pair.accessExpiresAt,
+      refreshToken: fresh.refreshToken,
+      accessSecret: fresh.accessSecret,
+      authentication: issued.authentication,
+    };
   }
 
   /** Records the next pair of `lineage` in the exchange's transaction (its slower path). */
   async #recordPair(tx: LineageWrites, zone: Zone, app: App, lineage: Lineage, now: Date, who: Actor) {
     const pair = this.#newPair(zone, now, who.requestId ?? null);
     const userId = await tx.recordPair(app.id, lineage, pair.pair, who);
-    return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope } } as const;
+    return { kind: 'issued', pair, issued: { personId: lineage.personId, userId, scope: lineage.scope, authentication: lineage.authentication } } as const;
   }
 
   /**
@@ -117,11 +181,12 @@ export class TokenService {
   /**
    * Trades a one-time code for an access token (spec, `POST /auth/v2/token`). The code
    * is claimed atomically; a second use fails and revokes every token the first issued,
-   * because a replayed code means it leaked.
+   * because a replayed code means it leaked. The exchange must be bound to the request
+   * the way its protocol says (`CodeBinding`, PKCE), or the code is not even tried.
    */
   async exchangeCode(app: App, input: CodeExchange, actor: RequestActor): Promise<IssuedTokens> {
     const connect = isUuid(input.connectId) ? await this.connects.findConnect(input.connectId) : null;
-    if (!connect || connect.appId !== app.id || connect.requestId !== input.requestId || connect.status !== 'authorized' || !connect.zone) {
+    if (!connect || connect.appId !== app.id || connect.status !== 'authorized' || !connect.zone || !isBoundTo(connect, input)) {
       throw new KeygateError('invalid_code');
     }
     const codeHash = hashCode(input.authCode);
@@ -147,6 +212,7 @@ export class TokenService {
       }
       const lineage: Lineage = {
         familyId: randomUUID(), codeHash, connectId: connect.id, personId: claimed.personId, scope: claimed.scope.filter(isFieldCode),
+        authentication: claimed.authentication,
       };
       return this.#recordPair(tx, zone, app, lineage, now, who);
     }));
@@ -185,6 +251,7 @@ export class TokenService {
       const lineage: Lineage = {
         familyId: token.familyId, codeHash: token.codeHash, connectId: token.connectId, personId: token.personId,
         scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f)),
+        authentication: token.authentication,
       };
       return this.#recordPair(tx, zone, app, lineage, now, who);
     }));

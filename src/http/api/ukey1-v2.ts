@@ -189,7 +189,7 @@ export async function ukey1V2Api(
     const { app } = await admit();
     const body = parseJsonBody(request, tokenBody);
     const issued = await recording(request, app.id, () => presenting('code', () => services.tokens.exchangeCode(app, {
-      requestId: body.request_id,
+      binding: { protocol: 'ukey1', requestId: body.request_id },
       connectId: body.connect_id,
       authCode: body.auth_code,
     }, actorOf(request))));

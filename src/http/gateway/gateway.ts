@@ -121,7 +121,9 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
       return sendPage(reply, 400, consentPage({ ...loaded, error: loaded.t.t('consent.chooseDecision') }), connect.returnUrl);
     }
     const granted = formStrings(form, 'fields').filter(isFieldCode);
-    const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request), context.clientAddress(request));
+    const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request), {
+      from: context.clientAddress(request), authentication: await context.sessionAuthentication(request),
+    });
     if (!outcome.ok) {
       return sendPage(reply, 400, consentPage({
         ...loaded,

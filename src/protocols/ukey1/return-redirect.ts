@@ -36,9 +36,10 @@ export function buildReturnRedirect(app: App, connect: ConnectRequest, decision:
   const { result } = decision;
   const code = decision.result === 'authorized' ? decision.code : '';
   const url = new URL(connect.returnUrl);
-  const fields = { appId: app.id, requestId: connect.requestId, connectId: connect.id, code, result };
+  const requestId = connect.requestId ?? '';
+  const fields = { appId: app.id, requestId, connectId: connect.id, code, result };
   const params: Array<[string, string]> = [
-    ['_ukey1[request_id]', connect.requestId],
+    ['_ukey1[request_id]', requestId],
     ['_ukey1[connect_id]', connect.id],
     ['_ukey1[code]', code],
     ['_ukey1[result]', result],

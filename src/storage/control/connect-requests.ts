@@ -12,11 +12,14 @@ export class ConnectRequestsRepo implements ConnectRequestStore {
     await this.db.insertInto('connect_requests').values({
       id: request.id,
       app_id: request.appId,
+      protocol: request.protocol,
       request_id: request.requestId,
       scope: storedScope(request.scope),
       return_url: request.returnUrl,
       zone: null,
       key_id: request.keyId,
+      code_challenge: request.codeChallenge,
+      protocol_params: JSON.stringify(request.protocolParams),
       expires_at: request.expiresAt,
     }).execute();
   }
@@ -27,6 +30,7 @@ export class ConnectRequestsRepo implements ConnectRequestStore {
     return {
       id: row.id,
       appId: row.app_id,
+      protocol: row.protocol,
       requestId: row.request_id,
       scope: scopeFromStored(row.scope),
       returnUrl: row.return_url,
@@ -34,6 +38,8 @@ export class ConnectRequestsRepo implements ConnectRequestStore {
       zone: row.zone as ZoneName | null,
       expiresAt: row.expires_at,
       keyId: row.key_id,
+      codeChallenge: row.code_challenge,
+      protocolParams: row.protocol_params,
     };
   }
 

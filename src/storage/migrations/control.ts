@@ -279,4 +279,18 @@ export const controlMigrations: Record<string, Migration> = {
           add column client_secret_hash bytea`.execute(db);
     },
   },
+  '0011_authorization_requests': {
+    async up(db) {
+      // A pending sign-in now comes from one of two protocols. An OpenID Connect request
+      // has no Ukey1 request id; it may carry a PKCE challenge (S256, the verifier's hash,
+      // nothing personal) and the protocol's own parameters (state, nonce, max_age, …),
+      // which only its front-end reads.
+      await sql`
+        alter table connect_requests
+          add column protocol text not null default 'ukey1' check (protocol in ('ukey1', 'oidc')),
+          add column code_challenge text,
+          add column protocol_params jsonb not null default '{}'::jsonb,
+          alter column request_id drop not null`.execute(db);
+    },
+  },
 };

@@ -397,4 +397,13 @@ export const zoneMigrations: Record<string, Migration> = {
         add constraint challenges_purpose_check check (purpose in ('sign_up', 'sign_in_code', 'reset', 'second_factor', 'email_change', 'second_factor_undo'))`.execute(db);
     },
   },
+  '0011_code_authentication': {
+    async up(db) {
+      // When and how the person had signed in when they allowed the request: an ID token
+      // issued for the code, or for any refresh of its family, states it (auth_time, amr).
+      // Codes and tokens from before carry none.
+      await sql`alter table auth_codes add column auth_time timestamptz, add column amr text[] not null default '{}'`.execute(db);
+      await sql`alter table refresh_tokens add column auth_time timestamptz, add column amr text[] not null default '{}'`.execute(db);
+    },
+  },
 };

@@ -43,6 +43,8 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
         scope: [...code.scope],
         expires_at: code.expiresAt,
         used_at: null,
+        auth_time: code.authentication?.authTime ?? null,
+        amr: [...(code.authentication?.amr ?? [])],
       }).execute();
     },
     audit: (actor, events) => recordAudit(trx, actor, events),

@@ -10,10 +10,12 @@ interface IssuedRow {
   readonly person_id: string;
   readonly user_id: string;
   readonly scope: string[];
+  readonly auth_time: Date | null;
+  readonly amr: string[];
 }
 
 const issuedPair = (row: IssuedRow | undefined): IssuedPair | undefined =>
-  row && { personId: row.person_id, userId: row.user_id, scope: row.scope };
+  row && { personId: row.person_id, userId: row.user_id, scope: row.scope, authentication: { authTime: row.auth_time, amr: row.amr } };
 
 /*
  * Each exchange has two forms, side by side: one statement for the usual case (a code or
@@ -31,12 +33,12 @@ const issuePair = (appId: string, pair: NewPair, familyColumn: RawBuilder<unknow
       returning person_id
     ),
     refresh as (
-      insert into refresh_tokens (token_hash, family_id, code_hash, connect_id, person_id, app_id, scope, issued_at, expires_at)
-      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.scope, ${pair.now}, ${pair.refreshExpiresAt}
+      insert into refresh_tokens (token_hash, family_id, code_hash, connect_id, person_id, app_id, scope, issued_at, expires_at, auth_time, amr)
+      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.scope, ${pair.now}, ${pair.refreshExpiresAt}, h.auth_time, h.amr
       from holder h
       returning person_id
     )
-    select h.person_id, h.user_id, h.scope,
+    select h.person_id, h.user_id, h.scope, h.auth_time, h.amr,
            ${appendAuditRowsSql(sql`jsonb_build_array(${zoneAuditRowSql({
              personId: sql`h.person_id`, action: 'token.issued', field: null, actorKind: 'app', actorId: appId,
              appId, purpose: null, requestId: pair.requestId,
@@ -60,9 +62,9 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
         .where('app_id', '=', claim.appId)
         .where('used_at', 'is', null)
         .where('expires_at', '>', now)
-        .returning(['person_id', 'scope'])
+        .returning(['person_id', 'scope', 'auth_time', 'amr'])
         .executeTakeFirst();
-      return claimed && { personId: claimed.person_id, scope: claimed.scope };
+      return claimed && { personId: claimed.person_id, scope: claimed.scope, authentication: { authTime: claimed.auth_time, amr: claimed.amr } };
     },
     async usedCodePerson(codeHash, connectId) {
       const used = await trx.selectFrom('auth_codes').select('person_id')
@@ -82,6 +84,7 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
       return row && {
         tokenHash: row.token_hash, familyId: row.family_id, codeHash: row.code_hash, connectId: row.connect_id, personId: row.person_id,
         scope: row.scope, expiresAt: row.expires_at, usedAt: row.used_at, revokedAt: row.revoked_at,
+        authentication: { authTime: row.auth_time, amr: row.amr },
       };
     },
     async markRefreshTokenUsed(tokenHash, now) {
@@ -100,7 +103,10 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
         app_id: appId, scope: [...lineage.scope], issued_at: pair.now, revoked_at: null,
       };
       await trx.insertInto('access_tokens').values({ ...common, jti: pair.jti, expires_at: pair.accessExpiresAt }).execute();
-      await trx.insertInto('refresh_tokens').values({ ...common, token_hash: pair.refreshTokenHash, expires_at: pair.refreshExpiresAt, used_at: null }).execute();
+      await trx.insertInto('refresh_tokens').values({
+        ...common, token_hash: pair.refreshTokenHash, expires_at: pair.refreshExpiresAt, used_at: null,
+        auth_time: lineage.authentication.authTime, amr: [...lineage.authentication.amr],
+      }).execute();
       await recordAudit(trx, actor, [{ action: 'token.issued', personId: lineage.personId }]);
       return user.user_id;
     },
@@ -120,7 +126,7 @@ export class TokenLineageRepo implements TokenLineageStore {
         where c.code_hash = ${claim.codeHash} and c.connect_id = ${claim.connectId}::uuid and c.app_id = ${claim.appId}::uuid
           and c.used_at is null and c.expires_at > ${pair.now}
           and u.person_id = c.person_id and u.app_id = c.app_id
-        returning c.person_id, c.scope, c.code_hash, c.connect_id, u.user_id
+        returning c.person_id, c.scope, c.code_hash, c.connect_id, c.auth_time, c.amr, u.user_id
       ),
       ${issuePair(claim.appId, pair, sql`${pair.familyId}::uuid`)}`.execute(this.db);
     return issuedPair(rows[0]);
@@ -134,10 +140,10 @@ export class TokenLineageRepo implements TokenLineageStore {
         where r.token_hash = ${use.tokenHash} and r.app_id = ${use.appId}::uuid
           and r.used_at is null and r.revoked_at is null and r.expires_at > ${pair.now}
           and g.person_id = r.person_id and g.app_id = r.app_id and u.person_id = r.person_id and u.app_id = r.app_id
-        returning r.person_id, r.scope, r.code_hash, r.connect_id, r.family_id, g.fields, u.user_id
+        returning r.person_id, r.scope, r.code_hash, r.connect_id, r.family_id, r.auth_time, r.amr, g.fields, u.user_id
       ),
       holder as (
-        select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id,
+        select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id, r.auth_time, r.amr,
                array(select f from unnest(r.scope) with ordinality as s(f, n) where f = any(r.fields) order by n) as scope
         from used r
       ),
