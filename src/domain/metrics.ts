@@ -1,3 +1,4 @@
+import type { AuthorizationProtocol } from './connect/request-store.js';
 import type { SignInMethodName } from './authn/methods.js';
 import type { ErrorCode } from './errors.js';
 import type { ZoneName } from './zones/zones.js';
@@ -46,7 +47,7 @@ export interface HttpRequestObservation {
 
 export type SignInOutcome = 'proved' | 'failed' | 'throttled';
 /** The protocol front-end an app speaks. */
-export type Protocol = 'ukey1';
+export type Protocol = AuthorizationProtocol;
 export type TokenGrant = 'authorization_code' | 'refresh_token';
 export type RevocationReason = 'code_replayed' | 'refresh_token_reused';
 export type MailTransport = 'smtp' | 'outbox';

@@ -17,6 +17,7 @@ import { securityHeaders } from './security-headers.js';
 import { sendPage, sendUnavailablePage } from './kit/send-page.js';
 import { webPages } from './pages.js';
 import { keySetRoutes } from './oidc/keys.js';
+import { oidcEndpoints } from './oidc/endpoints.js';
 
 export interface HttpServerOptions {
   readonly services: Services;
@@ -124,6 +125,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
   });
   await server.register(keySetRoutes, { services: options.services });
+  await server.register(oidcEndpoints, { services: options.services, issuer: options.publicUrl, clientAddress });
   await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {

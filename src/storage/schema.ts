@@ -107,6 +107,7 @@ export interface ConnectRequestsTable {
   protocol: ColumnType<'ukey1' | 'oidc', 'ukey1' | 'oidc' | undefined, never>;
   /** The PKCE challenge (S256) the code's exchange must answer. */
   code_challenge: ColumnType<string | null, string | null | undefined, never>;
+  sign_in_after: ColumnType<Date | null, Date | null | undefined, never>;
   /** The protocol's own parameters, read by its front-end only. */
   protocol_params: ColumnType<Record<string, unknown>, string | undefined, never>;
 }

@@ -49,7 +49,7 @@ describe('authorization repositories (the storage contract, on this run\'s store
     const id = randomUUID();
     await requests.insert({
       id, appId, protocol: 'ukey1', requestId: `r-${id}`, scope: { fields: ['firstname', 'email'], mandatory: ['email'] }, returnUrl: 'https://contract.example.org/back',
-      keyId: null, codeChallenge: null, protocolParams: {}, expiresAt: minutesFrom(now(), expiresInMinutes),
+      keyId: null, codeChallenge: null, signInAfter: null, protocolParams: {}, expiresAt: minutesFrom(now(), expiresInMinutes),
     });
     return id;
   }
@@ -81,7 +81,7 @@ describe('authorization repositories (the storage contract, on this run\'s store
       assert.ok(found);
       assert.deepEqual({ ...found, expiresAt: undefined }, {
         id, appId, requestId: `r-${id}`, scope: { fields: ['firstname', 'email'], mandatory: ['email'] }, returnUrl: 'https://contract.example.org/back',
-        status: 'pending', zone: null, keyId: null, expiresAt: undefined, protocol: 'ukey1', codeChallenge: null, protocolParams: {},
+        status: 'pending', zone: null, keyId: null, expiresAt: undefined, protocol: 'ukey1', codeChallenge: null, signInAfter: null, protocolParams: {},
       });
       assert.equal(await requests.find(randomUUID()), null);
     });
@@ -91,10 +91,11 @@ describe('authorization repositories (the storage contract, on this run\'s store
       const params = { state: 'xyz', nonce: 'n-0S6_WzA2Mj', maxAge: 300 };
       await requests.insert({
         id, appId, protocol: 'oidc', requestId: null, scope: { fields: ['email'], mandatory: [] }, returnUrl: 'https://contract.example.org/cb',
-        keyId: null, codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', protocolParams: params, expiresAt: minutesFrom(now(), 10),
+        keyId: null, codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', signInAfter: new Date('2030-01-01T00:00:00Z'), protocolParams: params, expiresAt: minutesFrom(now(), 10),
       });
       const found = await requests.find(id);
-      assert.deepEqual([found?.protocol, found?.requestId, found?.codeChallenge, found?.protocolParams], ['oidc', null, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', params]);
+      assert.deepEqual([found?.protocol, found?.requestId, found?.codeChallenge, found?.signInAfter, found?.protocolParams],
+        ['oidc', null, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', new Date('2030-01-01T00:00:00Z'), params]);
     });
 
     it('settles a pending request once, and an expired one never', async () => {

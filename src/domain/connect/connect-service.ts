@@ -27,8 +27,15 @@ export interface AuthorizationInput {
   readonly redirectUri: string;
   /** PKCE: the S256 challenge, or null without PKCE. */
   readonly codeChallenge: string | null;
+  readonly signIn: SignInRequirement;
   /** What the protocol needs back when the request ends (state, nonce, …): nothing personal. */
   readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** How recent the person's sign-in must be: `fresh` asks for a new one; `maxAgeSeconds` bounds its age. */
+export interface SignInRequirement {
+  readonly fresh: boolean;
+  readonly maxAgeSeconds: number | null;
 }
 
 /**
@@ -60,6 +67,7 @@ export class ConnectService {
       returnUrl: input.returnUrl,
       keyId: input.keyId ?? null,
       codeChallenge: null,
+      signInAfter: null,
       protocolParams: {},
       expiresAt: addSeconds(this.clock.now(), this.ttlMinutes * 60),
     });
@@ -82,10 +90,23 @@ export class ConnectService {
       returnUrl: input.redirectUri,
       keyId: null,
       codeChallenge: input.codeChallenge,
+      signInAfter: this.signInAfter(input.signIn),
       protocolParams: input.params,
       expiresAt: addSeconds(this.clock.now(), this.ttlMinutes * 60),
     });
     return { connectId: id, gateway: this.gatewayFor(id) };
+  }
+
+  /** The earliest sign-in that meets `requirement` now (null: any). */
+  signInAfter(requirement: SignInRequirement): Date | null {
+    const now = this.clock.now();
+    if (requirement.fresh) return now;
+    return requirement.maxAgeSeconds === null ? null : addSeconds(now, -requirement.maxAgeSeconds);
+  }
+
+  /** Whether a session signed in at `authTime` may decide on `connect`, or must sign in again first. */
+  static acceptsSignIn(connect: Pick<ConnectRequest, 'signInAfter'>, authTime: Date | null): boolean {
+    return connect.signInAfter === null || (authTime !== null && authTime >= connect.signInAfter);
   }
 
   /** Where a person decides on the request `connectId`. */

@@ -23,6 +23,8 @@ export interface ConnectRequest {
   readonly keyId: string | null;
   /** PKCE (RFC 7636): the S256 challenge the code's exchange must answer; null without PKCE. */
   readonly codeChallenge: string | null;
+  /** A sign-in older than this does not do: the person signs in again first (null: any live session). */
+  readonly signInAfter: Date | null;
   /** The protocol's own parameters (OpenID Connect: state, nonce, …), nothing personal; only its front-end reads them. */
   readonly protocolParams: Readonly<Record<string, unknown>>;
 }

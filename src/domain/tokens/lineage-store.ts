@@ -74,6 +74,8 @@ export interface GrantedProfileRow {
   readonly image_ct: Uint8Array | null;
   readonly country_ct: Uint8Array | null;
   readonly language_ct: Uint8Array | null;
+  /** Whether the address was confirmed (a fact about the email field, read with it). */
+  readonly email_verified: boolean;
   readonly user_id: string;
   /** Fields of the token still granted by the person, in canonical order. */
   readonly readable: string[];

@@ -184,7 +184,7 @@ export class TokenService {
    * because a replayed code means it leaked. The exchange must be bound to the request
    * the way its protocol says (`CodeBinding`, PKCE), or the code is not even tried.
    */
-  async exchangeCode(app: App, input: CodeExchange, actor: RequestActor): Promise<IssuedTokens> {
+  async exchangeCode(app: App, input: CodeExchange, actor: RequestActor): Promise<IssuedTokens & { readonly request: ConnectRequest }> {
     const connect = isUuid(input.connectId) ? await this.connects.findConnect(input.connectId) : null;
     if (!connect || connect.appId !== app.id || connect.status !== 'authorized' || !connect.zone || !isBoundTo(connect, input)) {
       throw new KeygateError('invalid_code');
@@ -199,7 +199,7 @@ export class TokenService {
     const named = this.zones.get(connect.zone);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
     const issued = await named.lineage.claimCodeAndIssue(claim, { ...fresh.pair, familyId: randomUUID() });
-    if (issued) return this.#answer(named, now, fresh, issued);
+    if (issued) return { ...this.#answer(named, now, fresh, issued), request: connect };
 
     const { zone, outcome } = await this.#fromZone(connect.zone, (zone) => zone.lineage.inTransaction(async (tx) => {
       const claimed = await tx.claimCode(claim, now);
@@ -218,7 +218,7 @@ export class TokenService {
     }));
     if (outcome.kind === 'invalid') throw new KeygateError('invalid_code');
     if (outcome.kind === 'replayed') throw new KeygateError('code_already_used');
-    return this.#answer(zone, now, outcome.pair, outcome.issued);
+    return { ...this.#answer(zone, now, outcome.pair, outcome.issued), request: connect };
   }
 
   /**
@@ -290,7 +290,7 @@ export class TokenService {
    * one audit record per field, committed with the read. `purpose` is what the records
    * say the read was for; the front-end names it (Ukey1: `ukey1.me`).
    */
-  async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: RequestActor): Promise<{ access: TokenAccess; profile: Profile }> {
+  async readProfile(app: App, token: AccessTokenRef, purpose: string, actor: RequestActor): Promise<{ access: TokenAccess; profile: Profile; emailVerified: boolean }> {
     const { jti } = token;
     const named = this.zones.get(token.zone);
     const read = (zone: Zone) => this.#profiles.read(zone.lineage, { jti, appId: app.id, now: this.clock.now(), purpose, requestId: actor.requestId ?? null });
@@ -309,6 +309,6 @@ export class TokenService {
     const profile = this.profiles.openFields(zone, { ...row, id: row.person_id }, fields.filter((f) => f !== 'image'));
     // The picture itself is not sent: the app gets a link that expires (and is audited when fetched).
     if (fields.includes('image')) profile.image = row.image_ct ? this.images.linkFor({ id: row.person_id, zone: zone.name }, app.id) : null;
-    return { access, profile };
+    return { access, profile, emailVerified: row.email_verified };
   }
 }

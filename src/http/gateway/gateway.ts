@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUuid } from '../../domain/apps/app.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
-import { isReturnUrlAllowed } from '../../domain/protection/return-url.js';
-import { buildReturnRedirect } from '../../protocols/ukey1/return-redirect.js';
+import { ConnectService } from '../../domain/connect/connect-service.js';
+import { answerRedirect, isAnswerTargetAllowed } from './answer.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerSignInFlow, type SignInServices } from '../interaction/sign-in-flow.js';
 import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
@@ -28,6 +28,10 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
   const { csrf } = context;
   const actorOf = (request: FastifyRequest) => ({ requestId: request.id });
   const currentPerson = context.currentPerson;
+  const answer = (loaded: GatewayPage, decision: Parameters<typeof answerRedirect>[3]) => answerRedirect(context.publicUrl, loaded.app, loaded.connect, decision);
+  /** Whether this browser's sign-in is recent enough for the request (OpenID Connect `prompt=login`, `max_age`). */
+  const signedInRecently = async (request: FastifyRequest, loaded: GatewayPage) =>
+    ConnectService.acceptsSignIn(loaded.connect, (await context.sessionAuthentication(request))?.authTime ?? null);
 
   // Where a private app's invitation mail links to: the app's name and its registered site.
   server.get<{ Params: { appId: string } }>('/invitations/:appId', async (request, reply) => {
@@ -58,7 +62,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
       sendPage(reply, 403, messagePage(t, t.t('gateway.networkTitle'), t.t('gateway.network', { app: app.name })));
       return null;
     }
-    if (app.protections.returnUrl && !isReturnUrlAllowed(connect.returnUrl, app.returnUrls)) {
+    if (!isAnswerTargetAllowed(app, connect)) {
       sendPage(reply, 403, messagePage(t, t.t('gateway.refusedTitle'), t.t('gateway.refused', { app: app.name })));
       return null;
     }
@@ -77,7 +81,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
   /** A private app the person may not use ends the request with `denied`. */
   async function denyIfNotAdmitted(request: FastifyRequest, reply: FastifyReply, loaded: GatewayPage, person: PersonRef): Promise<boolean> {
     if (await services.extranet.admits(loaded.app, person, request.id)) return false;
-    reply.redirect(buildReturnRedirect(loaded.app, loaded.connect, await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request))), 303);
+    reply.redirect(answer(loaded, await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request))), 303);
     return true;
   }
 
@@ -86,7 +90,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     if (!loaded) return reply;
     const { connect } = loaded;
     const person = await currentPerson(request);
-    if (person) {
+    if (person && await signedInRecently(request, loaded)) {
       if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
       return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
     }
@@ -113,9 +117,9 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     const form = request.body ?? {};
     const decision = formString(form, 'decision', 16);
     if (decision === 'cancel') {
-      return reply.redirect(buildReturnRedirect(app, connect, await services.consents.cancel(person, app, connect, actorOf(request), context.clientAddress(request))), 303);
+      return reply.redirect(answer(loaded, await services.consents.cancel(person, app, connect, actorOf(request), context.clientAddress(request))), 303);
     }
-    if (!person) return reply.redirect(`/gateway/${connect.id}`, 303);
+    if (!person || !(await signedInRecently(request, loaded))) return reply.redirect(`/gateway/${connect.id}`, 303);
     if (await denyIfNotAdmitted(request, reply, loaded, person)) return reply;
     if (decision !== 'allow') {
       return sendPage(reply, 400, consentPage({ ...loaded, error: loaded.t.t('consent.chooseDecision') }), connect.returnUrl);
@@ -131,15 +135,15 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
         error: loaded.t.t('consent.requiredMissing', { app: app.name }),
       }), connect.returnUrl);
     }
-    services.metrics.codeIssued('ukey1');
-    return reply.redirect(buildReturnRedirect(app, connect, outcome), 303);
+    services.metrics.codeIssued(connect.protocol);
+    return reply.redirect(answer(loaded, outcome), 303);
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/cancel', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const person = await currentPerson(request);
-    return reply.redirect(buildReturnRedirect(loaded.app, loaded.connect, await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request), context.clientAddress(request))), 303);
+    return reply.redirect(answer(loaded, await services.consents.cancel(person, loaded.app, loaded.connect, actorOf(request), context.clientAddress(request))), 303);
   });
 
   server.post<{ Params: { connectId: string } }>('/gateway/:connectId/sign-out', async (request, reply) => {

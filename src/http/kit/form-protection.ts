@@ -4,6 +4,13 @@ import { messagePage } from './layout.js';
 import { textsFor } from './page-language.js';
 import { sendPage } from './send-page.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Other sites post to this route by design; the pages' same-origin form rule does not apply. */
+    crossSiteForm?: boolean;
+  }
+}
+
 /**
  * Refuses state-changing requests that another site made the browser send. Pages are
  * served with `Referrer-Policy: no-referrer`, under which browsers send `Origin: null`
@@ -15,6 +22,9 @@ export function refuseForeignForms(publicUrl: string, csrf: CsrfTokens) {
   const publicOrigin = new URL(publicUrl).origin;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (request.method !== 'POST') return undefined;
+    // A route that other sites post to by design (the OpenID Connect authorization
+    // endpoint) says so in its config; it must change nothing a foreign page could abuse.
+    if (request.routeOptions.config.crossSiteForm === true) return undefined;
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== publicOrigin;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../domain/services.js';
 import { KEY_SET_MAX_AGE_SECONDS } from '../../domain/signing/signing-keys.js';
+import { OIDC_PATHS } from '../../protocols/oidc/discovery.js';
 
 /** Where Keygate publishes the public keys its ID tokens are signed with. */
-export const JWKS_PATH = '/oidc/jwks';
+export const JWKS_PATH = OIDC_PATHS.jwks;
 
 export type KeySetServices = Pick<Services, 'signingKeys'>;
 

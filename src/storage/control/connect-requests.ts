@@ -19,6 +19,7 @@ export class ConnectRequestsRepo implements ConnectRequestStore {
       zone: null,
       key_id: request.keyId,
       code_challenge: request.codeChallenge,
+      sign_in_after: request.signInAfter,
       protocol_params: JSON.stringify(request.protocolParams),
       expires_at: request.expiresAt,
     }).execute();
@@ -39,6 +40,7 @@ export class ConnectRequestsRepo implements ConnectRequestStore {
       expiresAt: row.expires_at,
       keyId: row.key_id,
       codeChallenge: row.code_challenge,
+      signInAfter: row.sign_in_after,
       protocolParams: row.protocol_params,
     };
   }

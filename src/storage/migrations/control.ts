@@ -284,11 +284,13 @@ export const controlMigrations: Record<string, Migration> = {
       // A pending sign-in now comes from one of two protocols. An OpenID Connect request
       // has no Ukey1 request id; it may carry a PKCE challenge (S256, the verifier's hash,
       // nothing personal) and the protocol's own parameters (state, nonce, max_age, …),
-      // which only its front-end reads.
+      // which only its front-end reads. `sign_in_after` asks for a sign-in at or after that
+      // time (OpenID Connect `prompt=login`, `max_age`): an older session must sign in again.
       await sql`
         alter table connect_requests
           add column protocol text not null default 'ukey1' check (protocol in ('ukey1', 'oidc')),
           add column code_challenge text,
+          add column sign_in_after timestamptz,
           add column protocol_params jsonb not null default '{}'::jsonb,
           alter column request_id drop not null`.execute(db);
     },

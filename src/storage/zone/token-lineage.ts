@@ -195,7 +195,8 @@ export class TokenLineageRepo implements TokenLineageStore {
         where t.revoked_at is null and t.expires_at > r.now
       ),
       found as (
-        select a.*, p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct, k.master_key_id, k.wrapped_key
+        select a.*, p.firstname_ct, p.surname_ct, p.email_ct, p.image_ct, p.country_ct, p.language_ct, p.email_verified_at is not null as email_verified,
+               k.master_key_id, k.wrapped_key
         from access a join people p on p.id = a.person_id join person_keys k on k.person_id = p.id
       ),
       audited as (
@@ -205,7 +206,7 @@ export class TokenLineageRepo implements TokenLineageStore {
         )`)} as appended
       )
       select f.n::int as n, f.person_id, f.user_id, f.readable, f.requested, f.master_key_id, f.wrapped_key,
-             f.firstname_ct, f.surname_ct, f.email_ct, f.image_ct, f.country_ct, f.language_ct,
+             f.firstname_ct, f.surname_ct, f.email_ct, f.image_ct, f.country_ct, f.language_ct, f.email_verified,
              (select appended from audited) as audited
       from found f`.execute(this.db);
     const byPosition = new Map(rows.map((row) => [Number(row.n), row]));

@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ConnectService } from '../../domain/connect/connect-service.js';
+import type { Services } from '../../domain/services.js';
+import { checkAuthorizationRequest, type AuthorizationParams, type PageProblem } from '../../protocols/oidc/authorization-request.js';
+import { errorResponse } from '../../protocols/oidc/authorization-response.js';
+import { OIDC_PATHS } from '../../protocols/oidc/discovery.js';
+import { OAuthError } from '../../protocols/oidc/errors.js';
+import { storedRequestParams } from '../../protocols/oidc/request-params.js';
+import type { Form } from '../kit/forms.js';
+import { messagePage } from '../kit/layout.js';
+import type { PageContext } from '../kit/page-context.js';
+import { sendPage } from '../kit/send-page.js';
+
+export type AuthorizeServices = Pick<Services, 'appDirectory' | 'connects'>;
+
+const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
+  unknown_client: 'oidc.unknownClient',
+  missing_redirect_uri: 'oidc.missingRedirectUri',
+  unregistered_redirect_uri: 'oidc.unregisteredRedirectUri',
+  repeated_parameter: 'oidc.repeatedParameter',
+};
+
+/**
+ * The OpenID Connect authorization endpoint (GET and POST, OpenID Connect Core §3.1.2.1).
+ * An accepted request becomes the core's pending request and continues on the gateway's
+ * own pages: the same sign-in, the same consent (one box per field, none ticked), the
+ * same protections. A POST here comes from the client's site by design, so it is not
+ * held to the pages' same-origin form rule; it changes nothing but opening a request.
+ */
+export async function authorizeRoutes(server: FastifyInstance, { context, services }: { context: PageContext; services: AuthorizeServices }): Promise<void> {
+  const issuer = context.publicUrl;
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply, params: AuthorizationParams) {
+    const check = await checkAuthorizationRequest(params, (id) => services.appDirectory.findApp(id));
+    if (check.kind === 'page') {
+      const t = context.texts(request);
+      return sendPage(reply, 400, messagePage(t, t.t('oidc.refusedTitle'), t.t(PAGE_MESSAGES[check.problem] as Parameters<typeof t.t>[0])));
+    }
+    if (check.kind === 'redirect') return reply.redirect(errorResponse(issuer, check.redirectUri, check.state, check.error), 303);
+    const { request: asked } = check;
+    const refuse = (error: OAuthError) => reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, error), 303);
+    const signIn = { fresh: asked.prompt.has('login'), maxAgeSeconds: asked.maxAge };
+    if (asked.prompt.has('none')) {
+      // No page may be shown. Keygate asks the person on every request, so a signed-in
+      // person still has to be asked: the client must come back without prompt=none.
+      const authentication = await context.sessionAuthentication(request);
+      const signedIn = authentication !== null && ConnectService.acceptsSignIn({ signInAfter: services.connects.signInAfter(signIn) }, authentication.authTime);
+      return refuse(signedIn
+        ? new OAuthError('consent_required', 'Keygate asks the person to decide on every request; send them without prompt=none.')
+        : new OAuthError('login_required', 'The person is not signed in (recently enough).'));
+    }
+    const { gateway } = await services.connects.openAuthorization(asked.app, {
+      protocol: 'oidc',
+      scope: asked.scope,
+      redirectUri: asked.redirectUri,
+      codeChallenge: asked.codeChallenge,
+      signIn,
+      params: storedRequestParams({
+        state: asked.state, nonce: asked.nonce, offlineAccess: asked.offlineAccess, idTokenFields: asked.idTokenFields, promptNone: false,
+      }),
+    });
+    return reply.redirect(gateway, 303);
+  }
+
+  server.get(OIDC_PATHS.authorize, (request, reply) => authorize(request, reply, (request.query ?? {}) as AuthorizationParams));
+  server.post<{ Body: Form }>(OIDC_PATHS.authorize, { config: { crossSiteForm: true } }, (request, reply) => authorize(request, reply, request.body ?? {}));
+}

@@ -1,0 +1,136 @@
+import type { App } from '../../domain/apps/app.js';
+import type { RequestActor } from '../../domain/audit/audit-log.js';
+import type { FieldCode } from '../../domain/consent/fields.js';
+import { isFieldCode } from '../../domain/consent/fields.js';
+import { KeygateError } from '../../domain/errors.js';
+import type { SigningKeys } from '../../domain/signing/signing-keys.js';
+import type { IssuedTokens, TokenService } from '../../domain/tokens/token-service.js';
+import { parseOidcCode } from './authorization-response.js';
+import { claimsOf } from './claims.js';
+import { OAuthError, oauthErrorOf } from './errors.js';
+import { oidcRequestParams } from './request-params.js';
+import { formatAccessToken, ID_TOKEN_PURPOSE, parseAccessToken, signIdToken, USERINFO_PURPOSE } from './tokens.js';
+
+/** A token endpoint answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3). */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly id_token: string;
+  readonly scope: string;
+  readonly refresh_token?: string;
+}
+
+const field = (form: Readonly<Record<string, unknown>>, name: string): string | null => {
+  const value = form[name];
+  if (value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} was sent more than once.`);
+  return value;
+};
+
+/** The scope string of what was granted: the scope values whose fields the token carries. */
+function grantedScope(fields: readonly FieldCode[], offlineAccess: boolean): string {
+  const values = ['openid'];
+  if (fields.some((f) => f === 'firstname' || f === 'surname' || f === 'image' || f === 'language')) values.push('profile');
+  if (fields.includes('email')) values.push('email');
+  if (fields.includes('country')) values.push('address');
+  if (offlineAccess) values.push('offline_access');
+  return values.join(' ');
+}
+
+/** A domain refusal in OAuth's words; anything else goes on as it is. */
+async function inOAuthTerms<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof KeygateError) throw oauthErrorOf(error.code) ?? error;
+    throw error;
+  }
+}
+
+/**
+ * The token and userinfo endpoints' semantics over the core: codes and refresh tokens
+ * are the core's, bound to the request the OpenID Connect way; the ID token and userinfo
+ * say only what the person granted, and every claim they release is a field read
+ * audited in the person's zone.
+ */
+export class OidcTokenEndpoint {
+  constructor(private readonly options: {
+    readonly issuer: string;
+    readonly tokens: TokenService;
+    readonly signingKeys: SigningKeys;
+  }) {}
+
+  /** Answers `grant_type=authorization_code` or `refresh_token` for an authenticated client. */
+  async grant(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<TokenResponse> {
+    const grantType = field(form, 'grant_type');
+    if (grantType === 'authorization_code') return this.#exchangeCode(app, form, actor);
+    if (grantType === 'refresh_token') return this.#refresh(app, form, actor);
+    if (grantType === null) throw new OAuthError('invalid_request', 'grant_type is required.');
+    throw new OAuthError('unsupported_grant_type', 'Only authorization_code and refresh_token are supported.');
+  }
+
+  async #exchangeCode(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<TokenResponse> {
+    const rawCode = field(form, 'code');
+    if (rawCode === null) throw new OAuthError('invalid_request', 'code is required.');
+    const redirectUri = field(form, 'redirect_uri');
+    if (redirectUri === null) throw new OAuthError('invalid_request', 'redirect_uri is required.');
+    const codeVerifier = field(form, 'code_verifier');
+    const code = parseOidcCode(rawCode);
+    if (!code) throw oauthErrorOf('invalid_code')!;
+    const issued = await inOAuthTerms(() => this.options.tokens.exchangeCode(app, {
+      binding: { protocol: 'oidc', redirectUri }, connectId: code.connectId, authCode: code.code, codeVerifier,
+    }, actor));
+    const params = oidcRequestParams(issued.request.protocolParams);
+    return this.#answer(app, issued, { nonce: params.nonce, offlineAccess: params.offlineAccess, idTokenFields: params.idTokenFields }, actor);
+  }
+
+  async #refresh(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<TokenResponse> {
+    const refreshToken = field(form, 'refresh_token');
+    if (refreshToken === null) throw new OAuthError('invalid_request', 'refresh_token is required.');
+    const issued = await inOAuthTerms(() => this.options.tokens.refresh(app, refreshToken, actor));
+    // A refresh token is only ever handed out for offline_access, so its successor is too.
+    return this.#answer(app, issued, { nonce: null, offlineAccess: true, idTokenFields: [] }, actor);
+  }
+
+  async #answer(app: App, issued: IssuedTokens, request: { nonce: string | null; offlineAccess: boolean; idTokenFields: readonly FieldCode[] }, actor: RequestActor): Promise<TokenResponse> {
+    const accessToken = formatAccessToken(issued, app.id);
+    let claims: Record<string, unknown> = {};
+    const asked = request.idTokenFields.filter((f) => issued.scope.includes(f));
+    if (asked.length > 0) {
+      const { access, profile, emailVerified } = await inOAuthTerms(() => this.options.tokens.readProfile(app, issued, ID_TOKEN_PURPOSE, actor));
+      claims = claimsOf(profile, access.fields.filter((f) => asked.includes(f)), emailVerified);
+    }
+    const idToken = await signIdToken(await this.options.signingKeys.signer(), {
+      issuer: this.options.issuer,
+      clientId: app.id,
+      subject: issued.userId,
+      nonce: request.nonce,
+      authTime: issued.authentication.authTime,
+      amr: issued.authentication.amr,
+      accessToken,
+      issuedAt: issued.issuedAt,
+      claims,
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: Math.max(0, Math.round((issued.expiresAt.getTime() - issued.issuedAt.getTime()) / 1000)),
+      id_token: idToken,
+      scope: grantedScope(issued.scope.filter(isFieldCode), request.offlineAccess),
+      ...(request.offlineAccess ? { refresh_token: issued.refreshToken } : {}),
+    };
+  }
+
+  /**
+   * The userinfo answer (OpenID Connect Core §5.3): `sub` and the claims of every field
+   * the token carries that the person still grants, each read audited under `oidc.userinfo`.
+   */
+  async userinfo(bearer: string, findApp: (id: string) => Promise<App | null>, actor: RequestActor): Promise<Record<string, unknown>> {
+    const parsed = parseAccessToken(bearer);
+    const app = parsed ? await findApp(parsed.clientId) : null;
+    if (!parsed || !app) throw oauthErrorOf('invalid_token')!;
+    const { access, profile, emailVerified } = await inOAuthTerms(() => this.options.tokens.readProfile(app, parsed.ref, USERINFO_PURPOSE, actor));
+    return { sub: access.userId, ...claimsOf(profile, access.fields, emailVerified) };
+  }
+}

@@ -1,0 +1,343 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
+import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
+import { freePort } from '../support/ports.js';
+import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
+
+const REDIRECT_URI = 'https://rp.example.org/callback';
+
+/**
+ * Keygate as an OpenID Connect provider, driven by a standard client library
+ * (openid-client) over real HTTP: discovery, the authorization request through the
+ * gateway's own pages, the code exchange with PKCE, the ID token checked against the
+ * published keys, and userinfo; then the refusals a certification suite checks.
+ */
+describe('OpenID Connect provider', () => {
+  let keygate: TestKeygate;
+  let issuer: string;
+  let clientId: string;
+  let clientSecret: string;
+  let config: oidc.Configuration;
+
+  before(async () => {
+    const port = await freePort();
+    issuer = `http://localhost:${port}`;
+    keygate = await startTestKeygate({ env: { KEYGATE_PUBLIC_URL: issuer, PORT: String(port) } });
+    await keygate.http.listen({ host: '127.0.0.1', port });
+    const created = await keygate.services.apps.createApp({ name: 'Relying Party', origins: ['https://rp.example.org'], returnUrls: [], redirectUris: [REDIRECT_URI] });
+    clientId = created.clientId;
+    clientSecret = created.clientSecret!;
+    config = await oidc.discovery(new URL(issuer), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  });
+  after(() => keygate.close());
+
+  const visitor = () => new GatewayVisitor(overHttp(() => issuer));
+  const pathOf = (location: string) => new URL(location, issuer).pathname;
+
+  /** Starts an authorization as the library builds it; the gateway page it leads to. */
+  async function authorize(person: GatewayVisitor, parameters: Record<string, string>) {
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, ...parameters });
+    const started = await person.get(url.href);
+    assert.equal(started.status, 303, started.html);
+    return pathOf(started.headers.location as string);
+  }
+
+  async function signInNew(person: GatewayVisitor, gateway: string, email: string) {
+    const signedUp = await person.signUp(gateway, { ...SIGN_UP_JANA, email }, keygate.outbox);
+    assert.equal(signedUp.status, 303);
+    assert.equal(signedUp.location, gateway);
+  }
+
+  it('publishes only what it implements, at both metadata paths', async () => {
+    const metadata = config.serverMetadata();
+    assert.equal(metadata.issuer, issuer);
+    assert.deepEqual(metadata.response_types_supported, ['code']);
+    assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual(metadata.subject_types_supported, ['pairwise']);
+    assert.deepEqual(metadata.id_token_signing_alg_values_supported, ['RS256']);
+    assert.equal(metadata.authorization_response_iss_parameter_supported, true);
+    assert.equal(metadata.request_parameter_supported, false);
+    assert.equal(metadata.claims_parameter_supported, true);
+    assert.ok(metadata.scopes_supported?.includes('openid'));
+    const rfc8414 = await fetch(`${issuer}/.well-known/oauth-authorization-server`);
+    assert.deepEqual(await rfc8414.json(), await (await fetch(`${issuer}/.well-known/openid-configuration`)).json());
+    assert.match(rfc8414.headers.get('cache-control')!, /max-age=\d+/);
+  });
+
+  it('signs a person in through the gateway: the library checks the answer and the ID token, and reads only what was granted', async () => {
+    const person = visitor();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const gateway = await authorize(person, {
+      scope: 'openid profile email', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+    });
+    assert.match(gateway, /^\/gateway\/[0-9a-f-]{36}$/);
+    await signInNew(person, gateway, 'jana.oidc@example.cz');
+
+    const consent = await person.get(gateway);
+    assert.equal(consent.status, 200);
+    assert.match(consent.html, /Allow Relying Party to sign you in\?/);
+    assert.doesNotMatch(consent.html, /checked/, 'nothing is pre-ticked');
+    for (const field of ['firstname', 'surname', 'email', 'image', 'language']) assert.match(consent.html, new RegExp(`id="field-${field}"`));
+    assert.doesNotMatch(consent.html, /id="field-country"/, 'address was not asked for');
+
+    const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: ['firstname', 'email'] });
+    assert.equal(decided.status, 303);
+    const answer = new URL(decided.location!);
+    assert.equal(`${answer.origin}${answer.pathname}`, REDIRECT_URI);
+    assert.equal(answer.searchParams.get('state'), state);
+    assert.equal(answer.searchParams.get('iss'), issuer);
+
+    const tokens = await oidc.authorizationCodeGrant(config, answer, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+    assert.equal(tokens.token_type, 'bearer');
+    assert.equal(tokens.scope, 'openid profile email');
+    assert.equal(tokens.refresh_token, undefined, 'no refresh token without offline_access');
+    const claims = tokens.claims()!;
+    assert.equal(claims.aud, clientId);
+    assert.equal(claims.nonce, nonce);
+    assert.equal(typeof claims.auth_time, 'number');
+    assert.deepEqual(claims.amr, ['otp'], 'a sign-up is proved by the code mailed to the address');
+    assert.equal(claims.given_name, undefined, 'the ID token of a code flow names the person, the claims come from userinfo');
+    const user = (await keygate.stores.zones.eu.db.selectFrom('app_users').select('user_id').where('app_id', '=', clientId).executeTakeFirstOrThrow());
+    assert.equal(claims.sub, user.user_id, 'sub is the pairwise id Keygate keeps for this app');
+
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+    assert.deepEqual(info, { sub: claims.sub, given_name: 'Jana', email: 'jana.oidc@example.cz', email_verified: true });
+    const reads = await keygate.stores.zones.eu.db.selectFrom('audit_events').select(['field', 'purpose', 'app_id'])
+      .where('action', '=', 'field.read').where('purpose', '=', 'oidc.userinfo').orderBy('id').execute();
+    assert.deepEqual(reads.map((r) => [r.field, r.app_id]), [['firstname', clientId], ['email', clientId]], 'each claim released is an audited read');
+
+    // The code works once; its replay is refused and revokes what the first use issued.
+    await assert.rejects(oidc.authorizationCodeGrant(config, answer, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+    await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, claims.sub));
+    const revoked = await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(revoked.status, 401);
+    assert.match(revoked.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
+  });
+
+  it('puts essential and ID-token claims where the claims parameter asks, and hands out a refresh token for offline_access', async () => {
+    const person = visitor();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const gateway = await authorize(person, {
+      scope: 'openid offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+      claims: JSON.stringify({ id_token: { given_name: { essential: true } }, userinfo: { email: null } }),
+    });
+    await signInNew(person, gateway, 'jana.claims@example.cz');
+    const consent = await person.get(gateway);
+    assert.match(consent.html, /id="field-firstname" name="fields" value="firstname" required/, 'an essential claim is a mandatory field');
+    assert.doesNotMatch(consent.html, /id="field-email"[^>]*required/);
+    const refused = await person.post(`${gateway}/consent`, { decision: 'allow', fields: ['email'] });
+    assert.equal(refused.status, 400, 'the mandatory field cannot be left out');
+    const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: ['firstname'] });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(decided.location!), { pkceCodeVerifier: codeVerifier, idTokenExpected: true });
+    assert.equal(tokens.claims()!.given_name, 'Jana');
+    const idTokenReads = await keygate.stores.zones.eu.db.selectFrom('audit_events').select(['field'])
+      .where('action', '=', 'field.read').where('purpose', '=', 'oidc.id_token').execute();
+    assert.deepEqual(idTokenReads.map((r) => r.field), ['firstname']);
+    assert.ok(tokens.refresh_token);
+    assert.match(tokens.scope!, /offline_access/);
+
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+    assert.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token, 'refresh tokens rotate');
+    assert.equal(refreshed.claims()!.sub, tokens.claims()!.sub);
+    assert.equal(refreshed.claims()!.auth_time, tokens.claims()!.auth_time, 'a refreshed ID token states the original sign-in');
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+    await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+      'a replayed refresh token revokes its whole family');
+  });
+
+  describe('refusals at the authorization endpoint', () => {
+    const authorizeUrl = (params: Record<string, string>) => `${issuer}/oidc/authorize?${new URLSearchParams(params)}`;
+    const valid = () => ({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's-1' });
+
+    it('shows a page, and redirects nowhere, for an unknown client or redirect URI', async () => {
+      for (const params of [
+        { ...valid(), client_id: '00000000-0000-4000-8000-000000000000' },
+        { ...valid(), client_id: 'not-a-client' },
+        { ...valid(), redirect_uri: 'https://evil.example.org/callback' },
+        { ...valid(), redirect_uri: `${REDIRECT_URI}/` },
+        { ...valid(), redirect_uri: '' },
+      ]) {
+        const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+        assert.equal(response.status, 400, JSON.stringify(params));
+        assert.equal(response.headers.get('location'), null);
+        assert.match(await response.text(), /This sign-in link does not work/);
+      }
+      const twice = await fetch(`${authorizeUrl(valid())}&redirect_uri=${encodeURIComponent('https://evil.example.org/cb')}`, { redirect: 'manual' });
+      assert.equal(twice.status, 400);
+    });
+
+    it('answers every other problem to the validated redirect URI, with state and iss', async () => {
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ ...valid(), response_type: '' }, 'invalid_request'],
+        [{ ...valid(), response_type: 'token' }, 'unsupported_response_type'],
+        [{ ...valid(), scope: 'profile email' }, 'invalid_scope'],
+        [{ ...valid(), request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
+        [{ ...valid(), request_uri: 'https://rp.example.org/request.jwt' }, 'request_uri_not_supported'],
+        [{ ...valid(), code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'plain' }, 'invalid_request'],
+        [{ ...valid(), code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' }, 'invalid_request'],
+        [{ ...valid(), prompt: 'none login' }, 'invalid_request'],
+        [{ ...valid(), max_age: 'soon' }, 'invalid_request'],
+        [{ ...valid(), claims: '{not json' }, 'invalid_request'],
+        [{ ...valid(), prompt: 'none' }, 'login_required'],
+      ];
+      for (const [params, error] of cases) {
+        const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+        assert.equal(response.status, 303, JSON.stringify(params));
+        const answer = new URL(response.headers.get('location')!);
+        assert.equal(`${answer.origin}${answer.pathname}`, REDIRECT_URI);
+        assert.equal(answer.searchParams.get('error'), error, JSON.stringify(params));
+        assert.equal(answer.searchParams.get('state'), 's-1');
+        assert.equal(answer.searchParams.get('iss'), issuer);
+        assert.equal(answer.searchParams.get('code'), null);
+      }
+    });
+
+    it('makes a public client use PKCE', async () => {
+      const spa = await keygate.services.apps.createApp({ name: 'SPA', origins: [], returnUrls: [], redirectUris: ['http://127.0.0.1/cb'], publicClient: true });
+      const response = await fetch(authorizeUrl({ ...valid(), client_id: spa.clientId, redirect_uri: 'http://127.0.0.1:51234/cb' }), { redirect: 'manual' });
+      const answer = new URL(response.headers.get('location')!);
+      assert.equal(answer.port, '51234', 'a loopback redirect URI may change its port');
+      assert.equal(answer.searchParams.get('error'), 'invalid_request');
+      assert.match(answer.searchParams.get('error_description')!, /PKCE/);
+    });
+
+    it('tells the client access_denied when the person refuses', async () => {
+      const person = visitor();
+      const gateway = await authorize(person, { scope: 'openid email', state: 'refusing' });
+      await signInNew(person, gateway, 'jana.refuses@example.cz');
+      const decided = await person.post(`${gateway}/consent`, { decision: 'cancel' });
+      const answer = new URL(decided.location!);
+      assert.equal(answer.searchParams.get('error'), 'access_denied');
+      assert.equal(answer.searchParams.get('state'), 'refusing');
+      assert.equal(answer.searchParams.get('code'), null);
+    });
+
+    it('asks a signed-in person to sign in again for prompt=login and an old sign-in under max_age, and says consent_required for prompt=none', async () => {
+      const person = visitor();
+      const first = await authorize(person, { scope: 'openid' });
+      await signInNew(person, first, 'jana.again@example.cz');
+      assert.match((await person.get(first)).html, /to sign you in\?/, 'signed in: the consent page');
+
+      const none = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none' }).href);
+      assert.equal(new URL(none.headers.location as string).searchParams.get('error'), 'consent_required');
+
+      keygate.clock.advance(120);
+      const login = await authorize(person, { scope: 'openid', prompt: 'login' });
+      const loginPage = await person.get(login);
+      assert.doesNotMatch(loginPage.html, /to sign you in\?/, 'prompt=login: no consent before a new sign-in');
+      assert.match(loginPage.html, /name="password"/);
+      const early = await person.post(`${login}/consent`, { decision: 'allow', fields: [] });
+      assert.equal(early.location, login, 'nor can the consent be posted past it');
+
+      const recent = await authorize(person, { scope: 'openid', max_age: '3600' });
+      assert.match((await person.get(recent)).html, /to sign you in\?/, 'a sign-in two minutes old meets max_age=3600');
+      const old = await authorize(person, { scope: 'openid', max_age: '60' });
+      assert.doesNotMatch((await person.get(old)).html, /to sign you in\?/, 'but not max_age=60');
+      const signedIn = await person.post(`${old}/sign-in`, { email: 'jana.again@example.cz', password: SIGN_UP_JANA.password });
+      assert.equal(signedIn.location, old);
+      assert.match((await person.get(old)).html, /to sign you in\?/, 'after signing in again, the consent page');
+    });
+  });
+
+  describe('refusals at the token endpoint', () => {
+    /** A code issued to this client for `REDIRECT_URI`, with or without PKCE. */
+    async function freshCode(options: { pkce?: boolean } = {}) {
+      const person = visitor();
+      const verifier = oidc.randomPKCECodeVerifier();
+      const gateway = await authorize(person, { scope: 'openid', ...(options.pkce === false ? {} : { code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }) });
+      await signInNew(person, gateway, `jana.${Math.random().toString(36).slice(2)}@example.cz`);
+      const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: [] });
+      return { code: new URL(decided.location!).searchParams.get('code')!, verifier, connectId: connectIdOf(`${issuer}${gateway}`) };
+    }
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+    const token = (form: Record<string, string>, headers: Record<string, string> = { authorization: basic(clientId, clientSecret) }) =>
+      fetch(`${issuer}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+
+    it('refuses a wrong client secret the same way as an unknown client, and changes nothing', async () => {
+      const { code, verifier } = await freshCode();
+      const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+      for (const headers of [{ authorization: basic(clientId, `${clientSecret}x`) }, { authorization: basic('00000000-0000-4000-8000-000000000000', clientSecret) }, { authorization: 'Basic !!!' }]) {
+        const refused = await token(form, headers);
+        assert.equal(refused.status, 401);
+        assert.deepEqual(Object.keys(await refused.json()), ['error', 'error_description']);
+        assert.match(refused.headers.get('www-authenticate')!, /^Basic/);
+      }
+      const noSecret = await token({ ...form, client_id: clientId }, {});
+      assert.equal(noSecret.status, 401, 'a confidential client cannot act as a public one');
+      const both = await token({ ...form, client_secret: clientSecret });
+      assert.equal((await both.json()).error, 'invalid_request', 'one authentication method at a time');
+      const accepted = await token(form);
+      assert.equal(accepted.status, 200, 'the code was not used up by the refusals');
+      assert.equal(accepted.headers.get('cache-control'), 'no-store');
+    });
+
+    it('binds the code to its redirect URI and PKCE verifier, both ways', async () => {
+      const withPkce = await freshCode();
+      const form = { grant_type: 'authorization_code', code: withPkce.code, redirect_uri: REDIRECT_URI, code_verifier: withPkce.verifier };
+      for (const wrong of [
+        { ...form, redirect_uri: `${REDIRECT_URI}/other` },
+        { ...form, code_verifier: oidc.randomPKCECodeVerifier() },
+        { grant_type: 'authorization_code', code: withPkce.code, redirect_uri: REDIRECT_URI },
+        { ...form, code: `${withPkce.connectId}.${'A'.repeat(43)}` },
+        { ...form, code: 'garbage' },
+      ]) {
+        const refused = await token(wrong);
+        assert.equal(refused.status, 400);
+        assert.equal((await refused.json()).error, 'invalid_grant', JSON.stringify(wrong));
+      }
+      assert.equal((await token(form)).status, 200);
+
+      const withoutPkce = await freshCode({ pkce: false });
+      const downgrade = await token({ grant_type: 'authorization_code', code: withoutPkce.code, redirect_uri: REDIRECT_URI, code_verifier: oidc.randomPKCECodeVerifier() });
+      assert.equal((await downgrade.json()).error, 'invalid_grant', 'a verifier for a request that had no challenge is refused');
+      const clientSecretPost = await token({ grant_type: 'authorization_code', code: withoutPkce.code, redirect_uri: REDIRECT_URI, client_id: clientId, client_secret: clientSecret }, {});
+      assert.equal(clientSecretPost.status, 200, 'client_secret_post works too');
+    });
+
+    it('answers malformed requests with OAuth errors, never a 5xx', async () => {
+      assert.equal((await (await token({})).json()).error, 'invalid_request');
+      assert.equal((await (await token({ grant_type: 'password' })).json()).error, 'unsupported_grant_type');
+      assert.equal((await (await token({ grant_type: 'authorization_code' })).json()).error, 'invalid_request');
+      const json = await fetch(`${issuer}/oidc/token`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(clientId, clientSecret) }, body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: 'x' }),
+      });
+      assert.equal(json.status, 400);
+      assert.equal((await json.json()).error, 'invalid_request');
+      const huge = await token({ grant_type: 'authorization_code', code: 'x'.repeat(20_000) });
+      assert.ok(huge.status >= 400 && huge.status < 500);
+      const userinfo = await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: 'Bearer eu.not-a-token' } });
+      assert.equal(userinfo.status, 401);
+      const anonymous = await fetch(`${issuer}/oidc/userinfo`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate')!, /^Bearer/);
+    });
+
+    it('does not let a Ukey1 code be traded at the OpenID Connect token endpoint', async () => {
+      const app = (await keygate.services.appDirectory.findApp(clientId))!;
+      const { connectId } = await keygate.services.connects.openConnect({ ...app, protections: { ...app.protections, returnUrl: false } }, {
+        requestId: 'r-ukey1', scope: { fields: [], mandatory: [] }, returnUrl: 'https://rp.example.org/ukey1',
+      });
+      const refused = await token({ grant_type: 'authorization_code', code: `${connectId}.${'A'.repeat(43)}`, redirect_uri: 'https://rp.example.org/ukey1' });
+      assert.equal((await refused.json()).error, 'invalid_grant');
+    });
+  });
+
+  it('signs ID tokens with a key the key set publishes', async () => {
+    const jwks = await (await fetch(`${issuer}/oidc/jwks`)).json() as { keys: Array<{ kid: string }> };
+    const person = visitor();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const gateway = await authorize(person, { scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    await signInNew(person, gateway, 'jana.keys@example.cz');
+    const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: [] });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(decided.location!), { pkceCodeVerifier: verifier });
+    const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string };
+    assert.equal(header.alg, 'RS256');
+    assert.ok(jwks.keys.some((k) => k.kid === header.kid));
+    assert.equal(decodeJwt(tokens.id_token!).iss, issuer);
+  });
+});
