@@ -327,6 +327,86 @@ describe('OpenID Connect provider', () => {
     });
   });
 
+  describe('revocation, introspection and CORS', () => {
+    const basic = () => `Basic ${Buffer.from(`${clientId}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+    const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...headers }, body: new URLSearchParams(form) });
+
+    async function signedInTokens(email: string, fields: string[], scope = 'openid profile email offline_access') {
+      const person = visitor();
+      const verifier = oidc.randomPKCECodeVerifier();
+      const gateway = await authorize(person, { scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+      await signInNew(person, gateway, email);
+      const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields });
+      return oidc.authorizationCodeGrant(config, new URL(decided.location!), { pkceCodeVerifier: verifier });
+    }
+
+    it('introspects a live access token with what the person grants now, audited, and nothing for other tokens', async () => {
+      const tokens = await signedInTokens('jana.introspect@example.cz', ['firstname', 'email']);
+      const live = await (await post('/oidc/introspect', { token: tokens.access_token })).json() as Record<string, unknown>;
+      assert.equal(live.active, true);
+      assert.equal(live.client_id, clientId);
+      assert.equal(live.sub, tokens.claims()!.sub);
+      assert.equal(live.given_name, 'Jana');
+      assert.equal(live.email, 'jana.introspect@example.cz');
+      assert.equal(typeof live.exp, 'number');
+      const reads = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('field').where('purpose', '=', 'oidc.introspection').orderBy('id').execute();
+      assert.deepEqual(reads.map((r) => r.field), ['firstname', 'email']);
+      for (const token of [tokens.refresh_token!, `eu.${clientId}.${'A'.repeat(43)}`, 'nonsense']) {
+        assert.deepEqual(await (await post('/oidc/introspect', { token })).json(), { active: false });
+      }
+      const unauthenticated = await post('/oidc/introspect', { token: tokens.access_token }, { authorization: 'Basic eDp5' });
+      assert.equal(unauthenticated.status, 401);
+      const other = await keygate.services.apps.createApp({ name: 'Other', origins: [], returnUrls: [], redirectUris: ['https://other.example.org/cb'] });
+      const byOther = await post('/oidc/introspect', { token: tokens.access_token }, { authorization: `Basic ${Buffer.from(`${other.clientId}:${other.clientSecret}`).toString('base64')}` });
+      assert.deepEqual(await byOther.json(), { active: false }, 'another client learns nothing of this token');
+    });
+
+    it('revokes a refresh token with everything issued along it, and answers the same for unknown tokens', async () => {
+      const tokens = await signedInTokens('jana.revoke@example.cz', ['firstname']);
+      for (const token of ['unknown', `eu.${'B'.repeat(43)}`]) assert.equal((await post('/oidc/revoke', { token })).status, 200);
+      assert.equal((await post('/oidc/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token' })).status, 200);
+      assert.deepEqual(await (await post('/oidc/introspect', { token: tokens.access_token })).json(), { active: false }, 'its access token is gone too');
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+      const hint = await post('/oidc/revoke', { token: 'x', token_type_hint: 'id_token' });
+      assert.equal((await hint.json()).error, 'unsupported_token_type');
+
+      const again = await signedInTokens('jana.revoke2@example.cz', ['firstname']);
+      assert.equal((await post('/oidc/revoke', { token: again.access_token })).status, 200);
+      assert.equal((await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${again.access_token}` } })).status, 401);
+      const revoked = await keygate.stores.zones.eu.db.selectFrom('audit_events').select('action').where('action', '=', 'token.revoked').execute();
+      assert.equal(revoked.length, 2);
+    });
+
+    it('lets a browser read token and userinfo answers only from the client\'s listed origins', async () => {
+      const tokens = await signedInTokens('jana.cors@example.cz', ['firstname'], 'openid profile');
+      const from = (origin: string) => fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin } });
+      assert.equal((await from('https://rp.example.org')).headers.get('access-control-allow-origin'), 'https://rp.example.org');
+      assert.equal((await from('https://evil.example.org')).headers.get('access-control-allow-origin'), null);
+      const preflight = await fetch(`${issuer}/oidc/token`, { method: 'OPTIONS', headers: { origin: 'https://rp.example.org', 'access-control-request-method': 'POST' } });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://rp.example.org');
+      const foreign = await fetch(`${issuer}/oidc/token`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.org', 'access-control-request-method': 'POST' } });
+      assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+      const authorizeCors = await fetch(`${issuer}/oidc/authorize?client_id=${clientId}`, { headers: { origin: 'https://rp.example.org' } });
+      assert.equal(authorizeCors.headers.get('access-control-allow-origin'), null, 'the authorization endpoint never answers CORS');
+    });
+
+    it('holds the token and userinfo endpoints to the client\'s IP protection', async () => {
+      const tokens = await signedInTokens('jana.ip@example.cz', ['firstname'], 'openid profile');
+      const app = (await keygate.services.appDirectory.findApp(clientId))!;
+      const settings = (ip: boolean) => ({ protections: { ...app.protections, ip }, origins: app.origins, returnUrls: app.returnUrls, ipEntries: ip ? ['192.0.2.0/24'] : [] });
+      await keygate.services.apps.updateProtections(clientId, settings(true));
+      try {
+        const refused = await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+        assert.equal(refused.status, 403);
+        assert.equal((await refused.json()).error, 'unauthorized_client');
+      } finally {
+        await keygate.services.apps.updateProtections(clientId, settings(false));
+      }
+      assert.equal((await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
+    });
+  });
+
   it('signs ID tokens with a key the key set publishes', async () => {
     const jwks = await (await fetch(`${issuer}/oidc/jwks`)).json() as { keys: Array<{ kid: string }> };
     const person = visitor();

@@ -167,7 +167,10 @@ describe('authorization repositories (the storage contract, on this run\'s store
         return tx.recordPair(appId, { familyId: randomUUID(), codeHash, connectId, personId: person.id, scope: claimed!.scope, authentication: claimed!.authentication }, pair, { ...SYSTEM_ACTOR, kind: 'app', id: appId, requestId: 'r-steps' });
       });
       const access = await lineage.findAccess(pair.jti, appId, now());
-      assert.deepEqual(access, { personId: person.id, userId, scope: ['firstname', 'email'], granted: ['firstname', 'email'], requested: null });
+      assert.deepEqual({ ...access, issuedAt: undefined, expiresAt: undefined }, {
+        personId: person.id, userId, scope: ['firstname', 'email'], granted: ['firstname', 'email'], requested: null, issuedAt: undefined, expiresAt: undefined,
+      });
+      assert.deepEqual([access?.issuedAt, access?.expiresAt], [pair.now, pair.accessExpiresAt]);
       assert.equal(await lineage.findAccess(pair.jti, randomUUID(), now()), undefined, 'only for its app');
       assert.equal(await lineage.findAccess(pair.jti, appId, minutesFrom(now(), 11)), undefined, 'only until it expires');
       assert.deepEqual((await actionsOf('token.issued')).filter((r) => r.request_id === 'r-steps').length, 1);

@@ -45,6 +45,7 @@ export interface AppChanges {
   setPrivate(isPrivate: boolean): Promise<boolean>;
   /** Replaces a confidential client's secret; false when the app is gone or is a public client. */
   setClientSecretHash(hash: Uint8Array): Promise<boolean>;
+  setRedirectUris(uris: readonly string[]): Promise<boolean>;
   /** The fields the operator lets the app make mandatory, locked until the change commits. */
   lockMandatoryApproved(): Promise<readonly string[] | undefined>;
   setPermissions(permissions: readonly string[], legalBases: Readonly<Record<string, string>>): Promise<void>;

@@ -126,6 +126,25 @@ export class AppsService {
     return { clientSecret: client.secret };
   }
 
+  /**
+   * Replaces the OpenID Connect redirect URIs, matched exactly from now on (a request
+   * already open for a removed one is not answered there). A public client needs at
+   * least one; every app needs a way back, a return URL or a redirect URI.
+   */
+  async updateRedirectUris(appId: string, uris: readonly string[], actor: Actor = SYSTEM): Promise<void> {
+    const redirectUris = validateRedirectUris(uris);
+    const app = await this.#directory.findApp(appId);
+    if (app?.publicClient && redirectUris.length === 0) {
+      throw new AppSettingsError('redirectUris', 'A public client needs at least one redirect URI.', 'redirectUris.required');
+    }
+    if (app && app.returnUrls.length + redirectUris.length === 0) {
+      throw new AppSettingsError('redirectUris', 'Without return URLs, at least one redirect URI is required: it is where people come back to.', 'redirectUris.required');
+    }
+    await this.#changeApp(appId, async (changes) => {
+      if (await changes.setRedirectUris(redirectUris)) await changes.audit(actor, [{ action: 'app.redirect_uris_changed', appId, detail: `redirect_uris=${redirectUris.length}` }]);
+    });
+  }
+
   /** Runs a change to an app, and drops it from this node's cache once it is over. */
   async #changeApp<T>(appId: string, work: (changes: AppChanges) => Promise<T>): Promise<T> {
     try {
@@ -157,7 +176,11 @@ export class AppsService {
     const origins = validateOrigins(input.origins);
     const returnUrls = validateReturnUrls(input.returnUrls);
     const ipEntries = validateIpEntries(input.ipEntries);
-    if (returnUrls.length === 0) throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.', 'returnUrls.requiredBack');
+    // An OpenID Connect client's people come back to its redirect URIs instead.
+    const redirectUris = (await this.#directory.findApp(appId))?.redirectUris ?? [];
+    if (returnUrls.length + redirectUris.length === 0) {
+      throw new AppSettingsError('returnUrls', 'At least one return URL is required: it is where people come back to.', 'returnUrls.requiredBack');
+    }
     if (input.protections.domain && origins.length === 0) throw new AppSettingsError('origins', 'Domain protection needs at least one origin.', 'origins.requiredForDomain');
     if (input.protections.ip && ipEntries.length === 0) throw new AppSettingsError('ipEntries', 'IP protection needs at least one address or subnet.', 'ipEntries.requiredForIp');
     const { domain, returnUrl, serverOnly, ip } = input.protections;

@@ -52,6 +52,8 @@ export interface AccessRecord {
   readonly granted: readonly string[];
   /** What the app asked for when the person consented (null: a record older than that). */
   readonly requested: readonly string[] | null;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
 }
 
 /** One `/me`-like read of a token's granted fields: who reads, for what, in which request. */
@@ -77,6 +79,8 @@ export interface GrantedProfileRow {
   /** Whether the address was confirmed (a fact about the email field, read with it). */
   readonly email_verified: boolean;
   readonly user_id: string;
+  readonly issued_at: Date;
+  readonly expires_at: Date;
   /** Fields of the token still granted by the person, in canonical order. */
   readonly readable: string[];
   readonly requested: string[] | null;
@@ -88,6 +92,8 @@ export interface LineageWrites {
   claimCode(claim: { codeHash: Uint8Array; connectId: string; appId: string }, now: Date): Promise<{ personId: string; scope: readonly string[]; authentication: CodeAuthentication } | undefined>;
   /** The person of a code of this request already used (a replay), or undefined. */
   usedCodePerson(codeHash: Uint8Array, connectId: string): Promise<string | undefined>;
+  /** The code an access token of this app descends from, and its person; undefined when unknown. */
+  lineageOfAccess(jti: string, appId: string): Promise<{ codeHash: Uint8Array; personId: string } | undefined>;
   /** Revokes every token descending from the code (a leaked code or refresh token). */
   revokeLineage(codeHash: Uint8Array, now: Date): Promise<void>;
   /** The refresh token's record, locked until the transaction ends. */

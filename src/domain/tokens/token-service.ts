@@ -103,6 +103,8 @@ export interface TokenAccess {
   /** Fields granted by the token and still granted by the person. */
   readonly fields: readonly FieldCode[];
   readonly requested: readonly FieldCode[];
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
 }
 
 interface FreshPair {
@@ -261,6 +263,29 @@ export class TokenService {
   }
 
   /**
+   * Revokes, at the app's request (RFC 7009), the token and every token of its lineage:
+   * the pair it belongs to, the refresh tokens after it, and the access tokens they gave.
+   * False when the app holds no such token (the app is told nothing either way).
+   */
+  async revokeToken(app: App, token: { readonly access: AccessTokenRef } | { readonly refreshToken: string }, actor: RequestActor): Promise<boolean> {
+    const now = this.clock.now();
+    const who: Actor = { ...actor, kind: 'app', id: app.id, appId: app.id };
+    const tokenHash = 'refreshToken' in token ? hashCode(token.refreshToken) : null;
+    const first = 'access' in token ? token.access.zone : token.refreshToken.split('.')[0];
+    if (!isZoneName(first)) return false;
+    const { outcome } = await this.#fromZone(first, (zone) => zone.lineage.inTransaction(async (tx) => {
+      const lineage = tokenHash
+        ? await tx.lockRefreshToken(tokenHash, app.id)
+        : await tx.lineageOfAccess((token as { access: AccessTokenRef }).access.jti, app.id);
+      if (!lineage) return { kind: 'invalid' } as const;
+      await tx.revokeLineage(lineage.codeHash, now);
+      await tx.audit(who, [{ action: 'token.revoked', personId: lineage.personId }]);
+      return { kind: 'revoked' } as const;
+    }));
+    return outcome.kind === 'revoked';
+  }
+
+  /**
    * What this token may see now, without reading any personal field. `token` names a
    * record the front-end found in a token it verified; the record decides: it must be
    * unrevoked and unexpired, and a field the person has withdrawn is gone at once,
@@ -280,6 +305,8 @@ export class TokenService {
         userId: record.userId,
         fields: FIELD_CODES.filter((f) => record.scope.includes(f) && granted.has(f)),
         requested: (record.requested ?? record.scope).filter(isFieldCode),
+        issuedAt: record.issuedAt,
+        expiresAt: record.expiresAt,
       };
     }
     throw new KeygateError('invalid_token');
@@ -305,6 +332,7 @@ export class TokenService {
     const fields = row.readable.filter(isFieldCode);
     const access: TokenAccess = {
       zone, jti, personId: row.person_id, userId: row.user_id, fields, requested: (row.requested ?? row.readable).filter(isFieldCode),
+      issuedAt: row.issued_at, expiresAt: row.expires_at,
     };
     const profile = this.profiles.openFields(zone, { ...row, id: row.person_id }, fields.filter((f) => f !== 'image'));
     // The picture itself is not sent: the app gets a link that expires (and is audited when fetched).

@@ -101,6 +101,7 @@ const ACTIONS: Readonly<Record<string, { key: MessageKey; byYou?: MessageKey; fi
   'consent.field_revoked': { key: 'account.activity.consentFieldRevoked', field: true },
   'code.issued': { key: 'account.activity.codeIssued' },
   'token.issued': { key: 'account.activity.tokenIssued' },
+  'token.revoked': { key: 'account.activity.tokenRevoked' },
   'person.signed_in': { key: 'account.activity.personSignedIn', own: true },
   'person.sign_in_failed': { key: 'account.activity.personSignInFailed', own: true },
   'person.signed_up': { key: 'account.activity.personSignedUp', own: true },

@@ -182,10 +182,12 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
     const t = context.texts(request);
     const person = personOf(request);
     const form = request.body ?? {};
-    const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls') };
+    const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), redirectUris: lines(form, 'redirectUris') };
     try {
       const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true }, actorOf(request, person));
-      return send(reply, 201, credentialsPage(t, { csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey }));
+      return send(reply, 201, credentialsPage(t, {
+        csrf: csrf.tokenFor(request, reply), app: { id: created.appId, name: input.name.trim() }, secretKey: created.secretKey, clientSecret: created.clientSecret,
+      }));
     } catch (error) {
       if (!(error instanceof AppSettingsError)) throw error;
       return send(reply, 400, appListPage(t, {
@@ -212,6 +214,22 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
       }, actor);
       return t.t('dashboard.notice.protectionsSaved');
     }, entered);
+  });
+
+  server.post<AppRoute>('/dashboard/apps/:appId/redirect-uris', async (request, reply) => {
+    const entered = { redirectUris: lines(request.body ?? {}, 'redirectUris') };
+    return change(request, reply, async (app, _person, _form, actor, t) => {
+      await services.apps.updateRedirectUris(app.id, entered.redirectUris, actor);
+      return t.t('dashboard.notice.redirectUrisSaved');
+    }, entered);
+  });
+
+  server.post<AppRoute>('/dashboard/apps/:appId/client-secret', async (request, reply) => {
+    const owned = await loadOwnedApp(request, reply);
+    if (!owned) return reply;
+    if (owned.app.publicClient) return renderApp(request, reply, owned.person, owned.app.id, 400);
+    const { clientSecret } = await services.apps.regenerateClientSecret(owned.app.id, actorOf(request, owned.person, owned.app.id));
+    return send(reply, 200, credentialsPage(context.texts(request), { csrf: csrf.tokenFor(request, reply), app: owned.app, clientSecret }));
   });
 
   server.post<AppRoute>('/dashboard/apps/:appId/fields', async (request, reply) => change(request, reply, async (app, _person, form, actor, t) => {

@@ -66,6 +66,23 @@ ${copyableBlock('connect-browser', t.t('dashboard.connect.snippet'), t.t('dashbo
 </section>`;
 }
 
+/** How a standard OpenID Connect client reaches this app: the values to configure, its redirect URIs, its secret. */
+function oidcSection(t: Texts, view: { app: App; publicUrl: string; csrf: string; entered?: readonly string[]; error?: string }): SafeHtml {
+  const { app } = view;
+  const path = `/dashboard/apps/${app.id}`;
+  return html`<section aria-labelledby="oidc-h"><h2 id="oidc-h">${t.t('dashboard.oidc.heading')}</h2>
+<p>${t.t('dashboard.oidc.lead')}</p>
+${copyable('oidc-issuer', t.t('dashboard.oidc.issuer'), t.t('dashboard.oidc.copyIssuer'), view.publicUrl)}
+${copyable('oidc-discovery', t.t('dashboard.oidc.discovery'), t.t('dashboard.oidc.copyDiscovery'), `${view.publicUrl}/.well-known/openid-configuration`)}
+${copyable('oidc-client-id', t.t('dashboard.oidc.clientId'), t.t('dashboard.oidc.copyClientId'), app.id)}
+<p>${app.publicClient ? t.t('dashboard.oidc.public') : t.t('dashboard.oidc.confidential')}</p>
+${postForm({ action: `${path}/redirect-uris`, csrf: view.csrf, submit: t.t('dashboard.oidc.saveRedirectUris') },
+    textarea({ id: 'redirectUris', name: 'redirectUris', label: t.t('dashboard.oidc.redirectUris'), value: view.entered ?? app.redirectUris, hint: t.t('dashboard.list.create.redirectUrisHint'), error: view.error }))}
+${app.publicClient ? html`` : postForm({ action: `${path}/client-secret`, csrf: view.csrf, submit: t.t('dashboard.oidc.regenerate'), kind: 'secondary' },
+    html`<p class="fine">${t.t('dashboard.oidc.regenerateNote')}</p>`)}
+</section>`;
+}
+
 /** A value the developer copies into their configuration, with a copy button (dashboard.js). */
 function copyable(id: string, label: string, copy: string, value: string): SafeHtml {
   return html`<div class="field">
@@ -88,6 +105,7 @@ export interface NewAppForm {
   readonly name?: string;
   readonly origins?: readonly string[];
   readonly returnUrls?: readonly string[];
+  readonly redirectUris?: readonly string[];
 }
 
 export function appListPage(t: Texts, view: { csrf: string; apps: ReadonlyArray<{ id: string; name: string }>; form?: NewAppForm; errors?: FieldErrors; notice?: string }): string {
@@ -103,17 +121,27 @@ ${view.apps.length === 0
 <p class="fine">${t.t('dashboard.list.create.lead')}</p>
 ${postForm({ action: '/dashboard/apps', csrf: view.csrf, submit: t.t('dashboard.list.create.submit') }, html`${input({ id: 'name', name: 'name', label: t.t('dashboard.list.create.name'), type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
 ${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: f.origins ?? [], hint: t.t('dashboard.list.create.originsHint'), error: e.origins })}
-${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}`)}`);
+${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}
+${textarea({ id: 'redirectUris', name: 'redirectUris', label: t.t('dashboard.list.create.redirectUris'), value: f.redirectUris ?? [], hint: t.t('dashboard.list.create.redirectUrisHint'), error: e.redirectUris })}`)}`);
 }
 
-export function credentialsPage(t: Texts, view: { csrf: string; app: { id: string; name: string }; secretKey: string; rotated?: boolean }): string {
+/**
+ * Credentials shown once: after the app is created (its Secret Key, and its client secret
+ * when it is a confidential OpenID Connect client), after a key rotation, or after a new
+ * client secret was made (`secretKey` absent).
+ */
+export function credentialsPage(t: Texts, view: { csrf: string; app: { id: string; name: string }; secretKey?: string; clientSecret?: string; rotated?: boolean }): string {
   const app = view.app.name;
+  const heading = view.secretKey === undefined ? t.t('dashboard.credentials.clientSecretRegenerated', { app })
+    : view.rotated ? t.t('dashboard.credentials.rotated', { app }) : t.t('dashboard.credentials.created', { app });
   return page(t, t.t('dashboard.credentials.title', { app }), html`${header(t, true, view.csrf)}
-<h1>${view.rotated ? t.t('dashboard.credentials.rotated', { app }) : t.t('dashboard.credentials.created', { app })}</h1>
+<h1>${heading}</h1>
 <p class="notice" role="status">${t.t('dashboard.credentials.copyNow')}</p>
 ${copyableAppId(t, view.app.id)}
-${copyableSecretKey(t, view.secretKey)}
-<p class="fine">${secretKeyNote(t)}</p>
+${view.secretKey === undefined ? html`` : html`${copyableSecretKey(t, view.secretKey)}
+<p class="fine">${secretKeyNote(t)}</p>`}
+${view.clientSecret === undefined ? html`` : html`${copyable('client-secret', 'client_secret', t.t('dashboard.credentials.copyClientSecret'), view.clientSecret)}
+<p class="fine">${t.t('dashboard.credentials.clientSecretNote')}</p>`}
 <p><a href="/dashboard/apps/${view.app.id}">${t.t('dashboard.credentials.continue')}</a></p>`);
 }
 
@@ -130,7 +158,7 @@ export interface AppPageView {
   readonly notice?: string;
   readonly errors?: FieldErrors;
   /** Values re-shown after a refused save, as entered. */
-  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries', readonly string[]>>;
+  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries' | 'redirectUris', readonly string[]>>;
 }
 
 /** One protection of an app: its switch, and the list it checks against where it has one. */
@@ -196,6 +224,8 @@ ${copyableAppId(t, app.id)}
 <p class="fine">${secretKeyNote(t)}</p></details>
 
 ${connectSection(t, app, view.publicUrl)}
+
+${oidcSection(t, { app, publicUrl: view.publicUrl, csrf: view.csrf, entered: entered.redirectUris, error: e.redirectUris })}
 
 <section aria-labelledby="usage-h"><h2 id="usage-h">${t.t('dashboard.app.usage.heading')}</h2>
 <figure class="chart">${new SafeHtml(chart)}</figure>

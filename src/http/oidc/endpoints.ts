@@ -98,17 +98,38 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
   };
   server.options(OIDC_PATHS.token, preflight('POST'));
   server.options(OIDC_PATHS.userinfo, preflight('GET, POST'));
+  server.options(OIDC_PATHS.revocation, preflight('POST'));
+
+  /** The client a token, revocation or introspection request comes from, authenticated and admitted. */
+  async function authenticatedClient(request: FastifyRequest<{ Body: Record<string, unknown> }>, reply: FastifyReply): Promise<App> {
+    if (!isForm(request)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+    const app = await authenticateClient(readClientCredentials(header(request, 'authorization'), request.body ?? {}), findApp);
+    await admit(request, reply, app);
+    return app;
+  }
+  const sendJson = (reply: FastifyReply, body: unknown) =>
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json; charset=utf-8').send(body);
+
+  server.post<{ Body: Record<string, unknown> }>(OIDC_PATHS.revocation, async (request, reply) => {
+    const app = await authenticatedClient(request, reply);
+    await endpoint.revoke(app, request.body ?? {}, { requestId: request.id });
+    return reply.code(200).header('Cache-Control', 'no-store').send();
+  });
+
+  // Resource servers call this from servers, never from a browser: no CORS.
+  server.post<{ Body: Record<string, unknown> }>(OIDC_PATHS.introspection, async (request, reply) => {
+    const app = await authenticatedClient(request, reply);
+    return sendJson(reply, await endpoint.introspect(app, request.body ?? {}, { requestId: request.id }));
+  });
 
   server.post<{ Body: Record<string, unknown> }>(OIDC_PATHS.token, async (request, reply) => {
-    if (!isForm(request)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+    const app = await authenticatedClient(request, reply);
     const form = request.body ?? {};
-    const app = await authenticateClient(readClientCredentials(header(request, 'authorization'), form), findApp);
-    await admit(request, reply, app);
     const grant = form.grant_type === 'refresh_token' ? 'refresh_token' : 'authorization_code';
     try {
       const answer = await endpoint.grant(app, form, { requestId: request.id });
       services.metrics.tokensIssued('oidc', grant);
-      return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json; charset=utf-8').send(answer);
+      return sendJson(reply, answer);
     } catch (error) {
       if (error instanceof OAuthError && error.error === 'invalid_grant') {
         await recordIfAudited(request, services.apps, app.id, new KeygateError(grant === 'refresh_token' ? 'invalid_refresh_token' : 'invalid_code'));
@@ -127,7 +148,7 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
       if (app) await admit(request, reply, app);
       return app;
     }, { requestId: request.id });
-    return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json; charset=utf-8').send(claims);
+    return sendJson(reply, claims);
   };
   server.get(OIDC_PATHS.userinfo, userinfo);
   server.post(OIDC_PATHS.userinfo, userinfo);

@@ -9,7 +9,7 @@ import { parseOidcCode } from './authorization-response.js';
 import { claimsOf } from './claims.js';
 import { OAuthError, oauthErrorOf } from './errors.js';
 import { oidcRequestParams } from './request-params.js';
-import { formatAccessToken, ID_TOKEN_PURPOSE, parseAccessToken, signIdToken, USERINFO_PURPOSE } from './tokens.js';
+import { formatAccessToken, ID_TOKEN_PURPOSE, INTROSPECTION_PURPOSE, parseAccessToken, signIdToken, USERINFO_PURPOSE } from './tokens.js';
 
 /** A token endpoint answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3). */
 export interface TokenResponse {
@@ -120,6 +120,57 @@ export class OidcTokenEndpoint {
       scope: grantedScope(issued.scope.filter(isFieldCode), request.offlineAccess),
       ...(request.offlineAccess ? { refresh_token: issued.refreshToken } : {}),
     };
+  }
+
+  /**
+   * Revocation (RFC 7009): the client gives up an access or refresh token it holds, and
+   * with it the whole lineage the token belongs to. The answer is the same whether or not
+   * the token existed, was the client's, or was already revoked.
+   */
+  async revoke(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<void> {
+    const token = field(form, 'token');
+    if (token === null) throw new OAuthError('invalid_request', 'token is required.');
+    const hint = field(form, 'token_type_hint');
+    if (hint !== null && hint !== 'access_token' && hint !== 'refresh_token') {
+      throw new OAuthError('unsupported_token_type', 'token_type_hint must be access_token or refresh_token.');
+    }
+    const access = parseAccessToken(token);
+    if (access) {
+      if (access.clientId === app.id) await this.options.tokens.revokeToken(app, { access: access.ref }, actor);
+      return;
+    }
+    if (/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(token)) await this.options.tokens.revokeToken(app, { refreshToken: token }, actor);
+  }
+
+  /**
+   * Introspection (RFC 7662) of an access token by its own client (or a resource server
+   * holding its credentials): whether it is live, and what it carries now. The claims it
+   * returns are those the person still grants, each an audited read (`oidc.introspection`);
+   * any other token, or one of another client, is simply not active.
+   */
+  async introspect(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<Record<string, unknown>> {
+    const token = field(form, 'token');
+    if (token === null) throw new OAuthError('invalid_request', 'token is required.');
+    const access = parseAccessToken(token);
+    if (!access || access.clientId !== app.id) return { active: false };
+    try {
+      const { access: live, profile, emailVerified } = await this.options.tokens.readProfile(app, access.ref, INTROSPECTION_PURPOSE, actor);
+      return {
+        active: true,
+        scope: grantedScope(live.fields, false),
+        client_id: app.id,
+        token_type: 'Bearer',
+        exp: Math.floor(live.expiresAt.getTime() / 1000),
+        iat: Math.floor(live.issuedAt.getTime() / 1000),
+        sub: live.userId,
+        aud: app.id,
+        iss: this.options.issuer,
+        ...claimsOf(profile, live.fields, emailVerified),
+      };
+    } catch (error) {
+      if (error instanceof KeygateError && error.code === 'invalid_token') return { active: false };
+      throw error;
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import { isUuid } from '../../domain/apps/app.js';
 /** Read with an OpenID Connect access token, a claim release is audited under this purpose. */
 export const USERINFO_PURPOSE = 'oidc.userinfo';
 export const ID_TOKEN_PURPOSE = 'oidc.id_token';
+export const INTROSPECTION_PURPOSE = 'oidc.introspection';
 
 /** How long an ID token is good for: never longer than a signing key outlives its last signature. */
 export const ID_TOKEN_SECONDS = LONGEST_SIGNED_TOKEN_SECONDS;

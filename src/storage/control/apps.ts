@@ -60,6 +60,7 @@ function appChanges(trx: Transaction<ControlDatabase>, appId: string): AppChange
       ip_protection: protections.ip,
     }),
     setPrivate: (isPrivate) => updated({ private: isPrivate }),
+    setRedirectUris: (uris) => updated({ redirect_uris: [...uris] }),
     async setClientSecretHash(hash) {
       const result = await trx.updateTable('apps').set({ client_secret_hash: hash })
         .where('id', '=', appId).where('public_client', '=', false).executeTakeFirst();

@@ -72,6 +72,10 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
         .executeTakeFirst();
       return used?.person_id;
     },
+    async lineageOfAccess(jti, appId) {
+      const row = await trx.selectFrom('access_tokens').select(['code_hash', 'person_id']).where('jti', '=', jti).where('app_id', '=', appId).executeTakeFirst();
+      return row && { codeHash: row.code_hash, personId: row.person_id };
+    },
     async revokeLineage(codeHash, now) {
       await trx.updateTable('access_tokens').set({ revoked_at: now })
         .where('code_hash', '=', codeHash).where('revoked_at', 'is', null).execute();
@@ -160,13 +164,15 @@ export class TokenLineageRepo implements TokenLineageStore {
       .innerJoin('grants', (join) => join.onRef('grants.person_id', '=', 'access_tokens.person_id').onRef('grants.app_id', '=', 'access_tokens.app_id'))
       .innerJoin('app_users', (join) => join.onRef('app_users.person_id', '=', 'access_tokens.person_id').onRef('app_users.app_id', '=', 'access_tokens.app_id'))
       .leftJoin('consent_records', 'consent_records.connect_id', 'access_tokens.connect_id')
-      .select(['access_tokens.person_id', 'access_tokens.scope', 'grants.fields', 'app_users.user_id', 'consent_records.requested'])
+      .select(['access_tokens.person_id', 'access_tokens.scope', 'access_tokens.issued_at', 'access_tokens.expires_at', 'grants.fields', 'app_users.user_id', 'consent_records.requested'])
       .where('access_tokens.jti', '=', jti)
       .where('access_tokens.app_id', '=', appId)
       .where('access_tokens.revoked_at', 'is', null)
       .where('access_tokens.expires_at', '>', now)
       .executeTakeFirst();
-    return row && { personId: row.person_id, userId: row.user_id, scope: row.scope, granted: row.fields, requested: row.requested };
+    return row && {
+      personId: row.person_id, userId: row.user_id, scope: row.scope, granted: row.fields, requested: row.requested, issuedAt: row.issued_at, expiresAt: row.expires_at,
+    };
   }
 
   /*
@@ -185,7 +191,7 @@ export class TokenLineageRepo implements TokenLineageStore {
         ) with ordinality as r(jti, app_id, now, purpose, request_id, n)
       ),
       access as (
-        select r.n, r.app_id, r.purpose, r.request_id, t.person_id, u.user_id,
+        select r.n, r.app_id, r.purpose, r.request_id, t.person_id, u.user_id, t.issued_at, t.expires_at,
                array(select f from unnest(t.scope) with ordinality as s(f, k) where f = any(g.fields) order by k) as readable,
                (select c.requested from consent_records c where c.connect_id = t.connect_id limit 1) as requested
         from request r
@@ -205,7 +211,7 @@ export class TokenLineageRepo implements TokenLineageStore {
           from found f cross join unnest(f.readable) with ordinality as x(f, k)
         )`)} as appended
       )
-      select f.n::int as n, f.person_id, f.user_id, f.readable, f.requested, f.master_key_id, f.wrapped_key,
+      select f.n::int as n, f.person_id, f.user_id, f.issued_at, f.expires_at, f.readable, f.requested, f.master_key_id, f.wrapped_key,
              f.firstname_ct, f.surname_ct, f.email_ct, f.image_ct, f.country_ct, f.language_ct, f.email_verified,
              (select appended from audited) as audited
       from found f`.execute(this.db);
