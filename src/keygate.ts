@@ -35,6 +35,7 @@ import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
+import { BackchannelLogout } from './protocols/oidc/backchannel-logout.js';
 import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
 import { ConnectRequestsRepo } from './storage/control/connect-requests.js';
@@ -101,6 +102,8 @@ export interface Keygate {
   rotateMasterKey(store: StoreName, options?: RotationOptions): Promise<RotationResult>;
   /** Resolves once every account email handed over so far has been delivered or has failed. */
   mailSettled(): Promise<void>;
+  /** Resolves once every back-channel logout notice started so far has been delivered or given up. */
+  logoutNoticesSettled(): Promise<void>;
   /** The hash-chained audit trails of every store: verify, checkpoint, export. */
   readonly audit: AuditTrail;
   close(): Promise<void>;
@@ -237,6 +240,14 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     signingKeys: new SigningKeys({ store: new SigningKeysRepo(stores.control.db), ring: controlRing, clock, longestTokenSeconds: LONGEST_SIGNED_TOKEN_SECONDS }),
   };
 
+  // Every sign-out is told, server to server, to the OpenID Connect clients of its session.
+  const backchannelLogout = new BackchannelLogout({
+    issuer: config.publicUrl, signingKeys: services.signingKeys, tokens: services.tokens, clock,
+    findApp: (id) => services.appDirectory.findApp(id),
+    onFailure: (appId, reason) => logger.warn({ appId, reason }, 'a client did not take its back-channel logout notice'),
+  });
+  services.sessions.onSignOut((person, sid) => backchannelLogout.sessionEnded(person, sid));
+
   let http: FastifyInstance;
   try {
     http = await buildHttpServer({
@@ -290,6 +301,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       return result;
     },
     mailSettled: () => accountMail.settled(),
+    logoutNoticesSettled: () => backchannelLogout.settled(),
     async close() {
       clearInterval(checkpoints);
       services.appRateLimit.close();

@@ -6,6 +6,7 @@ import type { ClientAddress } from './client-address.js';
 import { dashboardPages } from './dashboard/dashboard.js';
 import { gatewayPages } from './gateway/gateway.js';
 import { authorizeRoutes } from './oidc/authorize.js';
+import { logoutRoutes } from './oidc/logout.js';
 import { passwordResetPages } from './interaction/password-reset.js';
 import { secondFactorUndoPages } from './interaction/second-factor-undo.js';
 import { refuseForeignForms } from './kit/form-protection.js';
@@ -51,6 +52,7 @@ export async function webPages(server: FastifyInstance, options: WebPagesOptions
   await server.register(secondFactorUndoPages, { context, services });
   await server.register(gatewayPages, { context, services });
   await server.register(authorizeRoutes, { context, services });
+  await server.register(logoutRoutes, { context, services });
   await server.register(dashboardPages, { context, services });
   await server.register(accountPages, { context, services });
 }

@@ -22,6 +22,8 @@ export interface AppsTable {
   return_urls: string[];
   /** OpenID Connect redirect URIs, as registered (matched exactly). */
   redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  backchannel_logout_uri: ColumnType<string | null, string | null | undefined, string | null>;
   public_client: ColumnType<boolean, boolean | undefined, boolean>;
   /** SHA-256 of a confidential client's secret; null for a public client or before one is made. */
   client_secret_hash: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
@@ -292,6 +294,7 @@ export interface AuthCodesTable {
   /** When the person had signed in when they allowed the request (null: a code from before this was kept). */
   auth_time: ColumnType<Date | null, Date | null | undefined, never>;
   amr: ColumnType<string[], string[] | undefined, never>;
+  sid: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** What every token records of the code it descends from (its lineage) and of its life. */
@@ -318,6 +321,7 @@ export interface RefreshTokensTable extends TokenLineageColumns {
   /** Carried from the code down the family: every ID token of a refresh states the original sign-in. */
   auth_time: ColumnType<Date | null, Date | null | undefined, never>;
   amr: ColumnType<string[], string[] | undefined, never>;
+  sid: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface SessionsTable {

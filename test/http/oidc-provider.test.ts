@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { decodeJwt } from 'jose';
+import { createServer, type Server } from 'node:http';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { freePort } from '../support/ports.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
@@ -404,6 +405,93 @@ describe('OpenID Connect provider', () => {
         await keygate.services.apps.updateProtections(clientId, settings(false));
       }
       assert.equal((await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
+    });
+  });
+
+  describe('logout', () => {
+    const SIGNED_OUT = 'https://rp.example.org/signed-out';
+    let backchannel: Server;
+    const notices: string[] = [];
+
+    before(async () => {
+      backchannel = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk) => { body += chunk; });
+        request.on('end', () => {
+          notices.push(new URLSearchParams(body).get('logout_token') ?? '');
+          response.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((resolve) => backchannel.listen(0, '127.0.0.1', resolve));
+      const { port } = backchannel.address() as { port: number };
+      await keygate.services.apps.updateLogout(clientId, { postLogoutRedirectUris: [SIGNED_OUT], backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+    });
+    after(() => new Promise<void>((resolve) => backchannel.close(() => resolve())));
+
+    async function signedIn(email: string) {
+      const person = visitor();
+      const verifier = oidc.randomPKCECodeVerifier();
+      const gateway = await authorize(person, { scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+      await signInNew(person, gateway, email);
+      const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: [] });
+      return { person, tokens: await oidc.authorizationCodeGrant(config, new URL(decided.location!), { pkceCodeVerifier: verifier }), gateway };
+    }
+    const signedInStill = async (person: GatewayVisitor) => /to sign you in\?/.test((await person.get(await authorize(person, { scope: 'openid' }))).html);
+
+    it('signs out at once with a hint for this session, sends the person to the registered URI with state, and tells the client on its back channel', async () => {
+      const { person, tokens } = await signedIn('jana.logout@example.cz');
+      const claims = tokens.claims()!;
+      assert.match(String(claims.sid), /^[A-Za-z0-9_-]{32}$/, 'the ID token names the session');
+      assert.equal(await signedInStill(person), true);
+      notices.length = 0;
+      const url = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT, state: 'bye' });
+      const ended = await person.get(url.href);
+      assert.equal(ended.status, 303);
+      assert.equal(ended.headers.location, `${SIGNED_OUT}?state=bye`);
+      assert.equal(await signedInStill(person), false, 'the Keygate session is over');
+
+      await keygate.logoutNoticesSettled();
+      assert.equal(notices.length, 1);
+      const keys = createLocalJWKSet(await (await fetch(`${issuer}/oidc/jwks`)).json());
+      const { payload, protectedHeader } = await jwtVerify(notices[0]!, keys, { issuer, audience: clientId });
+      assert.equal(protectedHeader.typ, 'logout+jwt');
+      assert.equal(payload.sub, claims.sub);
+      assert.equal(payload.sid, claims.sid);
+      assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+      assert.equal(payload.nonce, undefined);
+    });
+
+    it('asks first without a hint for this session, and signs out only when the person says so', async () => {
+      const { person } = await signedIn('jana.asked@example.cz');
+      const asked = await person.get(`${issuer}/oidc/logout?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT)}&state=s2`);
+      assert.equal(asked.status, 200);
+      assert.match(asked.html, /Relying Party asks to sign you out of Keygate/);
+      assert.equal(await signedInStill(person), true, 'nothing happens before the person answers');
+      const confirmed = await person.post('/oidc/logout/confirm', { client_id: clientId, post_logout_redirect_uri: SIGNED_OUT, state: 's2' });
+      assert.equal(confirmed.location, `${SIGNED_OUT}?state=s2`);
+      assert.equal(await signedInStill(person), false);
+
+      const other = await signedIn('jana.other-session@example.cz');
+      const stale = await other.person.get(oidc.buildEndSessionUrl(config, { id_token_hint: (await signedIn('jana.third@example.cz')).tokens.id_token! }).href);
+      assert.equal(stale.status, 200, "another session's hint only leads to the question");
+      assert.equal(await signedInStill(other.person), true);
+    });
+
+    it('refuses an unregistered post-logout URI or a forged hint on a page, changing nothing', async () => {
+      const { person, tokens } = await signedIn('jana.forged@example.cz');
+      const [header, body] = tokens.id_token!.split('.');
+      for (const url of [
+        `${issuer}/oidc/logout?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example.org/')}`,
+        `${issuer}/oidc/logout?id_token_hint=${header}.${body}.${'A'.repeat(342)}`,
+        `${issuer}/oidc/logout?id_token_hint=not-a-jwt`,
+        `${issuer}/oidc/logout?post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT)}`,
+      ]) {
+        const refused = await person.get(url);
+        assert.equal(refused.status, 400, url);
+        assert.equal(refused.headers.location, undefined);
+      }
+      assert.equal(await signedInStill(person), true);
+      assert.equal(config.serverMetadata().end_session_endpoint, `${issuer}/oidc/logout`);
     });
   });
 

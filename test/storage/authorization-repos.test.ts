@@ -55,7 +55,7 @@ describe('authorization repositories (the storage contract, on this run\'s store
   }
 
   /** How the person of every decided request had signed in. */
-  const signedIn = { authTime: new Date('2030-01-01T00:00:00.000Z'), amr: ['pwd', 'otp'] };
+  const signedIn = { authTime: new Date('2030-01-01T00:00:00.000Z'), amr: ['pwd', 'otp'], sid: 'session-of-the-contract' };
 
   /** A decided request: the person's grant and app id, and an unused code. */
   async function decided(fields: FieldCode[] = ['firstname', 'email']) {

@@ -19,7 +19,7 @@ const issuedAt = new Date('2030-01-02T03:04:05.678Z');
 const issued: IssuedTokens = {
   jti: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b', zone: 'eu', userId: '11111111-2222-4333-8444-555555555555',
   scope: ['firstname', 'email'], issuedAt, expiresAt: new Date(issuedAt.getTime() + 10 * 60_000), refreshToken: 'eu.unused',
-  accessSecret: 'unused', authentication: { authTime: null, amr: [] },
+  accessSecret: 'unused', authentication: { authTime: null, amr: [], sid: null },
 };
 const tokens = (now: Date) => new Ukey1AccessTokens({ issuer: 'https://keygate.example', clock: { now: () => now } });
 

@@ -25,7 +25,7 @@ export class AppSettingsError extends Error {
   }
 }
 
-export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'redirectUris' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
+export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
 
 /** Why a setting was refused, stable for the pages' catalogues (`dashboard.settings.<reason>`). */
 export type AppSettingsReason =
@@ -93,12 +93,15 @@ export function validateReturnUrls(values: readonly string[]): string[] {
   });
 }
 
-/** OpenID Connect redirect URIs, kept as written: they are matched exactly. */
-export function validateRedirectUris(values: readonly string[]): string[] {
-  return validateList('redirectUris', values, 100, (value, shown) => {
+/**
+ * OpenID Connect redirect URIs, kept as written: they are matched exactly. The same rules
+ * hold for post-logout redirect URIs and the back-channel logout URI (`setting`).
+ */
+export function validateRedirectUris(values: readonly string[], setting: 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' = 'redirectUris'): string[] {
+  return validateList(setting, values, 100, (value, shown) => {
     const uri = parseRedirectUri(value.trim());
     if (uri) return uri;
-    throw new AppSettingsError('redirectUris', `"${shown}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.`,
+    throw new AppSettingsError(setting, `"${shown}" is not an acceptable redirect URI: https (or http on a loopback address), no credentials, no #fragment, no backslashes or encoded slashes and dots.`,
       'redirectUris.invalid', { value: shown });
   });
 }

@@ -30,6 +30,12 @@ export type NewAppRecord = Pick<AppRecord, 'id' | 'name' | 'secretKey' | 'privat
 };
 
 /** The four protections and the lists they check against, saved together. */
+/** Where an OpenID Connect client's people go, and what it hears, when they sign out. */
+export interface LogoutSettings {
+  readonly postLogoutRedirectUris: readonly string[];
+  readonly backchannelLogoutUri: string | null;
+}
+
 export interface ProtectionSettings {
   readonly protections: AppProtections;
   readonly origins: readonly string[];
@@ -46,6 +52,7 @@ export interface AppChanges {
   /** Replaces a confidential client's secret; false when the app is gone or is a public client. */
   setClientSecretHash(hash: Uint8Array): Promise<boolean>;
   setRedirectUris(uris: readonly string[]): Promise<boolean>;
+  setLogout(settings: LogoutSettings): Promise<boolean>;
   /** The fields the operator lets the app make mandatory, locked until the change commits. */
   lockMandatoryApproved(): Promise<readonly string[] | undefined>;
   setPermissions(permissions: readonly string[], legalBases: Readonly<Record<string, string>>): Promise<void>;

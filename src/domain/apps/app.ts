@@ -31,6 +31,10 @@ export interface AppSettings {
   readonly publicClient: boolean;
   /** SHA-256 of the confidential client's secret; null when it has none. */
   readonly clientSecretHash: Uint8Array | null;
+  /** Where the person may be sent after signing out at the client's request, matched exactly. */
+  readonly postLogoutRedirectUris: readonly string[];
+  /** Where the client hears, server to server, that a session it signed in with ended; null: it does not. */
+  readonly backchannelLogoutUri: string | null;
   readonly ipEntries: readonly string[];
   readonly protections: AppProtections;
   readonly private: boolean;

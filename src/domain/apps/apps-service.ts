@@ -8,7 +8,7 @@ import { DEFAULT_PERMISSIONS, isFieldCode, type FieldCode } from '../consent/fie
 import type { PersonRef } from '../zones/zone-registry.js';
 import { appKeyId, currentKeyLocation, DEFAULT_LEGAL_BASIS, retiringKeyLocation } from './app.js';
 import type { AppDirectory } from './app-directory.js';
-import type { AppAuditEntry, AppChanges, AppStore, ProtectionSettings } from './app-store.js';
+import type { AppAuditEntry, AppChanges, AppStore, LogoutSettings, ProtectionSettings } from './app-store.js';
 import {
   AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateRedirectUris, validateReturnUrls,
 } from './app-settings.js';
@@ -142,6 +142,24 @@ export class AppsService {
     }
     await this.#changeApp(appId, async (changes) => {
       if (await changes.setRedirectUris(redirectUris)) await changes.audit(actor, [{ action: 'app.redirect_uris_changed', appId, detail: `redirect_uris=${redirectUris.length}` }]);
+    });
+  }
+
+  /**
+   * Sets where the person may be sent after signing out at the client's request (matched
+   * exactly, checked like redirect URIs) and the back-channel logout URI (https, or http
+   * on loopback; no fragment), or none.
+   */
+  async updateLogout(appId: string, input: LogoutSettings, actor: Actor = SYSTEM): Promise<void> {
+    const postLogoutRedirectUris = validateRedirectUris(input.postLogoutRedirectUris, 'postLogoutRedirectUris');
+    const backchannel = input.backchannelLogoutUri?.trim() || null;
+    const backchannelLogoutUri = backchannel === null ? null : validateRedirectUris([backchannel], 'backchannelLogoutUri')[0]!;
+    await this.#changeApp(appId, async (changes) => {
+      if (await changes.setLogout({ postLogoutRedirectUris, backchannelLogoutUri })) {
+        await changes.audit(actor, [{
+          action: 'app.logout_changed', appId, detail: `post_logout_redirect_uris=${postLogoutRedirectUris.length},backchannel=${backchannelLogoutUri ? 'on' : 'off'}`,
+        }]);
+      }
     });
   }
 

@@ -65,6 +65,8 @@ export interface DecisionContext {
   readonly from?: string | null;
   /** When and how the person had signed in: the code carries it, for the ID token's `auth_time` and `amr`. */
   readonly authentication?: SessionAuthentication | null;
+  /** The browser session the decision was made in, as OpenID Connect names it (`sid`). */
+  readonly sessionId?: string | null;
 }
 
 export class ConsentService {
@@ -96,7 +98,9 @@ export class ConsentService {
         await recordConsent(writes, zone, consentRecord(person, app, connect, 'allowed', fields), context.from ?? null);
         await writes.issueCode({
           codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
-          authentication: context.authentication ?? null,
+          authentication: context.authentication
+            ? { authTime: context.authentication.authTime, amr: context.authentication.amr, sid: context.sessionId ?? null }
+            : null,
         });
         await writes.audit(who, [
           { action: 'consent.given', personId: person.id },

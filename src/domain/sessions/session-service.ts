@@ -14,6 +14,9 @@ export interface SessionAuthentication {
   readonly amr: readonly AmrValue[];
 }
 
+/** Told when a person signs out of a session, after it ended: what apps signed in with it may want to hear. */
+export type SignOutListener = (person: PersonRef, publicSessionId: string) => void;
+
 /** Where a session's sealed values live: bound to the session's row. */
 export type SessionSealedColumn = 'device_ct' | 'network_ct';
 
@@ -27,6 +30,8 @@ export const sessionField = (idHash: Uint8Array, column: SessionSealedColumn): F
  * in their new zone.
  */
 export class SessionService {
+  readonly #signOutListeners: SignOutListener[] = [];
+
   constructor(
     private readonly zones: ZoneRegistry,
     private readonly clock: Clock,
@@ -69,6 +74,21 @@ export class SessionService {
     return token;
   }
 
+  /**
+   * The session's public id: what an app may be told to name this browser session (an
+   * OpenID Connect `sid`) and later hear it ended. A digest of the session's stored id,
+   * so it gives nobody the session; null for a value that cannot be a session token.
+   */
+  publicSessionId(token: string | undefined): string | null {
+    if (!token || !this.#zoneOf(token)) return null;
+    return createHash('sha256').update('keygate/public-session-id\0').update(this.#hash(token)).digest('base64url').slice(0, 32);
+  }
+
+  /** Calls `listener` after every sign-out (the person's own act, not a session replaced or ended with the account). */
+  onSignOut(listener: SignOutListener): void {
+    this.#signOutListeners.push(listener);
+  }
+
   /** When and how the person behind a live session proved who they are (null: no such session). */
   async authenticationOf(token: string | undefined): Promise<SessionAuthentication | null> {
     const named = token ? this.#zoneOf(token) : null;
@@ -104,10 +124,15 @@ export class SessionService {
     const named = token ? this.#zoneOf(token) : null;
     if (!named || !token) return;
     for (const zone of this.zones.searchOrder(named.name)) {
-      const ended = await zone.sessions.end(this.#hash(token), (personId) => (options.signOut
-        ? { actor: { kind: 'person', id: personId, requestId: options.requestId }, events: [{ action: 'person.signed_out', personId }] }
-        : null));
-      if (ended) return;
+      let personId: string | undefined;
+      const ended = await zone.sessions.end(this.#hash(token), (id) => {
+        personId = id;
+        return options.signOut ? { actor: { kind: 'person', id, requestId: options.requestId }, events: [{ action: 'person.signed_out', personId: id }] } : null;
+      });
+      if (!ended) continue;
+      const publicId = this.publicSessionId(token);
+      if (options.signOut && personId && publicId) for (const listener of this.#signOutListeners) listener({ id: personId, zone: zone.name }, publicId);
+      return;
     }
   }
 }

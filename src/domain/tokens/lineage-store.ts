@@ -16,6 +16,8 @@ export interface CodeAuthentication {
   readonly authTime: Date | null;
   /** RFC 8176 method values. */
   readonly amr: readonly string[];
+  /** The browser session it happened in, as OpenID Connect names it (`sid`); null when not known. */
+  readonly sid: string | null;
 }
 
 /** Everything a new token pair descends from. */
@@ -124,6 +126,8 @@ export interface TokenLineageStore {
   inTransaction<T>(work: (writes: LineageWrites) => Promise<T>): Promise<T>;
   /** The live (unrevoked, unexpired) access token's record for this app; undefined otherwise. */
   findAccess(jti: string, appId: string, now: Date): Promise<AccessRecord | undefined>;
+  /** The apps the person signed in to during the browser session `sid` (by its codes and refresh tokens), with the person's id for each. */
+  clientsOfSession(personId: string, sid: string): Promise<Array<{ appId: string; userId: string }>>;
   /**
    * Reads what each token may read and records one `field.read` per field read, in one
    * statement: one entry per read, in order, undefined where the token, its grant or its

@@ -8,7 +8,7 @@ import { hashCode } from '../consent/consent-service.js';
 import { FIELD_CODES, isFieldCode, type FieldCode } from '../consent/fields.js';
 import { KeygateError } from '../errors.js';
 import type { PersonProfiles, Profile } from '../people/person-profiles.js';
-import type { Zone, ZoneRegistry } from '../zones/zone-registry.js';
+import type { PersonRef, Zone, ZoneRegistry } from '../zones/zone-registry.js';
 import { GrantedProfileReader } from './granted-profile.js';
 import type { CodeAuthentication, IssuedPair, Lineage, LineageWrites, NewPair } from './lineage-store.js';
 import type { ConnectRequest } from '../connect/request-store.js';
@@ -283,6 +283,11 @@ export class TokenService {
       return { kind: 'revoked' } as const;
     }));
     return outcome.kind === 'revoked';
+  }
+
+  /** The apps the person signed in to with the browser session `sid`, and the person's id for each. */
+  clientsOfSession(person: PersonRef, sid: string): Promise<Array<{ appId: string; userId: string }>> {
+    return this.zones.get(person.zone).lineage.clientsOfSession(person.id, sid);
   }
 
   /**

@@ -224,6 +224,16 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
     }, entered);
   });
 
+  server.post<AppRoute>('/dashboard/apps/:appId/logout', async (request, reply) => {
+    const form = request.body ?? {};
+    const backchannel = formString(form, 'backchannelLogoutUri', 2048) ?? '';
+    const entered = { postLogoutRedirectUris: lines(form, 'postLogoutRedirectUris'), backchannelLogoutUri: [backchannel] };
+    return change(request, reply, async (app, _person, _form, actor, t) => {
+      await services.apps.updateLogout(app.id, { postLogoutRedirectUris: entered.postLogoutRedirectUris, backchannelLogoutUri: backchannel }, actor);
+      return t.t('dashboard.notice.logoutSaved');
+    }, entered);
+  });
+
   server.post<AppRoute>('/dashboard/apps/:appId/client-secret', async (request, reply) => {
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;

@@ -67,7 +67,10 @@ ${copyableBlock('connect-browser', t.t('dashboard.connect.snippet'), t.t('dashbo
 }
 
 /** How a standard OpenID Connect client reaches this app: the values to configure, its redirect URIs, its secret. */
-function oidcSection(t: Texts, view: { app: App; publicUrl: string; csrf: string; entered?: readonly string[]; error?: string }): SafeHtml {
+function oidcSection(t: Texts, view: {
+  app: App; publicUrl: string; csrf: string; entered?: readonly string[]; error?: string;
+  enteredLogout?: readonly string[]; enteredBackchannel?: string; errors?: FieldErrors;
+}): SafeHtml {
   const { app } = view;
   const path = `/dashboard/apps/${app.id}`;
   return html`<section aria-labelledby="oidc-h"><h2 id="oidc-h">${t.t('dashboard.oidc.heading')}</h2>
@@ -78,6 +81,9 @@ ${copyable('oidc-client-id', t.t('dashboard.oidc.clientId'), t.t('dashboard.oidc
 <p>${app.publicClient ? t.t('dashboard.oidc.public') : t.t('dashboard.oidc.confidential')}</p>
 ${postForm({ action: `${path}/redirect-uris`, csrf: view.csrf, submit: t.t('dashboard.oidc.saveRedirectUris') },
     textarea({ id: 'redirectUris', name: 'redirectUris', label: t.t('dashboard.oidc.redirectUris'), value: view.entered ?? app.redirectUris, hint: t.t('dashboard.list.create.redirectUrisHint'), error: view.error }))}
+${postForm({ action: `${path}/logout`, csrf: view.csrf, submit: t.t('dashboard.oidc.saveLogout') },
+    html`${textarea({ id: 'postLogoutRedirectUris', name: 'postLogoutRedirectUris', label: t.t('dashboard.oidc.postLogoutRedirectUris'), value: view.enteredLogout ?? app.postLogoutRedirectUris, hint: t.t('dashboard.oidc.postLogoutHint'), error: view.errors?.postLogoutRedirectUris })}
+${input({ id: 'backchannelLogoutUri', name: 'backchannelLogoutUri', label: t.t('dashboard.oidc.backchannelLogoutUri'), type: 'url', value: view.enteredBackchannel ?? app.backchannelLogoutUri ?? '', autocomplete: 'off', hint: t.t('dashboard.oidc.backchannelHint'), error: view.errors?.backchannelLogoutUri, optional: true })}`)}
 ${app.publicClient ? html`` : postForm({ action: `${path}/client-secret`, csrf: view.csrf, submit: t.t('dashboard.oidc.regenerate'), kind: 'secondary' },
     html`<p class="fine">${t.t('dashboard.oidc.regenerateNote')}</p>`)}
 </section>`;
@@ -158,7 +164,7 @@ export interface AppPageView {
   readonly notice?: string;
   readonly errors?: FieldErrors;
   /** Values re-shown after a refused save, as entered. */
-  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries' | 'redirectUris', readonly string[]>>;
+  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri', readonly string[]>>;
 }
 
 /** One protection of an app: its switch, and the list it checks against where it has one. */
@@ -225,7 +231,10 @@ ${copyableAppId(t, app.id)}
 
 ${connectSection(t, app, view.publicUrl)}
 
-${oidcSection(t, { app, publicUrl: view.publicUrl, csrf: view.csrf, entered: entered.redirectUris, error: e.redirectUris })}
+${oidcSection(t, {
+    app, publicUrl: view.publicUrl, csrf: view.csrf, entered: entered.redirectUris, error: e.redirectUris,
+    enteredLogout: entered.postLogoutRedirectUris, enteredBackchannel: entered.backchannelLogoutUri?.[0], errors: e,
+  })}
 
 <section aria-labelledby="usage-h"><h2 id="usage-h">${t.t('dashboard.app.usage.heading')}</h2>
 <figure class="chart">${new SafeHtml(chart)}</figure>

@@ -126,7 +126,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     }
     const granted = formStrings(form, 'fields').filter(isFieldCode);
     const outcome = await services.consents.allow(person, app, connect, granted, actorOf(request), {
-      from: context.clientAddress(request), authentication: await context.sessionAuthentication(request),
+      from: context.clientAddress(request), authentication: await context.sessionAuthentication(request), sessionId: context.publicSessionId(request),
     });
     if (!outcome.ok) {
       return sendPage(reply, 400, consentPage({

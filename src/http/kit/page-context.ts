@@ -19,6 +19,8 @@ export interface PageContext {
   rememberLanguage(request: FastifyRequest, reply: FastifyReply, language: string | null | undefined): void;
   /** The session cookie's value, to tell "this browser" apart from the person's other sessions. */
   sessionToken(request: FastifyRequest): string | undefined;
+  /** This browser's session as apps may name it (`SessionService.publicSessionId`); null without one. */
+  publicSessionId(request: FastifyRequest): string | null;
   /** When and how the person signed in for this browser's session (null: no live session). */
   sessionAuthentication(request: FastifyRequest): Promise<SessionAuthentication | null>;
   /**
@@ -58,6 +60,7 @@ export function createPageContext(options: PageContextOptions): PageContext {
     texts: textsFor,
     rememberLanguage: (request, reply, language) => rememberLanguage(request, reply, language, https),
     sessionToken: (request) => request.cookies[sessionCookie.name],
+    publicSessionId: (request) => services.sessions.publicSessionId(request.cookies[sessionCookie.name]),
     sessionAuthentication: (request) => services.sessions.authenticationOf(request.cookies[sessionCookie.name]),
     async startSession(request, reply, person, authentication) {
       const current = request.cookies[sessionCookie.name];

@@ -9,6 +9,7 @@ export const OIDC_PATHS = {
   userinfo: '/oidc/userinfo',
   revocation: '/oidc/revoke',
   introspection: '/oidc/introspect',
+  endSession: '/oidc/logout',
   jwks: '/oidc/jwks',
 } as const;
 
@@ -31,6 +32,10 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     introspection_endpoint: at(OIDC_PATHS.introspection),
     introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    end_session_endpoint: at(OIDC_PATHS.endSession),
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    frontchannel_logout_supported: false,
     scopes_supported: [...SUPPORTED_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

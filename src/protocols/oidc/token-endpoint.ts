@@ -108,6 +108,7 @@ export class OidcTokenEndpoint {
       nonce: request.nonce,
       authTime: issued.authentication.authTime,
       amr: issued.authentication.amr,
+      sid: issued.authentication.sid,
       accessToken,
       issuedAt: issued.issuedAt,
       claims,

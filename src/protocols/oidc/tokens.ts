@@ -42,6 +42,8 @@ export interface IdTokenInput {
   readonly nonce: string | null;
   readonly authTime: Date | null;
   readonly amr: readonly string[];
+  /** The browser session the person signed in with, for logout (`sid`). */
+  readonly sid: string | null;
   readonly accessToken: string;
   readonly issuedAt: Date;
   /** Personal claims the request asked to have in the ID token, already read (and audited). */
@@ -55,6 +57,7 @@ export function signIdToken(signer: Signer, input: IdTokenInput): Promise<string
   if (input.nonce !== null) payload.nonce = input.nonce;
   if (input.authTime !== null) payload.auth_time = seconds(input.authTime);
   if (input.amr.length > 0) payload.amr = [...input.amr];
+  if (input.sid !== null) payload.sid = input.sid;
   const issuedAt = seconds(input.issuedAt);
   return new SignJWT(payload)
     .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })

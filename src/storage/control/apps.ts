@@ -23,6 +23,8 @@ function appRecord(row: AppRow): AppRecord {
     origins: row.origins,
     returnUrls: row.return_urls,
     redirectUris: row.redirect_uris,
+    postLogoutRedirectUris: row.post_logout_redirect_uris,
+    backchannelLogoutUri: row.backchannel_logout_uri,
     publicClient: row.public_client,
     clientSecretHash: row.client_secret_hash,
     ipEntries: row.ip_entries,
@@ -61,6 +63,9 @@ function appChanges(trx: Transaction<ControlDatabase>, appId: string): AppChange
     }),
     setPrivate: (isPrivate) => updated({ private: isPrivate }),
     setRedirectUris: (uris) => updated({ redirect_uris: [...uris] }),
+    setLogout: ({ postLogoutRedirectUris, backchannelLogoutUri }) => updated({
+      post_logout_redirect_uris: [...postLogoutRedirectUris], backchannel_logout_uri: backchannelLogoutUri,
+    }),
     async setClientSecretHash(hash) {
       const result = await trx.updateTable('apps').set({ client_secret_hash: hash })
         .where('id', '=', appId).where('public_client', '=', false).executeTakeFirst();

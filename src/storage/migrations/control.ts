@@ -295,4 +295,14 @@ export const controlMigrations: Record<string, Migration> = {
           alter column request_id drop not null`.execute(db);
     },
   },
+  '0012_oidc_logout': {
+    async up(db) {
+      // Where an OpenID Connect client may have the person sent after signing out (matched
+      // exactly, like redirect URIs), and where it hears of a sign-out server to server.
+      await sql`
+        alter table apps
+          add column post_logout_redirect_uris text[] not null default '{}',
+          add column backchannel_logout_uri text`.execute(db);
+    },
+  },
 };

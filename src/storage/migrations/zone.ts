@@ -402,8 +402,12 @@ export const zoneMigrations: Record<string, Migration> = {
       // When and how the person had signed in when they allowed the request: an ID token
       // issued for the code, or for any refresh of its family, states it (auth_time, amr).
       // Codes and tokens from before carry none.
-      await sql`alter table auth_codes add column auth_time timestamptz, add column amr text[] not null default '{}'`.execute(db);
-      await sql`alter table refresh_tokens add column auth_time timestamptz, add column amr text[] not null default '{}'`.execute(db);
+      // `sid` names the browser session it happened in (a digest of the session's id, never
+      // the cookie), for OpenID Connect logout.
+      await sql`alter table auth_codes add column auth_time timestamptz, add column amr text[] not null default '{}', add column sid text`.execute(db);
+      await sql`alter table refresh_tokens add column auth_time timestamptz, add column amr text[] not null default '{}', add column sid text`.execute(db);
+      await sql`create index auth_codes_sid_idx on auth_codes (sid) where sid is not null`.execute(db);
+      await sql`create index refresh_tokens_sid_idx on refresh_tokens (sid) where sid is not null`.execute(db);
     },
   },
 };

@@ -45,6 +45,7 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
         used_at: null,
         auth_time: code.authentication?.authTime ?? null,
         amr: [...(code.authentication?.amr ?? [])],
+        sid: code.authentication?.sid ?? null,
       }).execute();
     },
     audit: (actor, events) => recordAudit(trx, actor, events),

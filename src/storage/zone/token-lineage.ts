@@ -12,10 +12,11 @@ interface IssuedRow {
   readonly scope: string[];
   readonly auth_time: Date | null;
   readonly amr: string[];
+  readonly sid: string | null;
 }
 
 const issuedPair = (row: IssuedRow | undefined): IssuedPair | undefined =>
-  row && { personId: row.person_id, userId: row.user_id, scope: row.scope, authentication: { authTime: row.auth_time, amr: row.amr } };
+  row && { personId: row.person_id, userId: row.user_id, scope: row.scope, authentication: { authTime: row.auth_time, amr: row.amr, sid: row.sid } };
 
 /*
  * Each exchange has two forms, side by side: one statement for the usual case (a code or
@@ -33,12 +34,12 @@ const issuePair = (appId: string, pair: NewPair, familyColumn: RawBuilder<unknow
       returning person_id
     ),
     refresh as (
-      insert into refresh_tokens (token_hash, family_id, code_hash, connect_id, person_id, app_id, scope, issued_at, expires_at, auth_time, amr)
-      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.scope, ${pair.now}, ${pair.refreshExpiresAt}, h.auth_time, h.amr
+      insert into refresh_tokens (token_hash, family_id, code_hash, connect_id, person_id, app_id, scope, issued_at, expires_at, auth_time, amr, sid)
+      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.scope, ${pair.now}, ${pair.refreshExpiresAt}, h.auth_time, h.amr, h.sid
       from holder h
       returning person_id
     )
-    select h.person_id, h.user_id, h.scope, h.auth_time, h.amr,
+    select h.person_id, h.user_id, h.scope, h.auth_time, h.amr, h.sid,
            ${appendAuditRowsSql(sql`jsonb_build_array(${zoneAuditRowSql({
              personId: sql`h.person_id`, action: 'token.issued', field: null, actorKind: 'app', actorId: appId,
              appId, purpose: null, requestId: pair.requestId,
@@ -62,9 +63,9 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
         .where('app_id', '=', claim.appId)
         .where('used_at', 'is', null)
         .where('expires_at', '>', now)
-        .returning(['person_id', 'scope', 'auth_time', 'amr'])
+        .returning(['person_id', 'scope', 'auth_time', 'amr', 'sid'])
         .executeTakeFirst();
-      return claimed && { personId: claimed.person_id, scope: claimed.scope, authentication: { authTime: claimed.auth_time, amr: claimed.amr } };
+      return claimed && { personId: claimed.person_id, scope: claimed.scope, authentication: { authTime: claimed.auth_time, amr: claimed.amr, sid: claimed.sid } };
     },
     async usedCodePerson(codeHash, connectId) {
       const used = await trx.selectFrom('auth_codes').select('person_id')
@@ -88,7 +89,7 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
       return row && {
         tokenHash: row.token_hash, familyId: row.family_id, codeHash: row.code_hash, connectId: row.connect_id, personId: row.person_id,
         scope: row.scope, expiresAt: row.expires_at, usedAt: row.used_at, revokedAt: row.revoked_at,
-        authentication: { authTime: row.auth_time, amr: row.amr },
+        authentication: { authTime: row.auth_time, amr: row.amr, sid: row.sid },
       };
     },
     async markRefreshTokenUsed(tokenHash, now) {
@@ -109,7 +110,7 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
       await trx.insertInto('access_tokens').values({ ...common, jti: pair.jti, expires_at: pair.accessExpiresAt }).execute();
       await trx.insertInto('refresh_tokens').values({
         ...common, token_hash: pair.refreshTokenHash, expires_at: pair.refreshExpiresAt, used_at: null,
-        auth_time: lineage.authentication.authTime, amr: [...lineage.authentication.amr],
+        auth_time: lineage.authentication.authTime, amr: [...lineage.authentication.amr], sid: lineage.authentication.sid,
       }).execute();
       await recordAudit(trx, actor, [{ action: 'token.issued', personId: lineage.personId }]);
       return user.user_id;
@@ -130,7 +131,7 @@ export class TokenLineageRepo implements TokenLineageStore {
         where c.code_hash = ${claim.codeHash} and c.connect_id = ${claim.connectId}::uuid and c.app_id = ${claim.appId}::uuid
           and c.used_at is null and c.expires_at > ${pair.now}
           and u.person_id = c.person_id and u.app_id = c.app_id
-        returning c.person_id, c.scope, c.code_hash, c.connect_id, c.auth_time, c.amr, u.user_id
+        returning c.person_id, c.scope, c.code_hash, c.connect_id, c.auth_time, c.amr, c.sid, u.user_id
       ),
       ${issuePair(claim.appId, pair, sql`${pair.familyId}::uuid`)}`.execute(this.db);
     return issuedPair(rows[0]);
@@ -144,10 +145,10 @@ export class TokenLineageRepo implements TokenLineageStore {
         where r.token_hash = ${use.tokenHash} and r.app_id = ${use.appId}::uuid
           and r.used_at is null and r.revoked_at is null and r.expires_at > ${pair.now}
           and g.person_id = r.person_id and g.app_id = r.app_id and u.person_id = r.person_id and u.app_id = r.app_id
-        returning r.person_id, r.scope, r.code_hash, r.connect_id, r.family_id, r.auth_time, r.amr, g.fields, u.user_id
+        returning r.person_id, r.scope, r.code_hash, r.connect_id, r.family_id, r.auth_time, r.amr, r.sid, g.fields, u.user_id
       ),
       holder as (
-        select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id, r.auth_time, r.amr,
+        select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id, r.auth_time, r.amr, r.sid,
                array(select f from unnest(r.scope) with ordinality as s(f, n) where f = any(r.fields) order by n) as scope
         from used r
       ),
@@ -157,6 +158,17 @@ export class TokenLineageRepo implements TokenLineageStore {
 
   inTransaction<T>(work: (writes: LineageWrites) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => work(lineageWrites(trx)));
+  }
+
+  async clientsOfSession(personId: string, sid: string): Promise<Array<{ appId: string; userId: string }>> {
+    const { rows } = await sql<{ app_id: string; user_id: string }>`
+      select u.app_id, u.user_id from app_users u
+      where u.person_id = ${personId}::uuid and u.app_id in (
+        select app_id from auth_codes where person_id = ${personId}::uuid and sid = ${sid}
+        union select app_id from refresh_tokens where person_id = ${personId}::uuid and sid = ${sid}
+      )
+      order by u.app_id`.execute(this.db);
+    return rows.map((row) => ({ appId: row.app_id, userId: row.user_id }));
   }
 
   async findAccess(jti: string, appId: string, now: Date): Promise<AccessRecord | undefined> {
