@@ -151,6 +151,36 @@ describe('OpenID Connect provider', () => {
       'a replayed refresh token revokes its whole family');
   });
 
+  it('narrows a refresh to the scope asked for, and ends every token of a client whose consent the person withdraws', async () => {
+    const person = visitor();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const gateway = await authorize(person, { scope: 'openid profile email offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    await signInNew(person, gateway, 'jana.narrow@example.cz');
+    const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: ['firstname', 'email'] });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(decided.location!), { pkceCodeVerifier: verifier });
+    const sub = tokens.claims()!.sub;
+    const narrowed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid email offline_access' });
+    assert.equal(narrowed.scope, 'openid email offline_access');
+    assert.deepEqual(await oidc.fetchUserInfo(config, narrowed.access_token, sub), { sub, email: 'jana.narrow@example.cz', email_verified: true });
+    const widened = await oidc.refreshTokenGrant(config, narrowed.refresh_token!, { scope: 'openid profile email offline_access' });
+    assert.equal(widened.scope, 'openid email offline_access', 'a refresh never widens what the pair carries');
+
+    const user = await keygate.stores.zones.eu.db.selectFrom('app_users').select('person_id').where('user_id', '=', sub).executeTakeFirstOrThrow();
+    assert.equal(await keygate.services.accountCentre.revokeApp({ id: user.person_id, zone: 'eu' }, clientId, { requestId: 'withdraw' }), true);
+    await assert.rejects(oidc.fetchUserInfo(config, widened.access_token, sub));
+    await assert.rejects(oidc.refreshTokenGrant(config, widened.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
+  });
+
+  it('prefills the sign-in page with login_hint, and refuses an id_token_hint it did not issue to this client', async () => {
+    const person = new GatewayVisitor(overHttp(() => issuer), { chosenLanguage: null });
+    const started = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', login_hint: 'jana.hinted@example.cz', ui_locales: 'de en' }).href);
+    const page = await person.get(started.headers.location as string);
+    assert.match(page.html, /id="email" name="email" type="text" value="jana\.hinted@example\.cz"/);
+    assert.match(page.html, /<html lang="de"/, 'ui_locales picks the language of the page');
+    const refused = await fetch(`${issuer}/oidc/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', id_token_hint: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' })}`, { redirect: 'manual' });
+    assert.equal(new URL(refused.headers.get('location')!).searchParams.get('error'), 'invalid_request');
+  });
+
   describe('refusals at the authorization endpoint', () => {
     const authorizeUrl = (params: Record<string, string>) => `${issuer}/oidc/authorize?${new URLSearchParams(params)}`;
     const valid = () => ({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's-1' });

@@ -121,7 +121,7 @@ export interface TokenLineageStore {
    * statement, never with a field withdrawn since. Undefined, and nothing changed, when
    * the token is not live or its grant is gone.
    */
-  useRefreshTokenAndIssue(use: { tokenHash: Uint8Array; appId: string }, pair: NewPair): Promise<IssuedPair | undefined>;
+  useRefreshTokenAndIssue(use: { tokenHash: Uint8Array; appId: string; narrowTo?: readonly string[] }, pair: NewPair): Promise<IssuedPair | undefined>;
   /** Runs the slower steps of an exchange in one transaction. */
   inTransaction<T>(work: (writes: LineageWrites) => Promise<T>): Promise<T>;
   /** The live (unrevoked, unexpired) access token's record for this app; undefined otherwise. */

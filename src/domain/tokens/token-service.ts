@@ -226,9 +226,10 @@ export class TokenService {
   /**
    * Trades a refresh token for a new pair (our extension, `POST /auth/v2/token/refresh`).
    * Each refresh token works once; presenting a used one means it was copied, so the
-   * whole family is revoked. The new pair never carries a field the person has withdrawn.
+   * whole family is revoked. The new pair never carries a field the person has withdrawn,
+   * and, with `narrowTo`, only fields among those (a refresh may narrow, never widen).
    */
-  async refresh(app: App, refreshToken: string, actor: RequestActor): Promise<IssuedTokens> {
+  async refresh(app: App, refreshToken: string, actor: RequestActor, options: { narrowTo?: readonly FieldCode[] } = {}): Promise<IssuedTokens> {
     const [zoneName] = refreshToken.split('.');
     if (!isZoneName(zoneName) || !/^[a-z]+\.[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new KeygateError('invalid_refresh_token');
     const now = this.clock.now();
@@ -236,7 +237,7 @@ export class TokenService {
     const tokenHash = hashCode(refreshToken);
     const named = this.zones.get(zoneName);
     const fresh = this.#newPair(named, now, who.requestId ?? null);
-    const issued = await named.lineage.useRefreshTokenAndIssue({ tokenHash, appId: app.id }, fresh.pair);
+    const issued = await named.lineage.useRefreshTokenAndIssue({ tokenHash, appId: app.id, narrowTo: options.narrowTo }, fresh.pair);
     if (issued) return this.#answer(named, now, fresh, issued);
 
     const { zone, outcome } = await this.#fromZone(zoneName, (zone) => zone.lineage.inTransaction(async (tx) => {
@@ -252,7 +253,7 @@ export class TokenService {
       if (!granted) return { kind: 'invalid' } as const;
       const lineage: Lineage = {
         familyId: token.familyId, codeHash: token.codeHash, connectId: token.connectId, personId: token.personId,
-        scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f)),
+        scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f) && (!options.narrowTo || options.narrowTo.includes(f))),
         authentication: token.authentication,
       };
       return this.#recordPair(tx, zone, app, lineage, now, who);

@@ -85,7 +85,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     return true;
   }
 
-  server.get<{ Params: { connectId: string }; Querystring: { signup?: string } }>('/gateway/:connectId', async (request, reply) => {
+  server.get<{ Params: { connectId: string }; Querystring: { signup?: string; login_hint?: unknown } }>('/gateway/:connectId', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const { connect } = loaded;
@@ -95,7 +95,11 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
       return sendPage(reply, 200, consentPage(loaded), connect.returnUrl);
     }
     const place = placeOf(loaded);
-    const page = request.query.signup === '1' ? signUpPage(place, { browserLanguage: browserLanguage(request) }) : signInPage(place);
+    // An OpenID Connect client's login_hint prefills the identifier (an email or a nickname).
+    const hint = typeof request.query.login_hint === 'string' && request.query.login_hint.length <= 320 ? request.query.login_hint : undefined;
+    const page = request.query.signup === '1'
+      ? signUpPage(place, { browserLanguage: browserLanguage(request), ...(hint?.includes('@') ? { values: { email: hint } } : {}) })
+      : signInPage(place, { identifier: hint });
     return sendPage(reply, 200, page, connect.returnUrl);
   });
 

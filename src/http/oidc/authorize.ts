@@ -6,12 +6,13 @@ import { errorResponse } from '../../protocols/oidc/authorization-response.js';
 import { OIDC_PATHS } from '../../protocols/oidc/discovery.js';
 import { OAuthError } from '../../protocols/oidc/errors.js';
 import { storedRequestParams } from '../../protocols/oidc/request-params.js';
+import { readIdTokenHint } from '../../protocols/oidc/id-token-hint.js';
 import type { Form } from '../kit/forms.js';
 import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendPage } from '../kit/send-page.js';
 
-export type AuthorizeServices = Pick<Services, 'appDirectory' | 'connects'>;
+export type AuthorizeServices = Pick<Services, 'appDirectory' | 'connects' | 'signingKeys'>;
 
 const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
   unknown_client: 'oidc.unknownClient',
@@ -31,7 +32,10 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
   const issuer = context.publicUrl;
 
   async function authorize(request: FastifyRequest, reply: FastifyReply, params: AuthorizationParams) {
-    const check = await checkAuthorizationRequest(params, (id) => services.appDirectory.findApp(id));
+    const check = await checkAuthorizationRequest(params, {
+      findApp: (id) => services.appDirectory.findApp(id),
+      readIdTokenHint: async (token) => readIdTokenHint(token, await services.signingKeys.keySet(), issuer),
+    });
     if (check.kind === 'page') {
       const t = context.texts(request);
       return sendPage(reply, 400, messagePage(t, t.t('oidc.refusedTitle'), t.t(PAGE_MESSAGES[check.problem] as Parameters<typeof t.t>[0])));
@@ -59,7 +63,12 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
         state: asked.state, nonce: asked.nonce, offlineAccess: asked.offlineAccess, idTokenFields: asked.idTokenFields, promptNone: false,
       }),
     });
-    return reply.redirect(gateway, 303);
+    // The hints travel with the browser to the first page, and are never stored: a login
+    // hint is usually an email address, and the pending request holds nothing personal.
+    const target = new URL(gateway);
+    if (asked.loginHint) target.searchParams.set('login_hint', asked.loginHint);
+    if (asked.uiLocales.length > 0) target.searchParams.set('ui_locales', asked.uiLocales.join(' '));
+    return reply.redirect(target.href, 303);
   }
 
   server.get(OIDC_PATHS.authorize, (request, reply) => authorize(request, reply, (request.query ?? {}) as AuthorizationParams));

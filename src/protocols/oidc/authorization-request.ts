@@ -4,6 +4,7 @@ import { FIELD_CODES, mayAskFor, type FieldCode, type Scope } from '../../domain
 import { isRegisteredRedirectUri } from '../../domain/protection/redirect-uri.js';
 import { fieldOfClaim, SCOPE_FIELDS } from './claims.js';
 import { OAuthError } from './errors.js';
+import type { IdTokenHint } from './id-token-hint.js';
 
 /**
  * The authorization request (OpenID Connect Core §3.1.2.1, RFC 6749 §4.1.1, RFC 7636)
@@ -188,8 +189,24 @@ function bounded(params: AuthorizationParams, name: string, max: number): string
   return value;
 }
 
+/** What the checks look up: the client, and whether an ID token hint is one Keygate issued. */
+export interface AuthorizationLookups {
+  findApp(id: string): Promise<App | null>;
+  readIdTokenHint(token: string): Promise<IdTokenHint | null>;
+}
+
+/** `id_token_hint`, when sent, must be an ID token Keygate issued to this very client (expired or not). */
+async function checkIdTokenHint(params: AuthorizationParams, app: App, lookups: AuthorizationLookups): Promise<IdTokenHint | null> {
+  const token = single(params, 'id_token_hint');
+  if (token === null) return null;
+  const hint = await lookups.readIdTokenHint(token);
+  if (!hint || hint.clientId !== app.id) throw invalid('id_token_hint is not an ID token this provider issued to this client.');
+  return hint;
+}
+
 /** Runs the checks in order; the first that fails decides the answer. */
-export async function checkAuthorizationRequest(params: AuthorizationParams, findApp: (id: string) => Promise<App | null>): Promise<AuthorizationCheck> {
+export async function checkAuthorizationRequest(params: AuthorizationParams, lookups: AuthorizationLookups): Promise<AuthorizationCheck> {
+  const findApp = (id: string) => lookups.findApp(id);
   let app: App | null;
   let target: ReturnType<typeof checkRedirectUri>;
   try {
@@ -216,6 +233,7 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, fin
     const codeChallenge = checkPkce(params, app);
     const prompt = checkPrompt(params);
     const maxAge = checkMaxAge(params);
+    await checkIdTokenHint(params, app, lookups);
     if (single(params, 'state') !== null) bounded(params, 'state', MAX_STATE);
     const nonce = bounded(params, 'nonce', MAX_NONCE);
     const loginHint = bounded(params, 'login_hint', MAX_HINT);

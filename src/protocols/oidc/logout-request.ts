@@ -1,36 +1,11 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { isUuid, type App } from '../../domain/apps/app.js';
+import { readIdTokenHint, type IdTokenHint } from './id-token-hint.js';
 
 /**
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): what a logout request
- * says, checked. An ID token hint must be one Keygate signed (an expired one still names
- * its client and session); a post-logout redirect URI must be registered by the client,
- * exactly, or nobody is sent there.
+ * says, checked. An ID token hint must be one Keygate signed; a post-logout redirect URI
+ * must be registered by the client, exactly, or nobody is sent there.
  */
-
-/** What a verified ID token hint says: for which client, which person, which session. */
-export interface IdTokenHint {
-  readonly clientId: string;
-  readonly subject: string;
-  readonly sid: string | null;
-}
-
-/** The claims of an ID token Keygate issued, or null when it is not one (whatever its expiry). */
-export async function readIdTokenHint(token: string, keySet: { keys: ReadonlyArray<Readonly<Record<string, string>>> }, issuer: string): Promise<IdTokenHint | null> {
-  if (token.length > 8192) return null;
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(keySet as unknown as JSONWebKeySet), { issuer, algorithms: ['RS256'] }));
-  } catch (error) {
-    // The signature held and only the time is past: the hint still says who and where.
-    if (error instanceof joseErrors.JWTExpired && error.payload.iss === issuer) payload = error.payload;
-    else return null;
-  }
-  const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  const clientId = audience.length === 1 ? audience[0] : undefined;
-  if (typeof clientId !== 'string' || !isUuid(clientId) || typeof payload.sub !== 'string') return null;
-  return { clientId, subject: payload.sub, sid: typeof payload.sid === 'string' ? payload.sid : null };
-}
 
 export type LogoutProblem = 'invalid_hint' | 'client_mismatch' | 'unregistered_redirect' | 'repeated_parameter';
 

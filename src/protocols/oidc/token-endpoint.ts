@@ -6,7 +6,7 @@ import { KeygateError } from '../../domain/errors.js';
 import type { SigningKeys } from '../../domain/signing/signing-keys.js';
 import type { IssuedTokens, TokenService } from '../../domain/tokens/token-service.js';
 import { parseOidcCode } from './authorization-response.js';
-import { claimsOf } from './claims.js';
+import { claimsOf, SCOPE_FIELDS } from './claims.js';
 import { OAuthError, oauthErrorOf } from './errors.js';
 import { oidcRequestParams } from './request-params.js';
 import { formatAccessToken, ID_TOKEN_PURPOSE, INTROSPECTION_PURPOSE, parseAccessToken, signIdToken, USERINFO_PURPOSE } from './tokens.js';
@@ -88,7 +88,11 @@ export class OidcTokenEndpoint {
   async #refresh(app: App, form: Readonly<Record<string, unknown>>, actor: RequestActor): Promise<TokenResponse> {
     const refreshToken = field(form, 'refresh_token');
     if (refreshToken === null) throw new OAuthError('invalid_request', 'refresh_token is required.');
-    const issued = await inOAuthTerms(() => this.options.tokens.refresh(app, refreshToken, actor));
+    // A `scope` narrows what the new pair carries (RFC 6749 §6); it never adds a field.
+    const scope = field(form, 'scope');
+    const narrowTo = scope === null ? undefined : [...new Set(scope.split(' ').flatMap((value) => SCOPE_FIELDS[value] ?? []))];
+    if (scope !== null && !scope.split(' ').includes('openid')) throw new OAuthError('invalid_scope', 'scope must include openid.');
+    const issued = await inOAuthTerms(() => this.options.tokens.refresh(app, refreshToken, actor, { narrowTo }));
     // A refresh token is only ever handed out for offline_access, so its successor is too.
     return this.#answer(app, issued, { nonce: null, offlineAccess: true, idTokenFields: [] }, actor);
   }

@@ -137,7 +137,8 @@ export class TokenLineageRepo implements TokenLineageStore {
     return issuedPair(rows[0]);
   }
 
-  async useRefreshTokenAndIssue(use: { tokenHash: Uint8Array; appId: string }, pair: NewPair): Promise<IssuedPair | undefined> {
+  async useRefreshTokenAndIssue(use: { tokenHash: Uint8Array; appId: string; narrowTo?: readonly string[] }, pair: NewPair): Promise<IssuedPair | undefined> {
+    const narrowTo = use.narrowTo ? [...use.narrowTo] : null;
     const { rows } = await sql<IssuedRow>`${PREPARED}
       with used as (
         update refresh_tokens r set used_at = ${pair.now}
@@ -149,7 +150,8 @@ export class TokenLineageRepo implements TokenLineageStore {
       ),
       holder as (
         select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id, r.auth_time, r.amr, r.sid,
-               array(select f from unnest(r.scope) with ordinality as s(f, n) where f = any(r.fields) order by n) as scope
+               array(select f from unnest(r.scope) with ordinality as s(f, n)
+                     where f = any(r.fields) and (${narrowTo}::text[] is null or f = any(${narrowTo}::text[])) order by n) as scope
         from used r
       ),
       ${issuePair(use.appId, pair, sql`h.family_id`)}`.execute(this.db);
