@@ -39,6 +39,10 @@ export interface HttpServerOptions {
 export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 const isApiPath = (url: string) => url.startsWith('/auth/');
+/** The OpenID Connect endpoints clients call directly, which answer OAuth JSON (the authorization and end-session endpoints are pages). */
+const isOAuthPath = (url: string) => /^\/(?:oidc\/(?!authorize|logout)|\.well-known\/)/.test(url);
+const sendOAuthJson = (reply: FastifyReply, status: number, error: string, description: string) =>
+  reply.code(status).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send({ error, error_description: description });
 
 /** Maps anything thrown on the API to the Ukey1 envelope; unexpected errors never show their detail. */
 function apiErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
@@ -69,6 +73,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     // Errors before routing (a malformed percent-encoding in the path): our answer, not Fastify's.
     frameworkErrors: (_error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (isApiPath(request.url)) return sendError(reply, 'invalid_request', 'The URL is malformed.');
+      if (isOAuthPath(request.url)) return sendOAuthJson(reply, 400, 'invalid_request', 'The URL is malformed.');
       const t = textsFor(request);
       return sendPage(reply, 400, messagePage(t, t.t('page.unreadable.title'), t.t('page.malformed.message')));
     },
@@ -130,6 +135,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
     if (isApiPath(request.url)) return apiErrorHandler(error, request, reply);
+    if (isOAuthPath(request.url)) {
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) request.log.error({ err: error }, 'unexpected error');
+      return sendOAuthJson(reply, status, status === 500 ? 'server_error' : 'invalid_request', status === 500 ? `Something went wrong on our side (request ${request.id}).` : 'The request could not be read.');
+    }
     const t = textsFor(request);
     if (isStoreUnavailable(error)) return sendUnavailablePage(reply, t);
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -139,6 +149,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   server.setNotFoundHandler((request, reply) => {
     if (isApiPath(request.url)) return sendError(reply, 'not_found', 'No such endpoint.');
+    if (isOAuthPath(request.url)) return sendOAuthJson(reply, 404, 'invalid_request', 'No such endpoint, or not with this method.');
     const t = textsFor(request);
     return sendPage(reply, 404, messagePage(t, t.t('page.notFound.title'), t.t('page.notFound.message')));
   });

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   ACCOUNT_CENTRE_FORMS, ACCOUNT_SECURITY_FORMS, API_BODY_FIELDS, CODE_FIELDS, CONSENT_FIELDS, DASHBOARD_APP_FORMS, EMAIL_FIELDS, NEW_APP_FIELDS, ORIGIN,
-  OWNER_INVITATION_FIELDS, RESET_FIELDS, SIGN_IN_FIELDS, SIGN_UP_FIELDS,
+  OIDC_AUTHORIZE_FIELDS, OIDC_LOGOUT_FIELDS, OIDC_TOKEN_FIELDS, OWNER_INVITATION_FIELDS, RESET_FIELDS, SIGN_IN_FIELDS, SIGN_UP_FIELDS,
+  clientAuthorizationish, encodeForm, formPairs,
   apiBody, appIdish, authorizationish, contentTypeish, encodedSegment, extraHeaders, formBody, formHeaders, headerValue,
   malformedSegment, originish, queryish, signatureish, uuidLike, wellTypedObject,
   type Browser, type FormFields, type FuzzRequest, type Method, type Signer,
@@ -262,6 +263,41 @@ const pageRequest: fc.Arbitrary<FuzzRequest> = fc.record({
   headers: pageHeaders,
 }).map(({ method, path, query, browser, headers }) => ({ method, url: `${path}${query}`, browser, headers: compact(headers) }));
 
+// OpenID Connect ----------------------------------------------------------------------------
+
+/** The authorization and end-session endpoints, by GET (query) or POST (form), from any browser. */
+const oidcPageRequest: fc.Arbitrary<FuzzRequest> = fc.record({
+  endpoint: fc.constantFrom(
+    { path: '/oidc/authorize', fields: OIDC_AUTHORIZE_FIELDS }, { path: '/oidc/authorize', fields: OIDC_AUTHORIZE_FIELDS },
+    { path: '/oidc/logout', fields: OIDC_LOGOUT_FIELDS }, { path: '/oidc/logout/confirm', fields: OIDC_LOGOUT_FIELDS },
+  ),
+  method: fc.oneof({ weight: 3, arbitrary: fc.constant<Method>('GET') }, { weight: 2, arbitrary: fc.constant<Method>('POST') }, { weight: 1, arbitrary: fc.constantFrom<Method>('PUT', 'OPTIONS', 'HEAD') }),
+  browser: fc.constantFrom<Browser>('visitor', 'visitor', 'anonymous', 'none', 'developer'),
+  headers: pageHeaders,
+  raw: fc.nat({ max: 9 }),
+}).chain(({ endpoint, method, browser, headers, raw }) => formPairs(endpoint.fields).map((pairs): FuzzRequest => {
+  const encoded = encodeForm(pairs, raw === 0);
+  if (method === 'POST') {
+    const csrf = endpoint.path.endsWith('/confirm') ? `${encoded ? '&' : ''}_csrf={{csrf}}` : '';
+    return { method, url: endpoint.path, browser, headers: compact({ ...headers, 'content-type': 'application/x-www-form-urlencoded' }), body: `${encoded}${csrf}` };
+  }
+  return { method, url: `${endpoint.path}?${encoded}`, browser, headers: compact(headers) };
+}));
+
+/** The token, revocation, introspection and userinfo endpoints with garbage credentials, forms and content types. */
+const oauthEndpointCall: fc.Arbitrary<FuzzRequest> = fc.record({
+  path: fc.constantFrom('/oidc/token', '/oidc/token', '/oidc/revoke', '/oidc/introspect', '/oidc/userinfo', '/oidc/jwks', '/.well-known/openid-configuration', '/oidc/x'),
+  method: fc.oneof({ weight: 6, arbitrary: fc.constant<Method>('POST') }, { weight: 2, arbitrary: fc.constant<Method>('GET') }, { weight: 1, arbitrary: fc.constantFrom<Method>('OPTIONS', 'DELETE', 'HEAD') }),
+  authorization: fc.oneof({ weight: 3, arbitrary: clientAuthorizationish }, { weight: 2, arbitrary: authorizationish }, { weight: 1, arbitrary: fc.constant(undefined) }),
+  contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentTypeish }),
+  origin: rarely(originish),
+  pairs: formPairs(OIDC_TOKEN_FIELDS),
+  raw: fc.nat({ max: 9 }),
+}).map(({ path, method, authorization, contentType, origin, pairs, raw }): FuzzRequest => ({
+  method, url: path, headers: compact({ authorization, 'content-type': method === 'POST' ? contentType : undefined, origin }),
+  ...(method === 'POST' ? { body: encodeForm(pairs, raw === 0) } : {}),
+}));
+
 // -------------------------------------------------------------------------------------------
 
 /**
@@ -357,6 +393,14 @@ describe('fuzzing every endpoint and form (fast-check, server.inject)', () => {
 
   it('pages: garbage in path parameters and query strings', async () => {
     await fuzz(pageRequest, 600);
+  });
+
+  it('OpenID Connect: the authorization and end-session endpoints with every parameter right, wrong or missing', async () => {
+    await fuzz(oidcPageRequest, 900);
+  });
+
+  it('OpenID Connect: the token, revocation, introspection and userinfo endpoints with garbage credentials and forms', async () => {
+    await fuzz(oauthEndpointCall, 900);
   });
 
   it('sent at least 10,000 requests', (t) => {

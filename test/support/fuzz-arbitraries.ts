@@ -14,6 +14,9 @@ export const ORIGIN = 'https://app.example.org';
 export const RETURN_URL = 'https://app.example.org/callback/';
 export const DASH_ORIGIN = 'https://dash.example.org';
 export const DASH_RETURN_URL = 'https://dash.example.org/back/';
+/** Where the fuzzed app, as an OpenID Connect client, takes people back to and after signing out. */
+export const OIDC_REDIRECT_URI = 'https://app.example.org/oidc/callback';
+export const OIDC_SIGNED_OUT = 'https://app.example.org/signed-out';
 /** The body limit of the API and of the forms. */
 export const BODY_LIMIT = 64 * 1024;
 
@@ -22,6 +25,7 @@ export const PLACEHOLDERS = [
   'app', 'appUpper', 'privateApp', 'serverOnlyApp', 'ipApp', 'dashApp', 'dashAppUpper',
   'connect', 'connectUpper', 'closedConnect', 'usedCode', 'usedRefresh', 'accessToken', 'reference',
   'csrf', 'otherCsrf', 'person', 'otherPerson', 'otherEmail', 'appName', 'accountEmail',
+  'clientSecret', 'clientBasic', 'idToken',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 const ph = (name: Placeholder) => `{{${name}}}`;
@@ -526,3 +530,57 @@ export const NEW_APP_FIELDS: FormFields = {
   origins: formValue(originLines, 64 * 1024),
   returnUrls: formValue(returnUrlLines, 64 * 1024),
 };
+
+// ------------------------------------------------------------------ OpenID Connect
+
+const S256 = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+
+/** The authorization request's parameters, each right, wrong or missing. */
+export const OIDC_AUTHORIZE_FIELDS: FormFields = {
+  client_id: formValue(fc.constantFrom(ph('app'), ph('appUpper'), ph('privateApp'), ph('ipApp'), '00000000-0000-4000-8000-000000000000'), 64),
+  redirect_uri: formValue(fc.constantFrom(OIDC_REDIRECT_URI, `${OIDC_REDIRECT_URI}/`, RETURN_URL, 'https://evil.example.org/cb', 'http://127.0.0.1:1/cb'), 512),
+  response_type: formValue(fc.constantFrom('code', 'code', 'token', 'code id_token', 'none'), 32),
+  scope: formValue(fc.constantFrom('openid', 'openid profile email address offline_access', 'profile', 'openid unknown', 'openid  email'), 128),
+  state: formValue(fc.constantFrom('s', 'state-123', '%zz', '<script>'), 64),
+  nonce: formValue(fc.constantFrom('n-0S6_WzA2Mj', ''), 64),
+  code_challenge: formValue(fc.constantFrom(S256, S256.slice(1), `${S256}=`), 64),
+  code_challenge_method: formValue(fc.constantFrom('S256', 'plain', 's256'), 16),
+  prompt: formValue(fc.constantFrom('none', 'login', 'consent', 'none login', 'select_account', 'x'), 32),
+  max_age: formValue(fc.constantFrom('0', '60', '-1', '1e3', '999999999999'), 16),
+  claims: formValue(fc.constantFrom('{"userinfo":{"email":{"essential":true}},"id_token":{"given_name":null}}', '{', '[]', '{"id_token":5}', '{"userinfo":{"email":7}}', 'null'), 256),
+  request: formValue(fc.constantFrom('eyJhbGciOiJub25lIn0.e30.'), 64),
+  request_uri: formValue(fc.constantFrom('https://app.example.org/request.jwt', 'urn:x'), 64),
+  id_token_hint: formValue(fc.constantFrom(ph('idToken'), 'a.b.c', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'), 4096),
+  login_hint: formValue(fc.constantFrom('jana@example.cz', ''), 400),
+  ui_locales: formValue(fc.constantFrom('cs', 'de en', 'xx-YY', '*'), 64),
+};
+
+/** What the logout endpoint takes. */
+export const OIDC_LOGOUT_FIELDS: FormFields = {
+  id_token_hint: formValue(fc.constantFrom(ph('idToken'), 'a.b.c'), 4096),
+  client_id: formValue(fc.constantFrom(ph('app'), ph('ipApp')), 64),
+  post_logout_redirect_uri: formValue(fc.constantFrom(OIDC_SIGNED_OUT, 'https://evil.example.org/', `${OIDC_SIGNED_OUT}/`), 256),
+  state: formValue(fc.constantFrom('bye'), 64),
+};
+
+/** The token, revocation and introspection forms. */
+export const OIDC_TOKEN_FIELDS: FormFields = {
+  grant_type: formValue(fc.constantFrom('authorization_code', 'refresh_token', 'password', 'client_credentials'), 64),
+  code: formValue(fc.constantFrom(`${ph('connect')}.${'A'.repeat(43)}`, `${ph('closedConnect')}.${'B'.repeat(43)}`, 'x.y', ph('usedCode')), 256),
+  redirect_uri: formValue(fc.constantFrom(OIDC_REDIRECT_URI, RETURN_URL), 256),
+  code_verifier: formValue(fc.constantFrom(VERIFIER, 'short'), 256),
+  refresh_token: formValue(fc.constantFrom(ph('usedRefresh'), `eu.${'C'.repeat(43)}`), 256),
+  token: formValue(fc.constantFrom(ph('accessToken'), ph('usedRefresh'), `eu.${ph('app')}.${'D'.repeat(43)}`), 256),
+  token_type_hint: formValue(fc.constantFrom('access_token', 'refresh_token', 'id_token'), 32),
+  client_id: formValue(fc.constantFrom(ph('app'), ph('ipApp'), 'x'), 64),
+  client_secret: formValue(fc.constantFrom(ph('clientSecret'), 'wrong'), 128),
+  scope: formValue(fc.constantFrom('openid', 'openid email', 'email'), 64),
+};
+
+/** Client credentials in the header: the right ones, wrong ones, or another scheme. */
+export const clientAuthorizationish = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(ph('clientBasic')) },
+  { weight: 2, arbitrary: fc.constantFrom('Basic', 'Basic !!!', 'Basic dXNlcjpwYXNz', 'Basic Og==', `Bearer ${ph('accessToken')}`, 'Basic ' + 'A'.repeat(5000)) },
+  { weight: 1, arbitrary: headerValue },
+);

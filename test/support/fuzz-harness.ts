@@ -7,7 +7,7 @@ import { signRequest, Ukey1ServerClient } from './ukey1-client.js';
 import { startTestKeygate, type TestKeygate } from './test-keygate.js';
 import {
   DASH_ORIGIN, DASH_RETURN_URL, ORIGIN, PLACEHOLDERS, RETURN_URL,
-  type FuzzRequest, type Placeholder, type Signer,
+  OIDC_REDIRECT_URI, OIDC_SIGNED_OUT, type FuzzRequest, type Placeholder, type Signer,
 } from './fuzz-arbitraries.js';
 
 /**
@@ -138,10 +138,12 @@ export class FuzzHarness {
     for (const zone of Object.values(keygate.stores.zones)) await watchWrites(zone.db as Db, WATCHED.zone);
     const { apps, extranet, people } = keygate.services;
     const newApp = async (name: string) => {
-      const created = await apps.createApp({ name, origins: [ORIGIN], returnUrls: [RETURN_URL] });
-      return { id: created.appId, secretKey: created.secretKey };
+      const created = await apps.createApp({ name, origins: [ORIGIN], returnUrls: [RETURN_URL], redirectUris: [OIDC_REDIRECT_URI] });
+      return { id: created.appId, secretKey: created.secretKey, clientSecret: created.clientSecret! };
     };
     const app = await newApp('Fuzz App');
+    await apps.updateLogout(app.id, { postLogoutRedirectUris: [OIDC_SIGNED_OUT], backchannelLogoutUri: null });
+    const clientBasic = `Basic ${Buffer.from(`${app.id}:${app.clientSecret}`).toString('base64')}`;
     const privateApp = await newApp('Fuzz Private App');
     await apps.setPrivate(privateApp.id, true);
     // Its list is managed only from a listed address; the fuzzer's calls come from loopback,
@@ -188,6 +190,22 @@ export class FuzzHarness {
       assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
       return { code, accessToken: tokens.body.access_token as string, refreshToken: tokens.body.refresh_token as string };
     };
+    // And once through OpenID Connect, for an ID token to hint with.
+    const oidcSignIn = async () => {
+      const query = new URLSearchParams({ client_id: app.id, redirect_uri: OIDC_REDIRECT_URI, response_type: 'code', scope: 'openid email' });
+      const started = await visitor.get(`/oidc/authorize?${query}`);
+      const gateway = new URL(started.headers.location as string, 'http://localhost').pathname;
+      await visitor.get(gateway);
+      const decided = await visitor.post(`${gateway}/consent`, { decision: 'allow', fields: ['email'] });
+      const code = new URL(decided.location!).searchParams.get('code')!;
+      const tokens = await keygate.http.inject({
+        method: 'POST', url: '/oidc/token', headers: { authorization: clientBasic, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: OIDC_REDIRECT_URI }).toString(),
+      });
+      assert.equal(tokens.statusCode, 200, tokens.body);
+      return JSON.parse(tokens.body).id_token as string;
+    };
+    const idToken = await oidcSignIn();
     const first = await signInFlow('fuzz-first');
     const second = await signInFlow('fuzz-second');
     const closed = connectIdOf((await client.connect({ request_id: 'fuzz-closed', scope: [], return_url: RETURN_URL })).body.gateway);
@@ -217,7 +235,7 @@ export class FuzzHarness {
         dashApp, dashAppUpper: dashApp.toUpperCase(), connect: open, connectUpper: open.toUpperCase(), closedConnect: closed,
         usedCode: first.code, usedRefresh: first.refreshToken, accessToken: second.accessToken, reference,
         otherCsrf: stranger.csrf!, person: dev.id, otherPerson: other.id, otherEmail: 'other.fuzz@example.cz',
-        appName: 'Fuzz Dash', accountEmail,
+        appName: 'Fuzz Dash', accountEmail, clientSecret: app.clientSecret, clientBasic, idToken,
       },
     );
     for (const name of ['developer', 'visitor', 'anonymous'] as const) {
@@ -330,6 +348,9 @@ export class FuzzHarness {
     if (wire.url.startsWith('/auth/')) {
       const code = checkApiAnswer(answer, wire.headers);
       if (code) this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+    } else if (OAUTH_ENDPOINTS.test(wire.url)) {
+      const code = checkOAuthAnswer(answer, wire.headers);
+      if (code) this.codes.set(`oauth:${code}`, (this.codes.get(`oauth:${code}`) ?? 0) + 1);
     } else {
       checkPageAnswer(answer);
     }
@@ -432,10 +453,36 @@ function isSafeRedirect(location: string): boolean {
   if (location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\')) return true;
   try {
     const url = new URL(location);
-    return `${url.origin}${url.pathname}`.startsWith(RETURN_URL);
+    const target = `${url.origin}${url.pathname}`;
+    // The gateway answers Ukey1 requests at the return URL, OpenID Connect ones at the registered URIs.
+    return target.startsWith(RETURN_URL) || target === OIDC_REDIRECT_URI || target === OIDC_SIGNED_OUT;
   } catch {
     return false;
   }
+}
+
+/** The OpenID Connect endpoints that answer OAuth JSON (not pages). */
+const OAUTH_ENDPOINTS = /^\/(?:oidc\/(?!authorize|logout)|\.well-known\/)/;
+
+/** OAuth answers: JSON, and a refusal says `error` (a code) and `error_description`. */
+export function checkOAuthAnswer(answer: Answer, requestHeaders: Record<string, string>): string | undefined {
+  const { status, headers } = answer;
+  assert.ok(status < 500, `${describeAnswer(answer)}: a server error`);
+  const acao = headers['access-control-allow-origin'];
+  if (acao !== undefined) assert.ok(acao === '*' || acao === requestHeaders.origin, `${describeAnswer(answer)}: CORS allows ${String(acao)}, not the caller's Origin`);
+  if (answer.method === 'HEAD' || status === 204 || (status === 200 && answer.body === '')) return undefined;
+  assert.match(String(headers['content-type'] ?? ''), /^application\/(?:json|jwk-set\+json)\b/, `${describeAnswer(answer)}: not JSON`);
+  let body: { error?: unknown; error_description?: unknown };
+  try {
+    body = JSON.parse(answer.body);
+  } catch {
+    assert.fail(`${describeAnswer(answer)}: the body is not JSON`);
+  }
+  checkNoLeak(answer);
+  if (status < 400) return undefined;
+  assert.match(String(body.error), /^[a-z_]+$/, `${describeAnswer(answer)}: a refusal without an OAuth error code`);
+  assert.equal(typeof body.error_description, 'string', `${describeAnswer(answer)}: a refusal without error_description`);
+  return String(body.error);
 }
 
 /** The files and probes that are not pages. */
