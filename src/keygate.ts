@@ -35,6 +35,7 @@ import { ZoneRegistry } from './domain/zones/zone-registry.js';
 import { ZONE_NAMES } from './domain/zones/zones.js';
 import { buildHttpServer } from './http/server.js';
 import { Ukey1AccessTokens } from './protocols/ukey1/access-token.js';
+import { ClientAssertionsRepo } from './storage/control/client-assertions.js';
 import { BackchannelLogout } from './protocols/oidc/backchannel-logout.js';
 import { createLogger, logsForAPerson } from './logger.js';
 import { APP_CHANGES_CHANNEL, AppOwnersRepo, AppsRepo } from './storage/control/apps.js';
@@ -237,6 +238,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
     readiness: () => checkReadiness(stores, redis),
     metrics,
+    clientAssertions: new ClientAssertionsRepo(stores.control.db),
     signingKeys: new SigningKeys({ store: new SigningKeysRepo(stores.control.db), ring: controlRing, clock, longestTokenSeconds: LONGEST_SIGNED_TOKEN_SECONDS }),
   };
 
@@ -254,6 +256,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
       services,
       accessTokens: new Ukey1AccessTokens({ issuer: config.publicUrl, clock }),
       publicUrl: config.publicUrl,
+      clock,
       logger,
       csrfKey: hkdfKey(controlRing.current.key, 'keygate/csrf'),
       trustedProxies: config.trustedProxies,

@@ -1,4 +1,5 @@
 import type { SigningKeys } from './signing/signing-keys.js';
+import type { ClientAssertionStore } from './apps/client-assertions.js';
 import type { AppDirectory } from './apps/app-directory.js';
 import type { AppOwners } from './apps/app-owners.js';
 import type { AppsService } from './apps/apps-service.js';
@@ -62,6 +63,8 @@ export interface Services {
   readonly readiness: () => Promise<Readiness>;
   /** Where the front-ends report what they count (requests, sign-ins, codes and tokens). */
   readonly metrics: Metrics;
+  /** The ids of used private_key_jwt client assertions, each accepted once. */
+  readonly clientAssertions: ClientAssertionStore;
   /** Keygate's own signing keys: the published key set and the key that signs now. */
   readonly signingKeys: SigningKeys;
 }

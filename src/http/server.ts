@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { KeygateError } from '../domain/errors.js';
+import type { Clock } from '../domain/clock.js';
 import { isStoreUnavailable } from '../storage/availability.js';
 import type { Services } from '../domain/services.js';
 import { sendError, sendRefusal } from './api/envelope.js';
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   /** How the Ukey1 API signs and verifies its access tokens. */
   readonly accessTokens: Ukey1AccessTokens;
   readonly publicUrl: string;
+  /** What time the endpoints that check signed assertions take it to be. */
+  readonly clock: Clock;
   readonly csrfKey: Buffer;
   readonly logger: Logger;
   /** Proxies whose `X-Forwarded-For` names the client (see `createClientAddressResolver`). */
@@ -130,7 +133,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     await ukey1V2Api(api, { services: options.services, clientAddress, accessTokens: options.accessTokens });
   });
   await server.register(keySetRoutes, { services: options.services });
-  await server.register(oidcEndpoints, { services: options.services, issuer: options.publicUrl, clientAddress });
+  await server.register(oidcEndpoints, { services: options.services, issuer: options.publicUrl, clientAddress, clock: options.clock });
   await server.register(webPages, { services: options.services, publicUrl: options.publicUrl, csrfKey: options.csrfKey, clientAddress });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {

@@ -24,6 +24,8 @@ export interface AppsTable {
   redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
   post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
   backchannel_logout_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The public keys of a client that authenticates with private_key_jwt (a JWK set). */
+  client_jwks: ColumnType<{ keys: Array<Record<string, unknown>> } | null, string | null | undefined, string | null>;
   public_client: ColumnType<boolean, boolean | undefined, boolean>;
   /** SHA-256 of a confidential client's secret; null for a public client or before one is made. */
   client_secret_hash: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
@@ -91,6 +93,13 @@ export interface OwnerInvitationsTable {
 }
 
 export type { ConnectStatus };
+
+/** The ids of private_key_jwt assertions already used, until they expire. */
+export interface ClientAssertionsTable {
+  client_id: string;
+  jti: string;
+  expires_at: Date;
+}
 
 export interface ConnectRequestsTable {
   id: string;
@@ -196,6 +205,7 @@ export interface ControlDatabase {
   owner_invitations: OwnerInvitationsTable;
   extranet_members: ExtranetMembersTable;
   connect_requests: ConnectRequestsTable;
+  client_assertions: ClientAssertionsTable;
 }
 
 // ---------------------------------------------------------------- zone

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { createServer, type Server } from 'node:http';
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { AppSettingsError } from '../../src/domain/apps/app-settings.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { freePort } from '../support/ports.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
@@ -522,6 +524,57 @@ describe('OpenID Connect provider', () => {
       }
       assert.equal(await signedInStill(person), true);
       assert.equal(config.serverMetadata().end_session_endpoint, `${issuer}/oidc/logout`);
+    });
+  });
+
+  describe('private_key_jwt', () => {
+    it('authenticates a client by a JWT signed with a key it registered, each assertion once', async () => {
+      const { privateKey, publicKey } = await generateKeyPair('RS256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'rp-key-1', alg: 'RS256' };
+      const rp = await keygate.services.apps.createApp({ name: 'Keyed RP', origins: [], returnUrls: [], redirectUris: [REDIRECT_URI] });
+      await keygate.services.apps.updateClientJwks(rp.clientId, JSON.stringify({ keys: [jwk] }));
+      // Earlier tests moved Keygate's clock on; the client is told how far, as it would be told of a real skew.
+      const serverNow = () => Math.floor(keygate.clock.now().getTime() / 1000);
+      const skew = serverNow() - Math.floor(Date.now() / 1000);
+      const keyed = await oidc.discovery(new URL(issuer), rp.clientId, { [oidc.clockSkew]: skew }, oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), { execute: [oidc.allowInsecureRequests] });
+      assert.ok(keyed.serverMetadata().token_endpoint_auth_methods_supported?.includes('private_key_jwt'));
+
+      const person = visitor();
+      const verifier = oidc.randomPKCECodeVerifier();
+      const started = await person.get(oidc.buildAuthorizationUrl(keyed, {
+        redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      }).href);
+      const gateway = pathOf(started.headers.location as string);
+      await signInNew(person, gateway, 'jana.keyed@example.cz');
+      const decided = await person.post(`${gateway}/consent`, { decision: 'allow', fields: [] });
+      const tokens = await oidc.authorizationCodeGrant(keyed, new URL(decided.location!), { pkceCodeVerifier: verifier });
+      assert.equal(tokens.claims()!.aud, rp.clientId);
+
+      const assertion = (options: { key?: Parameters<SignJWT['sign']>[0]; expiresIn?: number; audience?: string; jti?: string } = {}) => new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'rp-key-1' }).setIssuer(rp.clientId).setSubject(rp.clientId)
+        .setAudience(options.audience ?? `${issuer}/oidc/token`).setIssuedAt(serverNow()).setExpirationTime(serverNow() + (options.expiresIn ?? 120)).setJti(options.jti ?? randomUUID())
+        .sign(options.key ?? privateKey);
+      const introspect = (clientAssertion: string) => fetch(`${issuer}/oidc/introspect`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: tokens.access_token, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: clientAssertion }),
+      });
+      const once = await assertion();
+      assert.equal((await (await introspect(once)).json()).active, true);
+      assert.equal((await introspect(once)).status, 401, 'an assertion works once');
+      const other = (await generateKeyPair('RS256')).privateKey;
+      for (const bad of [await assertion({ key: other }), await assertion({ expiresIn: 3600 }), await assertion({ audience: 'https://elsewhere.example' }), 'not.a.jwt']) {
+        assert.equal((await introspect(bad)).status, 401);
+      }
+      assert.equal((await (await introspect(await assertion({ audience: `${issuer}/oidc/introspect` }))).json()).active, true, 'the endpoint itself is an audience too');
+    });
+
+    it('registers public keys only', async () => {
+      const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+      const rp = await keygate.services.apps.createApp({ name: 'Careless RP', origins: [], returnUrls: [], redirectUris: [REDIRECT_URI] });
+      for (const text of [JSON.stringify({ keys: [await exportJWK(privateKey)] }), '{"keys":[]}', 'not json', JSON.stringify({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }] })]) {
+        await assert.rejects(keygate.services.apps.updateClientJwks(rp.clientId, text), AppSettingsError);
+      }
+      assert.equal((await keygate.services.appDirectory.findApp(rp.clientId))!.clientJwks, null);
     });
   });
 

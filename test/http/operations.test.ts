@@ -96,11 +96,11 @@ describe('retention of expired records', () => {
       const starter = new GatewayVisitor(keygate.http);
       await starter.get('/account/email-code');
       assert.equal((await starter.post('/account/email-code', { email: 'nobody@example.cz' })).status, 200);
-      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, signInFlows: 0, ownerInvitations: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0, challenges: 0, zoneMovesFinished: 0 });
+      assert.deepEqual(await keygate.purgeExpired(), { connects: 0, signInFlows: 0, ownerInvitations: 0, clientAssertions: 0, codes: 0, sessions: 0, accessTokens: 0, refreshTokens: 0, challenges: 0, zoneMovesFinished: 0 });
       keygate.clock.advance(2 * 24 * 3600);
       const fresh = await client.connect({ request_id: 'new', scope: [], return_url: 'https://r.example.org/back' });
       const purged = await keygate.purgeExpired();
-      assert.deepEqual(purged, { connects: 1, signInFlows: 1, ownerInvitations: 0, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0, challenges: 1, zoneMovesFinished: 0 });
+      assert.deepEqual(purged, { connects: 1, signInFlows: 1, ownerInvitations: 0, clientAssertions: 0, codes: 1, sessions: 1, accessTokens: 1, refreshTokens: 0, challenges: 1, zoneMovesFinished: 0 });
       const left = await keygate.stores.control.db.selectFrom('connect_requests').select('id').execute();
       assert.deepEqual(left.map((r) => r.id), [fresh.body.connect_id]);
       const eu = keygate.stores.zones.eu.db;

@@ -44,6 +44,7 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
     assert.deepEqual({ ...loaded, createdAt: undefined, privateKey: undefined, clientSecretHash: undefined }, {
       id: app.id, name: 'Contract App', secretKey: app.secretKey, origins: app.origins, returnUrls: app.returnUrls, ipEntries: [],
       redirectUris: ['https://contract.example.org/cb', 'http://127.0.0.1/native'], publicClient: false, clientSecretHash: undefined,
+      postLogoutRedirectUris: [], backchannelLogoutUri: null, clientJwks: null,
       protections: { domain: true, returnUrl: true, serverOnly: false, ip: false }, private: false, permissions: ['email!', 'firstname'],
       legalBasis: 'contract', legalBases: {}, mandatoryApproved: [], retiring: [], createdAt: undefined, privateKey: undefined,
     });
@@ -97,11 +98,16 @@ describe('apps repositories (the storage contract, on this run\'s store)', () =>
       await changes.keepRetiringKey(retiring);
       await changes.keepRetiringKey({ ...retiring, retiresAt: inDays(5) });
       await changes.setCurrentKey('new-secret', sealed('new'));
+      assert.equal(await changes.setRedirectUris(['https://contract.example.org/cb2']), true);
+      assert.equal(await changes.setLogout({ postLogoutRedirectUris: ['https://contract.example.org/bye'], backchannelLogoutUri: 'https://contract.example.org/bcl' }), true);
+      assert.equal(await changes.setClientJwks({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }), true);
     });
     const loaded = await apps.load(app.id, now());
     assert.deepEqual(loaded?.protections, { domain: false, returnUrl: true, serverOnly: true, ip: true });
     assert.deepEqual([loaded?.ipEntries, loaded?.permissions, loaded?.legalBases, loaded?.secretKey], [['203.0.113.7'], ['image!'], { image: 'badges' }, 'new-secret']);
     assert.deepEqual(loaded?.retiring.map((k) => [k.keyId, k.secretKey, k.retiresAt.getTime()]), [['old-key', app.secretKey, inDays(1).getTime()]], 'kept once');
+    assert.deepEqual([loaded?.redirectUris, loaded?.postLogoutRedirectUris, loaded?.backchannelLogoutUri, loaded?.clientJwks],
+      [['https://contract.example.org/cb2'], ['https://contract.example.org/bye'], 'https://contract.example.org/bcl', { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }]);
     assert.deepEqual((await apps.load(app.id, inDays(2)))?.retiring, [], 'retired');
     assert.deepEqual(await apps.change(app.id, (changes) => changes.retireOldKeys()), ['old-key']);
   });

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { FIELD_CODES, MANDATORY_BY_DEFAULT, storedPermission, type FieldCode } from '../consent/fields.js';
 import { parseIpEntry } from '../protection/ip.js';
 import { normaliseOrigin } from '../protection/origin.js';
@@ -25,7 +26,7 @@ export class AppSettingsError extends Error {
   }
 }
 
-export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
+export type AppSetting = 'name' | 'origins' | 'returnUrls' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'clientJwks' | 'ipEntries' | 'permissions' | 'legalBases' | 'protections' | 'graceDays' | 'owners';
 
 /** Why a setting was refused, stable for the pages' catalogues (`dashboard.settings.<reason>`). */
 export type AppSettingsReason =
@@ -40,6 +41,9 @@ export type AppSettingsReason =
   | 'returnUrls.requiredBack'
   | 'redirectUris.invalid'
   | 'redirectUris.required'
+  | 'redirectUris.requiredBack'
+  | 'clientJwks.invalid'
+  | 'clientJwks.publicClient'
   | 'ipEntries.invalid'
   | 'ipEntries.requiredForIp'
   | 'permissions.needsApproval'
@@ -155,4 +159,49 @@ export function validateFieldPermissions(
 export function validateGraceDays(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 7) throw new AppSettingsError('graceDays', 'The grace period is 0 to 7 days.', 'graceDays.outOfRange');
   return value;
+}
+
+/** The members a public JWK may have; anything else (a private part above all) is dropped or refused. */
+const PUBLIC_JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y'] as const;
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+const MAX_CLIENT_KEYS = 10;
+
+/**
+ * The JWK set a client registers for private_key_jwt, given as JSON: up to ten RSA
+ * (2048 bits or more) or EC (P-256, P-384) public keys, kept with their public members
+ * only. Empty: no keys. A private key, or anything that is not a usable public key, is refused.
+ */
+export function validateClientJwks(text: string): { keys: Array<Record<string, unknown>> } | null {
+  if (text.trim() === '') return null;
+  const refuse = (why: string): never => {
+    throw new AppSettingsError('clientJwks', `Not a usable JWK set: ${why}`, 'clientJwks.invalid', { detail: why });
+  };
+  if (text.length > 64 * 1024) refuse('it is longer than 64 KiB.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return refuse('it is not JSON.');
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return refuse('it needs a "keys" array with at least one key.');
+  if (keys.length > MAX_CLIENT_KEYS) refuse(`it has more than ${MAX_CLIENT_KEYS} keys.`);
+  return {
+    keys: keys.map((key: unknown, i) => {
+      if (typeof key !== 'object' || key === null || Array.isArray(key)) return refuse(`key ${i + 1} is not an object.`);
+      const jwk = key as Record<string, unknown>;
+      if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) refuse(`key ${i + 1} holds a private key; register only public keys.`);
+      try {
+        const object = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+        const { modulusLength, namedCurve } = object.asymmetricKeyDetails ?? {};
+        if (object.asymmetricKeyType === 'rsa' ? (modulusLength ?? 0) < 2048 : !['prime256v1', 'secp384r1'].includes(namedCurve ?? '')) {
+          refuse(`key ${i + 1} is not an RSA key of 2048 bits or more, or an EC key on P-256 or P-384.`);
+        }
+      } catch (error) {
+        if (error instanceof AppSettingsError) throw error;
+        refuse(`key ${i + 1} is not a valid public key.`);
+      }
+      return Object.fromEntries(PUBLIC_JWK_MEMBERS.filter((m) => jwk[m] !== undefined).map((m) => [m, jwk[m]]));
+    }),
+  };
 }

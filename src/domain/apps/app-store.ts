@@ -52,6 +52,7 @@ export interface AppChanges {
   /** Replaces a confidential client's secret; false when the app is gone or is a public client. */
   setClientSecretHash(hash: Uint8Array): Promise<boolean>;
   setRedirectUris(uris: readonly string[]): Promise<boolean>;
+  setClientJwks(jwks: { readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>> } | null): Promise<boolean>;
   setLogout(settings: LogoutSettings): Promise<boolean>;
   /** The fields the operator lets the app make mandatory, locked until the change commits. */
   lockMandatoryApproved(): Promise<readonly string[] | undefined>;

@@ -35,6 +35,8 @@ export interface AppSettings {
   readonly postLogoutRedirectUris: readonly string[];
   /** Where the client hears, server to server, that a session it signed in with ended; null: it does not. */
   readonly backchannelLogoutUri: string | null;
+  /** The public keys (a JWK set) a client proves itself with at the token endpoint (private_key_jwt); null: none. */
+  readonly clientJwks: { readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>> } | null;
   readonly ipEntries: readonly string[];
   readonly protections: AppProtections;
   readonly private: boolean;

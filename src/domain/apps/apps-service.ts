@@ -10,7 +10,7 @@ import { appKeyId, currentKeyLocation, DEFAULT_LEGAL_BASIS, retiringKeyLocation 
 import type { AppDirectory } from './app-directory.js';
 import type { AppAuditEntry, AppChanges, AppStore, LogoutSettings, ProtectionSettings } from './app-store.js';
 import {
-  AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateRedirectUris, validateReturnUrls,
+  AppSettingsError, validateFieldPermissions, validateGraceDays, validateIpEntries, validateName, validateOrigins, validateRedirectUris, validateReturnUrls, validateClientJwks,
 } from './app-settings.js';
 
 export interface NewApp {
@@ -138,7 +138,7 @@ export class AppsService {
       throw new AppSettingsError('redirectUris', 'A public client needs at least one redirect URI.', 'redirectUris.required');
     }
     if (app && app.returnUrls.length + redirectUris.length === 0) {
-      throw new AppSettingsError('redirectUris', 'Without return URLs, at least one redirect URI is required: it is where people come back to.', 'redirectUris.required');
+      throw new AppSettingsError('redirectUris', 'Without return URLs, at least one redirect URI is required: it is where people come back to.', 'redirectUris.requiredBack');
     }
     await this.#changeApp(appId, async (changes) => {
       if (await changes.setRedirectUris(redirectUris)) await changes.audit(actor, [{ action: 'app.redirect_uris_changed', appId, detail: `redirect_uris=${redirectUris.length}` }]);
@@ -160,6 +160,21 @@ export class AppsService {
           action: 'app.logout_changed', appId, detail: `post_logout_redirect_uris=${postLogoutRedirectUris.length},backchannel=${backchannelLogoutUri ? 'on' : 'off'}`,
         }]);
       }
+    });
+  }
+
+  /**
+   * Registers the public keys a confidential client signs its token-endpoint assertions
+   * with (private_key_jwt), as a JWK set in JSON; empty removes them. The client secret
+   * keeps working beside them.
+   */
+  async updateClientJwks(appId: string, jwksJson: string, actor: Actor = SYSTEM): Promise<void> {
+    const jwks = validateClientJwks(jwksJson);
+    if (jwks && (await this.#directory.findApp(appId))?.publicClient) {
+      throw new AppSettingsError('clientJwks', 'A public client has no credentials: it cannot register keys.', 'clientJwks.publicClient');
+    }
+    await this.#changeApp(appId, async (changes) => {
+      if (await changes.setClientJwks(jwks)) await changes.audit(actor, [{ action: 'app.client_keys_changed', appId, detail: `keys=${jwks?.keys.length ?? 0}` }]);
     });
   }
 

@@ -234,6 +234,14 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
     }, entered);
   });
 
+  server.post<AppRoute>('/dashboard/apps/:appId/client-keys', async (request, reply) => {
+    const entered = { clientJwks: (formString(request.body ?? {}, 'clientJwks', 70_000) ?? '').split(/\r?\n/) };
+    return change(request, reply, async (app, _person, _form, actor, t) => {
+      await services.apps.updateClientJwks(app.id, entered.clientJwks.join('\n'), actor);
+      return t.t('dashboard.notice.clientJwksSaved');
+    }, entered);
+  });
+
   server.post<AppRoute>('/dashboard/apps/:appId/client-secret', async (request, reply) => {
     const owned = await loadOwnedApp(request, reply);
     if (!owned) return reply;

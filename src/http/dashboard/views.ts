@@ -69,7 +69,7 @@ ${copyableBlock('connect-browser', t.t('dashboard.connect.snippet'), t.t('dashbo
 /** How a standard OpenID Connect client reaches this app: the values to configure, its redirect URIs, its secret. */
 function oidcSection(t: Texts, view: {
   app: App; publicUrl: string; csrf: string; entered?: readonly string[]; error?: string;
-  enteredLogout?: readonly string[]; enteredBackchannel?: string; errors?: FieldErrors;
+  enteredLogout?: readonly string[]; enteredBackchannel?: string; enteredJwks?: readonly string[]; errors?: FieldErrors;
 }): SafeHtml {
   const { app } = view;
   const path = `/dashboard/apps/${app.id}`;
@@ -84,6 +84,8 @@ ${postForm({ action: `${path}/redirect-uris`, csrf: view.csrf, submit: t.t('dash
 ${postForm({ action: `${path}/logout`, csrf: view.csrf, submit: t.t('dashboard.oidc.saveLogout') },
     html`${textarea({ id: 'postLogoutRedirectUris', name: 'postLogoutRedirectUris', label: t.t('dashboard.oidc.postLogoutRedirectUris'), value: view.enteredLogout ?? app.postLogoutRedirectUris, hint: t.t('dashboard.oidc.postLogoutHint'), error: view.errors?.postLogoutRedirectUris })}
 ${input({ id: 'backchannelLogoutUri', name: 'backchannelLogoutUri', label: t.t('dashboard.oidc.backchannelLogoutUri'), type: 'url', value: view.enteredBackchannel ?? app.backchannelLogoutUri ?? '', autocomplete: 'off', hint: t.t('dashboard.oidc.backchannelHint'), error: view.errors?.backchannelLogoutUri, optional: true })}`)}
+${app.publicClient ? html`` : postForm({ action: `${path}/client-keys`, csrf: view.csrf, submit: t.t('dashboard.oidc.saveClientJwks'), kind: 'secondary' },
+    textarea({ id: 'clientJwks', name: 'clientJwks', label: t.t('dashboard.oidc.clientJwks'), value: view.enteredJwks ?? (app.clientJwks ? JSON.stringify(app.clientJwks, null, 2).split('\n') : []), hint: t.t('dashboard.oidc.clientJwksHint'), error: view.errors?.clientJwks }))}
 ${app.publicClient ? html`` : postForm({ action: `${path}/client-secret`, csrf: view.csrf, submit: t.t('dashboard.oidc.regenerate'), kind: 'secondary' },
     html`<p class="fine">${t.t('dashboard.oidc.regenerateNote')}</p>`)}
 </section>`;
@@ -164,7 +166,7 @@ export interface AppPageView {
   readonly notice?: string;
   readonly errors?: FieldErrors;
   /** Values re-shown after a refused save, as entered. */
-  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri', readonly string[]>>;
+  readonly entered?: Partial<Record<'origins' | 'returnUrls' | 'ipEntries' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'clientJwks', readonly string[]>>;
 }
 
 /** One protection of an app: its switch, and the list it checks against where it has one. */
@@ -233,7 +235,7 @@ ${connectSection(t, app, view.publicUrl)}
 
 ${oidcSection(t, {
     app, publicUrl: view.publicUrl, csrf: view.csrf, entered: entered.redirectUris, error: e.redirectUris,
-    enteredLogout: entered.postLogoutRedirectUris, enteredBackchannel: entered.backchannelLogoutUri?.[0], errors: e,
+    enteredLogout: entered.postLogoutRedirectUris, enteredBackchannel: entered.backchannelLogoutUri?.[0], enteredJwks: entered.clientJwks, errors: e,
   })}
 
 <section aria-labelledby="usage-h"><h2 id="usage-h">${t.t('dashboard.app.usage.heading')}</h2>

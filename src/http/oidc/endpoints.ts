@@ -12,13 +12,15 @@ import { OAuthError, oauthErrorOf } from '../../protocols/oidc/errors.js';
 import { OidcTokenEndpoint } from '../../protocols/oidc/token-endpoint.js';
 import { recordIfAudited } from '../api/steps.js';
 import type { ClientAddress } from '../client-address.js';
+import type { Clock } from '../../domain/clock.js';
 
-export type OidcEndpointServices = Pick<Services, 'apps' | 'appDirectory' | 'appRateLimit' | 'metrics' | 'signingKeys' | 'tokens'>;
+export type OidcEndpointServices = Pick<Services, 'apps' | 'appDirectory' | 'appRateLimit' | 'clientAssertions' | 'metrics' | 'signingKeys' | 'tokens'>;
 
 export interface OidcEndpointOptions {
   readonly services: OidcEndpointServices;
   readonly issuer: string;
   readonly clientAddress: ClientAddress;
+  readonly clock: Clock;
 }
 
 /** Token and userinfo bodies are small forms; anything larger is not a client talking OAuth. */
@@ -49,7 +51,7 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError, challenge?: 'Bas
  * listed origins, and every call counts against the client's rate limit and network list.
  */
 export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpointOptions): Promise<void> {
-  const { services, issuer, clientAddress } = options;
+  const { services, issuer, clientAddress, clock } = options;
   const endpoint = new OidcTokenEndpoint({ issuer, tokens: services.tokens, signingKeys: services.signingKeys });
   const findApp = (id: string) => services.appDirectory.findApp(id);
   await server.register(formbody, { bodyLimit: FORM_LIMIT });
@@ -103,7 +105,11 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
   /** The client a token, revocation or introspection request comes from, authenticated and admitted. */
   async function authenticatedClient(request: FastifyRequest<{ Body: Record<string, unknown> }>, reply: FastifyReply): Promise<App> {
     if (!isForm(request)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
-    const app = await authenticateClient(readClientCredentials(header(request, 'authorization'), request.body ?? {}), findApp);
+    const app = await authenticateClient(readClientCredentials(header(request, 'authorization'), request.body ?? {}), findApp, {
+      audiences: [issuer, `${issuer}${OIDC_PATHS.token}`, `${issuer}${request.routeOptions.url}`],
+      now: clock.now(),
+      recordOnce: (clientId, jti, expiresAt) => services.clientAssertions.recordOnce(clientId, jti, expiresAt),
+    });
     await admit(request, reply, app);
     return app;
   }

@@ -14,7 +14,7 @@ export const OIDC_PATHS = {
 } as const;
 
 /** Client authentication methods the token endpoint accepts. */
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 
 /**
  * The provider's metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2): only what is
@@ -44,6 +44,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'ES384'],
     claims_supported: [...SUPPORTED_CLAIMS],
     claims_parameter_supported: true,
     request_parameter_supported: false,

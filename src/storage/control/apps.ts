@@ -25,6 +25,7 @@ function appRecord(row: AppRow): AppRecord {
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     backchannelLogoutUri: row.backchannel_logout_uri,
+    clientJwks: row.client_jwks,
     publicClient: row.public_client,
     clientSecretHash: row.client_secret_hash,
     ipEntries: row.ip_entries,
@@ -63,6 +64,7 @@ function appChanges(trx: Transaction<ControlDatabase>, appId: string): AppChange
     }),
     setPrivate: (isPrivate) => updated({ private: isPrivate }),
     setRedirectUris: (uris) => updated({ redirect_uris: [...uris] }),
+    setClientJwks: (jwks) => updated({ client_jwks: jwks === null ? null : JSON.stringify(jwks) }),
     setLogout: ({ postLogoutRedirectUris, backchannelLogoutUri }) => updated({
       post_logout_redirect_uris: [...postLogoutRedirectUris], backchannel_logout_uri: backchannelLogoutUri,
     }),

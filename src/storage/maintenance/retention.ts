@@ -17,7 +17,7 @@ const PURGED = {
 
 type PurgedTable = keyof typeof PURGED;
 
-export type PurgeResult = { readonly connects: number; readonly signInFlows: number; readonly ownerInvitations: number } & { readonly [T in PurgedTable as (typeof PURGED)[T]]: number };
+export type PurgeResult = { readonly connects: number; readonly signInFlows: number; readonly ownerInvitations: number; readonly clientAssertions: number } & { readonly [T in PurgedTable as (typeof PURGED)[T]]: number };
 
 /**
  * Deletes what has outlived its use: connect requests a day after they expired, sign-in
@@ -35,6 +35,8 @@ export async function purgeExpired(stores: Stores, clock: Clock): Promise<PurgeR
   const flows = await stores.control.db.deleteFrom('sign_in_flows').where('expires_at', '<', now).executeTakeFirst();
   // An owner invitation nobody accepted in time is worth nothing either.
   const invitations = await stores.control.db.deleteFrom('owner_invitations').where('expires_at', '<', now).executeTakeFirst();
+  // A used assertion's id is worth keeping only while the assertion could still be presented.
+  const assertions = await stores.control.db.deleteFrom('client_assertions').where('expires_at', '<', now).executeTakeFirst();
   const expiring = zoneTablesWhere((entry) => entry.expires !== null) as ExpiringTable[];
   const counts = Object.fromEntries(Object.values(PURGED).map((name) => [name, 0])) as Record<(typeof PURGED)[PurgedTable], number>;
   for (const zone of Object.values(stores.zones)) {
@@ -44,5 +46,5 @@ export async function purgeExpired(stores: Stores, clock: Clock): Promise<PurgeR
       counts[PURGED[table]] += Number(deleted.numDeletedRows);
     }
   }
-  return { connects: Number(connects.numDeletedRows), signInFlows: Number(flows.numDeletedRows), ownerInvitations: Number(invitations.numDeletedRows), ...counts };
+  return { connects: Number(connects.numDeletedRows), signInFlows: Number(flows.numDeletedRows), ownerInvitations: Number(invitations.numDeletedRows), clientAssertions: Number(assertions.numDeletedRows), ...counts };
 }

@@ -305,4 +305,19 @@ export const controlMigrations: Record<string, Migration> = {
           add column backchannel_logout_uri text`.execute(db);
     },
   },
+  '0013_client_keys': {
+    async up(db) {
+      // A client that authenticates with private_key_jwt registers its public keys (a JWK
+      // set); each signed assertion works once, so its id is kept until it expires.
+      await sql`alter table apps add column client_jwks jsonb`.execute(db);
+      await sql`
+        create table client_assertions (
+          client_id uuid not null references apps (id) on delete cascade,
+          jti text not null,
+          expires_at timestamptz not null,
+          primary key (client_id, jti)
+        )`.execute(db);
+      await sql`create index client_assertions_expires_idx on client_assertions (expires_at)`.execute(db);
+    },
+  },
 };
