@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { AppSettingsError } from '../../src/domain/apps/app-settings.js';
+import { KeygateError } from '../../src/domain/errors.js';
 import { connectIdOf, GatewayVisitor, overHttp, SIGN_UP_JANA } from '../support/gateway-visitor.js';
 import { freePort } from '../support/ports.js';
 import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
@@ -228,6 +229,26 @@ describe('OpenID Connect provider', () => {
         assert.equal(answer.searchParams.get('iss'), issuer);
         assert.equal(answer.searchParams.get('code'), null);
       }
+    });
+
+    it('counts each request against the client\'s call limit, and opens nothing over it', async () => {
+      const limit = keygate.services.appRateLimit;
+      const admit = limit.admit.bind(limit);
+      const counted: string[] = [];
+      limit.admit = async (appId: string) => {
+        counted.push(appId);
+        throw new KeygateError('too_many_requests', { retryAfterSeconds: 1 });
+      };
+      const before = await keygate.stores.control.db.selectFrom('connect_requests').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      try {
+        const response = await fetch(authorizeUrl(valid()), { redirect: 'manual' });
+        assert.equal(new URL(response.headers.get('location')!).searchParams.get('error'), 'temporarily_unavailable');
+      } finally {
+        limit.admit = admit;
+      }
+      assert.deepEqual(counted, [clientId]);
+      const after = await keygate.stores.control.db.selectFrom('connect_requests').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(after.n), Number(before.n));
     });
 
     it('makes a public client use PKCE', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConnectService } from '../../domain/connect/connect-service.js';
+import { KeygateError } from '../../domain/errors.js';
 import type { Services } from '../../domain/services.js';
 import { checkAuthorizationRequest, type AuthorizationParams, type PageProblem } from '../../protocols/oidc/authorization-request.js';
 import { errorResponse } from '../../protocols/oidc/authorization-response.js';
@@ -12,7 +13,7 @@ import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendPage } from '../kit/send-page.js';
 
-export type AuthorizeServices = Pick<Services, 'appDirectory' | 'connects' | 'signingKeys'>;
+export type AuthorizeServices = Pick<Services, 'appDirectory' | 'appRateLimit' | 'connects' | 'signingKeys'>;
 
 const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
   unknown_client: 'oidc.unknownClient',
@@ -52,6 +53,16 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
       return refuse(signedIn
         ? new OAuthError('consent_required', 'Keygate asks the person to decide on every request; send them without prompt=none.')
         : new OAuthError('login_required', 'The person is not signed in (recently enough).'));
+    }
+    // Every request opened counts against the client's call limit, like a Ukey1 connect:
+    // nobody can fill the control plane with pending requests in a client's name.
+    try {
+      await services.appRateLimit.admit(asked.app.id);
+    } catch (error) {
+      if (error instanceof KeygateError && error.code === 'too_many_requests') {
+        return refuse(new OAuthError('temporarily_unavailable', 'Too many requests for this client; try again shortly.'));
+      }
+      throw error;
     }
     const { gateway } = await services.connects.openAuthorization(asked.app, {
       protocol: 'oidc',
