@@ -249,6 +249,8 @@ export const cs: Messages = {
   'dashboard.oidc.clientJwksHint': 'Klient může místo tajemství poslat JWT podepsaný jedním z těchto klíčů. Vložte JSON sady JWK jen s veřejnými klíči (RSA o 2048 bitech a více, nebo EC P-256/P-384); pro žádné klíče nechte prázdné.',
   'dashboard.oidc.saveClientJwks': 'Uložit veřejné klíče',
   'dashboard.notice.clientJwksSaved': 'Veřejné klíče byly uloženy.',
+  'dashboard.list.create.publicClient': 'Veřejný klient (jednostránková nebo nativní aplikace)',
+  'dashboard.list.create.publicClientHint': 'Nedostane tajemství klienta a musí používat PKCE. Potřebuje alespoň jednu adresu pro přesměrování.',
   'dashboard.connect.heading': 'Připojte svou aplikaci',
   'dashboard.connect.lead': 'Aplikace napsané se zveřejněnými Ukey1 SDK (PHP, Node, React, jQuery) fungují beze změny, jakmile je nasměrujete na tento Keygate: zadejte jim jeho adresu jako host, toto App ID a na svém serveru Secret Key.',
   'dashboard.connect.host': 'host',

@@ -249,6 +249,8 @@ export const de: Messages = {
   'dashboard.oidc.clientJwksHint': 'Der Client kann statt seines Geheimnisses ein mit einem dieser Schlüssel signiertes JWT senden. Fügen Sie das JSON eines JWK-Sets nur mit öffentlichen Schlüsseln ein (RSA ab 2048 Bit oder EC P-256/P-384); leer lassen für keine.',
   'dashboard.oidc.saveClientJwks': 'Öffentliche Schlüssel speichern',
   'dashboard.notice.clientJwksSaved': 'Öffentliche Schlüssel gespeichert.',
+  'dashboard.list.create.publicClient': 'Öffentlicher Client (Single-Page- oder native App)',
+  'dashboard.list.create.publicClientHint': 'Er erhält kein Client-Geheimnis und muss PKCE verwenden. Braucht mindestens eine Weiterleitungs-URI.',
   'dashboard.connect.heading': 'Ihre App verbinden',
   'dashboard.connect.lead': 'Apps, die mit den veröffentlichten Ukey1-SDKs (PHP, Node, React, jQuery) geschrieben sind, funktionieren unverändert, sobald sie auf dieses Keygate zeigen: Geben Sie ihnen seine Adresse als Host, diese App ID und auf Ihrem Server den Secret Key.',
   'dashboard.connect.host': 'Host',

@@ -253,6 +253,8 @@ export const en = {
   'dashboard.oidc.clientJwksHint': 'The client may sign a JWT with one of these keys instead of sending its secret. Paste the JSON of a JWK set with public keys only (RSA of 2048 bits or more, or EC P-256/P-384); leave empty for none.',
   'dashboard.oidc.saveClientJwks': 'Save public keys',
   'dashboard.notice.clientJwksSaved': 'Public keys saved.',
+  'dashboard.list.create.publicClient': 'Public client (a single-page or native app)',
+  'dashboard.list.create.publicClientHint': 'It gets no client secret and must use PKCE. Needs at least one redirect URI.',
   'dashboard.connect.heading': 'Connect your app',
   'dashboard.connect.lead': 'Apps written with the published Ukey1 SDKs (PHP, Node, React, jQuery) work unchanged once they are pointed at this Keygate: give them its address as the host, this App ID, and on your server the Secret Key.',
   'dashboard.connect.host': 'host',

@@ -39,6 +39,20 @@ describe('the dashboard for an OpenID Connect client', () => {
     assert.equal(isClientSecret(secret, app.clientSecretHash), false, 'the old secret stopped working');
   });
 
+  it('creates a public client without a secret, and refuses one without a redirect URI', async () => {
+    const visitor = await developer(keygate, 'oidc.spa@example.cz');
+    const refused = await visitor.post('/dashboard/apps', { name: 'SPA', origins: DASHBOARD_ORIGIN, returnUrls: 'https://spa.example.org/back', publicClient: 'on' });
+    assert.equal(refused.status, 400);
+    const created = await visitor.post('/dashboard/apps', { name: 'SPA', origins: DASHBOARD_ORIGIN, redirectUris: 'https://spa.example.org/cb', publicClient: 'on' });
+    assert.equal(created.status, 201, created.html);
+    assert.equal(secretOf(created.html), undefined);
+    const appId = /id="app-id"[^>]*>([0-9a-f-]{36})</.exec(created.html)![1]!;
+    assert.equal((await keygate.services.appDirectory.findApp(appId))!.publicClient, true);
+    const page = await visitor.get(`/dashboard/apps/${appId}`);
+    assert.match(page.html, /This is a public client/);
+    assert.doesNotMatch(page.html, /client-secret/, 'nothing to regenerate');
+  });
+
   it('saves redirect URIs exactly as written, and refuses bad ones next to the field, saving nothing', async () => {
     const visitor = await developer(keygate, 'oidc.uris@example.cz');
     const created = await visitor.post('/dashboard/apps', { name: 'URIs', origins: DASHBOARD_ORIGIN, returnUrls: '', redirectUris: 'https://rp.example.org/cb' });

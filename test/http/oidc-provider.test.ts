@@ -104,6 +104,7 @@ describe('OpenID Connect provider', () => {
     assert.equal(claims.nonce, nonce);
     assert.equal(typeof claims.auth_time, 'number');
     assert.deepEqual(claims.amr, ['otp'], 'a sign-up is proved by the code mailed to the address');
+    assert.equal(claims.acr, '1', 'one factor');
     assert.equal(claims.given_name, undefined, 'the ID token of a code flow names the person, the claims come from userinfo');
     const user = (await keygate.stores.zones.eu.db.selectFrom('app_users').select('user_id').where('app_id', '=', clientId).executeTakeFirstOrThrow());
     assert.equal(claims.sub, user.user_id, 'sub is the pairwise id Keygate keeps for this app');

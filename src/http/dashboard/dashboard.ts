@@ -182,7 +182,7 @@ function ownerRoutes(server: FastifyInstance, context: PageContext, services: Da
     const t = context.texts(request);
     const person = personOf(request);
     const form = request.body ?? {};
-    const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), redirectUris: lines(form, 'redirectUris') };
+    const input = { name: formString(form, 'name', 200) ?? '', origins: lines(form, 'origins'), returnUrls: lines(form, 'returnUrls'), redirectUris: lines(form, 'redirectUris'), publicClient: checked(form, 'publicClient') };
     try {
       const created = await services.apps.createApp({ ...input, owner: person, requireOrigins: true }, actorOf(request, person));
       return send(reply, 201, credentialsPage(t, {

@@ -114,6 +114,7 @@ export interface NewAppForm {
   readonly origins?: readonly string[];
   readonly returnUrls?: readonly string[];
   readonly redirectUris?: readonly string[];
+  readonly publicClient?: boolean;
 }
 
 export function appListPage(t: Texts, view: { csrf: string; apps: ReadonlyArray<{ id: string; name: string }>; form?: NewAppForm; errors?: FieldErrors; notice?: string }): string {
@@ -130,7 +131,8 @@ ${view.apps.length === 0
 ${postForm({ action: '/dashboard/apps', csrf: view.csrf, submit: t.t('dashboard.list.create.submit') }, html`${input({ id: 'name', name: 'name', label: t.t('dashboard.list.create.name'), type: 'text', value: f.name, autocomplete: 'off', error: e.name })}
 ${textarea({ id: 'origins', name: 'origins', label: t.t('dashboard.origins'), value: f.origins ?? [], hint: t.t('dashboard.list.create.originsHint'), error: e.origins })}
 ${textarea({ id: 'returnUrls', name: 'returnUrls', label: t.t('dashboard.returnUrls'), value: f.returnUrls ?? [], hint: t.t('dashboard.list.create.returnUrlsHint'), error: e.returnUrls })}
-${textarea({ id: 'redirectUris', name: 'redirectUris', label: t.t('dashboard.list.create.redirectUris'), value: f.redirectUris ?? [], hint: t.t('dashboard.list.create.redirectUrisHint'), error: e.redirectUris })}`)}`);
+${textarea({ id: 'redirectUris', name: 'redirectUris', label: t.t('dashboard.list.create.redirectUris'), value: f.redirectUris ?? [], hint: t.t('dashboard.list.create.redirectUrisHint'), error: e.redirectUris })}
+${checkbox({ id: 'publicClient', name: 'publicClient', label: t.t('dashboard.list.create.publicClient'), checked: f.publicClient ?? false, hint: t.t('dashboard.list.create.publicClientHint') })}`)}`);
 }
 
 /**

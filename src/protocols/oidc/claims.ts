@@ -33,7 +33,7 @@ export function fieldOfClaim(claim: string): FieldCode | undefined {
 }
 
 /** Claims that describe the sign-in, not the person. */
-const TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'at_hash', 'sid'];
+const TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'at_hash', 'sid'];
 
 export const SUPPORTED_CLAIMS: readonly string[] = [...TOKEN_CLAIMS, ...FIELD_CODES.map((f) => CLAIM_OF_FIELD[f]), 'email_verified'];
 

@@ -1,4 +1,5 @@
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
+import { ACR_VALUES } from './tokens.js';
 
 /** Where each endpoint is, below the issuer. */
 export const OIDC_PATHS = {
@@ -52,6 +53,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     claim_types_supported: ['normal'],
+    acr_values_supported: [...ACR_VALUES],
     ui_locales_supported: ['en', 'cs', 'de'],
   };
 }

@@ -52,11 +52,22 @@ export interface IdTokenInput {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+/**
+ * The authentication context class of a sign-in (`acr`): "2" when it took two factors of
+ * different kinds (RFC 8176 `mfa`), "1" for one. Asked-for values (`acr_values`) are
+ * voluntary: the ID token states what the sign-in achieved.
+ */
+export const ACR_VALUES = ['1', '2'] as const;
+export const acrOf = (amr: readonly string[]): (typeof ACR_VALUES)[number] => (amr.includes('mfa') ? '2' : '1');
+
 export function signIdToken(signer: Signer, input: IdTokenInput): Promise<string> {
   const payload: Record<string, unknown> = { ...input.claims, at_hash: accessTokenHash(input.accessToken) };
   if (input.nonce !== null) payload.nonce = input.nonce;
   if (input.authTime !== null) payload.auth_time = seconds(input.authTime);
-  if (input.amr.length > 0) payload.amr = [...input.amr];
+  if (input.amr.length > 0) {
+    payload.amr = [...input.amr];
+    payload.acr = acrOf(input.amr);
+  }
   if (input.sid !== null) payload.sid = input.sid;
   const issuedAt = seconds(input.issuedAt);
   return new SignJWT(payload)
