@@ -121,7 +121,7 @@ describe('OpenID Connect provider', () => {
     await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, claims.sub));
     const revoked = await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(revoked.status, 401);
-    assert.match(revoked.headers.get('www-authenticate')!, /^Bearer error="invalid_token"/);
+    assert.equal(revoked.headers.get('www-authenticate'), 'Bearer realm="keygate", error="invalid_token"');
   });
 
   it('puts essential and ID-token claims where the claims parameter asks, and hands out a refresh token for offline_access', async () => {
@@ -219,6 +219,7 @@ describe('OpenID Connect provider', () => {
         [{ ...valid(), max_age: 'soon' }, 'invalid_request'],
         [{ ...valid(), claims: '{not json' }, 'invalid_request'],
         [{ ...valid(), prompt: 'none' }, 'login_required'],
+        [{ ...valid(), nonce: 'a\u0000b' }, 'invalid_request'],
       ];
       for (const [params, error] of cases) {
         const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
@@ -252,8 +253,19 @@ describe('OpenID Connect provider', () => {
       assert.equal(Number(after.n), Number(before.n));
     });
 
+    it('never sends back a state it could not keep', async () => {
+      const response = await fetch(authorizeUrl({ ...valid(), state: 'x\u0000y' }), { redirect: 'manual' });
+      const answer = new URL(response.headers.get('location')!);
+      assert.equal(answer.searchParams.get('error'), 'invalid_request');
+      assert.equal(answer.searchParams.get('state'), null);
+    });
+
     it('makes a public client use PKCE', async () => {
       const spa = await keygate.services.apps.createApp({ name: 'SPA', origins: [], returnUrls: [], redirectUris: ['http://127.0.0.1/cb'], publicClient: true });
+      const introspected = await fetch(`${issuer}/oidc/introspect`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: spa.clientId, token: 'x' }),
+      });
+      assert.equal(introspected.status, 401, 'a public client has nothing to introspect with');
       const response = await fetch(authorizeUrl({ ...valid(), client_id: spa.clientId, redirect_uri: 'http://127.0.0.1:51234/cb' }), { redirect: 'manual' });
       const answer = new URL(response.headers.get('location')!);
       assert.equal(answer.port, '51234', 'a loopback redirect URI may change its port');
@@ -369,7 +381,8 @@ describe('OpenID Connect provider', () => {
       assert.equal(userinfo.status, 401);
       const anonymous = await fetch(`${issuer}/oidc/userinfo`);
       assert.equal(anonymous.status, 401);
-      assert.match(anonymous.headers.get('www-authenticate')!, /^Bearer/);
+      assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="keygate"', 'no error code without a token (RFC 6750 §3.1)');
+      assert.equal((await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: 'bearer eu.not-a-token' } })).status, 401, 'the scheme is case-insensitive');
     });
 
     it('does not let a Ukey1 code be traded at the OpenID Connect token endpoint', async () => {
@@ -506,6 +519,8 @@ describe('OpenID Connect provider', () => {
 
       await keygate.logoutNoticesSettled();
       assert.equal(notices.length, 1);
+      const confused = await visitor().get(`${issuer}/oidc/logout?id_token_hint=${notices[0]}`);
+      assert.equal(confused.status, 400, 'a logout token is no ID token hint');
       const keys = createLocalJWKSet(await (await fetch(`${issuer}/oidc/jwks`)).json());
       const { payload, protectedHeader } = await jwtVerify(notices[0]!, keys, { issuer, audience: clientId });
       assert.equal(protectedHeader.typ, 'logout+jwt');
@@ -574,7 +589,7 @@ describe('OpenID Connect provider', () => {
 
       const assertion = (options: { key?: Parameters<SignJWT['sign']>[0]; expiresIn?: number; audience?: string; jti?: string } = {}) => new SignJWT({})
         .setProtectedHeader({ alg: 'RS256', kid: 'rp-key-1' }).setIssuer(rp.clientId).setSubject(rp.clientId)
-        .setAudience(options.audience ?? `${issuer}/oidc/token`).setIssuedAt(serverNow()).setExpirationTime(serverNow() + (options.expiresIn ?? 120)).setJti(options.jti ?? randomUUID())
+        .setAudience(options.audience ?? issuer).setIssuedAt(serverNow()).setExpirationTime(serverNow() + (options.expiresIn ?? 120)).setJti(options.jti ?? randomUUID())
         .sign(options.key ?? privateKey);
       const introspect = (clientAssertion: string) => fetch(`${issuer}/oidc/introspect`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -584,10 +599,13 @@ describe('OpenID Connect provider', () => {
       assert.equal((await (await introspect(once)).json()).active, true);
       assert.equal((await introspect(once)).status, 401, 'an assertion works once');
       const other = (await generateKeyPair('RS256')).privateKey;
-      for (const bad of [await assertion({ key: other }), await assertion({ expiresIn: 3600 }), await assertion({ audience: 'https://elsewhere.example' }), 'not.a.jwt']) {
+      for (const bad of [
+        await assertion({ key: other }), await assertion({ expiresIn: 3600 }), await assertion({ audience: 'https://elsewhere.example' }),
+        // Only the issuer: an endpoint's URL as audience is what audience injection exploits.
+        await assertion({ audience: `${issuer}/oidc/token` }), await assertion({ audience: `${issuer}/oidc/introspect` }), 'not.a.jwt',
+      ]) {
         assert.equal((await introspect(bad)).status, 401);
       }
-      assert.equal((await (await introspect(await assertion({ audience: `${issuer}/oidc/introspect` }))).json()).active, true, 'the endpoint itself is an audience too');
     });
 
     it('registers public keys only', async () => {

@@ -25,20 +25,25 @@ export interface OidcEndpointOptions {
 
 /** Token and userinfo bodies are small forms; anything larger is not a client talking OAuth. */
 const FORM_LIMIT = 16 * 1024;
-const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,4096}=*)$/;
+const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,4096}=*)$/i;
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 };
 
+/** A request with no token at all gets a challenge without an error code (RFC 6750 §3.1). */
+const NO_TOKEN = 'An access token is required in the Authorization header.';
+
 /** RFC 6749 §3.2: the token endpoint takes a form, and nothing else. */
 const isForm = (request: FastifyRequest) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(header(request, 'content-type') ?? '');
 
 /** Answers an OAuth error as JSON (RFC 6749 §5.2, RFC 6750 §3), never cached. */
 function sendOAuthError(reply: FastifyReply, error: OAuthError, challenge?: 'Basic' | 'Bearer'): FastifyReply {
-  if (error.status === 401 && challenge === 'Bearer') reply.header('WWW-Authenticate', `Bearer error="${error.error}", error_description="${error.description}"`);
-  else if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="keygate"');
+  // The challenge carries fixed words only (RFC 6750 §3): never text a request could shape.
+  if (challenge === 'Bearer' && (error.status === 401 || error.error === 'invalid_request')) {
+    reply.header('WWW-Authenticate', error.description === NO_TOKEN ? 'Bearer realm="keygate"' : `Bearer realm="keygate", error="${error.error}"`);
+  } else if (error.status === 401) reply.header('WWW-Authenticate', 'Basic realm="keygate"');
   if (error.status === 429) reply.header('Retry-After', '1');
   return reply.code(error.status).header('Cache-Control', 'no-store').header('Pragma', 'no-cache')
     .type('application/json; charset=utf-8').send({ error: error.error, error_description: error.description });
@@ -106,7 +111,9 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
   async function authenticatedClient(request: FastifyRequest<{ Body: Record<string, unknown> }>, reply: FastifyReply): Promise<App> {
     if (!isForm(request)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
     const app = await authenticateClient(readClientCredentials(header(request, 'authorization'), request.body ?? {}), findApp, {
-      audiences: [issuer, `${issuer}${OIDC_PATHS.token}`, `${issuer}${request.routeOptions.url}`],
+      // The issuer only: an audience of several values, or of an endpoint's URL, lets an
+      // assertion meant for one server be replayed at another (the 2025 audience-injection errata).
+      audiences: [issuer],
       now: clock.now(),
       recordOnce: (clientId, jti, expiresAt) => services.clientAssertions.recordOnce(clientId, jti, expiresAt),
     });
@@ -125,6 +132,8 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
   // Resource servers call this from servers, never from a browser: no CORS.
   server.post<{ Body: Record<string, unknown> }>(OIDC_PATHS.introspection, async (request, reply) => {
     const app = await authenticatedClient(request, reply);
+    // RFC 7662 §2.1: the caller authenticates; a public client has nothing to authenticate with.
+    if (app.publicClient) throw new OAuthError('invalid_client', 'A public client cannot introspect tokens.', 401);
     return sendJson(reply, await endpoint.introspect(app, request.body ?? {}, { requestId: request.id }));
   });
 
@@ -146,7 +155,7 @@ export async function oidcEndpoints(server: FastifyInstance, options: OidcEndpoi
 
   const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
     const authorization = header(request, 'authorization');
-    if (authorization === undefined) throw new OAuthError('invalid_token', 'An access token is required in the Authorization header.', 401);
+    if (authorization === undefined) throw new OAuthError('invalid_token', NO_TOKEN, 401);
     const bearer = BEARER.exec(authorization.trim())?.[1];
     if (!bearer) throw new OAuthError('invalid_request', 'The Authorization header is not a bearer token.', 400);
     const claims = await endpoint.userinfo(bearer, async (clientId) => {

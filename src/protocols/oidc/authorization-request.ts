@@ -54,10 +54,17 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** A parameter sent more than once (RFC 6749 §3.1: "MUST NOT be included more than once"). */
 class Repeated extends Error {}
 
+/** Text no store keeps as it is: NUL, or UTF-16 halves without their pair. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A parameter holding text no store keeps: refused, and never sent back. */
+class Unstorable extends Error {}
+
 function single(params: AuthorizationParams, name: string): string | null {
   const value = params[name];
   if (value === undefined || value === '') return null;
   if (typeof value !== 'string') throw new Repeated(name);
+  if (UNSTORABLE.test(value)) throw new Unstorable(name);
   return value;
 }
 
@@ -214,7 +221,7 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, loo
     if (!app) return { kind: 'page', problem: 'unknown_client' };
     target = checkRedirectUri(params, app);
   } catch (error) {
-    if (error instanceof Repeated) return { kind: 'page', problem: 'repeated_parameter' };
+    if (error instanceof Repeated || error instanceof Unstorable) return { kind: 'page', problem: 'repeated_parameter' };
     throw error;
   }
   if ('problem' in target) return { kind: 'page', problem: target.problem };
@@ -244,6 +251,7 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, loo
     };
   } catch (error) {
     if (error instanceof Repeated) return { kind: 'redirect', redirectUri, state, error: invalid(`${error.message} was sent more than once.`) };
+    if (error instanceof Unstorable) return { kind: 'redirect', redirectUri, state, error: invalid(`${error.message} holds a NUL character or broken Unicode.`) };
     if (error instanceof OAuthError) return { kind: 'redirect', redirectUri, state, error };
     throw error;
   }

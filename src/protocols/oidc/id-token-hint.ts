@@ -19,12 +19,14 @@ export async function readIdTokenHint(token: string, keySet: { keys: ReadonlyArr
   if (token.length > 8192) return null;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(keySet as unknown as JSONWebKeySet), { issuer, algorithms: ['RS256'] }));
+    // Only an ID token (typ JWT): a logout token is signed by the same key for the same client.
+    ({ payload } = await jwtVerify(token, createLocalJWKSet(keySet as unknown as JSONWebKeySet), { issuer, algorithms: ['RS256'], typ: 'JWT' }));
   } catch (error) {
     // The signature held and only the time is past: the hint still says who and where.
-    if (error instanceof joseErrors.JWTExpired && error.payload.iss === issuer) payload = error.payload;
+    if (error instanceof joseErrors.JWTExpired && error.payload.iss === issuer && error.payload.events === undefined) payload = error.payload;
     else return null;
   }
+  if (payload.events !== undefined) return null;
   const audience = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   const clientId = audience.length === 1 ? audience[0] : undefined;
   if (typeof clientId !== 'string' || !isUuid(clientId) || typeof payload.sub !== 'string') return null;
