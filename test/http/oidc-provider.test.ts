@@ -167,7 +167,9 @@ describe('OpenID Connect provider', () => {
     assert.equal(narrowed.scope, 'openid email offline_access');
     assert.deepEqual(await oidc.fetchUserInfo(config, narrowed.access_token, sub), { sub, email: 'jana.narrow@example.cz', email_verified: true });
     const widened = await oidc.refreshTokenGrant(config, narrowed.refresh_token!, { scope: 'openid profile email offline_access' });
-    assert.equal(widened.scope, 'openid email offline_access', 'a refresh never widens what the pair carries');
+    assert.equal(widened.scope, 'openid profile email offline_access', 'the refresh token kept the family\'s scope (RFC 6749 §6), so the full scope comes back');
+    assert.deepEqual(Object.keys(await oidc.fetchUserInfo(config, widened.access_token, sub)).sort(), ['email', 'email_verified', 'given_name', 'sub'],
+      'but never more than the person granted');
 
     const user = await keygate.stores.zones.eu.db.selectFrom('app_users').select('person_id').where('user_id', '=', sub).executeTakeFirstOrThrow();
     assert.equal(await keygate.services.accountCentre.revokeApp({ id: user.person_id, zone: 'eu' }, clientId, { requestId: 'withdraw' }), true);

@@ -27,6 +27,8 @@ export interface Lineage {
   readonly connectId: string;
   readonly personId: string;
   readonly scope: readonly string[];
+  /** What the pair's refresh token carries, when it is more than the access token (a narrowed refresh). */
+  readonly refreshScope?: readonly string[];
   readonly authentication: CodeAuthentication;
 }
 

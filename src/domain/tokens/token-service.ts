@@ -227,7 +227,8 @@ export class TokenService {
    * Trades a refresh token for a new pair (our extension, `POST /auth/v2/token/refresh`).
    * Each refresh token works once; presenting a used one means it was copied, so the
    * whole family is revoked. The new pair never carries a field the person has withdrawn,
-   * and, with `narrowTo`, only fields among those (a refresh may narrow, never widen).
+   * and, with `narrowTo`, its access token carries only fields among those (a refresh may
+   * narrow, never widen); its refresh token keeps what the family may still ask for.
    */
   async refresh(app: App, refreshToken: string, actor: RequestActor, options: { narrowTo?: readonly FieldCode[] } = {}): Promise<IssuedTokens> {
     const [zoneName] = refreshToken.split('.');
@@ -254,6 +255,7 @@ export class TokenService {
       const lineage: Lineage = {
         familyId: token.familyId, codeHash: token.codeHash, connectId: token.connectId, personId: token.personId,
         scope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f) && (!options.narrowTo || options.narrowTo.includes(f))),
+        refreshScope: token.scope.filter((f): f is FieldCode => isFieldCode(f) && granted.includes(f)),
         authentication: token.authentication,
       };
       return this.#recordPair(tx, zone, app, lineage, now, who);

@@ -35,7 +35,7 @@ const issuePair = (appId: string, pair: NewPair, familyColumn: RawBuilder<unknow
     ),
     refresh as (
       insert into refresh_tokens (token_hash, family_id, code_hash, connect_id, person_id, app_id, scope, issued_at, expires_at, auth_time, amr, sid)
-      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.scope, ${pair.now}, ${pair.refreshExpiresAt}, h.auth_time, h.amr, h.sid
+      select ${pair.refreshTokenHash}, ${familyColumn}, h.code_hash, h.connect_id, h.person_id, ${appId}::uuid, h.refresh_scope, ${pair.now}, ${pair.refreshExpiresAt}, h.auth_time, h.amr, h.sid
       from holder h
       returning person_id
     )
@@ -109,7 +109,7 @@ function lineageWrites(trx: Transaction<ZoneDatabase>): LineageWrites {
       };
       await trx.insertInto('access_tokens').values({ ...common, jti: pair.jti, expires_at: pair.accessExpiresAt }).execute();
       await trx.insertInto('refresh_tokens').values({
-        ...common, token_hash: pair.refreshTokenHash, expires_at: pair.refreshExpiresAt, used_at: null,
+        ...common, scope: [...(lineage.refreshScope ?? lineage.scope)], token_hash: pair.refreshTokenHash, expires_at: pair.refreshExpiresAt, used_at: null,
         auth_time: lineage.authentication.authTime, amr: [...lineage.authentication.amr], sid: lineage.authentication.sid,
       }).execute();
       await recordAudit(trx, actor, [{ action: 'token.issued', personId: lineage.personId }]);
@@ -131,7 +131,7 @@ export class TokenLineageRepo implements TokenLineageStore {
         where c.code_hash = ${claim.codeHash} and c.connect_id = ${claim.connectId}::uuid and c.app_id = ${claim.appId}::uuid
           and c.used_at is null and c.expires_at > ${pair.now}
           and u.person_id = c.person_id and u.app_id = c.app_id
-        returning c.person_id, c.scope, c.code_hash, c.connect_id, c.auth_time, c.amr, c.sid, u.user_id
+        returning c.person_id, c.scope, c.scope as refresh_scope, c.code_hash, c.connect_id, c.auth_time, c.amr, c.sid, u.user_id
       ),
       ${issuePair(claim.appId, pair, sql`${pair.familyId}::uuid`)}`.execute(this.db);
     return issuedPair(rows[0]);
@@ -151,7 +151,9 @@ export class TokenLineageRepo implements TokenLineageStore {
       holder as (
         select r.person_id, r.code_hash, r.connect_id, r.family_id, r.user_id, r.auth_time, r.amr, r.sid,
                array(select f from unnest(r.scope) with ordinality as s(f, n)
-                     where f = any(r.fields) and (${narrowTo}::text[] is null or f = any(${narrowTo}::text[])) order by n) as scope
+                     where f = any(r.fields) and (${narrowTo}::text[] is null or f = any(${narrowTo}::text[])) order by n) as scope,
+               -- The next refresh token keeps what the family may ask for; only the access token narrows.
+               array(select f from unnest(r.scope) with ordinality as s(f, n) where f = any(r.fields) order by n) as refresh_scope
         from used r
       ),
       ${issuePair(use.appId, pair, sql`h.family_id`)}`.execute(this.db);
