@@ -180,6 +180,7 @@ describe('OpenID Connect provider', () => {
   it('prefills the sign-in page with login_hint, and refuses an id_token_hint it did not issue to this client', async () => {
     const person = new GatewayVisitor(overHttp(() => issuer), { chosenLanguage: null });
     const started = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', login_hint: 'jana.hinted@example.cz', ui_locales: 'de en' }).href);
+    assert.doesNotMatch(started.headers.location as string, /hinted/, 'the address is in no URL');
     const page = await person.get(started.headers.location as string);
     assert.match(page.html, /id="email" name="email" type="text" value="jana\.hinted@example\.cz"/);
     assert.match(page.html, /<html lang="de"/, 'ui_locales picks the language of the page');

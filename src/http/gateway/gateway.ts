@@ -5,6 +5,7 @@ import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { ConnectService } from '../../domain/connect/connect-service.js';
 import { answerRedirect, isAnswerTargetAllowed } from './answer.js';
+import { LOGIN_HINT_COOKIE } from '../oidc/authorize.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerSignInFlow, type SignInServices } from '../interaction/sign-in-flow.js';
 import { signInPage, signUpPage, type SignInPlace } from '../interaction/sign-in-views.js';
@@ -85,7 +86,7 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     return true;
   }
 
-  server.get<{ Params: { connectId: string }; Querystring: { signup?: string; login_hint?: unknown } }>('/gateway/:connectId', async (request, reply) => {
+  server.get<{ Params: { connectId: string }; Querystring: { signup?: string } }>('/gateway/:connectId', async (request, reply) => {
     const loaded = await loadConnect(request, reply);
     if (!loaded) return reply;
     const { connect } = loaded;
@@ -96,7 +97,8 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     }
     const place = placeOf(loaded);
     // An OpenID Connect client's login_hint prefills the identifier (an email or a nickname).
-    const hint = typeof request.query.login_hint === 'string' && request.query.login_hint.length <= 320 ? request.query.login_hint : undefined;
+    const cookie = request.cookies[LOGIN_HINT_COOKIE];
+    const hint = cookie !== undefined && cookie.length <= 320 ? cookie : undefined;
     const page = request.query.signup === '1'
       ? signUpPage(place, { browserLanguage: browserLanguage(request), ...(hint?.includes('@') ? { values: { email: hint } } : {}) })
       : signInPage(place, { identifier: hint });

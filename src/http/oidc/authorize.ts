@@ -13,6 +13,10 @@ import { messagePage } from '../kit/layout.js';
 import type { PageContext } from '../kit/page-context.js';
 import { sendPage } from '../kit/send-page.js';
 
+/** Where a client's login_hint waits for the sign-in page of its request. */
+export const LOGIN_HINT_COOKIE = 'keygate-login-hint';
+const LOGIN_HINT_SECONDS = 10 * 60;
+
 export type AuthorizeServices = Pick<Services, 'appDirectory' | 'appRateLimit' | 'connects' | 'signingKeys'>;
 
 const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
@@ -74,11 +78,16 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
         state: asked.state, nonce: asked.nonce, offlineAccess: asked.offlineAccess, idTokenFields: asked.idTokenFields, promptNone: false,
       }),
     });
-    // The hints travel with the browser to the first page, and are never stored: a login
-    // hint is usually an email address, and the pending request holds nothing personal.
+    // The hints travel with the browser, never stored: a login hint is usually an email
+    // address, which neither the pending request nor a URL (logs, history) may hold, so it
+    // goes in a short-lived cookie for this request's pages alone.
     const target = new URL(gateway);
-    if (asked.loginHint) target.searchParams.set('login_hint', asked.loginHint);
     if (asked.uiLocales.length > 0) target.searchParams.set('ui_locales', asked.uiLocales.join(' '));
+    if (asked.loginHint) {
+      reply.setCookie(LOGIN_HINT_COOKIE, asked.loginHint, {
+        path: target.pathname, httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: LOGIN_HINT_SECONDS,
+      });
+    }
     return reply.redirect(target.href, 303);
   }
 
