@@ -51,6 +51,8 @@ import { connectRedis } from './shared-state/redis.js';
 import { AppRateLimit } from './domain/protection/app-rate-limit.js';
 
 const API_CALLS_PER_APP_PER_MINUTE = 100_000;
+/** OpenID Connect authorization requests a client may have opened per minute, apart from its API calls. */
+const AUTHORIZATIONS_PER_CLIENT_PER_MINUTE = 20_000;
 /** How long a person has to finish a sign-in they started. */
 const SIGN_IN_FLOW_SECONDS = 30 * 60;
 import { checkReadiness } from './readiness.js';
@@ -236,6 +238,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     images,
     signInThrottle,
     appRateLimit: new AppRateLimit(API_CALLS_PER_APP_PER_MINUTE, { redis, prefix: config.redis.prefix, metrics }),
+    authorizationRateLimit: new AppRateLimit(AUTHORIZATIONS_PER_CLIENT_PER_MINUTE, { redis, prefix: config.redis.prefix, name: 'authorizations', metrics }),
     readiness: () => checkReadiness(stores, redis),
     metrics,
     clientAssertions: new ClientAssertionsRepo(stores.control.db),
@@ -308,6 +311,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
     async close() {
       clearInterval(checkpoints);
       services.appRateLimit.close();
+      services.authorizationRateLimit.close();
       await http.close();
       await accountMail.settled();
       await appChanges?.close();

@@ -60,6 +60,11 @@ export interface Services {
   readonly tokens: TokenService;
   readonly signInThrottle: SignInThrottle;
   readonly appRateLimit: AppRateLimit;
+  /**
+   * OpenID Connect authorization requests per client, counted apart from its API calls:
+   * the endpoint takes anyone's browser, and flooding it must not cost the client its tokens.
+   */
+  readonly authorizationRateLimit: AppRateLimit;
   readonly readiness: () => Promise<Readiness>;
   /** Where the front-ends report what they count (requests, sign-ins, codes and tokens). */
   readonly metrics: Metrics;

@@ -237,7 +237,7 @@ describe('OpenID Connect provider', () => {
     });
 
     it('counts each request against the client\'s call limit, and opens nothing over it', async () => {
-      const limit = keygate.services.appRateLimit;
+      const limit = keygate.services.authorizationRateLimit;
       const admit = limit.admit.bind(limit);
       const counted: string[] = [];
       limit.admit = async (appId: string) => {

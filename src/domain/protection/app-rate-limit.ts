@@ -70,11 +70,12 @@ export class AppRateLimit {
   readonly #timer: NodeJS.Timeout;
   #flushing: Promise<void> | null = null;
 
-  constructor(callsPerMinute: number, options: { redis?: Redis; counts?: SharedCounts; prefix: string; metrics?: Metrics; clock?: () => number }) {
+  /** `name` keeps this limit's counts apart from another's (default: the API's `app-calls`). */
+  constructor(callsPerMinute: number, options: { redis?: Redis; counts?: SharedCounts; prefix: string; name?: string; metrics?: Metrics; clock?: () => number }) {
     this.#limit = callsPerMinute;
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#counts = options.counts ?? (options.redis ? redisCounts(options.redis) : localCounts());
-    this.#prefix = `${options.prefix}:app-calls`;
+    this.#prefix = `${options.prefix}:${options.name ?? 'app-calls'}`;
     this.#clock = options.clock ?? Date.now;
     this.#batch = Math.max(1, Math.floor(callsPerMinute / 100));
     this.#timer = setInterval(() => void this.#startBatch(), FLUSH_EVERY_MS);

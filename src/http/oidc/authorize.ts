@@ -17,7 +17,7 @@ import { sendPage } from '../kit/send-page.js';
 export const LOGIN_HINT_COOKIE = 'keygate-login-hint';
 const LOGIN_HINT_SECONDS = 10 * 60;
 
-export type AuthorizeServices = Pick<Services, 'appDirectory' | 'appRateLimit' | 'connects' | 'signingKeys'>;
+export type AuthorizeServices = Pick<Services, 'appDirectory' | 'authorizationRateLimit' | 'connects' | 'signingKeys'>;
 
 const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
   unknown_client: 'oidc.unknownClient',
@@ -58,10 +58,10 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
         ? new OAuthError('consent_required', 'Keygate asks the person to decide on every request; send them without prompt=none.')
         : new OAuthError('login_required', 'The person is not signed in (recently enough).'));
     }
-    // Every request opened counts against the client's call limit, like a Ukey1 connect:
-    // nobody can fill the control plane with pending requests in a client's name.
+    // Every request opened counts against the client's own limit of authorizations (apart
+    // from its API calls): nobody can fill the control plane with requests in its name.
     try {
-      await services.appRateLimit.admit(asked.app.id);
+      await services.authorizationRateLimit.admit(asked.app.id);
     } catch (error) {
       if (error instanceof KeygateError && error.code === 'too_many_requests') {
         return refuse(new OAuthError('temporarily_unavailable', 'Too many requests for this client; try again shortly.'));
