@@ -247,7 +247,7 @@ export async function createKeygate(options: KeygateOptions): Promise<Keygate> {
 
   // Every sign-out is told, server to server, to the OpenID Connect clients of its session.
   const backchannelLogout = new BackchannelLogout({
-    issuer: config.publicUrl, signingKeys: services.signingKeys, tokens: services.tokens, clock,
+    issuer: config.publicUrl, signingKeys: services.signingKeys, tokens: services.tokens, clock, allowPrivateNetworks: !config.production,
     findApp: (id) => services.appDirectory.findApp(id),
     onFailure: (appId, reason) => logger.warn({ appId, reason }, 'a client did not take its back-channel logout notice'),
   });

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { SignJWT } from 'jose';
 import type { App } from '../../domain/apps/app.js';
 import type { Clock } from '../../domain/clock.js';
@@ -15,17 +20,53 @@ const DELIVERY_TIMEOUT_MS = 5_000;
 /** Posts a form to a URL and says the answer's status (or throws when nothing answered). */
 export type FormPoster = (url: string, form: Record<string, string>) => Promise<number>;
 
-const postForm: FormPoster = async (url, form) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+/** Whether an address is on the public internet (not loopback, private, link-local, reserved, …). */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  return ipaddr.process(address).range() === 'unicast';
+}
+
+class PrivateTarget extends Error {
+  override name = 'PrivateTarget';
+}
+
+/**
+ * Resolves like the system does, but refuses a name that leads inside Keygate's own
+ * networks. The connection is made to the address checked here, so a name that resolves
+ * differently a moment later (DNS rebinding) gains nothing.
+ */
+const publicOnlyLookup = ((hostname: string, options: { all?: boolean }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  dnsLookup(hostname, { all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    const refused = addresses.find((entry) => !isPublicAddress(entry.address));
+    if (refused || addresses.length === 0) return callback(new PrivateTarget(`${hostname} resolves to a non-public address`), []);
+    if (options.all) return callback(null, addresses);
+    return callback(null, addresses[0]!.address, addresses[0]!.family);
   });
-  await response.body?.cancel();
-  return response.status;
-};
+}) as unknown as typeof dnsLookup;
+
+/** Posts the form with Node's client: no redirects followed, a time limit, and (unless allowed) public addresses only. */
+export function formPoster(options: { allowPrivateNetworks: boolean }): FormPoster {
+  return (url, form) => new Promise<number>((resolve, reject) => {
+    const target = new URL(url);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    if (!options.allowPrivateNetworks && isIP(host) !== 0 && !isPublicAddress(host)) return reject(new PrivateTarget(`${host} is not a public address`));
+    const body = new URLSearchParams(form).toString();
+    const client = target.protocol === 'https:' ? https : http;
+    const request = client.request(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      timeout: DELIVERY_TIMEOUT_MS,
+      ...(options.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
 
 export interface BackchannelLogoutOptions {
   readonly issuer: string;
@@ -35,6 +76,11 @@ export interface BackchannelLogoutOptions {
   readonly clock: Clock;
   /** Waits between attempts; one attempt more than there are waits. */
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * May notices go to loopback and private addresses? Only in development: in production
+   * an app owner's URI must not make Keygate reach into its own network.
+   */
+  readonly allowPrivateNetworks: boolean;
   readonly post?: FormPoster;
   readonly onFailure?: (appId: string, reason: string) => void;
 }
@@ -52,7 +98,7 @@ export class BackchannelLogout {
   readonly #delays: readonly number[];
 
   constructor(private readonly options: BackchannelLogoutOptions) {
-    this.#post = options.post ?? postForm;
+    this.#post = options.post ?? formPoster({ allowPrivateNetworks: options.allowPrivateNetworks });
     this.#delays = options.retryDelaysMs ?? [1_000, 5_000, 30_000];
   }
 
@@ -89,6 +135,7 @@ export class BackchannelLogout {
         if (status === 400) break;
       } catch (error) {
         reason = (error as Error).name;
+        if (error instanceof PrivateTarget) break;
       }
     }
     this.options.onFailure?.(app.id, reason);
