@@ -115,6 +115,13 @@ describe('OpenID Connect provider', () => {
       .where('action', '=', 'field.read').where('purpose', '=', 'oidc.userinfo').orderBy('id').execute();
     assert.deepEqual(reads.map((r) => [r.field, r.app_id]), [['firstname', clientId], ['email', clientId]], 'each claim released is an audited read');
 
+    // The person sees the client among their connected apps, and its reads in their activity.
+    const apps = await person.get('/account/apps');
+    assert.equal(apps.status, 200);
+    assert.match(apps.html, /Relying Party/);
+    const activity = await person.get('/account/activity');
+    assert.match(activity.html, /<strong>Relying Party<\/strong> read <em>First name<\/em> <span class="fine recorded">\(oidc\.userinfo\)<\/span>/);
+
     // The code works once; its replay is refused and revokes what the first use issued.
     await assert.rejects(oidc.authorizationCodeGrant(config, answer, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }),
       (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
