@@ -283,6 +283,21 @@ describe('OpenID Connect provider', () => {
       assert.match(answer.searchParams.get('error_description')!, /PKCE/);
     });
 
+    it('holds a private client to its list: a person not on it is answered access_denied', async () => {
+      const members = await keygate.services.apps.createApp({ name: 'Members only', origins: [], returnUrls: [], redirectUris: [REDIRECT_URI] });
+      await keygate.services.apps.setPrivate(members.clientId, true);
+      const person = visitor();
+      const started = await person.get(`${issuer}/oidc/authorize?${new URLSearchParams({ ...valid(), client_id: members.clientId, state: 'members' })}`);
+      const gateway = pathOf(started.headers.location as string);
+      await signInNew(person, gateway, 'jana.outsider@example.cz');
+      const answered = await person.get(gateway);
+      assert.equal(answered.status, 303);
+      const answer = new URL(answered.headers.location as string);
+      assert.equal(answer.searchParams.get('error'), 'access_denied');
+      assert.equal(answer.searchParams.get('state'), 'members');
+      assert.equal(answer.searchParams.get('iss'), issuer);
+    });
+
     it('tells the client access_denied when the person refuses', async () => {
       const person = visitor();
       const gateway = await authorize(person, { scope: 'openid email', state: 'refusing' });
