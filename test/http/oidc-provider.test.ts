@@ -318,6 +318,19 @@ describe('OpenID Connect provider', () => {
       const none = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none' }).href);
       assert.equal(new URL(none.headers.location as string).searchParams.get('error'), 'consent_required');
 
+      // Once the person has allowed the app, prompt=none lets them in without a page.
+      assert.equal((await person.post(`${first}/consent`, { decision: 'allow', fields: [] })).status, 303);
+      const nonce = oidc.randomNonce();
+      const silentUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', state: 'quiet', nonce });
+      const silent = await person.get(silentUrl.href);
+      assert.equal(silent.status, 303);
+      const silentAnswer = new URL(silent.headers.location as string);
+      assert.equal(`${silentAnswer.origin}${silentAnswer.pathname}`, REDIRECT_URI, 'straight back to the client');
+      const silentTokens = await oidc.authorizationCodeGrant(config, silentAnswer, { expectedState: 'quiet', expectedNonce: nonce, idTokenExpected: true });
+      assert.ok(silentTokens.claims()!.sub);
+      const wider = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', prompt: 'none' }).href);
+      assert.equal(new URL(wider.headers.location as string).searchParams.get('error'), 'consent_required', 'asking for more needs the person');
+
       keygate.clock.advance(120);
       const login = await authorize(person, { scope: 'openid', prompt: 'login' });
       const loginPage = await person.get(login);

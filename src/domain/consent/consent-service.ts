@@ -69,6 +69,11 @@ export interface DecisionContext {
   readonly sessionId?: string | null;
 }
 
+/** How the person had signed in, as the code keeps it. */
+const codeAuthentication = (context: DecisionContext) => (context.authentication
+  ? { authTime: context.authentication.authTime, amr: context.authentication.amr, sid: context.sessionId ?? null }
+  : null);
+
 export class ConsentService {
   constructor(
     private readonly zones: ZoneRegistry,
@@ -98,9 +103,7 @@ export class ConsentService {
         await recordConsent(writes, zone, consentRecord(person, app, connect, 'allowed', fields), context.from ?? null);
         await writes.issueCode({
           codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
-          authentication: context.authentication
-            ? { authTime: context.authentication.authTime, amr: context.authentication.amr, sid: context.sessionId ?? null }
-            : null,
+          authentication: codeAuthentication(context),
         });
         await writes.audit(who, [
           { action: 'consent.given', personId: person.id },
@@ -117,6 +120,37 @@ export class ConsentService {
       throw new KeygateError('connect_already_decided');
     }
     return { ok: true, result: 'authorized', code };
+  }
+
+  /**
+   * Lets a signed-in person back into an app without asking again (OpenID Connect
+   * `prompt=none`), only when what the request asks for is all granted already: a code
+   * for those fields, and no new consent record, for the person decided nothing new.
+   * `granted: false` when something asked for is not granted, and nothing is written.
+   */
+  async allowAgain(person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, context: DecisionContext = {}): Promise<{ granted: true; code: string } | { granted: false }> {
+    const zone = this.zones.get(person.zone);
+    const code = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    const who: Actor = { ...actor, kind: 'person', id: person.id, appId: app.id };
+    const issued = await zone.consent.decide(async (writes) => {
+      const grant = await writes.currentGrant(person.id, app.id);
+      if (!grant || !connect.scope.fields.every((f) => grant.includes(f))) return false;
+      await writes.issueCode({
+        codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: connect.scope.fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
+        authentication: codeAuthentication(context),
+      });
+      await writes.audit(who, [{ action: 'code.issued', personId: person.id }]);
+      return true;
+    }).catch((error: unknown) => {
+      throw error instanceof AlreadyDecided ? new KeygateError('connect_already_decided') : error;
+    });
+    if (!issued) return { granted: false };
+    if (!(await this.connects.settleConnect(connect.id, 'authorized', person.zone))) {
+      await zone.consent.withdrawCode(connect.id, person.id);
+      throw new KeygateError('connect_already_decided');
+    }
+    return { granted: true, code };
   }
 
   /** The person refuses: the app learns `canceled` and receives no code. */

@@ -38,6 +38,8 @@ export interface ConsentWrites {
   /** The person's data key as the zone keeps it, wrapped; null once they are erased. */
   wrappedDataKey(personId: string): Promise<WrappedDataKey | null>;
   recordConsent(record: ConsentRecordEntry): Promise<void>;
+  /** What the person grants the app now, locked until the decision commits; undefined: nothing. */
+  currentGrant(personId: string, appId: string): Promise<readonly string[] | undefined>;
   issueCode(code: NewAuthCode): Promise<void>;
   audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
 }

@@ -2,8 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConnectService } from '../../domain/connect/connect-service.js';
 import { KeygateError } from '../../domain/errors.js';
 import type { Services } from '../../domain/services.js';
-import { checkAuthorizationRequest, type AuthorizationParams, type PageProblem } from '../../protocols/oidc/authorization-request.js';
-import { errorResponse } from '../../protocols/oidc/authorization-response.js';
+import { checkAuthorizationRequest, type AuthorizationParams, type AuthorizationRequest, type PageProblem } from '../../protocols/oidc/authorization-request.js';
+import { decisionResponse, errorResponse } from '../../protocols/oidc/authorization-response.js';
+import type { ConnectDecision } from '../../domain/consent/consent-service.js';
+import { isAddressAllowed } from '../../domain/protection/ip.js';
+import type { SessionAuthentication } from '../../domain/sessions/session-service.js';
+import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { OIDC_PATHS } from '../../protocols/oidc/discovery.js';
 import { OAuthError } from '../../protocols/oidc/errors.js';
 import { storedRequestParams } from '../../protocols/oidc/request-params.js';
@@ -17,7 +21,7 @@ import { sendPage } from '../kit/send-page.js';
 export const LOGIN_HINT_COOKIE = 'keygate-login-hint';
 const LOGIN_HINT_SECONDS = 10 * 60;
 
-export type AuthorizeServices = Pick<Services, 'appDirectory' | 'authorizationRateLimit' | 'connects' | 'signingKeys'>;
+export type AuthorizeServices = Pick<Services, 'appDirectory' | 'authorizationRateLimit' | 'connects' | 'consents' | 'extranet' | 'metrics' | 'signingKeys'>;
 
 const PAGE_MESSAGES: Readonly<Record<PageProblem, string>> = {
   unknown_client: 'oidc.unknownClient',
@@ -49,14 +53,18 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
     const { request: asked } = check;
     const refuse = (error: OAuthError) => reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, error), 303);
     const signIn = { fresh: asked.prompt.has('login'), maxAgeSeconds: asked.maxAge };
+    let silent: { person: PersonRef; authentication: SessionAuthentication } | null = null;
     if (asked.prompt.has('none')) {
-      // No page may be shown. Keygate asks the person on every request, so a signed-in
-      // person still has to be asked: the client must come back without prompt=none.
+      // No page may be shown: only a person signed in (recently enough) can be let in.
       const authentication = await context.sessionAuthentication(request);
-      const signedIn = authentication !== null && ConnectService.acceptsSignIn({ signInAfter: services.connects.signInAfter(signIn) }, authentication.authTime);
-      return refuse(signedIn
-        ? new OAuthError('consent_required', 'Keygate asks the person to decide on every request; send them without prompt=none.')
-        : new OAuthError('login_required', 'The person is not signed in (recently enough).'));
+      const person = await context.currentPerson(request);
+      if (!person || !authentication || !ConnectService.acceptsSignIn({ signInAfter: services.connects.signInAfter(signIn) }, authentication.authTime)) {
+        return refuse(new OAuthError('login_required', 'The person is not signed in (recently enough).'));
+      }
+      if (asked.app.protections.ip && !isAddressAllowed(context.clientAddress(request), asked.app.ipEntries)) {
+        return refuse(new OAuthError('access_denied', 'This network may not use this app.'));
+      }
+      silent = { person, authentication };
     }
     // Every request opened counts against the client's own limit of authorizations (apart
     // from its API calls): nobody can fill the control plane with requests in its name.
@@ -68,7 +76,7 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
       }
       throw error;
     }
-    const { gateway } = await services.connects.openAuthorization(asked.app, {
+    const { connectId, gateway } = await services.connects.openAuthorization(asked.app, {
       protocol: 'oidc',
       scope: asked.scope,
       redirectUri: asked.redirectUri,
@@ -88,7 +96,24 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
         path: target.pathname, httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: LOGIN_HINT_SECONDS,
       });
     }
-    return reply.redirect(target.href, 303);
+    if (!silent) return reply.redirect(target.href, 303);
+    return answerSilently(request, reply, asked, connectId, silent);
+  }
+
+  /** prompt=none for a signed-in person: a code when all asked for is granted already, otherwise consent_required. */
+  async function answerSilently(request: FastifyRequest, reply: FastifyReply, asked: AuthorizationRequest, connectId: string, silent: { person: PersonRef; authentication: SessionAuthentication }) {
+    const connect = (await services.connects.findOpenConnect(connectId))!;
+    const actor = { requestId: request.id };
+    const answer = (decision: ConnectDecision) => reply.redirect(decisionResponse(issuer, asked.redirectUri, connectId, asked.state, decision), 303);
+    if (!(await services.extranet.admits(asked.app, silent.person, request.id))) return answer(await services.consents.deny(silent.person, asked.app, connect, actor));
+    const again = await services.consents.allowAgain(silent.person, asked.app, connect, actor, {
+      from: context.clientAddress(request), authentication: silent.authentication, sessionId: context.publicSessionId(request),
+    });
+    if (!again.granted) {
+      return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('consent_required', 'The person has not granted everything asked for; send them without prompt=none.')), 303);
+    }
+    services.metrics.codeIssued('oidc');
+    return answer({ result: 'authorized', code: again.code });
   }
 
   server.get(OIDC_PATHS.authorize, (request, reply) => authorize(request, reply, (request.query ?? {}) as AuthorizationParams));

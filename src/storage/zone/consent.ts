@@ -34,6 +34,10 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
         ip_ct: record.sealedAddress,
       }).execute();
     },
+    async currentGrant(personId, appId) {
+      const row = await trx.selectFrom('grants').select('fields').where('person_id', '=', personId).where('app_id', '=', appId).forUpdate().executeTakeFirst();
+      return row?.fields;
+    },
     async issueCode(code) {
       await trx.insertInto('auth_codes').values({
         code_hash: code.codeHash,
