@@ -9,7 +9,8 @@ import { startTestKeygate, type TestKeygate } from '../support/test-keygate.js';
 
 /**
  * A relying party as a developer writes one with openid-client: /login starts the code
- * flow with PKCE, state and nonce; /callback finishes it and shows what userinfo says;
+ * flow with PKCE, state and nonce; /callback finishes it, shows what userinfo says, then
+ * refreshes and revokes its tokens;
  * /logout goes to Keygate's end-session endpoint. It runs on 127.0.0.1 while Keygate is
  * on localhost, so the browser treats them as different sites, as in production.
  */
@@ -26,7 +27,7 @@ async function startRelyingParty(port: number, config: () => oidc.Configuration)
         const nonce = oidc.randomNonce();
         pending.set(state, { verifier, nonce });
         const target = oidc.buildAuthorizationUrl(config(), {
-          redirect_uri: `${base}/callback`, scope: 'openid profile email', state, nonce,
+          redirect_uri: `${base}/callback`, scope: 'openid profile email offline_access', state, nonce,
           code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
         });
         response.writeHead(302, { location: target.href }).end();
@@ -44,8 +45,13 @@ async function startRelyingParty(port: number, config: () => oidc.Configuration)
         lastIdToken = tokens.id_token!;
         const claims = tokens.claims()!;
         const info = await oidc.fetchUserInfo(config(), tokens.access_token, claims.sub);
+        // What a server-side app does next: refresh, then give the tokens up again.
+        const refreshed = await oidc.refreshTokenGrant(config(), tokens.refresh_token!);
+        await oidc.tokenRevocation(config(), refreshed.refresh_token!, { token_type_hint: 'refresh_token' });
+        const afterRevocation = await oidc.refreshTokenGrant(config(), refreshed.refresh_token!).then(() => 'still works', (error: oidc.ResponseBodyError) => error.error);
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-          .end(`<h1 id="hello">Hello ${String(info.given_name ?? 'there')}</h1><pre id="userinfo">${JSON.stringify(info)}</pre>`);
+          .end(`<h1 id="hello">Hello ${String(info.given_name ?? 'there')}</h1><pre id="userinfo">${JSON.stringify(info)}</pre>`
+            + `<p id="refreshed">${refreshed.claims()!.sub === claims.sub ? 'same person' : 'someone else'}</p><p id="revoked">${afterRevocation}</p>`);
         return;
       }
       if (url.pathname === '/logout') {
@@ -124,6 +130,8 @@ describe('an openid-client relying party in headless Chromium', () => {
     assert.equal(await page.locator('#hello').textContent(), 'Hello Jana', await page.content());
     const info = JSON.parse((await page.locator('#userinfo').textContent())!);
     assert.deepEqual(Object.keys(info).sort(), ['given_name', 'sub'], 'only what was ticked');
+    assert.equal(await page.locator('#refreshed').textContent(), 'same person');
+    assert.equal(await page.locator('#revoked').textContent(), 'invalid_grant', 'a revoked refresh token is refused');
 
     await page.goto(`${rp.base}/logout`);
     await page.waitForURL(/\/signed-out/);

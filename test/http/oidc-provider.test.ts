@@ -111,9 +111,15 @@ describe('OpenID Connect provider', () => {
 
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     assert.deepEqual(info, { sub: claims.sub, given_name: 'Jana', email: 'jana.oidc@example.cz', email_verified: true });
+    const byPost = await fetch(`${issuer}/oidc/userinfo`, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.deepEqual(await byPost.json(), info, 'userinfo by POST, without a body');
+    assert.equal(byPost.headers.get('cache-control'), 'no-store');
     const reads = await keygate.stores.zones.eu.db.selectFrom('audit_events').select(['field', 'purpose', 'app_id'])
       .where('action', '=', 'field.read').where('purpose', '=', 'oidc.userinfo').orderBy('id').execute();
-    assert.deepEqual(reads.map((r) => [r.field, r.app_id]), [['firstname', clientId], ['email', clientId]], 'each claim released is an audited read');
+    assert.deepEqual(reads.map((r) => [r.field, r.app_id]).slice(0, 2), [['firstname', clientId], ['email', clientId]], 'each claim released is an audited read');
+    assert.equal(reads.length, 4, 'two reads, two claims each');
+    const elsewhere = await keygate.stores.zones.us.db.selectFrom('audit_events').select('id').where('action', '=', 'field.read').execute();
+    assert.deepEqual(elsewhere, [], 'nothing of it in the other zone');
 
     // The person sees the client among their connected apps, and its reads in their activity.
     const apps = await person.get('/account/apps');
@@ -157,6 +163,10 @@ describe('OpenID Connect provider', () => {
     assert.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token, 'refresh tokens rotate');
     assert.equal(refreshed.claims()!.sub, tokens.claims()!.sub);
     assert.equal(refreshed.claims()!.auth_time, tokens.claims()!.auth_time, 'a refreshed ID token states the original sign-in');
+    const other = await keygate.services.apps.createApp({ name: 'Other RP', origins: [], returnUrls: [], redirectUris: [REDIRECT_URI] });
+    const otherConfig = await oidc.discovery(new URL(issuer), other.clientId, other.clientSecret!, undefined, { execute: [oidc.allowInsecureRequests] });
+    await assert.rejects(oidc.refreshTokenGrant(otherConfig, refreshed.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+      'a refresh token works only for its own client');
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant');
     await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
       'a replayed refresh token revokes its whole family');
@@ -230,6 +240,7 @@ describe('OpenID Connect provider', () => {
         [{ ...valid(), claims: '{not json' }, 'invalid_request'],
         [{ ...valid(), prompt: 'none' }, 'login_required'],
         [{ ...valid(), nonce: 'a\u0000b' }, 'invalid_request'],
+        [{ ...valid(), display: 'popup', claims_locales: 'cs', acr_values: '2', response_type: 'token' }, 'unsupported_response_type'],
       ];
       for (const [params, error] of cases) {
         const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
