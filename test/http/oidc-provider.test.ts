@@ -320,6 +320,15 @@ describe('OpenID Connect provider', () => {
       assert.equal(answer.searchParams.get('code'), null);
     });
 
+    /** An ID token of another person for this client. */
+    async function signedInElsewhere() {
+      const other = visitor();
+      const gateway = await authorize(other, { scope: 'openid' });
+      await signInNew(other, gateway, `jana.elsewhere.${Math.random().toString(36).slice(2)}@example.cz`);
+      const decided = await other.post(`${gateway}/consent`, { decision: 'allow', fields: [] });
+      return (await oidc.authorizationCodeGrant(config, new URL(decided.location!))).id_token!;
+    }
+
     it('asks a signed-in person to sign in again for prompt=login and an old sign-in under max_age, and says consent_required for prompt=none', async () => {
       const person = visitor();
       const first = await authorize(person, { scope: 'openid' });
@@ -341,6 +350,11 @@ describe('OpenID Connect provider', () => {
       assert.ok(silentTokens.claims()!.sub);
       const wider = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', prompt: 'none' }).href);
       assert.equal(new URL(wider.headers.location as string).searchParams.get('error'), 'consent_required', 'asking for more needs the person');
+      const hinted = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', id_token_hint: silentTokens.id_token! }).href);
+      assert.ok(new URL(hinted.headers.location as string).searchParams.get('code'), 'the hinted person is the one signed in');
+      const someoneElse = await signedInElsewhere();
+      const mismatch = await person.get(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', id_token_hint: someoneElse }).href);
+      assert.equal(new URL(mismatch.headers.location as string).searchParams.get('error'), 'login_required', 'a hint for another person');
 
       keygate.clock.advance(120);
       const login = await authorize(person, { scope: 'openid', prompt: 'login' });

@@ -128,24 +128,28 @@ export class ConsentService {
    * for those fields, and no new consent record, for the person decided nothing new.
    * `granted: false` when something asked for is not granted, and nothing is written.
    */
-  async allowAgain(person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, context: DecisionContext = {}): Promise<{ granted: true; code: string } | { granted: false }> {
+  async allowAgain(
+    person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, context: DecisionContext & { readonly expectedUserId?: string | null } = {},
+  ): Promise<{ granted: true; code: string } | { granted: false; otherPerson: boolean }> {
     const zone = this.zones.get(person.zone);
     const code = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     const who: Actor = { ...actor, kind: 'person', id: person.id, appId: app.id };
     const issued = await zone.consent.decide(async (writes) => {
+      // The client named who it expects (an ID token hint): someone else is signed in here.
+      if (context.expectedUserId && (await writes.appUserId(person.id, app.id)) !== context.expectedUserId) return 'other_person';
       const grant = await writes.currentGrant(person.id, app.id);
-      if (!grant || !connect.scope.fields.every((f) => grant.includes(f))) return false;
+      if (!grant || !connect.scope.fields.every((f) => grant.includes(f))) return 'not_granted';
       await writes.issueCode({
         codeHash: hashCode(code), connectId: connect.id, appId: app.id, personId: person.id, scope: connect.scope.fields, expiresAt: addSeconds(now, this.codeTtlSeconds),
         authentication: codeAuthentication(context),
       });
       await writes.audit(who, [{ action: 'code.issued', personId: person.id }]);
-      return true;
+      return 'issued';
     }).catch((error: unknown) => {
       throw error instanceof AlreadyDecided ? new KeygateError('connect_already_decided') : error;
     });
-    if (!issued) return { granted: false };
+    if (issued !== 'issued') return { granted: false, otherPerson: issued === 'other_person' };
     if (!(await this.connects.settleConnect(connect.id, 'authorized', person.zone))) {
       await zone.consent.withdrawCode(connect.id, person.id);
       throw new KeygateError('connect_already_decided');

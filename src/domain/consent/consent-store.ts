@@ -40,6 +40,8 @@ export interface ConsentWrites {
   recordConsent(record: ConsentRecordEntry): Promise<void>;
   /** What the person grants the app now, locked until the decision commits; undefined: nothing. */
   currentGrant(personId: string, appId: string): Promise<readonly string[] | undefined>;
+  /** The person's id for the app, if they have one. */
+  appUserId(personId: string, appId: string): Promise<string | undefined>;
   issueCode(code: NewAuthCode): Promise<void>;
   audit(actor: Actor, events: readonly AuditEvent[]): Promise<void>;
 }

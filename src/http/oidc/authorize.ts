@@ -107,8 +107,11 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
     const answer = (decision: ConnectDecision) => reply.redirect(decisionResponse(issuer, asked.redirectUri, connectId, asked.state, decision), 303);
     if (!(await services.extranet.admits(asked.app, silent.person, request.id))) return answer(await services.consents.deny(silent.person, asked.app, connect, actor));
     const again = await services.consents.allowAgain(silent.person, asked.app, connect, actor, {
-      from: context.clientAddress(request), authentication: silent.authentication, sessionId: context.publicSessionId(request),
+      from: context.clientAddress(request), authentication: silent.authentication, sessionId: context.publicSessionId(request), expectedUserId: asked.hint?.subject,
     });
+    if (!again.granted && again.otherPerson) {
+      return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('login_required', 'Someone other than the person of id_token_hint is signed in.')), 303);
+    }
     if (!again.granted) {
       return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('consent_required', 'The person has not granted everything asked for; send them without prompt=none.')), 303);
     }

@@ -36,6 +36,8 @@ export interface AuthorizationRequest {
   readonly idTokenFields: readonly FieldCode[];
   readonly loginHint: string | null;
   readonly uiLocales: readonly string[];
+  /** What a valid `id_token_hint` says: the client expects this person. */
+  readonly hint: IdTokenHint | null;
 }
 
 /** Why a request gets a page and no redirect. */
@@ -240,14 +242,14 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, loo
     const codeChallenge = checkPkce(params, app);
     const prompt = checkPrompt(params);
     const maxAge = checkMaxAge(params);
-    await checkIdTokenHint(params, app, lookups);
+    const hint = await checkIdTokenHint(params, app, lookups);
     if (single(params, 'state') !== null) bounded(params, 'state', MAX_STATE);
     const nonce = bounded(params, 'nonce', MAX_NONCE);
     const loginHint = bounded(params, 'login_hint', MAX_HINT);
     const uiLocales = (bounded(params, 'ui_locales', MAX_HINT) ?? '').split(' ').filter(Boolean);
     return {
       kind: 'accepted',
-      request: { app, redirectUri, scope, offlineAccess, state, nonce, codeChallenge, prompt, maxAge, idTokenFields, loginHint, uiLocales },
+      request: { app, redirectUri, scope, offlineAccess, state, nonce, codeChallenge, prompt, maxAge, idTokenFields, loginHint, uiLocales, hint },
     };
   } catch (error) {
     if (error instanceof Repeated) return { kind: 'redirect', redirectUri, state, error: invalid(`${error.message} was sent more than once.`) };

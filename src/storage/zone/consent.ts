@@ -38,6 +38,10 @@ function consentWrites(trx: Transaction<ZoneDatabase>): ConsentWrites {
       const row = await trx.selectFrom('grants').select('fields').where('person_id', '=', personId).where('app_id', '=', appId).forUpdate().executeTakeFirst();
       return row?.fields;
     },
+    async appUserId(personId, appId) {
+      const row = await trx.selectFrom('app_users').select('user_id').where('person_id', '=', personId).where('app_id', '=', appId).executeTakeFirst();
+      return row?.user_id;
+    },
     async issueCode(code) {
       await trx.insertInto('auth_codes').values({
         code_hash: code.codeHash,
