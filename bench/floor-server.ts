@@ -91,6 +91,14 @@ if (!isMainThread) {
     const signature = await runRsaWork({ then: { signRedirect: appId + code } });
     return reply.code(303).header('location', `https://app.example/back?_ukey1%5Bcode%5D=${code}&_ukey1%5Bsignature%5D=${encodeURIComponent(signature)}`).send();
   });
+  // OpenID Connect: the token endpoint's one private-key operation is the ID token's signature
+  // (RS256; the SHA-256 hashes of the secret, code, verifier and at_hash are noise beside it).
+  // Userinfo behind an opaque token does no private-key work at all.
+  server.post('/oidc/token', async () => ({
+    access_token: `eu.${appId}.${randomBytes(32).toString('base64url')}`, token_type: 'Bearer', expires_in: 900,
+    id_token: await runRsaWork({ then: 'sign-jwt' }), scope: 'openid profile email',
+  }));
+  server.get('/oidc/userinfo', async () => ({ sub: randomUUID(), given_name: 'Floor', family_name: 'Floor', email: 'floor@example.org', email_verified: true, locale: 'en' }));
   // Hands the generator a token this server can verify.
   server.get('/bench/token', async () => ({ access_token: await runRsaWork({ then: 'sign-jwt' }) }));
   await server.listen({ port, host: '127.0.0.1' });

@@ -1,11 +1,15 @@
 // What the benchmark's clients share: the app's origin and return URL, the request
 // signature of the Ukey1 v2 API and the gateway's forms, as a browser and an app send them.
-import { constants, createHash, publicEncrypt } from 'node:crypto';
+import { constants, createHash, publicEncrypt, randomBytes } from 'node:crypto';
 
 export const ORIGIN = 'https://bench.example.org';
 export const RETURN_URL = `${ORIGIN}/back/`;
 export const PASSWORD = 'bench password 1234';
 export const FIELDS = ['firstname', 'surname', 'email', 'country'];
+/** Where the app, as an OpenID Connect client, takes people back to. */
+export const OIDC_REDIRECT_URI = `${ORIGIN}/oidc/callback`;
+/** The fields an OpenID Connect person grants: `profile` and `email` (four claims in userinfo, like /me's four fields). */
+export const OIDC_FIELDS = ['firstname', 'surname', 'email', 'language'];
 
 export interface Target {
   readonly name: string;
@@ -20,7 +24,13 @@ export interface Target {
   signInCsrf: { cookie: string; csrf: string };
   accessTokens: string[];
   refreshTokens: string[];
+  /** The app's OpenID Connect client secret, and access tokens issued to it. */
+  clientSecret: string;
+  oidcAccessTokens: string[];
 }
+
+/** HTTP Basic client authentication at the token endpoint. */
+export const clientBasic = (target: Target) => `Basic ${Buffer.from(`${target.appId}:${target.clientSecret}`).toString('base64')}`;
 
 const pemOf = (secretKey: string) => `-----BEGIN PUBLIC KEY-----\n${secretKey.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----\n`;
 
@@ -87,3 +97,26 @@ export async function freshCode(target: Target, person: { cookie: string; csrf: 
   const code = new URL(consent.location).searchParams.get('_ukey1[code]') ?? '';
   return { requestId, connectId: connect.connect_id as string, code };
 }
+
+/**
+ * A fresh OpenID Connect code for a signed-in person, as a relying party gets one: the
+ * authorization request with PKCE, then the consent form; the code and its verifier.
+ */
+export async function freshOidcCode(target: Target, person: { cookie: string; csrf: string }) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const query = new URLSearchParams({
+    client_id: target.appId, redirect_uri: OIDC_REDIRECT_URI, response_type: 'code', scope: 'openid profile email', code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  const started = await fetch(`${target.url}/oidc/authorize?${query}`, { redirect: 'manual', headers: { cookie: person.cookie } });
+  await started.arrayBuffer();
+  const gateway = new URL(started.headers.get('location') ?? '', target.url).pathname;
+  const consent = await form(target, `${gateway}/consent`, { decision: 'allow', fields: OIDC_FIELDS, _csrf: person.csrf }, person.cookie);
+  const code = consent.location ? new URL(consent.location).searchParams.get('code') ?? '' : '';
+  if (!code) throw new Error(`no OpenID Connect code (${started.status} ${gateway}, consent ${consent.status})`);
+  return { code, verifier };
+}
+
+/** The token request body for an OpenID Connect code. */
+export const oidcTokenBody = (ticket: { code: string; verifier: string }) =>
+  new URLSearchParams({ grant_type: 'authorization_code', code: ticket.code, redirect_uri: OIDC_REDIRECT_URI, code_verifier: ticket.verifier }).toString();

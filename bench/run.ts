@@ -18,7 +18,10 @@ import { costPerRequest, CostCounter, type CostPerRequest } from './counters.js'
 import { load, type Measurement } from './load.js';
 import { measureMemory } from './memory.js';
 import { cpuSeconds, residentMiB } from './proc.js';
-import { api, FIELDS, form, freshCode, inParallel, isCookie, openPage, ORIGIN, PASSWORD, RETURN_URL, signedHeaders, type Target } from './protocol.js';
+import {
+  api, clientBasic, FIELDS, form, freshCode, freshOidcCode, inParallel, isCookie, OIDC_REDIRECT_URI, oidcTokenBody, openPage, ORIGIN, PASSWORD, RETURN_URL,
+  signedHeaders, type Target,
+} from './protocol.js';
 import { renderReport, type BenchReport, type ScenarioResult } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -109,7 +112,24 @@ async function prepareKeygate(target: Target): Promise<void> {
   });
   target.accessTokens = pairs.map((p) => p.access_token);
   target.refreshTokens = pairs.map((p) => p.refresh_token);
+  // And as an OpenID Connect client: access tokens for userinfo, from the code flow with PKCE.
+  target.oidcAccessTokens = await inParallel(256, 16, async (i) => {
+    const ticket = await freshOidcCode(target, target.people[i % target.people.length]!);
+    const answer = await oidcToken(target, ticket);
+    if (!answer.access_token) throw new Error(`the OpenID Connect token endpoint answered ${JSON.stringify(answer)}`);
+    return answer.access_token as string;
+  });
 }
+
+async function oidcToken(target: Target, ticket: { code: string; verifier: string }): Promise<Record<string, unknown>> {
+  const response = await fetch(`${target.url}/oidc/token`, {
+    method: 'POST', headers: { authorization: clientBasic(target), 'content-type': 'application/x-www-form-urlencoded' }, body: oidcTokenBody(ticket),
+  });
+  return response.json() as Promise<Record<string, unknown>>;
+}
+
+/** The scenarios that use up single-use codes, made just before their run. */
+const CODE_SCENARIOS: ReadonlySet<string> = new Set(['token', 'oidc-token']);
 
 // ------------------------------------------------------------------ scenarios
 
@@ -172,6 +192,13 @@ const scenarios: Record<string, RequestsFor> = {
       },
     }],
   }),
+  // OpenID Connect userinfo: four granted claims, each an audited read, behind an opaque token.
+  'oidc-userinfo': (t) => ({
+    requests: [{
+      method: 'GET', path: '/oidc/userinfo',
+      setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${t.oidcAccessTokens[++counter % t.oidcAccessTokens.length]}` } }),
+    }],
+  }),
   // A signed-in person's whole flow: connect → consent → token → /me (four requests).
   flow: (t) => ({
     okStatuses: [303],
@@ -221,8 +248,9 @@ const scenarios: Record<string, RequestsFor> = {
  * CODE_MAKING_SECONDS whatever the count: a slow machine runs fewer codes, not expired ones.
  * Answers the run, to start once the codes are ready.
  */
-async function prepareTokenRun(target: Target, connections: number, codes: number, isKeygate: boolean): Promise<() => Promise<Measurement>> {
+async function prepareTokenRun(name: string, target: Target, connections: number, codes: number, isKeygate: boolean): Promise<() => Promise<Measurement>> {
   const until = Date.now() + CODE_MAKING_SECONDS * 1000;
+  if (name === 'oidc-token') return prepareOidcTokenRun(target, connections, codes, isKeygate, until);
   const tickets = isKeygate
     ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? freshCode(target, target.people[i % target.people.length]!, ++counter) : null)))
       .filter((ticket) => ticket !== null)
@@ -244,6 +272,28 @@ async function prepareTokenRun(target: Target, connections: number, codes: numbe
   });
 }
 
+/** `oidc-token`: authorization_code with PKCE for a confidential client (HTTP Basic), on fresh codes. */
+async function prepareOidcTokenRun(target: Target, connections: number, codes: number, isKeygate: boolean, until: number): Promise<() => Promise<Measurement>> {
+  const tickets = isKeygate
+    ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? freshOidcCode(target, target.people[i % target.people.length]!) : null)))
+      .filter((ticket) => ticket !== null)
+    : Array.from({ length: codes }, () => ({ code: `${randomBytes(16).toString('hex')}.${randomBytes(32).toString('base64url')}`, verifier: randomBytes(32).toString('base64url') }));
+  let next = 0;
+  return () => load({
+    url: target.url,
+    connections: Math.min(connections, tickets.length),
+    amount: tickets.length,
+    requests: [{
+      method: 'POST', path: '/oidc/token',
+      setupRequest: (req) => ({
+        ...req,
+        body: oidcTokenBody(tickets[next++ % tickets.length]!),
+        headers: { authorization: clientBasic(target), 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    }],
+  });
+}
+
 const lastTokenRps = new Map<string, number>();
 
 type Measured = Measurement & { cpuCores: number; cpuUsPerRequest: number; cost?: CostPerRequest };
@@ -251,10 +301,10 @@ type Measured = Measurement & { cpuCores: number; cpuUsPerRequest: number; cost?
 async function measure(name: string, target: Target, server: Server, connections = CONNECTIONS, seconds = SECONDS): Promise<Measured> {
   // Enough fresh codes for about `seconds` at the last rate seen (at least one per connection), so the run stays short.
   // Token exchanges use up single-use codes: the scenarios before it warm its paths instead.
-  if (name !== 'token' && WARMUP_SECONDS > 0) await load({ url: target.url, connections, seconds: WARMUP_SECONDS, ...scenarios[name]!(target) });
-  const expectedRps = lastTokenRps.get(target.name) ?? 300;
-  const run = name === 'token'
-    ? await prepareTokenRun(target, connections, Math.max(300, connections, Math.round(seconds * expectedRps * 1.2)), target.name === 'keygate')
+  if (!CODE_SCENARIOS.has(name) && WARMUP_SECONDS > 0) await load({ url: target.url, connections, seconds: WARMUP_SECONDS, ...scenarios[name]!(target) });
+  const expectedRps = lastTokenRps.get(`${target.name}:${name}`) ?? 300;
+  const run = CODE_SCENARIOS.has(name)
+    ? await prepareTokenRun(name, target, connections, Math.max(300, connections, Math.round(seconds * expectedRps * 1.2)), target.name === 'keygate')
     : () => load({ url: target.url, connections, seconds, ...scenarios[name]!(target) });
   // Keygate's cost is counted in every process that works for it; a floor's is its own CPU.
   const counted = target.name === 'keygate' ? costs : undefined;
@@ -272,7 +322,7 @@ async function measure(name: string, target: Target, server: Server, connections
   const cost = counted && readingBefore ? costPerRequest(readingBefore, await counted.read(server.child.pid!), units) : undefined;
   log(`    ${target.name} ${name}: server ${cpuCores.toFixed(2)} cores, load generator ${((generator.user + generator.system) / 1e6 / elapsed).toFixed(2)}`);
   if (cost) log(`    ${target.name} ${name}: CPU µs per ${perFlow > 1 ? 'flow' : 'request'}: Keygate ${cost.cpuUsPerRequest.keygate}, PostgreSQL ${cost.cpuUsPerRequest.postgres}, Redis ${cost.cpuUsPerRequest.redis}; ${cost.transactionsPerRequest} transactions, ${cost.redisCommandsPerRequest} Redis commands`);
-  if (name === 'token') lastTokenRps.set(target.name, result.rps);
+  if (CODE_SCENARIOS.has(name)) lastTokenRps.set(`${target.name}:${name}`, result.rps);
   return { ...result, rps: result.rps / perFlow, cpuCores, cpuUsPerRequest: Math.round((cpuUsed * 1e6) / units), ...(cost ? { cost } : {}) };
 }
 
@@ -321,7 +371,9 @@ async function main() {
   };
   const servers: Server[] = [];
   try {
-    const created = spawnSync(process.execPath, ['bin/keygate.js', 'app', 'create', '--name', 'Bench', '--origin', ORIGIN, '--return-url', RETURN_URL, '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const created = spawnSync(process.execPath, [
+      'bin/keygate.js', 'app', 'create', '--name', 'Bench', '--origin', ORIGIN, '--return-url', RETURN_URL, '--redirect-uri', OIDC_REDIRECT_URI, '--json',
+    ], { env: { ...process.env, ...env }, encoding: 'utf8' });
     if (created.status !== 0) throw new Error(created.stderr);
     const app = JSON.parse(created.stdout);
     // BENCH_NODE_ARGS (e.g. --cpu-prof) goes to the Keygate processes: how the report's "what limits it" was found.
@@ -330,7 +382,7 @@ async function main() {
     servers.push(keygate);
     const ours: Target = {
       name: 'keygate', url: keygate.url, appId: app.appId, secretKey: app.secretKey, connectId: '', people: [], accessTokens: [], refreshTokens: [],
-      signInCsrf: { cookie: '', csrf: '' },
+      signInCsrf: { cookie: '', csrf: '' }, clientSecret: app.clientSecret, oidcAccessTokens: [],
     };
     const started: Started = { keygate, ours, env, keep: (server) => (servers.push(server), server) };
     const report = memoryRun ? await runMemory(started) : await runScenarios(started);
@@ -389,6 +441,7 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
       name: mode === 'cluster' ? 'floor' : `floor-${mode}`, url: server.url, appId: info.appId, secretKey: info.secretKey, connectId: 'x',
       people: ours.people.map((p) => ({ ...p, cookie: 'x=y' })), accessTokens: tokens, signInCsrf: { cookie: 'x=y', csrf: 'x' },
       refreshTokens: Array.from({ length: 1024 }, () => `eu.${randomBytes(32).toString('base64url')}`),
+      clientSecret: 'floor', oidcAccessTokens: ['floor'],
     }];
   })));
 
@@ -406,7 +459,7 @@ async function runScenarios({ keygate, ours, env, keep }: Started): Promise<Benc
   const results: ScenarioResult[] = [];
   const floorModes: NonNullable<BenchReport['floorModes']> = [];
   const only = process.env.BENCH_ONLY?.split(',');
-  for (const name of ['connect', 'token', 'me', 'me-browser', 'signin', 'flow', 'refresh'].filter((n) => !only || only.includes(n))) {
+  for (const name of ['connect', 'token', 'me', 'me-browser', 'signin', 'flow', 'refresh', 'oidc-token', 'oidc-userinfo'].filter((n) => !only || only.includes(n))) {
     // A fresh pool of refresh tokens: each run consumes its chains.
     if (name === 'refresh') {
       const pairs = await inParallel(CONNECTIONS * 2, 16, async (i) => {

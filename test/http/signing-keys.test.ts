@@ -86,6 +86,10 @@ describe("Keygate's signing keys", () => {
       const node = () => new SigningKeys({ store: new SigningKeysRepo(fresh.stores.control.db), ring, clock: fresh.clock, longestTokenSeconds: 3600 });
       const signers = await Promise.all([node(), node(), node()].map((n) => n.signer()));
       assert.equal(new Set(signers.map((s) => s.kid)).size, 1);
+      // Nodes whose clocks differ (or that asked at different moments) sign with the same first key.
+      const store = new SigningKeysRepo(fresh.stores.control.db);
+      const behind = new SigningKeys({ store, ring, clock: { now: () => new Date(fresh.clock.now().getTime() - 2_000) }, longestTokenSeconds: 3600 });
+      assert.equal((await behind.signer()).kid, signers[0]!.kid, 'a node two seconds behind the key it did not make');
       const rows = await fresh.stores.control.db.selectFrom('signing_keys').selectAll().execute();
       assert.equal(rows.length, 1);
 

@@ -89,11 +89,16 @@ export class SigningKeys {
 
   /** The key to sign with now: of the keys that sign already, the newest. */
   async signer(): Promise<Signer> {
-    const now = this.#clock.now();
-    const pick = (keys: SigningKeyRecord[]) => keys.filter((key) => key.signsFrom <= now)
+    const pick = (keys: SigningKeyRecord[], now: Date) => keys.filter((key) => key.signsFrom <= now)
       .sort((a, b) => b.signsFrom.getTime() - a.signsFrom.getTime())[0];
-    let key = pick(await this.#keys());
-    if (!key) key = pick(await this.#makeFirstKey());
+    let key = pick(await this.#keys(), this.#clock.now());
+    if (!key) {
+      // The first key signs at once wherever it was made: another node that made it a moment
+      // later, or whose clock is a little behind, still signs with it (nobody can have cached
+      // a key set without it, and a lone key is only ever the first).
+      const keys = await this.#makeFirstKey();
+      key = pick(keys, this.#clock.now()) ?? (keys.length === 1 ? keys[0] : undefined);
+    }
     if (!key) throw new Error('no signing key signs yet');
     let privateKey = this.#opened.get(key.kid);
     if (!privateKey) {
