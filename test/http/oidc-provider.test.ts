@@ -329,6 +329,30 @@ describe('OpenID Connect provider', () => {
       return (await oidc.authorizationCodeGrant(config, new URL(decided.location!))).id_token!;
     }
 
+    it('answers a request for a given sub only for that person (claims sub value)', async () => {
+      const person = visitor();
+      const first = await authorize(person, { scope: 'openid' });
+      await signInNew(person, first, `jana.named.${Math.random().toString(36).slice(2)}@example.cz`);
+      const allowed = await person.post(`${first}/consent`, { decision: 'allow', fields: [] });
+      const named = (await oidc.authorizationCodeGrant(config, new URL(allowed.location!))).claims()!.sub;
+      const claims = JSON.stringify({ id_token: { sub: { value: named } } });
+      const again = await authorize(person, { scope: 'openid', claims });
+      assert.match((await person.get(again)).html, /to sign you in\?/, 'the named person is asked as usual');
+      const decided = await person.post(`${again}/consent`, { decision: 'allow', fields: [] });
+      assert.ok(new URL(decided.location!).searchParams.get('code'));
+
+      const stranger = visitor();
+      const gateway = await authorize(stranger, { scope: 'openid', claims, state: 'for-named' });
+      await signInNew(stranger, gateway, `jana.stranger.${Math.random().toString(36).slice(2)}@example.cz`);
+      const answered = await stranger.get(gateway);
+      assert.equal(answered.status, 303);
+      const answer = new URL(answered.headers.location as string);
+      assert.equal(answer.searchParams.get('error'), 'access_denied', 'another person gets no code');
+      assert.equal(answer.searchParams.get('state'), 'for-named');
+      const badValue = await fetch(`${issuer}/oidc/authorize?${new URLSearchParams({ ...valid(), claims: JSON.stringify({ id_token: { sub: { value: 5 } } }) })}`, { redirect: 'manual' });
+      assert.equal(new URL(badValue.headers.get('location')!).searchParams.get('error'), 'invalid_request');
+    });
+
     it('asks a signed-in person to sign in again for prompt=login and an old sign-in under max_age, and says consent_required for prompt=none', async () => {
       const person = visitor();
       const first = await authorize(person, { scope: 'openid' });

@@ -129,7 +129,7 @@ export class ConsentService {
    * `granted: false` when something asked for is not granted, and nothing is written.
    */
   async allowAgain(
-    person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, context: DecisionContext & { readonly expectedUserId?: string | null } = {},
+    person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, context: DecisionContext & { readonly expectedUserIds?: readonly string[] } = {},
   ): Promise<{ granted: true; code: string } | { granted: false; otherPerson: boolean }> {
     const zone = this.zones.get(person.zone);
     const code = randomBytes(32).toString('base64url');
@@ -137,7 +137,7 @@ export class ConsentService {
     const who: Actor = { ...actor, kind: 'person', id: person.id, appId: app.id };
     const issued = await zone.consent.decide(async (writes) => {
       // The client named who it expects (an ID token hint): someone else is signed in here.
-      if (context.expectedUserId && (await writes.appUserId(person.id, app.id)) !== context.expectedUserId) return 'other_person';
+      if (context.expectedUserIds && !context.expectedUserIds.includes((await writes.appUserId(person.id, app.id)) ?? '')) return 'other_person';
       const grant = await writes.currentGrant(person.id, app.id);
       if (!grant || !connect.scope.fields.every((f) => grant.includes(f))) return 'not_granted';
       await writes.issueCode({
@@ -157,6 +157,11 @@ export class ConsentService {
     return { granted: true, code };
   }
 
+  /** The person's id for the app, or null when they never used it. */
+  async userIdFor(person: PersonRef, appId: string): Promise<string | null> {
+    return (await this.zones.get(person.zone).consent.decide((writes) => writes.appUserId(person.id, appId))) ?? null;
+  }
+
   /** The person refuses: the app learns `canceled` and receives no code. */
   async cancel(person: PersonRef | null, app: App, connect: ConnectRequest, actor: RequestActor, from: string | null = null): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'canceled', null))) throw new KeygateError('connect_already_decided');
@@ -173,9 +178,13 @@ export class ConsentService {
   }
 
   /** A private app does not admit this person: the app learns `denied` and receives no code. */
-  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor): Promise<ConnectDecision> {
+  /**
+   * `reason`: a private list that does not hold the person (`private_app.denied`), or a
+   * request the app made for someone else (`connect.other_person`).
+   */
+  async deny(person: PersonRef, app: App, connect: ConnectRequest, actor: RequestActor, reason: 'private_app.denied' | 'connect.other_person' = 'private_app.denied'): Promise<ConnectDecision> {
     if (!(await this.connects.settleConnect(connect.id, 'denied', null))) throw new KeygateError('connect_already_decided');
-    await this.zones.get(person.zone).consent.decide((writes) => writes.audit({ ...actor, kind: 'system', id: null, appId: app.id }, [{ action: 'private_app.denied', personId: person.id }]));
+    await this.zones.get(person.zone).consent.decide((writes) => writes.audit({ ...actor, kind: 'system', id: null, appId: app.id }, [{ action: reason, personId: person.id }]));
     return { result: 'denied' };
   }
 }

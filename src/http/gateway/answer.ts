@@ -19,6 +19,11 @@ export function answerRedirect(issuer: string, app: App, connect: ConnectRequest
   return buildReturnRedirect(app, connect, decision);
 }
 
+/** The people (ids for the app) a request may be answered for; null: anyone (every Ukey1 request). */
+export function expectedUserIds(connect: ConnectRequest): readonly string[] | null {
+  return connect.protocol === 'oidc' ? oidcRequestParams(connect.protocolParams).expectedUserIds : null;
+}
+
 /**
  * Whether the request's answer may still go where it was asked to, by the app's settings
  * as they are now: a Ukey1 return URL under return-URL protection, an OpenID Connect

@@ -4,7 +4,7 @@ import { isUuid } from '../../domain/apps/app.js';
 import { isFieldCode } from '../../domain/consent/fields.js';
 import { isAddressAllowed } from '../../domain/protection/ip.js';
 import { ConnectService } from '../../domain/connect/connect-service.js';
-import { answerRedirect, isAnswerTargetAllowed } from './answer.js';
+import { answerRedirect, expectedUserIds, isAnswerTargetAllowed } from './answer.js';
 import { LOGIN_HINT_COOKIE } from '../oidc/authorize.js';
 import type { PersonRef } from '../../domain/zones/zone-registry.js';
 import { registerSignInFlow, type SignInServices } from '../interaction/sign-in-flow.js';
@@ -79,10 +79,16 @@ export async function gatewayPages(server: FastifyInstance, { context, services 
     t: loaded.t,
   });
 
-  /** A private app the person may not use ends the request with `denied`. */
+  /**
+   * A private app the person may not use, or a request the app made for someone else (an
+   * OpenID Connect `claims` `sub` value), ends the request with `denied`.
+   */
   async function denyIfNotAdmitted(request: FastifyRequest, reply: FastifyReply, loaded: GatewayPage, person: PersonRef): Promise<boolean> {
-    if (await services.extranet.admits(loaded.app, person, request.id)) return false;
-    reply.redirect(answer(loaded, await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request))), 303);
+    const expected = expectedUserIds(loaded.connect);
+    const otherPerson = expected !== null && !expected.includes((await services.consents.userIdFor(person, loaded.app.id)) ?? '');
+    if (!otherPerson && (await services.extranet.admits(loaded.app, person, request.id))) return false;
+    const reason = otherPerson ? 'connect.other_person' : 'private_app.denied';
+    reply.redirect(answer(loaded, await services.consents.deny(person, loaded.app, loaded.connect, actorOf(request), reason)), 303);
     return true;
   }
 

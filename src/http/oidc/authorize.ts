@@ -84,6 +84,7 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
       signIn,
       params: storedRequestParams({
         state: asked.state, nonce: asked.nonce, offlineAccess: asked.offlineAccess, idTokenFields: asked.idTokenFields, promptNone: false,
+        expectedUserIds: asked.expectedUserIds,
       }),
     });
     // The hints travel with the browser, never stored: a login hint is usually an email
@@ -100,6 +101,13 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
     return answerSilently(request, reply, asked, connectId, silent);
   }
 
+  /** Who the client will accept: the person of its ID token hint, among those `claims` names by `sub`. */
+  const expectedPeople = (asked: AuthorizationRequest): readonly string[] | undefined => {
+    const named = asked.expectedUserIds;
+    if (!asked.hint) return named ?? undefined;
+    return named === null ? [asked.hint.subject] : named.filter((id) => id === asked.hint!.subject);
+  };
+
   /** prompt=none for a signed-in person: a code when all asked for is granted already, otherwise consent_required. */
   async function answerSilently(request: FastifyRequest, reply: FastifyReply, asked: AuthorizationRequest, connectId: string, silent: { person: PersonRef; authentication: SessionAuthentication }) {
     const connect = (await services.connects.findOpenConnect(connectId))!;
@@ -107,10 +115,11 @@ export async function authorizeRoutes(server: FastifyInstance, { context, servic
     const answer = (decision: ConnectDecision) => reply.redirect(decisionResponse(issuer, asked.redirectUri, connectId, asked.state, decision), 303);
     if (!(await services.extranet.admits(asked.app, silent.person, request.id))) return answer(await services.consents.deny(silent.person, asked.app, connect, actor));
     const again = await services.consents.allowAgain(silent.person, asked.app, connect, actor, {
-      from: context.clientAddress(request), authentication: silent.authentication, sessionId: context.publicSessionId(request), expectedUserId: asked.hint?.subject,
+      from: context.clientAddress(request), authentication: silent.authentication, sessionId: context.publicSessionId(request),
+      expectedUserIds: expectedPeople(asked),
     });
     if (!again.granted && again.otherPerson) {
-      return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('login_required', 'Someone other than the person of id_token_hint is signed in.')), 303);
+      return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('login_required', 'Someone other than the person the client named is signed in.')), 303);
     }
     if (!again.granted) {
       return reply.redirect(errorResponse(issuer, asked.redirectUri, asked.state, new OAuthError('consent_required', 'The person has not granted everything asked for; send them without prompt=none.')), 303);

@@ -38,6 +38,8 @@ export interface AuthorizationRequest {
   readonly uiLocales: readonly string[];
   /** What a valid `id_token_hint` says: the client expects this person. */
   readonly hint: IdTokenHint | null;
+  /** The people (ids for this client) the request may be answered for, as `claims` names them by `sub` value; null: anyone. */
+  readonly expectedUserIds: readonly string[] | null;
 }
 
 /** Why a request gets a page and no redirect. */
@@ -104,13 +106,15 @@ interface RequestedClaims {
   readonly fields: readonly FieldCode[];
   readonly essential: readonly FieldCode[];
   readonly idToken: readonly FieldCode[];
+  /** The `sub` the client asked for by `value`/`values` (§5.5.1): only that person may be answered. */
+  readonly subjects: readonly string[] | null;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The `claims` parameter (§5.5): which personal claims it asks for, and which as essential. */
 function parseClaims(raw: string | null): RequestedClaims {
-  const none: RequestedClaims = { fields: [], essential: [], idToken: [] };
+  const none: RequestedClaims = { fields: [], essential: [], idToken: [], subjects: null };
   if (raw === null) return none;
   let parsed: unknown;
   try {
@@ -122,12 +126,23 @@ function parseClaims(raw: string | null): RequestedClaims {
   const fields = new Set<FieldCode>();
   const essential = new Set<FieldCode>();
   const idToken = new Set<FieldCode>();
+  let subjects: string[] | null = null;
   for (const member of ['userinfo', 'id_token'] as const) {
     const requests = parsed[member];
     if (requests === undefined) continue;
     if (!isObject(requests)) throw invalid(`claims.${member} must be a JSON object.`);
     for (const [claim, request] of Object.entries(requests)) {
       if (request !== null && !isObject(request)) throw invalid(`claims.${member}.${claim} must be null or an object.`);
+      if (claim === 'sub' && request !== null) {
+        const asked = request.value !== undefined ? [request.value] : request.values;
+        if (asked === undefined) continue;
+        if (!Array.isArray(asked) || asked.length === 0 || asked.length > 10 || !asked.every((v) => typeof v === 'string' && v.length <= 64)) {
+          throw invalid(`claims.${member}.sub value(s) must be strings.`);
+        }
+        // Asked in both members: only a person both name will do.
+        subjects = subjects === null ? [...asked as string[]] : subjects.filter((s) => (asked as string[]).includes(s));
+        continue;
+      }
       const field = fieldOfClaim(claim);
       if (!field) continue;
       fields.add(field);
@@ -136,7 +151,7 @@ function parseClaims(raw: string | null): RequestedClaims {
     }
   }
   const ordered = (set: Set<FieldCode>) => FIELD_CODES.filter((f) => set.has(f));
-  return { fields: ordered(fields), essential: ordered(essential), idToken: ordered(idToken) };
+  return { fields: ordered(fields), essential: ordered(essential), idToken: ordered(idToken), subjects };
 }
 
 /**
@@ -145,7 +160,7 @@ function parseClaims(raw: string | null): RequestedClaims {
  * ask for, and an essential claim is mandatory only where the app may make that field
  * mandatory (otherwise it is asked for like any other).
  */
-function checkScope(params: AuthorizationParams, app: App): { scope: Scope; offlineAccess: boolean; idTokenFields: FieldCode[] } {
+function checkScope(params: AuthorizationParams, app: App): { scope: Scope; offlineAccess: boolean; idTokenFields: FieldCode[]; subjects: readonly string[] | null } {
   const values = new Set((single(params, 'scope') ?? '').split(' ').filter(Boolean));
   if (!values.has('openid')) throw new OAuthError('invalid_scope', 'scope must include openid.');
   const claims = parseClaims(single(params, 'claims'));
@@ -156,6 +171,7 @@ function checkScope(params: AuthorizationParams, app: App): { scope: Scope; offl
     scope: { fields, mandatory },
     offlineAccess: values.has('offline_access'),
     idTokenFields: claims.idToken.filter((f) => fields.includes(f)),
+    subjects: claims.subjects,
   };
 }
 
@@ -238,7 +254,7 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, loo
   try {
     checkRequestObjects(params);
     checkResponseType(params);
-    const { scope, offlineAccess, idTokenFields } = checkScope(params, app);
+    const { scope, offlineAccess, idTokenFields, subjects } = checkScope(params, app);
     const codeChallenge = checkPkce(params, app);
     const prompt = checkPrompt(params);
     const maxAge = checkMaxAge(params);
@@ -249,7 +265,10 @@ export async function checkAuthorizationRequest(params: AuthorizationParams, loo
     const uiLocales = (bounded(params, 'ui_locales', MAX_HINT) ?? '').split(' ').filter(Boolean);
     return {
       kind: 'accepted',
-      request: { app, redirectUri, scope, offlineAccess, state, nonce, codeChallenge, prompt, maxAge, idTokenFields, loginHint, uiLocales, hint },
+      request: {
+        app, redirectUri, scope, offlineAccess, state, nonce, codeChallenge, prompt, maxAge, idTokenFields, loginHint, uiLocales, hint,
+        expectedUserIds: subjects,
+      },
     };
   } catch (error) {
     if (error instanceof Repeated) return { kind: 'redirect', redirectUri, state, error: invalid(`${error.message} was sent more than once.`) };

@@ -12,6 +12,8 @@ export interface OidcRequestParams {
   readonly idTokenFields: readonly FieldCode[];
   /** `prompt=none`: the gateway answers without showing a page. */
   readonly promptNone: boolean;
+  /** Only these people (ids for the client) may be answered with a code; null: anyone. */
+  readonly expectedUserIds: readonly string[] | null;
 }
 
 export const storedRequestParams = (params: OidcRequestParams): Record<string, unknown> => ({ ...params });
@@ -26,5 +28,6 @@ export function oidcRequestParams(stored: Readonly<Record<string, unknown>>): Oi
     offlineAccess: stored.offlineAccess === true,
     idTokenFields: Array.isArray(stored.idTokenFields) ? stored.idTokenFields.filter(isFieldCode) : [],
     promptNone: stored.promptNone === true,
+    expectedUserIds: Array.isArray(stored.expectedUserIds) ? stored.expectedUserIds.filter((v): v is string => typeof v === 'string') : null,
   };
 }
