@@ -243,54 +243,41 @@ const scenarios: Record<string, RequestsFor> = {
 };
 
 /**
- * The token scenario needs fresh single-use codes: made just before the run. They live
+ * The token scenarios need fresh single-use codes: made just before the run. They live
  * 60 s, and the run uses them in the order they were made, so making them stops after
  * CODE_MAKING_SECONDS whatever the count: a slow machine runs fewer codes, not expired ones.
  * Answers the run, to start once the codes are ready.
  */
 async function prepareTokenRun(name: string, target: Target, connections: number, codes: number, isKeygate: boolean): Promise<() => Promise<Measurement>> {
   const until = Date.now() + CODE_MAKING_SECONDS * 1000;
-  if (name === 'oidc-token') return prepareOidcTokenRun(target, connections, codes, isKeygate, until);
-  const tickets = isKeygate
-    ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? freshCode(target, target.people[i % target.people.length]!, ++counter) : null)))
-      .filter((ticket) => ticket !== null)
-    : Array.from({ length: codes }, (_, i) => ({ requestId: `t-${i}`, connectId: randomBytes(16).toString('hex'), code: randomBytes(32).toString('base64url') }));
+  const made = async <T>(make: (person: Target['people'][number]) => Promise<T>, stand: (i: number) => T): Promise<T[]> => (isKeygate
+    ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? make(target.people[i % target.people.length]!) : null))).filter((t): t is Awaited<T> => t !== null)
+    : Array.from({ length: codes }, (_, i) => stand(i)));
+  if (name === 'oidc-token') {
+    // authorization_code with PKCE for a confidential client (HTTP Basic).
+    const tickets = await made((person) => freshOidcCode(target, person),
+      () => ({ code: `${randomBytes(16).toString('hex')}.${randomBytes(32).toString('base64url')}`, verifier: randomBytes(32).toString('base64url') }));
+    return ticketRun(target, connections, tickets, '/oidc/token', (ticket) => ({
+      body: oidcTokenBody(ticket), headers: { authorization: clientBasic(target), 'content-type': 'application/x-www-form-urlencoded' },
+    }));
+  }
+  const tickets = await made((person) => freshCode(target, person, ++counter),
+    (i) => ({ requestId: `t-${i}`, connectId: randomBytes(16).toString('hex'), code: randomBytes(32).toString('base64url') }));
+  return ticketRun(target, connections, tickets, '/auth/v2/token', (ticket) => {
+    const body = JSON.stringify({ request_id: ticket.requestId, connect_id: ticket.connectId, auth_code: ticket.code });
+    return { body, headers: signedHeaders(target, 'POST', '/auth/v2/token', body) };
+  });
+}
+
+/** A fixed number of token requests, one per ticket, in the order the tickets were made. */
+function ticketRun<T>(target: Target, connections: number, tickets: T[], path: string, request: (ticket: T) => { body: string; headers: Record<string, string> }): () => Promise<Measurement> {
   let next = 0;
   return () => load({
     url: target.url,
     // autocannon needs at least one request per connection.
     connections: Math.min(connections, tickets.length),
     amount: tickets.length,
-    requests: [{
-      method: 'POST', path: '/auth/v2/token',
-      setupRequest: (req) => {
-        const ticket = tickets[next++ % tickets.length]!;
-        const body = JSON.stringify({ request_id: ticket.requestId, connect_id: ticket.connectId, auth_code: ticket.code });
-        return { ...req, body, headers: signedHeaders(target, 'POST', '/auth/v2/token', body) };
-      },
-    }],
-  });
-}
-
-/** `oidc-token`: authorization_code with PKCE for a confidential client (HTTP Basic), on fresh codes. */
-async function prepareOidcTokenRun(target: Target, connections: number, codes: number, isKeygate: boolean, until: number): Promise<() => Promise<Measurement>> {
-  const tickets = isKeygate
-    ? (await inParallel(codes, 32, async (i) => (Date.now() < until ? freshOidcCode(target, target.people[i % target.people.length]!) : null)))
-      .filter((ticket) => ticket !== null)
-    : Array.from({ length: codes }, () => ({ code: `${randomBytes(16).toString('hex')}.${randomBytes(32).toString('base64url')}`, verifier: randomBytes(32).toString('base64url') }));
-  let next = 0;
-  return () => load({
-    url: target.url,
-    connections: Math.min(connections, tickets.length),
-    amount: tickets.length,
-    requests: [{
-      method: 'POST', path: '/oidc/token',
-      setupRequest: (req) => ({
-        ...req,
-        body: oidcTokenBody(tickets[next++ % tickets.length]!),
-        headers: { authorization: clientBasic(target), 'content-type': 'application/x-www-form-urlencoded' },
-      }),
-    }],
+    requests: [{ method: 'POST', path, setupRequest: (req) => ({ ...req, ...request(tickets[next++ % tickets.length]!) }) }],
   });
 }
 
