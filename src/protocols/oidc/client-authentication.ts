@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import { isUuid, type App } from '../../domain/apps/app.js';
 import { isClientSecret } from '../../crypto/client-secret.js';
-import { OAuthError } from './errors.js';
+import { formParam as formValue, OAuthError } from './errors.js';
 
 /**
  * Client authentication at the token endpoint (RFC 6749 §2.3, OpenID Connect Core §9):
@@ -35,13 +35,6 @@ export interface AssertionCheck {
   /** Records the assertion's id; false when it was used already. */
   recordOnce(clientId: string, jti: string, expiresAt: Date): Promise<boolean>;
 }
-
-const formValue = (form: Readonly<Record<string, unknown>>, name: string): string | null => {
-  const value = form[name];
-  if (value === undefined || value === '') return null;
-  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} was sent more than once.`);
-  return value;
-};
 
 /** The `Basic` header's client id and secret, each form-urlencoded before encoding (RFC 6749 §2.3.1). */
 function basicCredentials(authorization: string): { clientId: string; secret: string } {

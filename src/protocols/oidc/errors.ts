@@ -18,6 +18,14 @@ export class OAuthError extends Error {
   }
 }
 
+/** A form parameter of a client's request: absent (null) or one string; sent twice is `invalid_request` (RFC 6749 §3.2). */
+export function formParam(form: Readonly<Record<string, unknown>>, name: string): string | null {
+  const value = form[name];
+  if (value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} was sent more than once.`);
+  return value;
+}
+
 /** How the domain's refusals read at the token, userinfo, revocation and introspection endpoints. */
 const FROM_DOMAIN: Partial<Record<ErrorCode, readonly [OAuthErrorCode, string, number]>> = {
   invalid_code: ['invalid_grant', 'The code is unknown, expired, or was issued for another client, redirect URI or code verifier.', 400],

@@ -7,7 +7,7 @@ import type { SigningKeys } from '../../domain/signing/signing-keys.js';
 import type { IssuedTokens, TokenService } from '../../domain/tokens/token-service.js';
 import { parseOidcCode } from './authorization-response.js';
 import { claimsOf, SCOPE_FIELDS } from './claims.js';
-import { OAuthError, oauthErrorOf } from './errors.js';
+import { formParam as field, OAuthError, oauthErrorOf } from './errors.js';
 import { oidcRequestParams } from './request-params.js';
 import { formatAccessToken, ID_TOKEN_PURPOSE, INTROSPECTION_PURPOSE, parseAccessToken, signIdToken, USERINFO_PURPOSE } from './tokens.js';
 
@@ -21,19 +21,9 @@ export interface TokenResponse {
   readonly refresh_token?: string;
 }
 
-const field = (form: Readonly<Record<string, unknown>>, name: string): string | null => {
-  const value = form[name];
-  if (value === undefined || value === '') return null;
-  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} was sent more than once.`);
-  return value;
-};
-
 /** The scope string of what was granted: the scope values whose fields the token carries. */
 function grantedScope(fields: readonly FieldCode[], offlineAccess: boolean): string {
-  const values = ['openid'];
-  if (fields.some((f) => f === 'firstname' || f === 'surname' || f === 'image' || f === 'language')) values.push('profile');
-  if (fields.includes('email')) values.push('email');
-  if (fields.includes('country')) values.push('address');
+  const values = ['openid', ...Object.entries(SCOPE_FIELDS).filter(([, asked]) => asked.some((f) => fields.includes(f))).map(([scope]) => scope)];
   if (offlineAccess) values.push('offline_access');
   return values.join(' ');
 }
